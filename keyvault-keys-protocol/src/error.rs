@@ -1,0 +1,308 @@
+//! The protocol layer's error: one type for every way a call can fail.
+
+use bytes::Bytes;
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use serde::Deserialize;
+
+/// The error every call of this crate can end with.
+///
+/// A response with a non-2xx status is [`Error::Http`], carrying the status,
+/// the service's error code and message, `x-ms-request-id` and the raw body,
+/// whatever that body is (the service's JSON, a proxy's HTML, nothing).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The service (or something in front of it) answered with an error status.
+    #[error(transparent)]
+    Http(#[from] Box<HttpError>),
+    /// The credential could not produce a token.
+    #[error("the credential could not get a token: {0}")]
+    Credential(String),
+    /// A bearer token would have been sent without TLS; nothing was sent.
+    #[error("{0}")]
+    InsecureTransport(String),
+    /// The service's authentication challenge was missing, malformed, or
+    /// named a resource that does not belong to the vault; no token was sent.
+    #[error("authentication challenge rejected: {0}")]
+    Challenge(String),
+    /// A URL (a nextLink, or a `send_request` target) is not on the vault's
+    /// origin; nothing was sent, so the token cannot leave the vault.
+    #[error("refused to send to {url}: it is not on the vault's origin {vault}")]
+    ForeignOrigin {
+        /// The refused URL.
+        url: String,
+        /// The vault's origin.
+        vault: String,
+    },
+    /// The request could not be built (a bad URL or header, for example).
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    /// The request could not be sent or the response not read.
+    #[error("transport error: {0}")]
+    Transport(#[source] reqwest::Error),
+    /// A success response whose body is not what the API describes.
+    #[error("the {status} response body is not the expected JSON: {source}")]
+    InvalidResponse {
+        /// The response status.
+        status: StatusCode,
+        /// The raw body.
+        body: Bytes,
+        /// Why it did not parse.
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+impl Error {
+    /// The HTTP status, when the error comes from a response.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Error::Http(e) => Some(e.status),
+            Error::InvalidResponse { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The HTTP details, when the error comes from an error response.
+    pub fn http(&self) -> Option<&HttpError> {
+        match self {
+            Error::Http(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// An error response: status, service error, request id and raw body.
+#[derive(Clone)]
+pub struct HttpError {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// `error.code` from the body (for example `KeyNotFound`), if the body is
+    /// the service's error envelope.
+    pub code: Option<String>,
+    /// `error.message` from the body.
+    pub message: Option<String>,
+    /// `error.innererror.code` (for example `ObjectIsDeletedButRecoverable`).
+    pub inner_code: Option<String>,
+    /// The `x-ms-request-id` response header: quote it to Azure support.
+    pub request_id: Option<String>,
+    /// The `x-ms-client-request-id` the request carried.
+    pub client_request_id: Option<String>,
+    /// The response headers.
+    pub headers: HeaderMap,
+    /// The raw response body, exactly as received.
+    pub body: Bytes,
+}
+
+impl std::fmt::Debug for HttpError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpError")
+            .field("status", &self.status)
+            .field("code", &self.code)
+            .field("message", &self.message)
+            .field("inner_code", &self.inner_code)
+            .field("request_id", &self.request_id)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
+impl std::fmt::Display for HttpError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the service answered {}", self.status)?;
+        if let Some(code) = &self.code {
+            write!(f, " ({code}")?;
+            if let Some(inner) = &self.inner_code {
+                write!(f, "/{inner}")?;
+            }
+            write!(f, ")")?;
+        }
+        match &self.message {
+            Some(m) => write!(f, ": {m}")?,
+            None if self.body.is_empty() => write!(f, " with an empty body")?,
+            None => {
+                let text = String::from_utf8_lossy(&self.body);
+                let snippet: String = text.chars().take(200).collect();
+                write!(f, " with a body that is not the service's error JSON: {snippet:?}")?
+            }
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, " [x-ms-request-id: {id}]")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for HttpError {}
+
+#[derive(Deserialize)]
+struct Envelope {
+    error: Option<Detail>,
+}
+
+#[derive(Deserialize)]
+struct Detail {
+    code: Option<String>,
+    message: Option<String>,
+    innererror: Option<Box<Detail>>,
+}
+
+fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+impl HttpError {
+    /// Builds the error from a response's parts; any body is accepted.
+    pub fn from_parts(status: StatusCode, headers: HeaderMap, body: Bytes) -> Self {
+        let detail = serde_json::from_slice::<Envelope>(&body)
+            .ok()
+            .and_then(|e| e.error);
+        let (code, message, inner_code) = match detail {
+            Some(d) => (d.code, d.message, d.innererror.and_then(|i| i.code)),
+            None => (None, None, None),
+        };
+        Self {
+            status,
+            code,
+            message,
+            inner_code,
+            request_id: header_str(&headers, "x-ms-request-id"),
+            client_request_id: header_str(&headers, "x-ms-client-request-id"),
+            headers,
+            body,
+        }
+    }
+
+    /// Reads a whole error response.
+    pub async fn from_response(response: reqwest::Response) -> Result<Self, Error> {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.bytes().await.map_err(Error::Transport)?;
+        Ok(Self::from_parts(status, headers, body))
+    }
+}
+
+/// Tags used to carry a typed pipeline failure through
+/// `progenitor_client::Error::Custom(String)`.
+pub(crate) mod tag {
+    pub const PREFIX: &str = "keyvault-pipeline:";
+    pub const CREDENTIAL: &str = "credential";
+    pub const INSECURE: &str = "insecure-transport";
+    pub const CHALLENGE: &str = "challenge";
+    pub const FOREIGN: &str = "foreign-origin";
+    pub const INVALID: &str = "invalid-request";
+    pub const TRANSPORT: &str = "transport";
+}
+
+impl Error {
+    /// Encodes a pipeline failure for `progenitor_client::Error::Custom`.
+    pub(crate) fn into_custom<E>(self) -> progenitor_client::Error<E> {
+        let (kind, msg) = match &self {
+            Error::Credential(m) => (tag::CREDENTIAL, m.clone()),
+            Error::InsecureTransport(m) => (tag::INSECURE, m.clone()),
+            Error::Challenge(m) => (tag::CHALLENGE, m.clone()),
+            Error::ForeignOrigin { url, vault } => (tag::FOREIGN, format!("{url}\n{vault}")),
+            Error::InvalidRequest(m) => (tag::INVALID, m.clone()),
+            other => (tag::TRANSPORT, other.to_string()),
+        };
+        progenitor_client::Error::Custom(format!("{}{kind}:{msg}", tag::PREFIX))
+    }
+
+    fn from_custom(s: String) -> Self {
+        let Some(rest) = s.strip_prefix(tag::PREFIX) else {
+            return Error::InvalidRequest(s);
+        };
+        let (kind, msg) = rest.split_once(':').unwrap_or(("", rest));
+        let msg = msg.to_owned();
+        match kind {
+            tag::CREDENTIAL => Error::Credential(msg),
+            tag::INSECURE => Error::InsecureTransport(msg),
+            tag::CHALLENGE => Error::Challenge(msg),
+            tag::FOREIGN => {
+                let (url, vault) = msg.split_once('\n').unwrap_or((msg.as_str(), ""));
+                Error::ForeignOrigin {
+                    url: url.to_owned(),
+                    vault: vault.to_owned(),
+                }
+            }
+            _ => Error::InvalidRequest(msg),
+        }
+    }
+
+    /// Converts what a generated method returns into this error, reading the
+    /// raw body of an error response.
+    pub async fn from_generated(e: progenitor_client::Error<progenitor_client::ByteStream>) -> Self {
+        use futures::TryStreamExt as _;
+        use progenitor_client::Error as G;
+        match e {
+            G::ErrorResponse(rv) => {
+                let status = rv.status();
+                let headers = rv.headers().clone();
+                let stream = rv.into_inner();
+                let body: Vec<u8> = match stream
+                    .into_inner()
+                    .try_fold(Vec::new(), |mut acc, chunk| async move {
+                        acc.extend_from_slice(&chunk);
+                        Ok(acc)
+                    })
+                    .await
+                {
+                    Ok(b) => b,
+                    Err(e) => return Error::Transport(e),
+                };
+                Error::Http(Box::new(HttpError::from_parts(status, headers, Bytes::from(body))))
+            }
+            G::UnexpectedResponse(resp) => match HttpError::from_response(resp).await {
+                Ok(h) => Error::Http(Box::new(h)),
+                Err(e) => e,
+            },
+            G::InvalidResponsePayload(body, source) => Error::InvalidResponse {
+                status: StatusCode::OK,
+                body,
+                source,
+            },
+            G::CommunicationError(e) | G::ResponseBodyError(e) | G::InvalidUpgrade(e) => {
+                Error::Transport(e)
+            }
+            G::InvalidRequest(m) => Error::InvalidRequest(m),
+            G::Custom(s) => Self::from_custom(s),
+        }
+    }
+}
+
+/// What the generated methods return on failure.
+pub type GeneratedError = progenitor_client::Error<progenitor_client::ByteStream>;
+
+/// Awaits a generated method and converts its error into [`Error`].
+///
+/// ```no_run
+/// # async fn f(client: &keyvault_keys_protocol::Client) -> Result<(), keyvault_keys_protocol::Error> {
+/// use keyvault_keys_protocol::call;
+/// let key = call(client.get_key("my-key", "")).await?;
+/// println!("{:?}", key.key.as_ref().and_then(|k| k.kid.as_deref()));
+/// # Ok(()) }
+/// ```
+pub async fn call<T, F>(fut: F) -> Result<T, Error>
+where
+    F: std::future::Future<Output = Result<progenitor_client::ResponseValue<T>, GeneratedError>>,
+{
+    match fut.await {
+        Ok(v) => Ok(v.into_inner()),
+        Err(e) => Err(Error::from_generated(e).await),
+    }
+}
+
+/// Like [`call`], keeping the status and headers of the success response.
+pub async fn call_with_response<T, F>(fut: F) -> Result<progenitor_client::ResponseValue<T>, Error>
+where
+    F: std::future::Future<Output = Result<progenitor_client::ResponseValue<T>, GeneratedError>>,
+{
+    match fut.await {
+        Ok(v) => Ok(v),
+        Err(e) => Err(Error::from_generated(e).await),
+    }
+}

@@ -1,0 +1,101 @@
+//! Client settings.
+
+use std::time::Duration;
+
+/// The api-version this crate was generated from, and the default.
+pub const DEFAULT_API_VERSION: &str = "2025-07-01";
+
+/// Settings of a [`Client`](crate::Client) and its pipeline.
+///
+/// ```
+/// use keyvault_keys_protocol::{ClientOptions, RetryOptions};
+/// let options = ClientOptions {
+///     api_version: "7.6".into(),
+///     retry: RetryOptions { max_retries: 5, ..Default::default() },
+///     ..Default::default()
+/// };
+/// assert!(options.verify_challenge_resource);
+/// ```
+#[derive(Clone, Debug)]
+pub struct ClientOptions {
+    /// The `api-version` query value sent on every request. Any string is
+    /// accepted, so 7.x versions and previews work. Default `2025-07-01`.
+    pub api_version: String,
+    /// Check that the resource in the service's authentication challenge
+    /// belongs to the vault: the vault's host must be a subdomain of the
+    /// resource's host, or the resource must be the vault's own origin.
+    /// Default `true`. Turn it off only for a service you trust whose
+    /// challenge names an unrelated resource.
+    pub verify_challenge_resource: bool,
+    /// Retry settings.
+    pub retry: RetryOptions,
+    /// Allow plain `http://` to a loopback address (127.0.0.0/8, `::1`,
+    /// `localhost`). Bearer tokens are otherwise only ever sent over HTTPS.
+    /// For tests; default `false`.
+    pub allow_insecure_loopback: bool,
+    /// The HTTP client to send with (for example one that trusts a test CA).
+    /// Clients built from one `ClientOptions` share its connections. Default:
+    /// a client with rustls and the platform's trust store.
+    pub http_client: Option<reqwest::Client>,
+    /// Time allowed for one attempt, connection included. Default 60 s.
+    /// Used only when `http_client` is `None`.
+    pub timeout: Duration,
+    /// Appended to the `User-Agent` header (for example an application id).
+    pub user_agent_suffix: Option<String>,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            api_version: DEFAULT_API_VERSION.to_owned(),
+            verify_challenge_resource: true,
+            retry: RetryOptions::default(),
+            allow_insecure_loopback: false,
+            http_client: None,
+            timeout: Duration::from_secs(60),
+            user_agent_suffix: None,
+        }
+    }
+}
+
+/// How failed attempts are retried.
+///
+/// Retried: statuses 408, 429, 500, 502, 503, 504, and connection errors.
+/// The delay is the server's (`retry-after-ms`, `x-ms-retry-after-ms`,
+/// `Retry-After` in seconds or as an HTTP date) when it gives one, else
+/// exponential backoff from `initial_delay`, capped at `max_delay`, with
+/// ±20 % jitter.
+#[derive(Clone, Debug)]
+pub struct RetryOptions {
+    /// Retries after the first attempt (so `max_retries + 1` attempts at most).
+    /// Default 3.
+    pub max_retries: u32,
+    /// The first backoff delay. Default 800 ms.
+    pub initial_delay: Duration,
+    /// The longest backoff delay. Default 60 s.
+    pub max_delay: Duration,
+    /// The longest server-requested delay honoured; a longer one ends the
+    /// retries and returns the response. Default 5 minutes.
+    pub max_retry_after: Duration,
+}
+
+impl Default for RetryOptions {
+    fn default() -> Self {
+        Self {
+            max_retries: 3,
+            initial_delay: Duration::from_millis(800),
+            max_delay: Duration::from_secs(60),
+            max_retry_after: Duration::from_secs(300),
+        }
+    }
+}
+
+impl RetryOptions {
+    /// No retries at all.
+    pub fn none() -> Self {
+        Self {
+            max_retries: 0,
+            ..Self::default()
+        }
+    }
+}

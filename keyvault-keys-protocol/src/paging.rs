@@ -1,0 +1,139 @@
+//! nextLink paging as `futures::Stream`s, through the same pipeline.
+
+use std::future::Future;
+
+use futures::stream::{self, Stream, StreamExt as _, TryStreamExt as _};
+use reqwest::{Method, Request, StatusCode};
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use crate::Client;
+use crate::error::{Error, GeneratedError, HttpError};
+use crate::types;
+
+/// A page of a list operation: items and the link to the next page.
+pub trait Page: DeserializeOwned + Send + 'static {
+    /// What the page lists.
+    type Item: Send + 'static;
+    /// The absolute URL of the next page, if any.
+    fn next_link(&self) -> Option<&str>;
+    /// The page's items.
+    fn into_items(self) -> Vec<Self::Item>;
+}
+
+impl Page for types::KeyListResult {
+    type Item = types::KeyItem;
+    fn next_link(&self) -> Option<&str> {
+        self.next_link.as_deref().filter(|l| !l.is_empty())
+    }
+    fn into_items(self) -> Vec<Self::Item> {
+        self.value
+    }
+}
+
+impl Page for types::DeletedKeyListResult {
+    type Item = types::DeletedKeyItem;
+    fn next_link(&self) -> Option<&str> {
+        self.next_link.as_deref().filter(|l| !l.is_empty())
+    }
+    fn into_items(self) -> Vec<Self::Item> {
+        self.value
+    }
+}
+
+/// Where the next page comes from.
+enum Next<F> {
+    First(F),
+    Link(String),
+    Done,
+}
+
+impl Client {
+    /// Fetches one page from an absolute nextLink (a continuation token).
+    ///
+    /// The link must be on the vault's origin: the token never leaves it.
+    pub async fn get_page<P: Page>(&self, next_link: &str) -> Result<P, Error> {
+        let url = Url::parse(next_link)
+            .map_err(|e| Error::InvalidRequest(format!("the nextLink {next_link:?} is not an absolute URL: {e}")))?;
+        self.pipeline().check_origin(&url)?;
+        let mut request = Request::new(Method::GET, url);
+        request
+            .headers_mut()
+            .insert(reqwest::header::ACCEPT, reqwest::header::HeaderValue::from_static("application/json"));
+        let response = self.execute(request, "nextLink").await?;
+        let status = response.status();
+        if status != StatusCode::OK {
+            return Err(Error::Http(Box::new(HttpError::from_response(response).await?)));
+        }
+        let body = response.bytes().await.map_err(Error::Transport)?;
+        serde_json::from_slice(&body).map_err(|source| Error::InvalidResponse { status, body, source })
+    }
+
+    /// The pages of a list, starting with the response of a generated list
+    /// method and following each nextLink.
+    ///
+    /// ```no_run
+    /// # async fn f(client: keyvault_keys_protocol::Client) -> Result<(), keyvault_keys_protocol::Error> {
+    /// use futures::TryStreamExt as _;
+    /// let c = client.clone();
+    /// let mut pages = client.pages(async move { c.get_keys(std::num::NonZeroU32::new(25)).await });
+    /// while let Some(page) = pages.try_next().await? {
+    ///     println!("{} keys", page.value.len());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn pages<P, F>(&self, first: F) -> impl Stream<Item = Result<P, Error>> + Send + 'static
+    where
+        P: Page,
+        F: Future<Output = Result<progenitor_client::ResponseValue<P>, GeneratedError>> + Send + 'static,
+    {
+        self.page_stream(Next::First(first))
+    }
+
+    /// The pages of a list, resuming from a continuation token (a nextLink).
+    pub fn pages_from<P: Page>(&self, next_link: impl Into<String>) -> impl Stream<Item = Result<P, Error>> + Send + 'static {
+        self.page_stream::<P, std::future::Ready<Result<progenitor_client::ResponseValue<P>, GeneratedError>>>(Next::Link(
+            next_link.into(),
+        ))
+    }
+
+    /// The items of every page, in order.
+    pub fn items<P, F>(&self, first: F) -> impl Stream<Item = Result<P::Item, Error>> + Send + 'static
+    where
+        P: Page,
+        F: Future<Output = Result<progenitor_client::ResponseValue<P>, GeneratedError>> + Send + 'static,
+    {
+        self.pages(first)
+            .map_ok(|p: P| stream::iter(p.into_items().into_iter().map(Ok)))
+            .try_flatten()
+    }
+
+    fn page_stream<P, F>(&self, start: Next<F>) -> impl Stream<Item = Result<P, Error>> + Send + 'static
+    where
+        P: Page,
+        F: Future<Output = Result<progenitor_client::ResponseValue<P>, GeneratedError>> + Send + 'static,
+    {
+        let client = self.clone();
+        stream::unfold((client, start), |(client, next)| async move {
+            let page = match next {
+                Next::Done => return None,
+                Next::First(f) => match f.await {
+                    Ok(v) => Ok(v.into_inner()),
+                    Err(e) => Err(Error::from_generated(e).await),
+                },
+                Next::Link(link) => client.get_page::<P>(&link).await,
+            };
+            match page {
+                Ok(p) => {
+                    let next = match p.next_link() {
+                        Some(l) => Next::Link(l.to_owned()),
+                        None => Next::Done,
+                    };
+                    Some((Ok(p), (client, next)))
+                }
+                Err(e) => Some((Err(e), (client, Next::Done))),
+            }
+        })
+        .boxed()
+    }
+}

@@ -1,0 +1,142 @@
+//! `send_request`: a raw call through the full pipeline, for service
+//! features this crate does not wrap yet.
+
+use bytes::Bytes;
+use reqwest::header::HeaderMap;
+use reqwest::{Method, Request, StatusCode};
+use url::Url;
+
+use crate::Client;
+use crate::error::Error;
+
+/// A raw request.
+///
+/// `url` is relative to the vault (`/keys/k/?api-version=7.6`, or `keys`) or
+/// absolute on the vault's origin. `api-version` is added unless the URL
+/// already has one.
+#[derive(Clone, Debug)]
+pub struct RawRequest {
+    /// The HTTP method.
+    pub method: Method,
+    /// Relative to the vault, or absolute on its origin.
+    pub url: String,
+    /// Extra headers (a `Content-Type` for a body, say).
+    pub headers: HeaderMap,
+    /// The body, if any.
+    pub body: Option<Bytes>,
+}
+
+impl RawRequest {
+    /// A request with no headers and no body.
+    pub fn new(method: Method, url: impl Into<String>) -> Self {
+        Self {
+            method,
+            url: url.into(),
+            headers: HeaderMap::new(),
+            body: None,
+        }
+    }
+
+    /// Sets a JSON body and `Content-Type: application/json`.
+    pub fn with_json(mut self, body: &impl serde::Serialize) -> Result<Self, Error> {
+        let bytes = serde_json::to_vec(body).map_err(|e| Error::InvalidRequest(format!("the body does not serialise: {e}")))?;
+        self.headers.insert(
+            reqwest::header::CONTENT_TYPE,
+            reqwest::header::HeaderValue::from_static("application/json"),
+        );
+        self.body = Some(Bytes::from(bytes));
+        Ok(self)
+    }
+}
+
+/// A raw response: whatever the status, it is returned, not raised.
+#[derive(Clone, Debug)]
+pub struct RawResponse {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The response headers.
+    pub headers: HeaderMap,
+    /// The body, as received.
+    pub body: Bytes,
+}
+
+impl RawResponse {
+    /// The body parsed as JSON.
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, Error> {
+        serde_json::from_slice(&self.body).map_err(|source| Error::InvalidResponse {
+            status: self.status,
+            body: self.body.clone(),
+            source,
+        })
+    }
+
+    /// The body as text (invalid UTF-8 replaced).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// Raises an [`Error::Http`] for a non-2xx status.
+    pub fn error_for_status(self) -> Result<Self, Error> {
+        if self.status.is_success() {
+            Ok(self)
+        } else {
+            Err(Error::Http(Box::new(crate::HttpError::from_parts(
+                self.status,
+                self.headers,
+                self.body,
+            ))))
+        }
+    }
+}
+
+impl Client {
+    /// Resolves a URL relative to the vault, or checks an absolute one is on
+    /// the vault's origin.
+    pub fn resolve_url(&self, url: &str) -> Result<Url, Error> {
+        let vault = self.vault_url();
+        let lower = url.to_ascii_lowercase();
+        if lower.starts_with("https://") || lower.starts_with("http://") {
+            let u = Url::parse(url).map_err(|e| Error::InvalidRequest(format!("{url:?} is not a valid URL: {e}")))?;
+            self.pipeline().check_origin(&u)?;
+            return Ok(u);
+        }
+        let base = format!("{}/", vault.as_str().trim_end_matches('/'));
+        let base = Url::parse(&base).map_err(|e| Error::InvalidRequest(e.to_string()))?;
+        let u = base
+            .join(url.trim_start_matches('/'))
+            .map_err(|e| Error::InvalidRequest(format!("{url:?} is not a valid path: {e}")))?;
+        self.pipeline().check_origin(&u)?;
+        Ok(u)
+    }
+
+    /// Sends a raw request through the full pipeline (api-version, request
+    /// id, challenge authentication, retries, tracing) and returns the raw
+    /// response whatever its status.
+    ///
+    /// ```no_run
+    /// # async fn f(client: keyvault_keys_protocol::Client) -> Result<(), keyvault_keys_protocol::Error> {
+    /// use keyvault_keys_protocol::{RawRequest, reqwest::Method};
+    /// let response = client.send_request(RawRequest::new(Method::GET, "/keys/my-key/")).await?;
+    /// println!("{} {}", response.status, response.text());
+    /// # Ok(()) }
+    /// ```
+    pub async fn send_request(&self, request: RawRequest) -> Result<RawResponse, Error> {
+        let url = self.resolve_url(&request.url)?;
+        let mut req = Request::new(request.method, url);
+        *req.headers_mut() = request.headers;
+        if !req.headers().contains_key(reqwest::header::ACCEPT) {
+            req.headers_mut().insert(
+                reqwest::header::ACCEPT,
+                reqwest::header::HeaderValue::from_static("application/json"),
+            );
+        }
+        if let Some(body) = request.body {
+            *req.body_mut() = Some(reqwest::Body::from(body));
+        }
+        let response = self.execute(req, "send_request").await?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.bytes().await.map_err(Error::Transport)?;
+        Ok(RawResponse { status, headers, body })
+    }
+}

@@ -1,0 +1,60 @@
+//! Maintainer commands for the workspace.
+//!
+//! ```text
+//! cargo xtask codegen            regenerate keyvault-keys-protocol/src/generated.rs from specs/
+//! cargo xtask codegen --check    fail (exit 1) when the checked-in file is stale
+//! cargo xtask spec-compare PATH  compare specs/ with a Microsoft Swagger 2.0 keys document
+//! ```
+
+mod codegen;
+mod normalise;
+mod spec_compare;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+fn usage() -> ExitCode {
+    eprintln!(
+        "usage:\n  cargo xtask codegen [--check]\n  cargo xtask spec-compare PATH-TO-SWAGGER.json [--ours PATH]"
+    );
+    ExitCode::from(2)
+}
+
+/// The workspace root (the parent of this crate's folder).
+pub(crate) fn workspace_root() -> PathBuf {
+    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    here.parent().map(PathBuf::from).unwrap_or(here)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("codegen") => {
+            let check = match args.get(1).map(String::as_str) {
+                None => false,
+                Some("--check") => true,
+                Some(_) => return usage(),
+            };
+            codegen::run(check)
+        }
+        Some("spec-compare") => {
+            let Some(theirs) = args.get(1) else {
+                return usage();
+            };
+            let ours = match (args.get(2).map(String::as_str), args.get(3)) {
+                (Some("--ours"), Some(p)) => PathBuf::from(p),
+                (None, _) => workspace_root().join(codegen::SPEC_PATH),
+                _ => return usage(),
+            };
+            spec_compare::run(&ours, &PathBuf::from(theirs))
+        }
+        _ => return usage(),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
