@@ -146,12 +146,11 @@ fn decode_claims(v: &str) -> String {
         &base64::engine::general_purpose::URL_SAFE,
     ];
     for engine in engines {
-        if let Ok(bytes) = engine.decode(v.trim()) {
-            if let Ok(text) = String::from_utf8(bytes) {
-                if text.trim_start().starts_with('{') {
-                    return text;
-                }
-            }
+        if let Ok(bytes) = engine.decode(v.trim())
+            && let Ok(text) = String::from_utf8(bytes)
+            && text.trim_start().starts_with('{')
+        {
+            return text;
         }
     }
     v.to_owned()
@@ -199,8 +198,14 @@ mod tests {
         )
         .expect("a bearer challenge");
         assert_eq!(c.resource.as_deref(), Some("https://vault.azure.net"));
-        assert_eq!(c.token_scope().as_deref(), Some("https://vault.azure.net/.default"));
-        assert_eq!(c.tenant().as_deref(), Some("72f988bf-86f1-41af-91ab-2d7cd011db47"));
+        assert_eq!(
+            c.token_scope().as_deref(),
+            Some("https://vault.azure.net/.default")
+        );
+        assert_eq!(
+            c.tenant().as_deref(),
+            Some("72f988bf-86f1-41af-91ab-2d7cd011db47")
+        );
     }
 
     #[test]

@@ -39,8 +39,12 @@ pub enum Error {
     #[error("invalid request: {0}")]
     InvalidRequest(String),
     /// The request could not be sent or the response not read.
-    #[error("transport error: {0}")]
+    #[error("transport error: {}", error_chain(.0))]
     Transport(#[source] reqwest::Error),
+    /// The request could not be sent (reported by a pipeline stage that can
+    /// only carry the message).
+    #[error("transport error: {0}")]
+    Network(String),
     /// A success response whose body is not what the API describes.
     #[error("the {status} response body is not the expected JSON: {source}")]
     InvalidResponse {
@@ -124,7 +128,10 @@ impl std::fmt::Display for HttpError {
             None => {
                 let text = String::from_utf8_lossy(&self.body);
                 let snippet: String = text.chars().take(200).collect();
-                write!(f, " with a body that is not the service's error JSON: {snippet:?}")?
+                write!(
+                    f,
+                    " with a body that is not the service's error JSON: {snippet:?}"
+                )?
             }
         }
         if let Some(id) = &self.request_id {
@@ -186,6 +193,18 @@ impl HttpError {
     }
 }
 
+/// An error and its sources, joined: reqwest's own message rarely says why.
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(inner) = source {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    s
+}
+
 /// Tags used to carry a typed pipeline failure through
 /// `progenitor_client::Error::Custom(String)`.
 pub(crate) mod tag {
@@ -207,6 +226,7 @@ impl Error {
             Error::Challenge(m) => (tag::CHALLENGE, m.clone()),
             Error::ForeignOrigin { url, vault } => (tag::FOREIGN, format!("{url}\n{vault}")),
             Error::InvalidRequest(m) => (tag::INVALID, m.clone()),
+            Error::Transport(e) => (tag::TRANSPORT, error_chain(e)),
             other => (tag::TRANSPORT, other.to_string()),
         };
         progenitor_client::Error::Custom(format!("{}{kind}:{msg}", tag::PREFIX))
@@ -229,13 +249,16 @@ impl Error {
                     vault: vault.to_owned(),
                 }
             }
+            tag::TRANSPORT => Error::Network(msg),
             _ => Error::InvalidRequest(msg),
         }
     }
 
     /// Converts what a generated method returns into this error, reading the
     /// raw body of an error response.
-    pub async fn from_generated(e: progenitor_client::Error<progenitor_client::ByteStream>) -> Self {
+    pub async fn from_generated(
+        e: progenitor_client::Error<progenitor_client::ByteStream>,
+    ) -> Self {
         use futures::TryStreamExt as _;
         use progenitor_client::Error as G;
         match e {
@@ -254,7 +277,11 @@ impl Error {
                     Ok(b) => b,
                     Err(e) => return Error::Transport(e),
                 };
-                Error::Http(Box::new(HttpError::from_parts(status, headers, Bytes::from(body))))
+                Error::Http(Box::new(HttpError::from_parts(
+                    status,
+                    headers,
+                    Bytes::from(body),
+                )))
             }
             G::UnexpectedResponse(resp) => match HttpError::from_response(resp).await {
                 Ok(h) => Error::Http(Box::new(h)),

@@ -53,20 +53,30 @@ impl Client {
     ///
     /// The link must be on the vault's origin: the token never leaves it.
     pub async fn get_page<P: Page>(&self, next_link: &str) -> Result<P, Error> {
-        let url = Url::parse(next_link)
-            .map_err(|e| Error::InvalidRequest(format!("the nextLink {next_link:?} is not an absolute URL: {e}")))?;
+        let url = Url::parse(next_link).map_err(|e| {
+            Error::InvalidRequest(format!(
+                "the nextLink {next_link:?} is not an absolute URL: {e}"
+            ))
+        })?;
         self.pipeline().check_origin(&url)?;
         let mut request = Request::new(Method::GET, url);
-        request
-            .headers_mut()
-            .insert(reqwest::header::ACCEPT, reqwest::header::HeaderValue::from_static("application/json"));
+        request.headers_mut().insert(
+            reqwest::header::ACCEPT,
+            reqwest::header::HeaderValue::from_static("application/json"),
+        );
         let response = self.execute(request, "nextLink").await?;
         let status = response.status();
         if status != StatusCode::OK {
-            return Err(Error::Http(Box::new(HttpError::from_response(response).await?)));
+            return Err(Error::Http(Box::new(
+                HttpError::from_response(response).await?,
+            )));
         }
         let body = response.bytes().await.map_err(Error::Transport)?;
-        serde_json::from_slice(&body).map_err(|source| Error::InvalidResponse { status, body, source })
+        serde_json::from_slice(&body).map_err(|source| Error::InvalidResponse {
+            status,
+            body,
+            source,
+        })
     }
 
     /// The pages of a list, starting with the response of a generated list
@@ -85,33 +95,48 @@ impl Client {
     pub fn pages<P, F>(&self, first: F) -> impl Stream<Item = Result<P, Error>> + Send + 'static
     where
         P: Page,
-        F: Future<Output = Result<progenitor_client::ResponseValue<P>, GeneratedError>> + Send + 'static,
+        F: Future<Output = Result<progenitor_client::ResponseValue<P>, GeneratedError>>
+            + Send
+            + 'static,
     {
         self.page_stream(Next::First(first))
     }
 
     /// The pages of a list, resuming from a continuation token (a nextLink).
-    pub fn pages_from<P: Page>(&self, next_link: impl Into<String>) -> impl Stream<Item = Result<P, Error>> + Send + 'static {
+    pub fn pages_from<P: Page>(
+        &self,
+        next_link: impl Into<String>,
+    ) -> impl Stream<Item = Result<P, Error>> + Send + 'static {
         self.page_stream::<P, std::future::Ready<Result<progenitor_client::ResponseValue<P>, GeneratedError>>>(Next::Link(
             next_link.into(),
         ))
     }
 
     /// The items of every page, in order.
-    pub fn items<P, F>(&self, first: F) -> impl Stream<Item = Result<P::Item, Error>> + Send + 'static
+    pub fn items<P, F>(
+        &self,
+        first: F,
+    ) -> impl Stream<Item = Result<P::Item, Error>> + Send + 'static
     where
         P: Page,
-        F: Future<Output = Result<progenitor_client::ResponseValue<P>, GeneratedError>> + Send + 'static,
+        F: Future<Output = Result<progenitor_client::ResponseValue<P>, GeneratedError>>
+            + Send
+            + 'static,
     {
         self.pages(first)
             .map_ok(|p: P| stream::iter(p.into_items().into_iter().map(Ok)))
             .try_flatten()
     }
 
-    fn page_stream<P, F>(&self, start: Next<F>) -> impl Stream<Item = Result<P, Error>> + Send + 'static
+    fn page_stream<P, F>(
+        &self,
+        start: Next<F>,
+    ) -> impl Stream<Item = Result<P, Error>> + Send + 'static
     where
         P: Page,
-        F: Future<Output = Result<progenitor_client::ResponseValue<P>, GeneratedError>> + Send + 'static,
+        F: Future<Output = Result<progenitor_client::ResponseValue<P>, GeneratedError>>
+            + Send
+            + 'static,
     {
         let client = self.clone();
         stream::unfold((client, start), |(client, next)| async move {

@@ -9,7 +9,9 @@ use std::time::Duration;
 use azure_core::credentials::{AccessToken, TokenCredential, TokenRequestOptions};
 use azure_core::http::{ClientMethodOptions, Context};
 use progenitor_client::{ClientHooks, OperationInfo};
-use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, USER_AGENT, WWW_AUTHENTICATE};
+use reqwest::header::{
+    AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, USER_AGENT, WWW_AUTHENTICATE,
+};
 use reqwest::{Method, Request, Response, StatusCode};
 use tracing::Instrument as _;
 use url::Url;
@@ -68,7 +70,10 @@ impl std::fmt::Debug for Pipeline {
         f.debug_struct("Pipeline")
             .field("vault", &self.inner.vault.as_str())
             .field("api_version", &self.inner.api_version)
-            .field("verify_challenge_resource", &self.inner.options.verify_challenge_resource)
+            .field(
+                "verify_challenge_resource",
+                &self.inner.options.verify_challenge_resource,
+            )
             .finish_non_exhaustive()
     }
 }
@@ -83,7 +88,11 @@ fn is_loopback(url: &Url) -> bool {
 }
 
 impl Pipeline {
-    fn new(vault: Url, credential: Arc<dyn TokenCredential>, options: ClientOptions) -> Result<Self, Error> {
+    fn new(
+        vault: Url,
+        credential: Arc<dyn TokenCredential>,
+        options: ClientOptions,
+    ) -> Result<Self, Error> {
         let mut ua = format!(
             "keyvault-keys-rs/{} (rust; {})",
             env!("CARGO_PKG_VERSION"),
@@ -93,8 +102,11 @@ impl Pipeline {
             ua.push(' ');
             ua.push_str(suffix);
         }
-        let user_agent = HeaderValue::from_str(&ua)
-            .map_err(|_| Error::InvalidRequest(format!("user agent suffix is not a valid header value: {ua:?}")))?;
+        let user_agent = HeaderValue::from_str(&ua).map_err(|_| {
+            Error::InvalidRequest(format!(
+                "user agent suffix is not a valid header value: {ua:?}"
+            ))
+        })?;
         Ok(Self {
             inner: Arc::new(Inner {
                 api_version: options.api_version.clone(),
@@ -132,10 +144,12 @@ impl Pipeline {
         match url.scheme() {
             "https" => Ok(()),
             "http" if self.inner.options.allow_insecure_loopback && is_loopback(url) => Ok(()),
-            "http" if self.inner.options.allow_insecure_loopback => Err(Error::InsecureTransport(format!(
-                "bearer token authentication is not permitted for non-TLS URLs: {url}; \
+            "http" if self.inner.options.allow_insecure_loopback => {
+                Err(Error::InsecureTransport(format!(
+                    "bearer token authentication is not permitted for non-TLS URLs: {url}; \
                  allow_insecure_loopback allows plain http only to a loopback address"
-            ))),
+                )))
+            }
             _ => Err(Error::InsecureTransport(format!(
                 "bearer token authentication is not permitted for non-TLS URLs: {url}; use https \
                  (or, for a test server on a loopback address, set allow_insecure_loopback)"
@@ -158,7 +172,11 @@ impl Pipeline {
     /// Everything before sending: api-version, request id, user agent, the
     /// TLS and origin rules, and the bearer token (challenging first when
     /// the scope is not known yet).
-    pub(crate) async fn prepare(&self, http: &reqwest::Client, request: &mut Request) -> Result<(), Error> {
+    pub(crate) async fn prepare(
+        &self,
+        http: &reqwest::Client,
+        request: &mut Request,
+    ) -> Result<(), Error> {
         let headers = request.headers_mut();
         // progenitor sends the spec's version as a header; Key Vault wants a query pair.
         headers.remove("api-version");
@@ -171,7 +189,8 @@ impl Pipeline {
         }
         let url = request.url_mut();
         if !url.query_pairs().any(|(k, _)| k == "api-version") {
-            url.query_pairs_mut().append_pair("api-version", &self.inner.api_version);
+            url.query_pairs_mut()
+                .append_pair("api-version", &self.inner.api_version);
         }
         let url = request.url().clone();
         self.check_transport(&url)?;
@@ -198,7 +217,11 @@ impl Pipeline {
     /// Sends a copy of the request without body or token to learn the scope
     /// from the 401 challenge. Returns `None` when the service does not
     /// challenge (it then gets the real request without a token).
-    async fn discover(&self, http: &reqwest::Client, request: &Request) -> Result<Option<(String, Option<String>)>, Error> {
+    async fn discover(
+        &self,
+        http: &reqwest::Client,
+        request: &Request,
+    ) -> Result<Option<(String, Option<String>)>, Error> {
         let span = tracing::debug_span!("keyvault.challenge", url = %request.url().path());
         async {
             let mut probe = Request::new(request.method().clone(), request.url().clone());
@@ -207,18 +230,30 @@ impl Pipeline {
                     probe.headers_mut().append(k.clone(), v.clone());
                 }
             }
-            if matches!(*request.method(), Method::POST | Method::PUT | Method::PATCH) {
-                probe.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
+            if matches!(
+                *request.method(),
+                Method::POST | Method::PUT | Method::PATCH
+            ) {
+                probe
+                    .headers_mut()
+                    .insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
                 *probe.body_mut() = Some(reqwest::Body::from(Vec::<u8>::new()));
             }
-            let response = http.execute(probe).await.map_err(Error::Transport)?;
+            let response = self
+                .send_with_retries(http, probe)
+                .await
+                .map_err(Error::Transport)?;
             if response.status() != StatusCode::UNAUTHORIZED {
-                tracing::warn!(status = response.status().as_u16(), "the service did not challenge; sending without a token");
+                tracing::warn!(
+                    status = response.status().as_u16(),
+                    "the service did not challenge; sending without a token"
+                );
                 return Ok(None);
             }
             let challenge = find_challenge(&response).ok_or_else(|| {
                 Error::Challenge(
-                    "the service answered 401 without a `WWW-Authenticate: Bearer` challenge".to_owned(),
+                    "the service answered 401 without a `WWW-Authenticate: Bearer` challenge"
+                        .to_owned(),
                 )
             })?;
             // Read the body so the connection can be reused.
@@ -231,14 +266,17 @@ impl Pipeline {
     }
 
     /// Verifies a challenge and caches its scope and tenant.
-    async fn accept_challenge(&self, challenge: &Challenge) -> Result<(String, Option<String>), Error> {
+    async fn accept_challenge(
+        &self,
+        challenge: &Challenge,
+    ) -> Result<(String, Option<String>), Error> {
         let scope = challenge.token_scope().ok_or_else(|| {
             Error::Challenge("the challenge names neither a scope nor a resource".to_owned())
         })?;
         if self.inner.options.verify_challenge_resource {
-            let resource = challenge.resource_url().ok_or_else(|| {
-                Error::Challenge("the challenge's scope is not a URL".to_owned())
-            })?;
+            let resource = challenge
+                .resource_url()
+                .ok_or_else(|| Error::Challenge("the challenge's scope is not a URL".to_owned()))?;
             verify_resource(&self.inner.vault, &resource).map_err(Error::Challenge)?;
         }
         let tenant = challenge.tenant();
@@ -252,15 +290,20 @@ impl Pipeline {
     }
 
     /// A token for `scope`: the cached one while it is fresh, else a new one.
-    async fn token(&self, scope: &str, tenant: Option<&str>, claims: Option<&str>, force: bool) -> Result<String, Error> {
+    async fn token(
+        &self,
+        scope: &str,
+        tenant: Option<&str>,
+        claims: Option<&str>,
+        force: bool,
+    ) -> Result<String, Error> {
         let mut st = self.inner.auth.lock().await;
-        if !force && claims.is_none() {
-            if let Some(t) = &st.token {
-                let fresh_until = t.expires_on - TOKEN_REFRESH_MARGIN;
-                if fresh_until > time::OffsetDateTime::now_utc() {
-                    return Ok(t.token.secret().to_owned());
-                }
-            }
+        if !force
+            && claims.is_none()
+            && let Some(t) = &st.token
+            && t.expires_on - TOKEN_REFRESH_MARGIN > time::OffsetDateTime::now_utc()
+        {
+            return Ok(t.token.secret().to_owned());
         }
         let mut context = Context::new();
         if let Some(t) = tenant {
@@ -286,17 +329,20 @@ impl Pipeline {
     /// After a 401 to an authorised request: accept the new challenge and get
     /// a fresh token (with the CAE claims when the challenge carries them).
     async fn rechallenge(&self, response: &Response) -> Result<String, Error> {
-        let challenge = find_challenge(response).ok_or_else(|| {
-            Error::Challenge("401 without a Bearer challenge".to_owned())
-        })?;
+        let challenge = find_challenge(response)
+            .ok_or_else(|| Error::Challenge("401 without a Bearer challenge".to_owned()))?;
         let (scope, tenant) = if challenge.token_scope().is_some() {
             self.accept_challenge(&challenge).await?
         } else {
             let st = self.inner.auth.lock().await;
-            let scope = st.scope.clone().ok_or_else(|| Error::Challenge("no scope known".to_owned()))?;
+            let scope = st
+                .scope
+                .clone()
+                .ok_or_else(|| Error::Challenge("no scope known".to_owned()))?;
             (scope, st.tenant.clone())
         };
-        self.token(&scope, tenant.as_deref(), challenge.claims.as_deref(), true).await
+        self.token(&scope, tenant.as_deref(), challenge.claims.as_deref(), true)
+            .await
     }
 
     /// The current token if the request is authorised, renewed if it expired.
@@ -308,13 +354,20 @@ impl Pipeline {
                 None => return Ok(None),
             }
         };
-        self.token(&scope, tenant.as_deref(), None, false).await.map(Some)
+        self.token(&scope, tenant.as_deref(), None, false)
+            .await
+            .map(Some)
     }
 
     /// Sends with retries and one re-authorisation, inside a tracing span.
     /// When a retry or a re-authorisation cannot proceed, the last real
     /// response (or transport error) is returned.
-    pub(crate) async fn send(&self, http: &reqwest::Client, request: Request, operation: &'static str) -> reqwest::Result<Response> {
+    pub(crate) async fn send(
+        &self,
+        http: &reqwest::Client,
+        request: Request,
+        operation: &'static str,
+    ) -> reqwest::Result<Response> {
         let span = tracing::info_span!(
             "keyvault.request",
             operation,
@@ -327,7 +380,11 @@ impl Pipeline {
         self.send_with_retries(http, request).instrument(span).await
     }
 
-    async fn send_with_retries(&self, http: &reqwest::Client, request: Request) -> reqwest::Result<Response> {
+    async fn send_with_retries(
+        &self,
+        http: &reqwest::Client,
+        request: Request,
+    ) -> reqwest::Result<Response> {
         let span = tracing::Span::current();
         let retry = self.inner.options.retry.clone();
         let mut attempts = 0u32;
@@ -343,7 +400,9 @@ impl Pipeline {
             let response = match result {
                 Ok(r) => r,
                 Err(e) => {
-                    let Some(mut next) = spare.filter(|_| is_retryable_error(&e) && retries < retry.max_retries) else {
+                    let Some(mut next) =
+                        spare.filter(|_| is_retryable_error(&e) && retries < retry.max_retries)
+                    else {
                         tracing::debug!(error = %e, "transport error");
                         return Err(e);
                     };
@@ -368,11 +427,17 @@ impl Pipeline {
             };
             let status = response.status();
             span.record("status", status.as_u16());
-            if let Some(id) = response.headers().get("x-ms-request-id").and_then(|v| v.to_str().ok()) {
+            if let Some(id) = response
+                .headers()
+                .get("x-ms-request-id")
+                .and_then(|v| v.to_str().ok())
+            {
                 span.record("request_id", id);
             }
             if status == StatusCode::UNAUTHORIZED && authorised && !rechallenged {
-                let Some(mut next) = spare else { return Ok(response) };
+                let Some(mut next) = spare else {
+                    return Ok(response);
+                };
                 rechallenged = true;
                 match self.rechallenge(&response).await {
                     Ok(token) if set_bearer(&mut next, &token).is_ok() => {
@@ -388,14 +453,21 @@ impl Pipeline {
                 }
             }
             if is_retryable_status(status) && retries < retry.max_retries {
-                let Some(mut next) = spare else { return Ok(response) };
+                let Some(mut next) = spare else {
+                    return Ok(response);
+                };
                 let delay = match server_delay(response.headers()) {
                     Some(d) if d > retry.max_retry_after => return Ok(response),
                     Some(d) => d,
                     None => backoff(&retry, retries + 1),
                 };
                 retries += 1;
-                tracing::debug!(status = status.as_u16(), ?delay, retry = retries, "retrying");
+                tracing::debug!(
+                    status = status.as_u16(),
+                    ?delay,
+                    retry = retries,
+                    "retrying"
+                );
                 tokio::time::sleep(delay).await;
                 if authorised {
                     match self.current_token().await {
@@ -424,7 +496,9 @@ fn find_challenge(response: &Response) -> Option<Challenge> {
 
 fn set_bearer(request: &mut Request, token: &str) -> Result<(), Error> {
     let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
-        Error::Credential("the credential returned a token that is not a valid header value".to_owned())
+        Error::Credential(
+            "the credential returned a token that is not a valid header value".to_owned(),
+        )
     })?;
     value.set_sensitive(true);
     request.headers_mut().insert(AUTHORIZATION, value);
@@ -439,11 +513,20 @@ impl Client {
     /// `https` (plain `http` is accepted only to a loopback address with
     /// [`ClientOptions::allow_insecure_loopback`]). Cloning the client shares
     /// its connections, token and challenge cache.
-    pub fn with_credential(vault_url: &str, credential: Arc<dyn TokenCredential>, options: ClientOptions) -> Result<Self, Error> {
-        let mut url = Url::parse(vault_url)
-            .map_err(|e| Error::InvalidRequest(format!("the vault URL {vault_url:?} is not an absolute URL: {e}")))?;
+    pub fn with_credential(
+        vault_url: &str,
+        credential: Arc<dyn TokenCredential>,
+        options: ClientOptions,
+    ) -> Result<Self, Error> {
+        let mut url = Url::parse(vault_url).map_err(|e| {
+            Error::InvalidRequest(format!(
+                "the vault URL {vault_url:?} is not an absolute URL: {e}"
+            ))
+        })?;
         if url.host_str().is_none() {
-            return Err(Error::InvalidRequest(format!("the vault URL {vault_url:?} has no host")));
+            return Err(Error::InvalidRequest(format!(
+                "the vault URL {vault_url:?} has no host"
+            )));
         }
         url.set_query(None);
         url.set_fragment(None);
@@ -455,7 +538,9 @@ impl Client {
                 .timeout(options.timeout)
                 .connect_timeout(options.timeout.min(Duration::from_secs(30)))
                 .build()
-                .map_err(|e| Error::InvalidRequest(format!("could not build the HTTP client: {e}")))?,
+                .map_err(|e| {
+                    Error::InvalidRequest(format!("could not build the HTTP client: {e}"))
+                })?,
         };
         let pipeline = Pipeline::new(url.clone(), credential, options)?;
         pipeline.check_transport(&url)?;
@@ -480,7 +565,11 @@ impl Client {
 
     /// Runs a request through the whole pipeline (what every generated
     /// method does): prepare, authorise, send with retries.
-    pub(crate) async fn execute(&self, mut request: Request, operation: &'static str) -> Result<Response, Error> {
+    pub(crate) async fn execute(
+        &self,
+        mut request: Request,
+        operation: &'static str,
+    ) -> Result<Response, Error> {
         self.inner.prepare(&self.client, &mut request).await?;
         self.inner
             .send(&self.client, request, operation)
@@ -490,7 +579,11 @@ impl Client {
 }
 
 impl ClientHooks<Pipeline> for Client {
-    async fn pre<E>(&self, request: &mut Request, _info: &OperationInfo) -> Result<(), progenitor_client::Error<E>> {
+    async fn pre<E>(
+        &self,
+        request: &mut Request,
+        _info: &OperationInfo,
+    ) -> Result<(), progenitor_client::Error<E>> {
         self.inner
             .prepare(&self.client, request)
             .await
@@ -498,6 +591,8 @@ impl ClientHooks<Pipeline> for Client {
     }
 
     async fn exec(&self, request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
-        self.inner.send(&self.client, request, info.operation_id).await
+        self.inner
+            .send(&self.client, request, info.operation_id)
+            .await
     }
 }

@@ -39,7 +39,8 @@ impl RawRequest {
 
     /// Sets a JSON body and `Content-Type: application/json`.
     pub fn with_json(mut self, body: &impl serde::Serialize) -> Result<Self, Error> {
-        let bytes = serde_json::to_vec(body).map_err(|e| Error::InvalidRequest(format!("the body does not serialise: {e}")))?;
+        let bytes = serde_json::to_vec(body)
+            .map_err(|e| Error::InvalidRequest(format!("the body does not serialise: {e}")))?;
         self.headers.insert(
             reqwest::header::CONTENT_TYPE,
             reqwest::header::HeaderValue::from_static("application/json"),
@@ -96,7 +97,8 @@ impl Client {
         let vault = self.vault_url();
         let lower = url.to_ascii_lowercase();
         if lower.starts_with("https://") || lower.starts_with("http://") {
-            let u = Url::parse(url).map_err(|e| Error::InvalidRequest(format!("{url:?} is not a valid URL: {e}")))?;
+            let u = Url::parse(url)
+                .map_err(|e| Error::InvalidRequest(format!("{url:?} is not a valid URL: {e}")))?;
             self.pipeline().check_origin(&u)?;
             return Ok(u);
         }
@@ -137,6 +139,10 @@ impl Client {
         let status = response.status();
         let headers = response.headers().clone();
         let body = response.bytes().await.map_err(Error::Transport)?;
-        Ok(RawResponse { status, headers, body })
+        Ok(RawResponse {
+            status,
+            headers,
+            body,
+        })
     }
 }

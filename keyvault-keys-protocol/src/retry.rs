@@ -70,15 +70,33 @@ mod tests {
 
     #[test]
     fn reads_each_retry_after_form() {
-        assert_eq!(server_delay(&headers(&[("retry-after-ms", "250")])), Some(Duration::from_millis(250)));
-        assert_eq!(server_delay(&headers(&[("x-ms-retry-after-ms", "1500")])), Some(Duration::from_millis(1500)));
-        assert_eq!(server_delay(&headers(&[("retry-after", "3")])), Some(Duration::from_secs(3)));
+        assert_eq!(
+            server_delay(&headers(&[("retry-after-ms", "250")])),
+            Some(Duration::from_millis(250))
+        );
+        assert_eq!(
+            server_delay(&headers(&[("x-ms-retry-after-ms", "1500")])),
+            Some(Duration::from_millis(1500))
+        );
+        assert_eq!(
+            server_delay(&headers(&[("retry-after", "3")])),
+            Some(Duration::from_secs(3))
+        );
         let in_two = SystemTime::now() + Duration::from_secs(120);
-        let d = server_delay(&headers(&[("retry-after", &httpdate::fmt_http_date(in_two))]))
-            .expect("a date");
-        assert!(d > Duration::from_secs(100) && d <= Duration::from_secs(120), "{d:?}");
+        let d = server_delay(&headers(&[(
+            "retry-after",
+            &httpdate::fmt_http_date(in_two),
+        )]))
+        .expect("a date");
+        assert!(
+            d > Duration::from_secs(100) && d <= Duration::from_secs(120),
+            "{d:?}"
+        );
         let past = SystemTime::now() - Duration::from_secs(120);
-        assert_eq!(server_delay(&headers(&[("retry-after", &httpdate::fmt_http_date(past))])), Some(Duration::ZERO));
+        assert_eq!(
+            server_delay(&headers(&[("retry-after", &httpdate::fmt_http_date(past))])),
+            Some(Duration::ZERO)
+        );
         assert_eq!(server_delay(&headers(&[("retry-after", "soon")])), None);
         assert_eq!(server_delay(&HeaderMap::new()), None);
         // the millisecond headers win over Retry-After
@@ -105,10 +123,14 @@ mod tests {
     #[test]
     fn retryable_statuses() {
         for s in [408, 429, 500, 502, 503, 504] {
-            assert!(is_retryable_status(StatusCode::from_u16(s).expect("status")));
+            assert!(is_retryable_status(
+                StatusCode::from_u16(s).expect("status")
+            ));
         }
         for s in [200, 400, 401, 403, 404, 409, 501] {
-            assert!(!is_retryable_status(StatusCode::from_u16(s).expect("status")));
+            assert!(!is_retryable_status(
+                StatusCode::from_u16(s).expect("status")
+            ));
         }
     }
 }

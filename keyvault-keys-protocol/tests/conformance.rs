@@ -39,8 +39,10 @@ fn without_nulls(v: &Value) -> Value {
 /// Deserialises `doc` as `T`, serialises it again, and checks nothing was
 /// lost or changed.
 fn round_trip<T: DeserializeOwned + Serialize>(what: &str, doc: &Value) -> Result<(), String> {
-    let typed: T = serde_json::from_value(doc.clone()).map_err(|e| format!("{what}: does not deserialise: {e}"))?;
-    let back = serde_json::to_value(&typed).map_err(|e| format!("{what}: does not serialise: {e}"))?;
+    let typed: T = serde_json::from_value(doc.clone())
+        .map_err(|e| format!("{what}: does not deserialise: {e}"))?;
+    let back =
+        serde_json::to_value(&typed).map_err(|e| format!("{what}: does not serialise: {e}"))?;
     let (want, got) = (without_nulls(doc), without_nulls(&back));
     if want != got {
         return Err(format!(
@@ -51,13 +53,18 @@ fn round_trip<T: DeserializeOwned + Serialize>(what: &str, doc: &Value) -> Resul
 }
 
 type Check = fn(&str, &Value) -> Result<(), String>;
+/// The request body's parameter name and check, and the response's check.
+type Checks = (Option<(&'static str, Check)>, Option<Check>);
 
 /// operationId → (request body parameter, its type's check, response type's check)
-fn checks(operation: &str) -> Option<(Option<(&'static str, Check)>, Option<Check>)> {
+fn checks(operation: &str) -> Option<Checks> {
     use types::*;
     let r: Option<Check> = Some(round_trip::<KeyBundle>);
     Some(match operation {
-        "CreateKey" => (Some(("parameters", round_trip::<KeyCreateParameters> as Check)), r),
+        "CreateKey" => (
+            Some(("parameters", round_trip::<KeyCreateParameters> as Check)),
+            r,
+        ),
         "ImportKey" => (Some(("parameters", round_trip::<KeyImportParameters>)), r),
         "UpdateKey" => (Some(("parameters", round_trip::<KeyUpdateParameters>)), r),
         "RestoreKey" => (Some(("parameters", round_trip::<KeyRestoreParameters>)), r),
@@ -66,7 +73,10 @@ fn checks(operation: &str) -> Option<(Option<(&'static str, Check)>, Option<Chec
         "GetKeys" | "GetKeyVersions" => (None, Some(round_trip::<KeyListResult>)),
         "GetDeletedKeys" => (None, Some(round_trip::<DeletedKeyListResult>)),
         "PurgeDeletedKey" => (None, None),
-        "GetRandomBytes" => (Some(("parameters", round_trip::<GetRandomBytesRequest>)), Some(round_trip::<RandomBytes>)),
+        "GetRandomBytes" => (
+            Some(("parameters", round_trip::<GetRandomBytesRequest>)),
+            Some(round_trip::<RandomBytes>),
+        ),
         "GetKeyRotationPolicy" => (None, Some(round_trip::<KeyRotationPolicy>)),
         "UpdateKeyRotationPolicy" => (
             Some(("keyRotationPolicy", round_trip::<KeyRotationPolicy>)),
@@ -76,9 +86,18 @@ fn checks(operation: &str) -> Option<(Option<(&'static str, Check)>, Option<Chec
             Some(("parameters", round_trip::<KeyOperationsParameters>)),
             Some(round_trip::<KeyOperationResult>),
         ),
-        "sign" => (Some(("parameters", round_trip::<KeySignParameters>)), Some(round_trip::<KeyOperationResult>)),
-        "verify" => (Some(("parameters", round_trip::<KeyVerifyParameters>)), Some(round_trip::<KeyVerifyResult>)),
-        "release" => (Some(("parameters", round_trip::<KeyReleaseParameters>)), Some(round_trip::<KeyReleaseResult>)),
+        "sign" => (
+            Some(("parameters", round_trip::<KeySignParameters>)),
+            Some(round_trip::<KeyOperationResult>),
+        ),
+        "verify" => (
+            Some(("parameters", round_trip::<KeyVerifyParameters>)),
+            Some(round_trip::<KeyVerifyResult>),
+        ),
+        "release" => (
+            Some(("parameters", round_trip::<KeyReleaseParameters>)),
+            Some(round_trip::<KeyReleaseResult>),
+        ),
         _ => return None,
     })
 }
@@ -103,12 +122,17 @@ fn every_example_round_trips_through_the_generated_types() {
     let mut operations = std::collections::BTreeSet::new();
     let (mut requests, mut responses) = (0, 0);
     for path in &files {
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let text = std::fs::read_to_string(path).expect("read example");
         let doc: Value = serde_json::from_str(&text).expect("example JSON");
         let op = doc["operationId"].as_str().expect("operationId").to_owned();
         let Some((request, response)) = checks(&op) else {
-            failures.push(format!("{name}: no generated type is mapped for operation {op}"));
+            failures.push(format!(
+                "{name}: no generated type is mapped for operation {op}"
+            ));
             continue;
         };
         operations.insert(op.clone());
@@ -142,8 +166,18 @@ fn every_example_round_trips_through_the_generated_types() {
         files.len(),
         operations.len()
     );
-    assert_eq!(files.len(), 24, "expected the 24 examples of 2025-07-01 in {}", dir.display());
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert_eq!(
+        files.len(),
+        24,
+        "expected the 24 examples of 2025-07-01 in {}",
+        dir.display()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert_eq!(requests, 13, "request bodies checked");
     assert_eq!(responses, 23, "response bodies checked");
 }
@@ -178,10 +212,18 @@ fn unknown_enum_values_and_fields_survive() {
     assert!(enums::JsonWebKeyType::RSA_HSM.is_known());
     assert_eq!(enums::JsonWebKeyType::RSA_HSM.as_str(), "RSA-HSM");
     assert_eq!(
-        typed.attributes.expect("attributes").recovery_level.expect("level").to_string(),
+        typed
+            .attributes
+            .expect("attributes")
+            .recovery_level
+            .expect("level")
+            .to_string(),
         "SomethingNew+Purgeable"
     );
-    assert_eq!(typed.extra.get("newTopLevel"), Some(&Value::String("kept".into())));
+    assert_eq!(
+        typed.extra.get("newTopLevel"),
+        Some(&Value::String("kept".into()))
+    );
     let ops: Vec<enums::JsonWebKeyOperation> =
         serde_json::from_value(serde_json::json!(["wrapKey", "secureUnwrapKey"])).expect("ops");
     assert_eq!(ops[0], enums::JsonWebKeyOperation::WRAP_KEY);
@@ -225,5 +267,8 @@ fn request_bodies_serialise_with_wire_names() {
     assert_eq!(v["public_exponent"], 65537);
     assert_eq!(v["kty"], "RSA");
     assert_eq!(v["key_ops"][0], "sign");
-    assert!(v.get("attributes").is_none(), "absent options are not sent: {v}");
+    assert!(
+        v.get("attributes").is_none(),
+        "absent options are not sent: {v}"
+    );
 }

@@ -1,8 +1,8 @@
 //! `cargo xtask codegen [--check]`: specs/ → keyvault-keys-protocol/src/generated.rs.
 
+use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
-use std::io::Write as _;
 
 use anyhow::{Context, Result, bail};
 use proc_macro2::TokenStream;
@@ -80,11 +80,7 @@ pub fn generate(spec_path: &Path) -> Result<String> {
         settings.with_replacement(
             &e.name,
             format!("{ENUM_MODULE_PATH}::{}", e.name),
-            [
-                progenitor::TypeImpl::Display,
-                progenitor::TypeImpl::FromStr,
-            ]
-            .into_iter(),
+            [progenitor::TypeImpl::Display, progenitor::TypeImpl::FromStr].into_iter(),
         );
     }
 
@@ -109,7 +105,10 @@ pub fn generate(spec_path: &Path) -> Result<String> {
 /// newtypes without a default, so a required enum rules it out.)
 fn default_able(spec: &serde_json::Value) -> Vec<String> {
     use serde_json::Value;
-    let Some(schemas) = spec.pointer("/components/schemas").and_then(Value::as_object) else {
+    let Some(schemas) = spec
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+    else {
         return Vec::new();
     };
     let mut ok: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
@@ -121,20 +120,33 @@ fn default_able(spec: &serde_json::Value) -> Vec<String> {
             }
             let props = s.get("properties").and_then(Value::as_object);
             let required = s.get("required").and_then(Value::as_array);
-            let all_ok = required.into_iter().flatten().filter_map(Value::as_str).all(|r| {
-                let Some(p) = props.and_then(|p| p.get(r)) else { return false };
-                if let Some(target) = p.get("$ref").and_then(Value::as_str) {
-                    return target.rsplit('/').next().is_some_and(|t| ok.contains(t));
-                }
-                let constrained = ["enum", "minimum", "maximum", "minLength", "maxLength", "pattern"]
+            let all_ok = required
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .all(|r| {
+                    let Some(p) = props.and_then(|p| p.get(r)) else {
+                        return false;
+                    };
+                    if let Some(target) = p.get("$ref").and_then(Value::as_str) {
+                        return target.rsplit('/').next().is_some_and(|t| ok.contains(t));
+                    }
+                    let constrained = [
+                        "enum",
+                        "minimum",
+                        "maximum",
+                        "minLength",
+                        "maxLength",
+                        "pattern",
+                    ]
                     .iter()
                     .any(|k| p.get(*k).is_some());
-                let primitive = matches!(
-                    p.get("type").and_then(Value::as_str),
-                    Some("string" | "integer" | "boolean" | "number")
-                );
-                primitive && !constrained
-            });
+                    let primitive = matches!(
+                        p.get("type").and_then(Value::as_str),
+                        Some("string" | "integer" | "boolean" | "number")
+                    );
+                    primitive && !constrained
+                });
             if all_ok {
                 ok.insert(name.clone());
             }
@@ -155,17 +167,17 @@ fn split_doc_attributes(tokens: TokenStream) -> TokenStream {
     let mut out: Vec<TokenTree> = Vec::with_capacity(trees.len());
     let mut i = 0;
     while i < trees.len() {
-        if let (TokenTree::Punct(p), Some(TokenTree::Group(g))) = (&trees[i], trees.get(i + 1)) {
-            if p.as_char() == '#' && g.delimiter() == Delimiter::Bracket {
-                if let Some(lines) = multi_line_doc(g) {
-                    for line in lines {
-                        let attr: TokenStream = quote! { #[doc = #line] };
-                        out.extend(attr);
-                    }
-                    i += 2;
-                    continue;
-                }
+        if let (TokenTree::Punct(p), Some(TokenTree::Group(g))) = (&trees[i], trees.get(i + 1))
+            && p.as_char() == '#'
+            && g.delimiter() == Delimiter::Bracket
+            && let Some(lines) = multi_line_doc(g)
+        {
+            for line in lines {
+                let attr: TokenStream = quote! { #[doc = #line] };
+                out.extend(attr);
             }
+            i += 2;
+            continue;
         }
         match &trees[i] {
             TokenTree::Group(g) => {
@@ -186,14 +198,22 @@ fn multi_line_doc(group: &proc_macro2::Group) -> Option<Vec<String>> {
     if !attr.path.is_ident("doc") {
         return None;
     }
-    let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) = &attr.value else {
+    let syn::Expr::Lit(syn::ExprLit {
+        lit: syn::Lit::Str(s),
+        ..
+    }) = &attr.value
+    else {
         return None;
     };
     let text = s.value();
     if !text.contains('\n') {
         return None;
     }
-    let lines: Vec<String> = text.trim_end().lines().map(|l| format!(" {}", l.trim_end())).collect();
+    let lines: Vec<String> = text
+        .trim_end()
+        .lines()
+        .map(|l| format!(" {}", l.trim_end()))
+        .collect();
     Some(lines)
 }
 
@@ -369,5 +389,65 @@ mod tests {
             "CUSTOMIZED_RECOVERABLE_PROTECTED_SUBSCRIPTION"
         );
         assert_eq!(const_name("A128CBCPAD"), "A128CBCPAD");
+    }
+}
+
+#[cfg(test)]
+mod staleness {
+    use super::*;
+
+    fn spec_path() -> std::path::PathBuf {
+        crate::workspace_root().join(SPEC_PATH)
+    }
+
+    #[test]
+    fn generation_is_deterministic_and_the_checked_in_file_is_current() {
+        let a = generate(&spec_path()).expect("generate");
+        let b = generate(&spec_path()).expect("generate again");
+        assert_eq!(a, b, "two runs gave different output");
+        let checked_in =
+            std::fs::read_to_string(crate::workspace_root().join(OUT_PATH)).expect("read");
+        assert!(
+            checked_in == a,
+            "{OUT_PATH} is stale; run `cargo xtask codegen`"
+        );
+    }
+
+    #[test]
+    fn changing_a_field_in_the_spec_changes_the_output() {
+        let text = std::fs::read_to_string(spec_path()).expect("read spec");
+        let changed = text.replacen("scheduledPurgeDate:", "scheduledPurgeMoment:", 1);
+        assert_ne!(
+            text, changed,
+            "the spec no longer has the field this test renames"
+        );
+        let dir = std::env::temp_dir().join(format!("xtask-staleness-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("tmp dir");
+        let path = dir.join("spec.yaml");
+        std::fs::write(&path, changed).expect("write");
+        let original = generate(&spec_path()).expect("generate");
+        let modified = generate(&path).expect("generate modified");
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_ne!(original, modified);
+        assert!(modified.contains("scheduledPurgeMoment"));
+    }
+
+    #[test]
+    fn normalisation_removes_what_progenitor_cannot_take() {
+        let text = std::fs::read_to_string(spec_path()).expect("read spec");
+        let raw: serde_json::Value = serde_yaml::from_str(&text).expect("yaml");
+        let n = crate::normalise::normalise(raw).expect("normalise");
+        let s = serde_json::to_string(&n.spec).expect("json");
+        assert!(!s.contains("\"default\":{\"$ref\":\"#/components/responses/Error\"}"));
+        assert!(!s.contains("\"name\":\"api-version\""));
+        assert!(!s.contains("\"pattern\":\"^[0-9a-zA-Z-]+$\""));
+        assert!(!s.contains("#/components/schemas/Error\""));
+        assert_eq!(n.enums.len(), 8);
+        let rotation = n
+            .enums
+            .iter()
+            .find(|e| e.name == "KeyRotationPolicyAction")
+            .expect("enum");
+        assert!(!rotation.extensible);
     }
 }

@@ -4,18 +4,20 @@
 //! cargo xtask codegen            regenerate keyvault-keys-protocol/src/generated.rs from specs/
 //! cargo xtask codegen --check    fail (exit 1) when the checked-in file is stale
 //! cargo xtask spec-compare PATH  compare specs/ with a Microsoft Swagger 2.0 keys document
+//! cargo xtask test [ARGS]        the whole test suite (README's test command)
 //! ```
 
 mod codegen;
 mod normalise;
 mod spec_compare;
+mod test_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage:\n  cargo xtask codegen [--check]\n  cargo xtask spec-compare PATH-TO-SWAGGER.json [--ours PATH]"
+        "usage:\n  cargo xtask codegen [--check]\n  cargo xtask spec-compare PATH-TO-SWAGGER.json [--ours PATH]\n  cargo xtask test [-- CARGO-TEST-ARGS]"
     );
     ExitCode::from(2)
 }
@@ -48,6 +50,7 @@ fn main() -> ExitCode {
             };
             spec_compare::run(&ours, &PathBuf::from(theirs))
         }
+        Some("test") => test_cmd::run(&args[1..]),
         _ => return usage(),
     };
     match result {

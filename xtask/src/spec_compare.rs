@@ -73,7 +73,11 @@ pub fn run(ours: &Path, theirs: &Path) -> Result<ExitCode> {
         report.extra.len(),
         if failed { "FAIL" } else { "ok" }
     );
-    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn load(path: &Path) -> Result<Value> {
@@ -104,11 +108,17 @@ fn compare(ours: &Model, theirs: &Model) -> Report {
             r.differs
                 .push(format!("operation {key}: operationId {} vs {}", o.id, t.id));
         }
-        diff_maps(&mut r, &format!("operation {key} parameter"), &o.params, &t.params);
+        diff_maps(
+            &mut r,
+            &format!("operation {key} parameter"),
+            &o.params,
+            &t.params,
+        );
         if o.body != t.body {
             let (ob, tb) = (fmt_opt(&o.body), fmt_opt(&t.body));
             if t.body.is_some() && o.body.is_none() {
-                r.missing.push(format!("operation {key}: request body {tb}"));
+                r.missing
+                    .push(format!("operation {key}: request body {tb}"));
             } else {
                 r.differs
                     .push(format!("operation {key}: request body {ob} vs {tb}"));
@@ -131,7 +141,12 @@ fn compare(ours: &Model, theirs: &Model) -> Report {
             r.missing.push(format!("schema {name}"));
             continue;
         };
-        diff_maps(&mut r, &format!("schema {name} field"), &o.fields, &t.fields);
+        diff_maps(
+            &mut r,
+            &format!("schema {name} field"),
+            &o.fields,
+            &t.fields,
+        );
         for v in &t.enum_values {
             if !o.enum_values.contains(v) {
                 r.missing.push(format!("enum {name} value {v:?}"));
@@ -185,18 +200,21 @@ fn ref_name(r: &str) -> String {
 /// or "array<...>", with bounds where present.
 fn shape(schema: &Value) -> String {
     if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
-        return format!("ref {}", ref_name(r));
+        return format!("ref {}{}", ref_name(r), bounds(schema));
     }
-    if let Some(all) = schema.get("allOf").and_then(Value::as_array) {
-        if let [single] = all.as_slice() {
-            return shape(single);
-        }
+    if let Some(all) = schema.get("allOf").and_then(Value::as_array)
+        && let [single] = all.as_slice()
+    {
+        return shape(single);
     }
     let ty = schema.get("type").and_then(Value::as_str).unwrap_or("any");
     let mut s = match ty {
         "array" => format!(
             "array<{}>",
-            schema.get("items").map(shape).unwrap_or_else(|| "any".into())
+            schema
+                .get("items")
+                .map(shape)
+                .unwrap_or_else(|| "any".into())
         ),
         "object" => match schema.get("additionalProperties") {
             Some(ap) if ap.is_object() => format!("map<{}>", shape(ap)),
@@ -208,7 +226,13 @@ fn shape(schema: &Value) -> String {
         s.push('/');
         s.push_str(f);
     }
-    for bound in ["minimum", "maximum", "minLength", "maxLength"] {
+    s.push_str(&bounds(schema));
+    s
+}
+
+fn bounds(schema: &Value) -> String {
+    let mut s = String::new();
+    for bound in ["minimum", "maximum", "minLength", "maxLength", "pattern"] {
         if let Some(b) = schema.get(bound) {
             s.push_str(&format!(" {bound}={b}"));
         }
@@ -246,7 +270,11 @@ fn schema_summary(schema: &Value) -> Schema {
     let enum_values = schema
         .get("enum")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default();
     Schema {
         fields,
@@ -305,9 +333,7 @@ fn model_openapi3(doc: &Value) -> Result<Model> {
             }
             if let Some(body) = op.get("requestBody") {
                 let body = resolve(doc, body);
-                o.body = body
-                    .pointer("/content/application~1json/schema")
-                    .map(shape);
+                o.body = body.pointer("/content/application~1json/schema").map(shape);
             }
             for (status, _) in op
                 .get("responses")
@@ -363,7 +389,16 @@ fn model_swagger2(doc: &Value) -> Result<Model> {
                 }
                 // Swagger 2.0 puts the type beside the parameter; lift it into a schema.
                 let mut schema = serde_json::Map::new();
-                for k in ["type", "format", "minimum", "maximum", "minLength", "maxLength", "items"] {
+                for k in [
+                    "type",
+                    "format",
+                    "minimum",
+                    "maximum",
+                    "minLength",
+                    "maxLength",
+                    "pattern",
+                    "items",
+                ] {
                     if let Some(v) = p.get(k) {
                         schema.insert(k.to_owned(), v.clone());
                     }

@@ -16,7 +16,9 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper::{HeaderMap, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use keyvault_keys_protocol::azure_core::credentials::{AccessToken, Secret, TokenCredential, TokenRequestOptions};
+use keyvault_keys_protocol::azure_core::credentials::{
+    AccessToken, Secret, TokenCredential, TokenRequestOptions,
+};
 use keyvault_keys_protocol::{ChallengeClaims, ChallengeTenant, Client, ClientOptions};
 use tokio::net::TcpListener;
 
@@ -36,13 +38,21 @@ pub struct Seen {
 
 impl Seen {
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
     }
     pub fn query_pairs(&self) -> Vec<(String, String)> {
-        url::form_urlencoded::parse(self.query.as_bytes()).into_owned().collect()
+        url::form_urlencoded::parse(self.query.as_bytes())
+            .into_owned()
+            .collect()
     }
     pub fn query_value(&self, key: &str) -> Option<String> {
-        self.query_pairs().into_iter().find(|(k, _)| k == key).map(|(_, v)| v)
+        self.query_pairs()
+            .into_iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
     }
 }
 
@@ -68,11 +78,16 @@ impl Drop for TestServer {
 }
 
 fn tls_config() -> (rustls::ServerConfig, String) {
-    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose};
+    use rcgen::{
+        BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose,
+        IsCa, KeyPair, KeyUsagePurpose,
+    };
     let ca_key = KeyPair::generate().expect("ca key");
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("ca params");
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params.distinguished_name.push(DnType::CommonName, "pipeline test CA");
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "pipeline test CA");
     ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
     let ca = CertifiedIssuer::self_signed(ca_params, ca_key).expect("ca");
     let leaf_key = KeyPair::generate().expect("leaf key");
@@ -85,21 +100,29 @@ fn tls_config() -> (rustls::ServerConfig, String) {
     .expect("leaf params");
     leaf_params.is_ca = IsCa::ExplicitNoCa;
     leaf_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    leaf_params.distinguished_name.push(DnType::CommonName, "localhost");
+    leaf_params
+        .distinguished_name
+        .push(DnType::CommonName, "localhost");
     let leaf = leaf_params.signed_by(&leaf_key, &ca).expect("leaf");
     let chain = vec![leaf.der().clone()];
-    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(rustls::pki_types::PrivatePkcs8KeyDer::from(leaf_key.serialize_der()));
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
-        .with_safe_default_protocol_versions()
-        .expect("protocol versions")
-        .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .expect("server cert");
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(rustls::pki_types::PrivatePkcs8KeyDer::from(
+        leaf_key.serialize_der(),
+    ));
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("protocol versions")
+    .with_no_client_auth()
+    .with_single_cert(chain, key)
+    .expect("server cert");
     (config, ca.pem())
 }
 
 impl TestServer {
-    pub async fn start(handler: impl Fn(&Seen, usize, &ServerInfo) -> Response<Full<Bytes>> + Send + Sync + 'static) -> Self {
+    pub async fn start(
+        handler: impl Fn(&Seen, usize, &ServerInfo) -> Response<Full<Bytes>> + Send + Sync + 'static,
+    ) -> Self {
         let handler: Arc<Handler> = Arc::new(handler);
         let (config, ca_pem) = tls_config();
         let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
@@ -111,14 +134,18 @@ impl TestServer {
         let seen2 = seen.clone();
         let task = tokio::spawn(async move {
             loop {
-                let Ok((tcp, _)) = listener.accept().await else { continue };
+                let Ok((tcp, _)) = listener.accept().await else {
+                    continue;
+                };
                 let acceptor = acceptor.clone();
                 let handler = handler.clone();
                 let seen = seen2.clone();
                 let counter = counter.clone();
                 let info = info.clone();
                 tokio::spawn(async move {
-                    let Ok(tls) = acceptor.accept(tcp).await else { return };
+                    let Ok(tls) = acceptor.accept(tcp).await else {
+                        return;
+                    };
                     let service = service_fn(move |req: Request<Incoming>| {
                         let handler = handler.clone();
                         let seen = seen.clone();
@@ -126,7 +153,11 @@ impl TestServer {
                         let info = info.clone();
                         async move {
                             let (parts, body) = req.into_parts();
-                            let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                            let body = body
+                                .collect()
+                                .await
+                                .map(|b| b.to_bytes())
+                                .unwrap_or_default();
                             let s = Seen {
                                 method: parts.method.to_string(),
                                 path: parts.uri.path().to_owned(),
@@ -145,7 +176,12 @@ impl TestServer {
                 });
             }
         });
-        Self { addr, ca_pem, seen, task }
+        Self {
+            addr,
+            ca_pem,
+            seen,
+            task,
+        }
     }
 
     pub fn seen(&self) -> Vec<Seen> {
@@ -166,7 +202,9 @@ impl TestServer {
     /// host names to it.
     pub fn http_client(&self) -> reqwest::Client {
         reqwest::Client::builder()
-            .tls_certs_only([reqwest::Certificate::from_pem(self.ca_pem.as_bytes()).expect("ca pem")])
+            .tls_certs_only([
+                reqwest::Certificate::from_pem(self.ca_pem.as_bytes()).expect("ca pem")
+            ])
             .resolve(VAULT_HOST, self.addr)
             .resolve("other.localhost", self.addr)
             .resolve("localhost", self.addr)
@@ -193,7 +231,9 @@ impl TestServer {
 
 /// The challenge the real service sends, with the resource given.
 pub fn challenge(resource: &str) -> String {
-    format!(r#"Bearer authorization="https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47", resource="{resource}""#)
+    format!(
+        r#"Bearer authorization="https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47", resource="{resource}""#
+    )
 }
 
 pub fn json(status: u16, body: serde_json::Value) -> Response<Full<Bytes>> {
@@ -227,7 +267,8 @@ pub fn unauthorized(www_authenticate: &str) -> Response<Full<Bytes>> {
 
 /// True when the request carries a bearer token.
 pub fn authorised(s: &Seen) -> bool {
-    s.header("authorization").is_some_and(|a| a.starts_with("Bearer "))
+    s.header("authorization")
+        .is_some_and(|a| a.starts_with("Bearer "))
 }
 
 /// A key bundle as the service returns it.
@@ -287,8 +328,12 @@ impl TokenCredential for RecordingCredential {
         let ctx = options.as_ref().map(|o| &o.method_options.context);
         let call = TokenCall {
             scopes: scopes.iter().map(|s| s.to_string()).collect(),
-            tenant: ctx.and_then(|c| c.value::<ChallengeTenant>()).map(|t| t.0.clone()),
-            claims: ctx.and_then(|c| c.value::<ChallengeClaims>()).map(|t| t.0.clone()),
+            tenant: ctx
+                .and_then(|c| c.value::<ChallengeTenant>())
+                .map(|t| t.0.clone()),
+            claims: ctx
+                .and_then(|c| c.value::<ChallengeClaims>())
+                .map(|t| t.0.clone()),
         };
         let n = {
             let mut calls = self.calls.lock().expect("lock");

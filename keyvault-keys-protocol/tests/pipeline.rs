@@ -1,0 +1,889 @@
+//! The hand-written pipeline against a scripted HTTPS server in the test
+//! process: the challenge dance, resource verification, the TLS rule,
+//! retries and each Retry-After form, re-authorisation, error bodies,
+//! paging and `send_request`.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use futures::StreamExt as _;
+use keyvault_keys_protocol::reqwest::{Method, StatusCode};
+use keyvault_keys_protocol::{Client, ClientOptions, Error, RawRequest, RetryOptions, call, types};
+
+/// A server that challenges unauthorised requests with `resource` and
+/// answers authorised ones with `ok`.
+async fn challenging_server(
+    resource: impl Fn(u16) -> String + Send + Sync + 'static,
+    ok: impl Fn(&Seen, u16) -> hyper::Response<http_body_util::Full<bytes::Bytes>>
+    + Send
+    + Sync
+    + 'static,
+) -> TestServer {
+    TestServer::start(move |s, _, info| {
+        if authorised(s) {
+            ok(s, info.port)
+        } else {
+            unauthorized(&challenge(&resource(info.port)))
+        }
+    })
+    .await
+}
+
+fn update_body() -> types::KeyUpdateParameters {
+    types::KeyUpdateParameters {
+        tags: [("purpose".to_owned(), "pipeline".to_owned())].into(),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn challenge_dance_sends_a_bodiless_probe_then_the_body_with_the_same_request_id() {
+    let server = challenging_server(
+        |p| format!("https://localhost:{p}"),
+        |_, p| json(200, key_bundle(p, "k")),
+    )
+    .await;
+    let cred = RecordingCredential::new();
+    let client = server.client(cred.clone());
+
+    let key = call(client.update_key("k", "", &update_body()))
+        .await
+        .expect("update");
+    assert!(
+        key.key
+            .and_then(|k| k.kid)
+            .is_some_and(|kid| kid.contains("/keys/k/"))
+    );
+
+    let seen = server.seen();
+    assert_eq!(seen.len(), 2, "probe + real request");
+    let (probe, real) = (&seen[0], &seen[1]);
+    assert_eq!(probe.method, "PATCH");
+    assert!(probe.header("authorization").is_none());
+    assert!(probe.body.is_empty(), "the probe carries no body");
+    assert_eq!(probe.header("content-length").as_deref(), Some("0"));
+    assert_eq!(
+        real.header("authorization").as_deref(),
+        Some("Bearer token-1")
+    );
+    let body: serde_json::Value = serde_json::from_slice(&real.body).expect("json body");
+    assert_eq!(body, serde_json::json!({"tags": {"purpose": "pipeline"}}));
+    let id = probe.header("x-ms-client-request-id").expect("request id");
+    assert_eq!(real.header("x-ms-client-request-id"), Some(id.clone()));
+    assert!(uuid_like(&id), "{id}");
+    // api-version is a query pair, never a header
+    assert_eq!(
+        real.query_value("api-version").as_deref(),
+        Some("2025-07-01")
+    );
+    assert!(real.header("api-version").is_none());
+    assert_eq!(real.path, "/keys/k/");
+
+    // The credential got the scope from the resource and the tenant from the authorization URL.
+    let calls = cred.calls();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(
+        calls[0].scopes,
+        vec![format!("https://localhost:{}/.default", server.addr.port())]
+    );
+    assert_eq!(
+        calls[0].tenant.as_deref(),
+        Some("72f988bf-86f1-41af-91ab-2d7cd011db47")
+    );
+
+    // The scope is cached: the next request goes authorised at once, with the cached token.
+    call(client.get_key("k", "")).await.expect("get");
+    let seen = server.seen();
+    assert_eq!(seen.len(), 3);
+    assert_eq!(
+        seen[2].header("authorization").as_deref(),
+        Some("Bearer token-1")
+    );
+    assert_eq!(cred.calls().len(), 1);
+    // A clone shares the cache.
+    call(client.clone().get_key("k", ""))
+        .await
+        .expect("get via clone");
+    assert_eq!(server.seen().len(), 4);
+}
+
+fn uuid_like(s: &str) -> bool {
+    s.len() == 36 && s.chars().filter(|c| *c == '-').count() == 4
+}
+
+#[tokio::test]
+async fn scope_parameter_is_preferred_over_resource() {
+    let server = TestServer::start(|s, _, info| {
+        if authorised(s) {
+            json(200, key_bundle(info.port, "k"))
+        } else {
+            unauthorized(&format!(
+                r#"Bearer authorization_uri="https://login.microsoftonline.com/tenant-2", scope="https://localhost:{}/custom.scope""#,
+                info.port
+            ))
+        }
+    })
+    .await;
+    let cred = RecordingCredential::new();
+    call(server.client(cred.clone()).get_key("k", "v1"))
+        .await
+        .expect("get");
+    let calls = cred.calls();
+    assert_eq!(
+        calls[0].scopes,
+        vec![format!(
+            "https://localhost:{}/custom.scope",
+            server.addr.port()
+        )]
+    );
+    assert_eq!(calls[0].tenant.as_deref(), Some("tenant-2"));
+}
+
+#[tokio::test]
+async fn resource_equal_to_the_vault_origin_is_accepted() {
+    // vault https://127.0.0.1:P, resource https://127.0.0.1:P: no label to drop, same origin.
+    let server = challenging_server(
+        |p| format!("https://127.0.0.1:{p}"),
+        |_, p| json(200, key_bundle(p, "k")),
+    )
+    .await;
+    let cred = RecordingCredential::new();
+    let client =
+        Client::with_credential(&server.ip_url(), cred.clone(), server.options()).expect("client");
+    call(client.get_key("k", ""))
+        .await
+        .expect("equal origin accepted");
+    assert_eq!(cred.calls().len(), 1);
+}
+
+#[tokio::test]
+async fn foreign_resource_is_rejected_and_no_token_is_sent() {
+    let server = challenging_server(
+        |_| "https://vault.azure.net".to_owned(),
+        |_, p| json(200, key_bundle(p, "k")),
+    )
+    .await;
+    let cred = RecordingCredential::new();
+    let client =
+        Client::with_credential(&server.ip_url(), cred.clone(), server.options()).expect("client");
+    let err = call(client.get_key("k", ""))
+        .await
+        .expect_err("foreign resource");
+    assert!(matches!(err, Error::Challenge(_)), "{err:?}");
+    assert!(
+        err.to_string().contains("verify_challenge_resource"),
+        "the message says how to opt out: {err}"
+    );
+    assert!(cred.calls().is_empty(), "no token was requested");
+    assert_eq!(server.seen().len(), 1, "only the probe was sent");
+    assert!(
+        server
+            .seen()
+            .iter()
+            .all(|s| s.header("authorization").is_none())
+    );
+
+    // The same resource with a port that differs from the vault's is not the vault's origin either.
+    let server2 = challenging_server(
+        |p| format!("https://127.0.0.1:{}", p + 1),
+        |_, p| json(200, key_bundle(p, "k")),
+    )
+    .await;
+    let client2 = Client::with_credential(&server2.ip_url(), cred.clone(), server2.options())
+        .expect("client");
+    assert!(matches!(
+        call(client2.get_key("k", "")).await,
+        Err(Error::Challenge(_))
+    ));
+
+    // With verification off, the same service works.
+    let options = ClientOptions {
+        verify_challenge_resource: false,
+        ..server.options()
+    };
+    let client = Client::with_credential(&server.ip_url(), cred.clone(), options).expect("client");
+    call(client.get_key("k", ""))
+        .await
+        .expect("verification off");
+    assert_eq!(
+        cred.calls()[0].scopes,
+        vec!["https://vault.azure.net/.default".to_owned()]
+    );
+}
+
+#[tokio::test]
+async fn a_401_without_a_bearer_challenge_is_a_challenge_error() {
+    let server = TestServer::start(|_, _, _| raw(401, "text/plain", "go away")).await;
+    let err = call(server.client(RecordingCredential::new()).get_key("k", ""))
+        .await
+        .expect_err("no challenge");
+    assert!(matches!(err, Error::Challenge(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn credential_failures_are_credential_errors() {
+    let server = challenging_server(
+        |p| format!("https://localhost:{p}"),
+        |_, p| json(200, key_bundle(p, "k")),
+    )
+    .await;
+    let cred = RecordingCredential::new();
+    *cred.fail_with.lock().expect("lock") = Some("no login".to_owned());
+    let err = call(server.client(cred).get_key("k", ""))
+        .await
+        .expect_err("credential fails");
+    match err {
+        Error::Credential(m) => assert!(m.contains("no login"), "{m}"),
+        other => panic!("expected a credential error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn plain_http_is_refused_before_anything_is_sent() {
+    let cred = RecordingCredential::new();
+    // A listener that records whether anything connected.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let port = listener.local_addr().expect("addr").port();
+    let err = Client::with_credential(
+        &format!("http://127.0.0.1:{port}"),
+        cred.clone(),
+        ClientOptions::default(),
+    )
+    .expect_err("http refused");
+    assert!(matches!(err, Error::InsecureTransport(_)), "{err:?}");
+    assert!(err.to_string().contains("non-TLS"), "{err}");
+    // The loopback opt-in does not extend to other hosts.
+    let opt_in = ClientOptions {
+        allow_insecure_loopback: true,
+        ..Default::default()
+    };
+    let err = Client::with_credential("http://example.com", cred.clone(), opt_in.clone())
+        .expect_err("non-loopback http");
+    assert!(matches!(err, Error::InsecureTransport(_)));
+    // With the opt-in, loopback http is allowed.
+    assert!(
+        Client::with_credential(&format!("http://127.0.0.1:{port}"), cred.clone(), opt_in).is_ok()
+    );
+    assert!(listener.accept().is_err(), "nothing connected");
+    assert!(cred.calls().is_empty());
+    assert!(matches!(
+        Client::with_credential("not a url", cred, ClientOptions::default()),
+        Err(Error::InvalidRequest(_))
+    ));
+}
+
+/// A server that answers the n-th authorised request with `answers[n]`,
+/// then 200.
+async fn scripted(answers: Vec<(u16, Vec<(&'static str, String)>)>) -> TestServer {
+    let answers = Arc::new(answers);
+    let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    TestServer::start(move |s, _, info| {
+        if !authorised(s) {
+            return unauthorized(&challenge(&format!("https://localhost:{}", info.port)));
+        }
+        let n = count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        match answers.get(n) {
+            Some((status, headers)) => {
+                let mut r = json(
+                    *status,
+                    serde_json::json!({"error": {"code": "Throttled", "message": "slow down"}}),
+                );
+                for (k, v) in headers {
+                    r.headers_mut().insert(*k, v.parse().expect("header"));
+                }
+                r
+            }
+            None => json(200, key_bundle(info.port, "k")),
+        }
+    })
+    .await
+}
+
+async fn authorised_attempts(server: &TestServer) -> Vec<Seen> {
+    server.seen().into_iter().filter(authorised).collect()
+}
+
+#[tokio::test]
+async fn retries_honour_each_retry_after_form_and_keep_the_request_id() {
+    let past = httpdate::fmt_http_date(std::time::SystemTime::now() - Duration::from_secs(30));
+    let server = scripted(vec![
+        (429, vec![("retry-after-ms", "5".to_owned())]),
+        (503, vec![("x-ms-retry-after-ms", "5".to_owned())]),
+        (429, vec![("retry-after", "0".to_owned())]),
+        (503, vec![("retry-after", past)]),
+        (500, vec![]),
+    ])
+    .await;
+    let options = ClientOptions {
+        retry: RetryOptions {
+            max_retries: 6,
+            initial_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(2),
+            ..Default::default()
+        },
+        ..server.options()
+    };
+    let client = Client::with_credential(&server.vault_url(), RecordingCredential::new(), options)
+        .expect("client");
+    call(client.update_key("k", "", &update_body()))
+        .await
+        .expect("succeeds after five retries");
+    let attempts = authorised_attempts(&server).await;
+    assert_eq!(attempts.len(), 6);
+    let ids: std::collections::BTreeSet<_> = server
+        .seen()
+        .iter()
+        .filter_map(|s| s.header("x-ms-client-request-id"))
+        .collect();
+    assert_eq!(
+        ids.len(),
+        1,
+        "one request id across the probe and every attempt"
+    );
+    assert!(
+        attempts.iter().all(|a| !a.body.is_empty()),
+        "every retry carries the body"
+    );
+}
+
+#[tokio::test]
+async fn a_server_delay_longer_than_allowed_ends_the_retries() {
+    // Each form of a long delay: the response comes back after one attempt.
+    let far = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(3600));
+    for header in [
+        ("retry-after", "3600".to_owned()),
+        ("retry-after", far),
+        ("retry-after-ms", "3600000".to_owned()),
+        ("x-ms-retry-after-ms", "3600000".to_owned()),
+    ] {
+        let server = scripted(vec![(429, vec![header.clone()])]).await;
+        let options = ClientOptions {
+            retry: RetryOptions {
+                max_retry_after: Duration::from_secs(60),
+                ..server.options().retry
+            },
+            ..server.options()
+        };
+        let client =
+            Client::with_credential(&server.vault_url(), RecordingCredential::new(), options)
+                .expect("client");
+        let err = call(client.get_key("k", ""))
+            .await
+            .expect_err("429 returned");
+        assert_eq!(
+            err.status(),
+            Some(StatusCode::TOO_MANY_REQUESTS),
+            "{header:?}"
+        );
+        assert_eq!(authorised_attempts(&server).await.len(), 1, "{header:?}");
+    }
+}
+
+#[tokio::test]
+async fn retries_stop_after_max_retries_and_do_not_retry_client_errors() {
+    let server = scripted((0..10).map(|_| (503, vec![])).collect()).await;
+    let options = ClientOptions {
+        retry: RetryOptions {
+            max_retries: 2,
+            ..server.options().retry
+        },
+        ..server.options()
+    };
+    let client = Client::with_credential(&server.vault_url(), RecordingCredential::new(), options)
+        .expect("client");
+    let err = call(client.get_key("k", "")).await.expect_err("503");
+    assert_eq!(err.status(), Some(StatusCode::SERVICE_UNAVAILABLE));
+    assert_eq!(authorised_attempts(&server).await.len(), 3);
+
+    let server = scripted(vec![(409, vec![])]).await;
+    let err = call(server.client(RecordingCredential::new()).get_key("k", ""))
+        .await
+        .expect_err("409");
+    assert_eq!(err.status(), Some(StatusCode::CONFLICT));
+    assert_eq!(authorised_attempts(&server).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_token_that_expired_while_waiting_is_renewed() {
+    let server = scripted(vec![(503, vec![("retry-after-ms", "1".to_owned())])]).await;
+    let cred = RecordingCredential::new();
+    // Tokens that live 60 s are inside the 5-minute refresh margin: stale at once.
+    *cred.lifetime_secs.lock().expect("lock") = Some(60);
+    call(server.client(cred.clone()).get_key("k", ""))
+        .await
+        .expect("get");
+    let attempts = authorised_attempts(&server).await;
+    assert_eq!(attempts.len(), 2);
+    assert_eq!(
+        attempts[0].header("authorization").as_deref(),
+        Some("Bearer token-1")
+    );
+    assert_eq!(
+        attempts[1].header("authorization").as_deref(),
+        Some("Bearer token-2")
+    );
+}
+
+#[tokio::test]
+async fn connection_errors_are_retried() {
+    // The first connection is accepted and dropped at once; later ones get the real server.
+    let server = challenging_server(
+        |p| format!("https://localhost:{p}"),
+        |_, p| json(200, key_bundle(p, "k")),
+    )
+    .await;
+    let flaky = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let flaky_addr = flaky.local_addr().expect("addr");
+    let target = server.addr;
+    let drops = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let drops2 = drops.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut inbound, _)) = flaky.accept().await else {
+                continue;
+            };
+            if drops2.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                drop(inbound);
+                continue;
+            }
+            tokio::spawn(async move {
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    });
+    let http = reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(server.ca_pem.as_bytes()).expect("pem")])
+        .resolve(VAULT_HOST, flaky_addr)
+        .build()
+        .expect("client");
+    // The challenge resource names the server's port, not the proxy's: verification off here.
+    let options = ClientOptions {
+        http_client: Some(http),
+        verify_challenge_resource: false,
+        ..server.options()
+    };
+    let url = format!("https://{VAULT_HOST}:{}", flaky_addr.port());
+    let client =
+        Client::with_credential(&url, RecordingCredential::new(), options).expect("client");
+    call(client.get_key("k", ""))
+        .await
+        .expect("succeeds after a dropped connection");
+    assert!(drops.load(std::sync::atomic::Ordering::SeqCst) >= 2);
+}
+
+#[tokio::test]
+async fn a_401_to_an_authorised_request_rechallenges_once_with_cae_claims() {
+    use base64::Engine as _;
+    let claims = r#"{"access_token":{"nbf":{"essential":true,"value":"1726077595"}}}"#;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(claims);
+    let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let server = TestServer::start(move |s, _, info| {
+        if !authorised(s) {
+            return unauthorized(&challenge(&format!("https://localhost:{}", info.port)));
+        }
+        if count.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+            return unauthorized(&format!(
+                r#"Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", error="insufficient_claims", claims="{encoded}""#
+            ));
+        }
+        json(200, key_bundle(info.port, "k"))
+    })
+    .await;
+    let cred = RecordingCredential::new();
+    call(server.client(cred.clone()).get_key("k", ""))
+        .await
+        .expect("re-authorised");
+    let calls = cred.calls();
+    assert_eq!(calls.len(), 2);
+    assert_eq!(calls[1].claims.as_deref(), Some(claims));
+    let attempts = authorised_attempts(&server).await;
+    assert_eq!(
+        attempts[1].header("authorization").as_deref(),
+        Some("Bearer token-2")
+    );
+
+    // A service that keeps answering 401: one re-authorisation, then the 401 reaches the caller.
+    let server = TestServer::start(|s, _, info| {
+        let _ = s;
+        unauthorized(&challenge(&format!("https://localhost:{}", info.port)))
+    })
+    .await;
+    let cred = RecordingCredential::new();
+    let err = call(server.client(cred.clone()).get_key("k", ""))
+        .await
+        .expect_err("401");
+    assert_eq!(err.status(), Some(StatusCode::UNAUTHORIZED));
+    assert_eq!(
+        err.http().and_then(|h| h.code.as_deref()),
+        Some("Unauthorized")
+    );
+    assert_eq!(
+        authorised_attempts(&server).await.len(),
+        2,
+        "the request and one re-authorised retry"
+    );
+    assert_eq!(cred.calls().len(), 2);
+}
+
+#[tokio::test]
+async fn error_responses_carry_status_code_message_request_id_and_raw_body() {
+    let html = "<html><body><h1>502 Bad Gateway</h1></body></html>";
+    let server = TestServer::start(move |s, _, info| {
+        if !authorised(s) {
+            return unauthorized(&challenge(&format!("https://localhost:{}", info.port)));
+        }
+        match s.path.as_str() {
+            "/keys/missing/" => json(404, serde_json::json!({"error": {"code": "KeyNotFound", "message": "A key with (name/id) missing was not found in this key vault.", "innererror": {"code": "Inner"}}})),
+            "/keys/proxy/" => raw(502, "text/html", html),
+            _ => raw(503, "application/json", ""),
+        }
+    })
+    .await;
+    let options = ClientOptions {
+        retry: RetryOptions::none(),
+        ..server.options()
+    };
+    let client = Client::with_credential(&server.vault_url(), RecordingCredential::new(), options)
+        .expect("client");
+
+    let err = call(client.get_key("missing", "")).await.expect_err("404");
+    let http = err.http().expect("http error");
+    assert_eq!(http.status, StatusCode::NOT_FOUND);
+    assert_eq!(http.code.as_deref(), Some("KeyNotFound"));
+    assert_eq!(http.inner_code.as_deref(), Some("Inner"));
+    assert!(
+        http.message
+            .as_deref()
+            .is_some_and(|m| m.contains("was not found"))
+    );
+    assert_eq!(http.request_id.as_deref(), Some("req-404"));
+    assert!(
+        err.to_string().contains("KeyNotFound") && err.to_string().contains("req-404"),
+        "{err}"
+    );
+
+    let err = call(client.get_key("proxy", "")).await.expect_err("502");
+    let http = err.http().expect("http error");
+    assert_eq!(http.status, StatusCode::BAD_GATEWAY);
+    assert_eq!(http.code, None);
+    assert_eq!(&http.body[..], html.as_bytes());
+    assert!(err.to_string().contains("Bad Gateway"), "{err}");
+
+    let err = call(client.get_key("empty", "")).await.expect_err("503");
+    let http = err.http().expect("http error");
+    assert_eq!(http.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(http.body.is_empty());
+    assert!(err.to_string().contains("empty body"), "{err}");
+}
+
+fn list_page(port: u16, names: &[&str], next: Option<String>) -> serde_json::Value {
+    serde_json::json!({
+        "value": names.iter().map(|n| serde_json::json!({"kid": format!("https://{VAULT_HOST}:{port}/keys/{n}"), "attributes": {"enabled": true}})).collect::<Vec<_>>(),
+        "nextLink": next,
+    })
+}
+
+#[tokio::test]
+async fn next_links_are_followed_through_the_pipeline() {
+    let server = challenging_server(
+        |p| format!("https://localhost:{p}"),
+        |s, p| match s.query_value("$skiptoken").as_deref() {
+            None => json(
+                200,
+                list_page(
+                    p,
+                    &["a", "b"],
+                    Some(format!(
+                        "https://{VAULT_HOST}:{p}/keys?api-version=7.2&$skiptoken=t1&maxresults=2"
+                    )),
+                ),
+            ),
+            Some("t1") => json(
+                200,
+                list_page(
+                    p,
+                    &["c", "d"],
+                    Some(format!(
+                        "https://{VAULT_HOST}:{p}/keys?$skiptoken=t2&maxresults=2"
+                    )),
+                ),
+            ),
+            _ => json(200, list_page(p, &["e"], None)),
+        },
+    )
+    .await;
+    let client = server.client(RecordingCredential::new());
+    let c = client.clone();
+    let items: Vec<types::KeyItem> = client
+        .items(async move { c.get_keys(std::num::NonZeroU32::new(2)).await })
+        .map(|r| r.expect("item"))
+        .collect()
+        .await;
+    let kids: Vec<String> = items.iter().filter_map(|i| i.kid.clone()).collect();
+    assert_eq!(kids.len(), 5);
+    assert!(kids[4].ends_with("/keys/e"));
+    let lists: Vec<Seen> = server
+        .seen()
+        .into_iter()
+        .filter(authorised)
+        .collect();
+    assert_eq!(lists.len(), 3);
+    assert_eq!(lists[0].query_value("maxresults").as_deref(), Some("2"));
+    // A nextLink's own api-version is kept; one is added where it has none.
+    assert_eq!(lists[1].query_value("api-version").as_deref(), Some("7.2"));
+    assert_eq!(
+        lists[2].query_value("api-version").as_deref(),
+        Some("2025-07-01")
+    );
+    assert!(lists.iter().all(|s| s.header("authorization").is_some()));
+
+    // Resuming from a continuation token.
+    let token = format!(
+        "https://{VAULT_HOST}:{}/keys?$skiptoken=t1&maxresults=2",
+        server.addr.port()
+    );
+    let pages: Vec<types::KeyListResult> = client
+        .pages_from(token)
+        .map(|r| r.expect("page"))
+        .collect()
+        .await;
+    assert_eq!(pages.len(), 2);
+    assert_eq!(pages[1].value.len(), 1);
+}
+
+#[tokio::test]
+async fn a_foreign_next_link_is_refused() {
+    let server = challenging_server(
+        |p| format!("https://localhost:{p}"),
+        |_, p| {
+            json(
+                200,
+                list_page(
+                    p,
+                    &["a"],
+                    Some("https://other.localhost:1/keys?$skiptoken=x".to_owned()),
+                ),
+            )
+        },
+    )
+    .await;
+    let client = server.client(RecordingCredential::new());
+    let c = client.clone();
+    let results: Vec<Result<types::KeyListResult, Error>> = client
+        .pages(async move { c.get_keys(None).await })
+        .collect()
+        .await;
+    assert_eq!(results.len(), 2);
+    assert!(results[0].is_ok());
+    match &results[1] {
+        Err(Error::ForeignOrigin { url, .. }) => assert!(url.contains("other.localhost")),
+        other => panic!("expected a foreign-origin error, got {other:?}"),
+    }
+    // Same host, other port: also foreign.
+    let err = client
+        .get_page::<types::KeyListResult>(&format!(
+            "https://{VAULT_HOST}:{}/keys",
+            server.addr.port() + 1
+        ))
+        .await
+        .expect_err("other port");
+    assert!(matches!(err, Error::ForeignOrigin { .. }));
+    assert_eq!(
+        server.seen().into_iter().filter(authorised).count(),
+        1,
+        "nothing was sent to the foreign link"
+    );
+}
+
+#[tokio::test]
+async fn send_request_relative_and_absolute() {
+    let server = challenging_server(
+        |p| format!("https://localhost:{p}"),
+        |s, p| match s.path.as_str() {
+            "/keys/raw/" => json(200, key_bundle(p, "raw")),
+            "/rng" => json(200, serde_json::json!({"value": "AAEC"})),
+            _ => json(
+                404,
+                serde_json::json!({"error": {"code": "KeyNotFound", "message": "nope"}}),
+            ),
+        },
+    )
+    .await;
+    let client = server.client(RecordingCredential::new());
+
+    let r = client
+        .send_request(RawRequest::new(Method::GET, "/keys/raw/"))
+        .await
+        .expect("relative");
+    assert_eq!(r.status, StatusCode::OK);
+    let bundle: types::KeyBundle = r.json().expect("bundle");
+    assert!(bundle.key.is_some());
+
+    let absolute = format!("{}/keys/raw/?api-version=7.4", server.vault_url());
+    let r = client
+        .send_request(RawRequest::new(Method::GET, absolute))
+        .await
+        .expect("absolute");
+    assert_eq!(r.status, StatusCode::OK);
+
+    let body = RawRequest::new(Method::POST, "rng")
+        .with_json(&serde_json::json!({"count": 3}))
+        .expect("json");
+    let r = client.send_request(body).await.expect("post");
+    assert_eq!(r.json::<types::RandomBytes>().expect("bytes").value, "AAEC");
+
+    // An error status is returned, not raised.
+    let r = client
+        .send_request(RawRequest::new(Method::GET, "/keys/none/"))
+        .await
+        .expect("404 returned");
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.text().contains("KeyNotFound"));
+    assert!(matches!(r.error_for_status(), Err(Error::Http(_))));
+
+    // A foreign absolute URL is refused before sending.
+    let err = client
+        .send_request(RawRequest::new(Method::GET, "https://evil.example/keys"))
+        .await
+        .expect_err("foreign");
+    assert!(matches!(err, Error::ForeignOrigin { .. }));
+
+    let seen: Vec<Seen> = server
+        .seen()
+        .into_iter()
+        .filter(authorised)
+        .collect();
+    assert_eq!(seen.len(), 4);
+    assert_eq!(seen[0].path, "/keys/raw/");
+    assert_eq!(
+        seen[0].query_value("api-version").as_deref(),
+        Some("2025-07-01")
+    );
+    assert_eq!(
+        seen[1].query_value("api-version").as_deref(),
+        Some("7.4"),
+        "the caller's api-version is kept"
+    );
+    assert_eq!(
+        seen[1]
+            .query_pairs()
+            .iter()
+            .filter(|(k, _)| k == "api-version")
+            .count(),
+        1
+    );
+    assert_eq!(seen[2].method, "POST");
+    assert_eq!(
+        seen[2].header("content-type").as_deref(),
+        Some("application/json")
+    );
+    assert_eq!(&seen[2].body[..], br#"{"count":3}"#);
+}
+
+#[tokio::test]
+async fn the_configured_api_version_is_sent() {
+    let server = challenging_server(
+        |p| format!("https://localhost:{p}"),
+        |_, p| json(200, key_bundle(p, "k")),
+    )
+    .await;
+    let options = ClientOptions {
+        api_version: "7.6-preview.2".into(),
+        ..server.options()
+    };
+    let client = Client::with_credential(&server.vault_url(), RecordingCredential::new(), options)
+        .expect("client");
+    call(client.get_key("k", "")).await.expect("get");
+    assert!(
+        server
+            .seen()
+            .iter()
+            .all(|s| s.query_value("api-version").as_deref() == Some("7.6-preview.2"))
+    );
+}
+
+#[tokio::test]
+async fn malformed_success_bodies_are_invalid_response_errors() {
+    let server = challenging_server(
+        |p| format!("https://localhost:{p}"),
+        |_, _| raw(200, "application/json", "{not json"),
+    )
+    .await;
+    let err = call(server.client(RecordingCredential::new()).get_key("k", ""))
+        .await
+        .expect_err("bad json");
+    assert!(matches!(err, Error::InvalidResponse { .. }), "{err:?}");
+}
+
+/// A writer that keeps what the subscriber prints.
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+#[tokio::test]
+async fn each_operation_has_a_span_with_its_fields_and_no_token() {
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(captured.clone())
+        .with_max_level(tracing::Level::TRACE)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let server = scripted(vec![(503, vec![("retry-after-ms", "1".to_owned())])]).await;
+    let client = server.client(RecordingCredential::new());
+    call(client.update_key("k", "", &update_body()))
+        .await
+        .expect("update");
+    let text = String::from_utf8(captured.0.lock().expect("lock").clone()).expect("utf8");
+    let close = text
+        .lines()
+        .find(|l| l.contains("keyvault.request") && l.contains("close"))
+        .unwrap_or_else(|| panic!("no closed request span in:\n{text}"));
+    for field in [
+        "operation=\"update_key\"",
+        "method=PATCH",
+        "path=/keys/k/",
+        "status=200",
+        "attempts=2",
+        "request_id=\"req-200\"",
+    ] {
+        assert!(close.contains(field), "{field} missing from {close}");
+    }
+    assert!(
+        text.contains("keyvault.challenge"),
+        "the challenge has its own span"
+    );
+    assert!(
+        !text.contains("token-1") && !text.contains("token-2"),
+        "a token reached the logs:\n{text}"
+    );
+    assert!(
+        !format!("{client:?}").contains("token-"),
+        "Debug shows no token"
+    );
+}
