@@ -1,1 +1,44 @@
-//! placeholder
+//! # keyvault-crypto
+//!
+//! Key material and cryptography for Azure Key Vault keys.
+//!
+//! - [`JsonWebKey`] and the key vocabulary ([`KeyType`], [`KeyCurveName`],
+//!   [`KeyOperation`]) and algorithms ([`EncryptionAlgorithm`],
+//!   [`KeyWrapAlgorithm`], [`SignatureAlgorithm`]);
+//! - the local engine ([`LocalKey`], [`generate`]): every algorithm the
+//!   service offers, in-process, on aws-lc-rs. The emulator uses the same
+//!   engine.
+//!
+//! ```
+//! use keyvault_crypto::{generate, KeySpec, KeyType, KeyCurveName, LocalKey, SignatureAlgorithm, HashAlgorithm};
+//!
+//! let jwk = generate(&KeySpec { kty: KeyType::Ec, size: None, curve: Some(KeyCurveName::P256), public_exponent: None })?;
+//! let key = LocalKey::from_jwk(&jwk)?;
+//! let digest = HashAlgorithm::Sha256.digest(b"hello");
+//! let signed = key.sign(&SignatureAlgorithm::Es256, &digest)?;
+//! let public = LocalKey::from_jwk(&jwk.public_only())?;
+//! assert!(public.verify(&SignatureAlgorithm::Es256, &digest, &signed.signature)?.is_valid);
+//! # Ok::<(), keyvault_crypto::CryptoError>(())
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod engine;
+mod enums;
+mod error;
+mod jwk;
+mod ops;
+mod secret;
+
+pub use engine::{KeySpec, LocalKey, generate, random_bytes};
+pub use enums::{
+    EncryptionAlgorithm, HashAlgorithm, KeyCurveName, KeyOperation, KeyType, KeyWrapAlgorithm,
+    SignatureAlgorithm,
+};
+pub use error::CryptoError;
+pub use jwk::JsonWebKey;
+pub use ops::{
+    DecryptParameters, DecryptResult, EncryptParameters, EncryptResult, SignResult, UnwrapResult,
+    VerifyResult, WrapResult,
+};
+pub use secret::{SecretBytes, b64};

@@ -630,11 +630,7 @@ async fn next_links_are_followed_through_the_pipeline() {
     let kids: Vec<String> = items.iter().filter_map(|i| i.kid.clone()).collect();
     assert_eq!(kids.len(), 5);
     assert!(kids[4].ends_with("/keys/e"));
-    let lists: Vec<Seen> = server
-        .seen()
-        .into_iter()
-        .filter(authorised)
-        .collect();
+    let lists: Vec<Seen> = server.seen().into_iter().filter(authorised).collect();
     assert_eq!(lists.len(), 3);
     assert_eq!(lists[0].query_value("maxresults").as_deref(), Some("2"));
     // A nextLink's own api-version is kept; one is added where it has none.
@@ -756,11 +752,7 @@ async fn send_request_relative_and_absolute() {
         .expect_err("foreign");
     assert!(matches!(err, Error::ForeignOrigin { .. }));
 
-    let seen: Vec<Seen> = server
-        .seen()
-        .into_iter()
-        .filter(authorised)
-        .collect();
+    let seen: Vec<Seen> = server.seen().into_iter().filter(authorised).collect();
     assert_eq!(seen.len(), 4);
     assert_eq!(seen[0].path, "/keys/raw/");
     assert_eq!(

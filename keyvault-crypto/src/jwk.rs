@@ -1,0 +1,222 @@
+//! `JsonWebKey`: key material as the service (and RFC 7517) describe it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::enums::{KeyCurveName, KeyOperation, KeyType};
+use crate::error::CryptoError;
+use crate::secret::{SecretBytes, b64};
+use keyvault_keys_protocol::types;
+
+/// A JSON Web Key with Key Vault's members.
+///
+/// Binary members hold raw bytes (base64url on the wire). Private members
+/// (`d`, `dp`, `dq`, `qi`, `p`, `q`, `k`) are [`SecretBytes`]: zeroized on
+/// drop and redacted in `Debug`.
+///
+/// ```
+/// use keyvault_crypto::{JsonWebKey, KeyType};
+/// let jwk: JsonWebKey = serde_json::from_str(r#"{"kty":"oct","k":"AAECAwQFBgcICQoLDA0ODw"}"#)?;
+/// assert_eq!(jwk.kty, KeyType::Oct);
+/// assert!(!format!("{jwk:?}").contains("AAEC"));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JsonWebKey {
+    /// Key identifier (the key version's URL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kid: Option<String>,
+    /// Key type.
+    pub kty: KeyType,
+    /// Permitted operations; empty means not restricted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub key_ops: Vec<KeyOperation>,
+    /// RSA modulus.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "b64::opt")]
+    pub n: Option<Vec<u8>>,
+    /// RSA public exponent.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "b64::opt")]
+    pub e: Option<Vec<u8>>,
+    /// RSA private exponent, or EC private scalar.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "b64::secret")]
+    pub d: Option<SecretBytes>,
+    /// RSA `d mod (p-1)`.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "b64::secret")]
+    pub dp: Option<SecretBytes>,
+    /// RSA `d mod (q-1)`.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "b64::secret")]
+    pub dq: Option<SecretBytes>,
+    /// RSA `q^-1 mod p`.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "b64::secret")]
+    pub qi: Option<SecretBytes>,
+    /// RSA first prime.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "b64::secret")]
+    pub p: Option<SecretBytes>,
+    /// RSA second prime.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "b64::secret")]
+    pub q: Option<SecretBytes>,
+    /// Symmetric key.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "b64::secret")]
+    pub k: Option<SecretBytes>,
+    /// HSM token for bring-your-own-key import (`key_hsm` on the wire).
+    #[serde(
+        rename = "key_hsm",
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "b64::opt"
+    )]
+    pub t: Option<Vec<u8>>,
+    /// Elliptic curve.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crv: Option<KeyCurveName>,
+    /// EC public x coordinate.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "b64::opt")]
+    pub x: Option<Vec<u8>>,
+    /// EC public y coordinate.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "b64::opt")]
+    pub y: Option<Vec<u8>>,
+}
+
+impl JsonWebKey {
+    /// An empty key of the given type (fill in its members).
+    pub fn new(kty: KeyType) -> Self {
+        Self {
+            kid: None,
+            kty,
+            key_ops: Vec::new(),
+            n: None,
+            e: None,
+            d: None,
+            dp: None,
+            dq: None,
+            qi: None,
+            p: None,
+            q: None,
+            k: None,
+            t: None,
+            crv: None,
+            x: None,
+            y: None,
+        }
+    }
+
+    /// Whether the key holds private (or symmetric) material.
+    pub fn has_private_key(&self) -> bool {
+        if self.kty.is_oct() {
+            self.k.is_some()
+        } else {
+            self.d.is_some()
+        }
+    }
+
+    /// A copy without private material.
+    pub fn public_only(&self) -> Self {
+        Self {
+            d: None,
+            dp: None,
+            dq: None,
+            qi: None,
+            p: None,
+            q: None,
+            k: None,
+            t: None,
+            ..self.clone()
+        }
+    }
+
+    /// Whether `key_ops` allows `op` (an empty list allows everything).
+    pub fn permits(&self, op: &KeyOperation) -> bool {
+        self.key_ops.is_empty() || self.key_ops.contains(op)
+    }
+
+    /// The key's size in bits: RSA modulus, AES key, or curve size.
+    pub fn key_size(&self) -> Option<usize> {
+        if self.kty.is_rsa() {
+            let n = self.n.as_deref()?;
+            let n = strip_leading_zeros(n);
+            let lead = n.first()?;
+            Some(n.len() * 8 - lead.leading_zeros() as usize)
+        } else if self.kty.is_oct() {
+            self.k.as_ref().map(|k| k.len() * 8)
+        } else {
+            match self.crv.as_ref()? {
+                KeyCurveName::P256 | KeyCurveName::P256K => Some(256),
+                KeyCurveName::P384 => Some(384),
+                KeyCurveName::P521 => Some(521),
+                KeyCurveName::Other(_) => None,
+            }
+        }
+    }
+
+    /// Converts from the protocol's wire type, decoding base64url members.
+    pub fn from_protocol(wire: &types::JsonWebKey) -> Result<Self, CryptoError> {
+        let kty = wire
+            .kty
+            .as_ref()
+            .map(|k| KeyType::parse(k.as_str()))
+            .ok_or_else(|| CryptoError::InvalidKey("the key has no kty".into()))?;
+        let dec = |name: &str, v: &Option<String>| -> Result<Option<Vec<u8>>, CryptoError> {
+            v.as_deref()
+                .map(|s| {
+                    b64::decode(s)
+                        .map_err(|e| CryptoError::InvalidKey(format!("member {name}: {e}")))
+                })
+                .transpose()
+        };
+        let sec = |name: &str, v: &Option<String>| -> Result<Option<SecretBytes>, CryptoError> {
+            Ok(dec(name, v)?.map(SecretBytes::new))
+        };
+        Ok(Self {
+            kid: wire.kid.clone(),
+            kty,
+            key_ops: wire
+                .key_ops
+                .iter()
+                .map(|o| KeyOperation::parse(o))
+                .collect(),
+            n: dec("n", &wire.n)?,
+            e: dec("e", &wire.e)?,
+            d: sec("d", &wire.d)?,
+            dp: sec("dp", &wire.dp)?,
+            dq: sec("dq", &wire.dq)?,
+            qi: sec("qi", &wire.qi)?,
+            p: sec("p", &wire.p)?,
+            q: sec("q", &wire.q)?,
+            k: sec("k", &wire.k)?,
+            t: dec("key_hsm", &wire.key_hsm)?,
+            crv: wire.crv.as_ref().map(|c| KeyCurveName::parse(c.as_str())),
+            x: dec("x", &wire.x)?,
+            y: dec("y", &wire.y)?,
+        })
+    }
+
+    /// Converts to the protocol's wire type (private members included when
+    /// present: importing a key sends them).
+    pub fn to_protocol(&self) -> types::JsonWebKey {
+        let enc = |v: &Option<Vec<u8>>| v.as_deref().map(b64::encode);
+        let sec = |v: &Option<SecretBytes>| v.as_ref().map(|s| b64::encode(s.expose()));
+        types::JsonWebKey {
+            kid: self.kid.clone(),
+            kty: Some(self.kty.as_str().into()),
+            key_ops: self.key_ops.iter().map(|o| o.as_str().to_owned()).collect(),
+            n: enc(&self.n),
+            e: enc(&self.e),
+            d: sec(&self.d),
+            dp: sec(&self.dp),
+            dq: sec(&self.dq),
+            qi: sec(&self.qi),
+            p: sec(&self.p),
+            q: sec(&self.q),
+            k: sec(&self.k),
+            key_hsm: enc(&self.t),
+            crv: self.crv.as_ref().map(|c| c.as_str().into()),
+            x: enc(&self.x),
+            y: enc(&self.y),
+            extra: Default::default(),
+        }
+    }
+}
+
+pub(crate) fn strip_leading_zeros(b: &[u8]) -> &[u8] {
+    let first = b.iter().position(|x| *x != 0).unwrap_or(b.len());
+    &b[first..]
+}

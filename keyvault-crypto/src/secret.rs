@@ -1,0 +1,143 @@
+//! Byte buffers: public ones and secret ones (zeroized, redacted).
+
+use zeroize::Zeroizing;
+
+/// Private key material: zeroized when dropped, redacted in `Debug`,
+/// compared in constant time.
+pub struct SecretBytes(Zeroizing<Vec<u8>>);
+
+impl SecretBytes {
+    /// Takes ownership of `bytes`.
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Self(Zeroizing::new(bytes))
+    }
+    /// Copies `bytes`.
+    pub fn from_slice(bytes: &[u8]) -> Self {
+        Self::new(bytes.to_vec())
+    }
+    /// The secret bytes. Keep the borrow short; never log them.
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    /// Whether it holds no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Clone for SecretBytes {
+    fn clone(&self) -> Self {
+        Self::from_slice(&self.0)
+    }
+}
+
+impl std::fmt::Debug for SecretBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "<redacted {} bytes>", self.0.len())
+    }
+}
+
+impl PartialEq for SecretBytes {
+    fn eq(&self, other: &Self) -> bool {
+        aws_lc_rs::constant_time::verify_slices_are_equal(&self.0, &other.0).is_ok()
+    }
+}
+
+impl Eq for SecretBytes {}
+
+/// base64url: encode without padding; decode leniently (either alphabet,
+/// padded or not), as the service's own examples mix them.
+pub mod b64 {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+    /// Encodes as unpadded base64url.
+    pub fn encode(bytes: &[u8]) -> String {
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    /// Decodes base64url or standard base64, padded or not.
+    pub fn decode(s: &str) -> Result<Vec<u8>, String> {
+        let trimmed = s.trim().trim_end_matches('=');
+        let normalised: String = trimmed
+            .chars()
+            .map(|c| match c {
+                '+' => '-',
+                '/' => '_',
+                c => c,
+            })
+            .collect();
+        URL_SAFE_NO_PAD
+            .decode(normalised.as_bytes())
+            .map_err(|e| format!("not base64url: {e}"))
+    }
+
+    /// serde for `Option<Vec<u8>>` as base64url.
+    pub mod opt {
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        /// Serialises as base64url.
+        pub fn serialize<S: Serializer>(v: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+            match v {
+                Some(b) => s.serialize_str(&super::encode(b)),
+                None => s.serialize_none(),
+            }
+        }
+
+        /// Deserialises from base64url (leniently).
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
+            match Option::<String>::deserialize(d)? {
+                Some(s) => super::decode(&s)
+                    .map(Some)
+                    .map_err(serde::de::Error::custom),
+                None => Ok(None),
+            }
+        }
+    }
+
+    /// serde for `Option<SecretBytes>` as base64url.
+    pub mod secret {
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        use crate::SecretBytes;
+
+        /// Serialises as base64url.
+        pub fn serialize<S: Serializer>(v: &Option<SecretBytes>, s: S) -> Result<S::Ok, S::Error> {
+            match v {
+                Some(b) => s.serialize_str(&zeroize::Zeroizing::new(super::encode(b.expose()))),
+                None => s.serialize_none(),
+            }
+        }
+
+        /// Deserialises from base64url (leniently).
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<Option<SecretBytes>, D::Error> {
+            match Option::<String>::deserialize(d)?.map(zeroize::Zeroizing::new) {
+                Some(s) => super::decode(s.as_str())
+                    .map(|b| Some(SecretBytes::new(b)))
+                    .map_err(serde::de::Error::custom),
+                None => Ok(None),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_redacted_and_decoding_is_lenient() {
+        let s = SecretBytes::from_slice(b"very secret");
+        assert_eq!(format!("{s:?}"), "<redacted 11 bytes>");
+        assert_eq!(b64::decode("-_8").expect("url"), vec![0xfb, 0xff]);
+        assert_eq!(b64::decode("+/8=").expect("std"), vec![0xfb, 0xff]);
+        assert!(b64::decode("!!").is_err());
+        assert_eq!(b64::encode(&[0xfb, 0xff]), "-_8");
+    }
+}
