@@ -190,6 +190,19 @@ wire_enum! {
     }
 }
 
+wire_enum! {
+    /// How a released key is wrapped for its target environment.
+    KeyExportEncryptionAlgorithm {
+        /// RSA-OAEP (SHA-1) of a fresh AES-256 key, then AES key wrap with
+        /// padding (RFC 5649) of the key material.
+        CkmRsaAesKeyWrap = "CKM_RSA_AES_KEY_WRAP",
+        /// As `CKM_RSA_AES_KEY_WRAP` with OAEP SHA-256.
+        RsaAesKeyWrap256 = "RSA_AES_KEY_WRAP_256",
+        /// As `CKM_RSA_AES_KEY_WRAP` with OAEP SHA-384.
+        RsaAesKeyWrap384 = "RSA_AES_KEY_WRAP_384",
+    }
+}
+
 /// The hash an algorithm signs over.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HashAlgorithm {

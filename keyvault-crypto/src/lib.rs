@@ -30,10 +30,10 @@ mod jwk;
 mod ops;
 mod secret;
 
-pub use engine::{KeySpec, LocalKey, generate, random_bytes};
+pub use engine::{KeySpec, LocalKey, generate, random_bytes, rsa_aes_key_unwrap, rsa_aes_key_wrap};
 pub use enums::{
-    EncryptionAlgorithm, HashAlgorithm, KeyCurveName, KeyOperation, KeyType, KeyWrapAlgorithm,
-    SignatureAlgorithm,
+    EncryptionAlgorithm, HashAlgorithm, KeyCurveName, KeyExportEncryptionAlgorithm, KeyOperation,
+    KeyType, KeyWrapAlgorithm, SignatureAlgorithm,
 };
 pub use error::CryptoError;
 pub use jwk::JsonWebKey;

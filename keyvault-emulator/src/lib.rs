@@ -1,1 +1,319 @@
-//! placeholder
+//! # keyvault-emulator
+//!
+//! A local Azure Key Vault keys service over HTTPS: every operation of
+//! api-version 2025-07-01 with the service's semantics, real cryptography
+//! (through `keyvault-crypto`'s engine), the service's challenge, error
+//! bodies and wire details, so that our client **and the official Azure
+//! SDKs** work against it.
+//!
+//! Start it in-process on a free port:
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use keyvault_emulator::{Emulator, EmulatorOptions};
+//! use keyvault_keys_protocol::{Client, call};
+//!
+//! let emulator = Emulator::start(EmulatorOptions::default()).await?;
+//! let client = Client::with_credential(emulator.vault_url(), emulator.credential(), emulator.client_options())?;
+//! let keys = call(client.get_keys(None)).await?;
+//! assert!(keys.value.is_empty());
+//! emulator.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! Or run the binary (see `src/main.rs` for its contract):
+//! `keyvault-emulator --listen 127.0.0.1:0` prints `KEYVAULT_URL=…` and
+//! `KEYVAULT_CA=…` once it accepts connections.
+//!
+//! What differs from the real service is listed in the crate's README
+//! section of the repository; key attestation is emulated (its blobs say
+//! so), and release trusts the attestation keys it is given.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod api_error;
+mod backup;
+mod duration;
+pub mod release;
+mod server;
+mod state;
+mod store;
+mod tls;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use azure_core::credentials::{AccessToken, Secret, TokenCredential, TokenRequestOptions};
+use hyper_util::rt::TokioIo;
+use keyvault_crypto::{JsonWebKey, KeySpec, KeyType};
+use tokio::net::TcpListener;
+
+pub use server::{EMULATOR_TENANT, MAX_BODY, SERVICE_VERSION, challenge_resource};
+
+/// Which service the emulator behaves as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Flavor {
+    /// Everything a vault or a Managed HSM accepts.
+    #[default]
+    Any,
+    /// A standard/premium vault: no oct keys, no random bytes, no
+    /// HSM-only algorithms.
+    Vault,
+    /// A Managed HSM: only `-HSM` key types.
+    ManagedHsm,
+}
+
+impl std::str::FromStr for Flavor {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "any" => Ok(Flavor::Any),
+            "vault" => Ok(Flavor::Vault),
+            "managed-hsm" => Ok(Flavor::ManagedHsm),
+            other => Err(format!(
+                "--flavor takes any, vault or managed-hsm, not {other:?}"
+            )),
+        }
+    }
+}
+
+/// How to start the emulator.
+#[derive(Clone, Debug)]
+pub struct EmulatorOptions {
+    /// Where to listen; port 0 picks a free port. Default `127.0.0.1:0`.
+    pub listen: SocketAddr,
+    /// Extra host names for the certificate (and the first one for the vault URL).
+    pub hostnames: Vec<String>,
+    /// Persist in SQLite under this folder; in memory when `None`.
+    pub data_dir: Option<PathBuf>,
+    /// Accept only this bearer token; any non-empty token when `None`.
+    pub token: Option<String>,
+    /// Which service to behave as.
+    pub flavor: Flavor,
+    /// A certificate chain and key (PEM files) instead of a generated CA.
+    pub tls_files: Option<(PathBuf, PathBuf)>,
+    /// Public keys of the attestation authorities whose tokens release trusts.
+    pub trusted_attestation_keys: Vec<JsonWebKey>,
+}
+
+impl Default for EmulatorOptions {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            hostnames: Vec::new(),
+            data_dir: None,
+            token: None,
+            flavor: Flavor::Any,
+            tls_files: None,
+            trusted_attestation_keys: Vec::new(),
+        }
+    }
+}
+
+/// Why the emulator could not start.
+#[derive(Debug, thiserror::Error)]
+#[error("the emulator could not start: {0}")]
+pub struct StartError(String);
+
+/// A running emulator.
+pub struct Emulator {
+    addr: SocketAddr,
+    vault_url: String,
+    ca_pem: String,
+    token: String,
+    hostnames: Vec<String>,
+    signing_key: JsonWebKey,
+    shutdown: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl std::fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emulator")
+            .field("vault_url", &self.vault_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The token the emulator's credential hands out (when no `--token` is set).
+pub const DEFAULT_TOKEN: &str = "keyvault-emulator-token";
+
+impl Emulator {
+    /// Starts listening and serving; returns once connections are accepted.
+    pub async fn start(options: EmulatorOptions) -> Result<Self, StartError> {
+        let tls = match &options.tls_files {
+            Some((cert, key)) => tls::from_files(cert, key),
+            None => tls::generate(&options.hostnames),
+        }
+        .map_err(StartError)?;
+        let store = match &options.data_dir {
+            Some(dir) => store::Store::sqlite(dir),
+            None => store::Store::memory(),
+        }
+        .map_err(StartError)?;
+        let vault = state::Vault::open(store, options.flavor).map_err(StartError)?;
+        let signing_key = keyvault_crypto::generate(&KeySpec {
+            kty: KeyType::Rsa,
+            size: Some(2048),
+            curve: None,
+            public_exponent: None,
+        })
+        .map_err(|e| StartError(e.to_string()))?;
+        let shared = Arc::new(server::Shared {
+            vault: Mutex::new(vault),
+            token: options.token.clone(),
+            trusted: options.trusted_attestation_keys.clone(),
+            signing_key: signing_key.clone(),
+        });
+        let listener = TcpListener::bind(options.listen)
+            .await
+            .map_err(|e| StartError(format!("binding {}: {e}", options.listen)))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| StartError(e.to_string()))?;
+        let host = match options.hostnames.first() {
+            Some(h) => h.clone(),
+            None if addr.ip().is_unspecified() => "127.0.0.1".to_owned(),
+            None if addr.is_ipv6() => format!("[{}]", addr.ip()),
+            None => addr.ip().to_string(),
+        };
+        let vault_url = format!("https://{host}:{}", addr.port());
+        let (shutdown, mut stop) = tokio::sync::watch::channel(false);
+        let acceptor = tokio_rustls::TlsAcceptor::from(tls.config.clone());
+        let task = tokio::spawn(async move {
+            let mut connections = tokio::task::JoinSet::new();
+            loop {
+                tokio::select! {
+                    _ = stop.changed() => break,
+                    accepted = listener.accept() => {
+                        let Ok((tcp, _)) = accepted else { continue };
+                        let acceptor = acceptor.clone();
+                        let shared = shared.clone();
+                        let mut stop = stop.clone();
+                        connections.spawn(async move {
+                            let Ok(stream) = acceptor.accept(tcp).await else { return };
+                            let service = hyper::service::service_fn(move |req| {
+                                let shared = shared.clone();
+                                async move { Ok::<_, std::convert::Infallible>(server::serve(shared, req).await) }
+                            });
+                            let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+                            tokio::pin!(conn);
+                            tokio::select! {
+                                _ = conn.as_mut() => {}
+                                _ = stop.changed() => {
+                                    conn.as_mut().graceful_shutdown();
+                                    let _ = conn.await;
+                                }
+                            }
+                        });
+                    }
+                }
+                while connections.try_join_next().is_some() {}
+            }
+            // Let requests in flight finish (their writes are committed before they answer).
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+                while connections.join_next().await.is_some() {}
+            })
+            .await;
+        });
+        Ok(Self {
+            addr,
+            vault_url,
+            ca_pem: tls.ca_pem,
+            token: options.token.unwrap_or_else(|| DEFAULT_TOKEN.to_owned()),
+            hostnames: options.hostnames,
+            signing_key,
+            shutdown,
+            task,
+        })
+    }
+
+    /// The vault URL, `https://HOST:PORT` (the first `hostnames` entry, or the listen address).
+    pub fn vault_url(&self) -> &str {
+        &self.vault_url
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The PEM certificate clients should trust.
+    pub fn ca_pem(&self) -> &str {
+        &self.ca_pem
+    }
+
+    /// A credential that works against this emulator.
+    pub fn credential(&self) -> Arc<dyn TokenCredential> {
+        Arc::new(StaticTokenCredential::new(self.token.clone()))
+    }
+
+    /// An HTTP client that trusts the emulator's certificate and resolves
+    /// its host names to it.
+    pub fn http_client(&self) -> reqwest::Client {
+        let mut b = reqwest::Client::builder();
+        if let Ok(cert) = reqwest::Certificate::from_pem(self.ca_pem.as_bytes()) {
+            b = b.tls_certs_only([cert]);
+        }
+        for h in &self.hostnames {
+            b = b.resolve(h, self.addr);
+        }
+        b.build().unwrap_or_default()
+    }
+
+    /// Client options for the protocol layer, with [`Self::http_client`].
+    pub fn client_options(&self) -> keyvault_keys_protocol::ClientOptions {
+        keyvault_keys_protocol::ClientOptions {
+            http_client: Some(self.http_client()),
+            ..Default::default()
+        }
+    }
+
+    /// The public key that signs release results (RS256 JWS).
+    pub fn release_signing_key(&self) -> JsonWebKey {
+        self.signing_key.public_only()
+    }
+
+    /// Stops accepting, lets requests in flight finish, and returns.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.task.await;
+    }
+}
+
+/// A credential that always hands out the same token (valid for an hour
+/// from each call), for the emulator and tests.
+#[derive(Clone)]
+pub struct StaticTokenCredential {
+    token: String,
+}
+
+impl StaticTokenCredential {
+    /// A credential for `token`.
+    pub fn new(token: impl Into<String>) -> Self {
+        Self {
+            token: token.into(),
+        }
+    }
+}
+
+impl std::fmt::Debug for StaticTokenCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StaticTokenCredential")
+    }
+}
+
+#[async_trait::async_trait]
+impl TokenCredential for StaticTokenCredential {
+    async fn get_token(
+        &self,
+        _scopes: &[&str],
+        _options: Option<TokenRequestOptions<'_>>,
+    ) -> azure_core::Result<AccessToken> {
+        Ok(AccessToken::new(
+            Secret::new(self.token.clone()),
+            time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+        ))
+    }
+}

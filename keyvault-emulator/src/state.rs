@@ -1,0 +1,1012 @@
+//! The vault: keys, versions, deleted keys, rotation policies, and every
+//! operation's semantics. Handlers call into [`Vault`] with wire types from
+//! the protocol crate; persistence goes through [`crate::store::Store`].
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use hyper::StatusCode;
+use keyvault_crypto::{JsonWebKey, KeyCurveName, KeySpec, KeyType, LocalKey};
+use keyvault_keys_protocol::{enums, types};
+use serde::{Deserialize, Serialize};
+
+use crate::Flavor;
+use crate::api_error::{ApiError, ApiResult};
+use crate::duration::IsoDuration;
+use crate::store::Store;
+
+/// Days a deleted key stays recoverable.
+pub const RECOVERABLE_DAYS: i32 = 90;
+const RECOVERY_LEVEL: &str = "Recoverable+Purgeable";
+
+pub fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// One version of a key, with its private material.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct VersionRecord {
+    pub version: String,
+    pub jwk: JsonWebKey,
+    pub key_ops: Vec<String>,
+    pub enabled: bool,
+    pub nbf: Option<i64>,
+    pub exp: Option<i64>,
+    pub created: i64,
+    pub updated: i64,
+    pub exportable: Option<bool>,
+    pub tags: BTreeMap<String, String>,
+    pub release_policy: Option<types::KeyReleasePolicy>,
+    /// RSA modulus bits or AES bits, for rotation.
+    pub size: Option<u32>,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Deleted {
+    pub deleted_date: i64,
+    pub scheduled_purge_date: i64,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct StoredPolicy {
+    pub lifetime_actions: Vec<types::LifetimeActions>,
+    pub expiry_time: Option<String>,
+    pub created: i64,
+    pub updated: i64,
+}
+
+/// A key: its name as created, its versions (oldest first), deletion state
+/// and rotation policy.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct KeyRecord {
+    pub name: String,
+    pub versions: Vec<VersionRecord>,
+    pub deleted: Option<Deleted>,
+    pub rotation_policy: Option<StoredPolicy>,
+}
+
+impl KeyRecord {
+    fn latest(&self) -> ApiResult<&VersionRecord> {
+        self.versions
+            .last()
+            .ok_or_else(|| ApiError::key_not_found(&self.name))
+    }
+}
+
+/// What a request knows about where it arrived.
+#[derive(Clone, Debug)]
+pub struct Ctx {
+    /// `host[:port]` as the client addressed us.
+    pub authority: String,
+    pub api_version: String,
+}
+
+impl Ctx {
+    pub fn base(&self) -> String {
+        format!("https://{}", self.authority)
+    }
+    fn kid(&self, name: &str, version: &str) -> String {
+        format!("{}/keys/{name}/{version}", self.base())
+    }
+}
+
+pub struct Vault {
+    keys: HashMap<String, KeyRecord>,
+    store: Store,
+    flavor: Flavor,
+    backup_key: [u8; 32],
+    cache: HashMap<String, Arc<LocalKey>>,
+}
+
+fn valid_name(name: &str) -> ApiResult<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 127
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::bad_parameter(format!(
+            "The request URI contains an invalid name: {name:?}. Key names are 1 to 127 letters, digits and dashes."
+        )))
+    }
+}
+
+fn new_version() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+fn default_ops(kty: &KeyType) -> Vec<String> {
+    let ops: &[&str] = if kty.is_rsa() {
+        &[
+            "encrypt",
+            "decrypt",
+            "sign",
+            "verify",
+            "wrapKey",
+            "unwrapKey",
+        ]
+    } else if kty.is_ec() {
+        &["sign", "verify"]
+    } else {
+        &["encrypt", "decrypt", "wrapKey", "unwrapKey"]
+    };
+    ops.iter().map(|s| s.to_string()).collect()
+}
+
+impl Vault {
+    pub fn open(store: Store, flavor: Flavor) -> Result<Self, String> {
+        let (keys, backup_key) = store.load()?;
+        Ok(Self {
+            keys: keys
+                .into_iter()
+                .map(|r| (r.name.to_ascii_lowercase(), r))
+                .collect(),
+            store,
+            flavor,
+            backup_key,
+            cache: HashMap::new(),
+        })
+    }
+
+    fn save(&mut self, lower: &str) -> ApiResult<()> {
+        let result = match self.keys.get(lower) {
+            Some(r) => self.store.put(lower, r),
+            None => self.store.delete(lower),
+        };
+        result.map_err(|e| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalError",
+                format!("the store failed: {e}"),
+            )
+        })
+    }
+
+    fn live(&self, name: &str) -> ApiResult<&KeyRecord> {
+        match self.keys.get(&name.to_ascii_lowercase()) {
+            Some(r) if r.deleted.is_none() => Ok(r),
+            _ => Err(ApiError::key_not_found(name)),
+        }
+    }
+
+    fn live_mut(&mut self, name: &str) -> ApiResult<&mut KeyRecord> {
+        match self.keys.get_mut(&name.to_ascii_lowercase()) {
+            Some(r) if r.deleted.is_none() => Ok(r),
+            _ => Err(ApiError::key_not_found(name)),
+        }
+    }
+
+    fn version<'a>(
+        record: &'a KeyRecord,
+        name: &str,
+        version: &str,
+    ) -> ApiResult<&'a VersionRecord> {
+        if version.is_empty() {
+            return record.latest();
+        }
+        record
+            .versions
+            .iter()
+            .find(|v| v.version.eq_ignore_ascii_case(version))
+            .ok_or_else(|| ApiError::key_not_found(&format!("{name}/{version}")))
+    }
+
+    /// Refuses a name that is taken by a deleted key.
+    fn check_not_deleted(&self, name: &str) -> ApiResult<()> {
+        match self.keys.get(&name.to_ascii_lowercase()) {
+            Some(r) if r.deleted.is_some() => Err(ApiError::deleted_but_recoverable(&r.name)),
+            _ => Ok(()),
+        }
+    }
+
+    fn check_kty_for_flavor(&self, kty: &KeyType) -> ApiResult<()> {
+        match self.flavor {
+            Flavor::Vault if kty.is_oct() => Err(ApiError::not_supported(format!(
+                "Key type {kty} is not supported by a key vault; symmetric keys need a Managed HSM."
+            ))),
+            Flavor::ManagedHsm if !kty.is_hsm() => Err(ApiError::not_supported(format!(
+                "Key type {kty} is not supported by a Managed HSM; use {kty}-HSM."
+            ))),
+            _ if !kty.is_known() => {
+                Err(ApiError::bad_parameter(format!("Unknown key type: {kty}")))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn append_version(&mut self, name: &str, v: VersionRecord) -> ApiResult<&VersionRecord> {
+        let lower = name.to_ascii_lowercase();
+        let record = self.keys.entry(lower.clone()).or_insert_with(|| KeyRecord {
+            name: name.to_owned(),
+            versions: Vec::new(),
+            deleted: None,
+            rotation_policy: None,
+        });
+        record.versions.push(v);
+        self.save(&lower)?;
+        self.live(name)?.latest()
+    }
+
+    // ----------------------------------------------------------------- create
+
+    pub fn create(
+        &mut self,
+        ctx: &Ctx,
+        name: &str,
+        p: types::KeyCreateParameters,
+    ) -> ApiResult<types::KeyBundle> {
+        valid_name(name)?;
+        self.check_not_deleted(name)?;
+        let kty = KeyType::parse(p.kty.as_str());
+        self.check_kty_for_flavor(&kty)?;
+        let curve = p.crv.as_ref().map(|c| KeyCurveName::parse(c.as_str()));
+        let size = validate_size(&kty, p.key_size, curve.as_ref())?;
+        if let Some(e) = p.public_exponent
+            && e != 65537
+            && kty.is_rsa()
+        {
+            return Err(ApiError::bad_parameter(format!(
+                "Unsupported public exponent {e}; use 65537."
+            )));
+        }
+        let mut jwk = keyvault_crypto::generate(&KeySpec {
+            kty: kty.clone(),
+            size,
+            curve: curve.clone(),
+            public_exponent: None,
+        })
+        .map_err(|e| ApiError::bad_parameter(e.to_string()))?;
+        if kty.is_ec() && curve.is_none() {
+            jwk.crv = Some(KeyCurveName::P256);
+        }
+        let attrs = p.attributes.unwrap_or_default();
+        check_exportable(attrs.exportable, p.release_policy.as_ref())?;
+        let now = now();
+        let key_ops = if p.key_ops.is_empty() {
+            default_ops(&kty)
+        } else {
+            p.key_ops.iter().map(|o| o.to_string()).collect()
+        };
+        let v = VersionRecord {
+            version: new_version(),
+            jwk,
+            key_ops,
+            enabled: attrs.enabled.unwrap_or(true),
+            nbf: attrs.nbf,
+            exp: attrs.exp,
+            created: now,
+            updated: now,
+            exportable: attrs.exportable,
+            tags: p.tags,
+            release_policy: p.release_policy.map(normalise_policy),
+            size: size.or_else(|| {
+                if kty.is_rsa() {
+                    Some(2048)
+                } else if kty.is_oct() {
+                    Some(256)
+                } else {
+                    None
+                }
+            }),
+        };
+        let name_as_stored = self
+            .keys
+            .get(&name.to_ascii_lowercase())
+            .map(|r| r.name.clone())
+            .unwrap_or_else(|| name.to_owned());
+        let stored = self.append_version(&name_as_stored, v)?.clone();
+        Ok(self.bundle(ctx, &name_as_stored, &stored))
+    }
+
+    pub fn import(
+        &mut self,
+        ctx: &Ctx,
+        name: &str,
+        p: types::KeyImportParameters,
+    ) -> ApiResult<types::KeyBundle> {
+        valid_name(name)?;
+        self.check_not_deleted(name)?;
+        let mut jwk = JsonWebKey::from_protocol(&p.key)
+            .map_err(|e| ApiError::bad_parameter(e.to_string()))?;
+        if p.hsm == Some(true) {
+            jwk.kty = match jwk.kty {
+                KeyType::Rsa => KeyType::RsaHsm,
+                KeyType::Ec => KeyType::EcHsm,
+                KeyType::Oct => KeyType::OctHsm,
+                other => other,
+            };
+        }
+        self.check_kty_for_flavor(&jwk.kty)?;
+        if !jwk.has_private_key() {
+            return Err(ApiError::bad_parameter(
+                "The key to import has no private key material (d for RSA and EC, k for oct).",
+            ));
+        }
+        let local = LocalKey::from_jwk(&jwk)
+            .map_err(|e| ApiError::bad_parameter(format!("The JSON Web Key is not valid: {e}")))?;
+        let size = local
+            .rsa_modulus_bits()
+            .map(|b| b as u32)
+            .or_else(|| jwk.k.as_ref().map(|k| (k.len() * 8) as u32));
+        let attrs = p.attributes.unwrap_or_default();
+        check_exportable(attrs.exportable, p.release_policy.as_ref())?;
+        let key_ops = if jwk.key_ops.is_empty() {
+            default_ops(&jwk.kty)
+        } else {
+            jwk.key_ops.iter().map(|o| o.to_string()).collect()
+        };
+        jwk.kid = None;
+        jwk.key_ops.clear();
+        let now = now();
+        let v = VersionRecord {
+            version: new_version(),
+            jwk,
+            key_ops,
+            enabled: attrs.enabled.unwrap_or(true),
+            nbf: attrs.nbf,
+            exp: attrs.exp,
+            created: now,
+            updated: now,
+            exportable: attrs.exportable,
+            tags: p.tags,
+            release_policy: p.release_policy.map(normalise_policy),
+            size,
+        };
+        let name_as_stored = self
+            .keys
+            .get(&name.to_ascii_lowercase())
+            .map(|r| r.name.clone())
+            .unwrap_or_else(|| name.to_owned());
+        let stored = self.append_version(&name_as_stored, v)?.clone();
+        Ok(self.bundle(ctx, &name_as_stored, &stored))
+    }
+
+    // ------------------------------------------------------------ read/update
+
+    pub fn get(&self, ctx: &Ctx, name: &str, version: &str) -> ApiResult<types::KeyBundle> {
+        let record = self.live(name)?;
+        let v = Self::version(record, name, version)?;
+        Ok(self.bundle(ctx, &record.name, v))
+    }
+
+    pub fn attestation(&self, ctx: &Ctx, name: &str, version: &str) -> ApiResult<types::KeyBundle> {
+        let record = self.live(name)?;
+        let v = Self::version(record, name, version)?;
+        if !v.jwk.kty.is_hsm() {
+            return Err(ApiError::bad_parameter(
+                "Key attestation is available for HSM-protected keys only (RSA-HSM, EC-HSM, oct-HSM).",
+            ));
+        }
+        let mut bundle = self.bundle(ctx, &record.name, v);
+        let kid = ctx.kid(&record.name, &v.version);
+        let marker = |what: &str| {
+            keyvault_crypto::b64::encode(
+                format!("EMULATED {what} attestation for {kid}; not evidence from an HSM")
+                    .as_bytes(),
+            )
+        };
+        if let Some(a) = bundle.attributes.as_mut() {
+            a.attestation = Some(types::KeyAttestation {
+                certificate_pem_file: Some(marker("certificate")),
+                private_key_attestation: Some(marker("private key")),
+                public_key_attestation: Some(marker("public key")),
+                version: Some("emulated-1.0".into()),
+                extra: Default::default(),
+            });
+        }
+        Ok(bundle)
+    }
+
+    pub fn update(
+        &mut self,
+        ctx: &Ctx,
+        name: &str,
+        version: &str,
+        p: types::KeyUpdateParameters,
+    ) -> ApiResult<types::KeyBundle> {
+        let record = self.live_mut(name)?;
+        let idx = if version.is_empty() {
+            record
+                .versions
+                .len()
+                .checked_sub(1)
+                .ok_or_else(|| ApiError::key_not_found(name))?
+        } else {
+            record
+                .versions
+                .iter()
+                .position(|v| v.version.eq_ignore_ascii_case(version))
+                .ok_or_else(|| ApiError::key_not_found(&format!("{name}/{version}")))?
+        };
+        let v = &mut record.versions[idx];
+        if let Some(rp) = &p.release_policy
+            && v.release_policy.as_ref().and_then(|r| r.immutable) == Some(true)
+            && Some(rp) != v.release_policy.as_ref()
+        {
+            return Err(ApiError::bad_parameter(
+                "The key's release policy is immutable and cannot be changed.",
+            ));
+        }
+        if let Some(a) = &p.attributes {
+            if a.exportable == Some(false) && v.exportable == Some(true) {
+                return Err(ApiError::bad_parameter(
+                    "An exportable key cannot be made non-exportable.",
+                ));
+            }
+            if let Some(e) = a.enabled {
+                v.enabled = e;
+            }
+            if a.nbf.is_some() {
+                v.nbf = a.nbf;
+            }
+            if a.exp.is_some() {
+                v.exp = a.exp;
+            }
+            if a.exportable.is_some() {
+                v.exportable = a.exportable;
+            }
+        }
+        if !p.key_ops.is_empty() {
+            v.key_ops = p.key_ops.iter().map(|o| o.to_string()).collect();
+        }
+        if !p.tags.is_empty() || p.extra.contains_key("tags") {
+            v.tags = p.tags.clone();
+        }
+        if let Some(rp) = p.release_policy {
+            v.release_policy = Some(normalise_policy(rp));
+        }
+        check_exportable(v.exportable, v.release_policy.as_ref())?;
+        v.updated = now();
+        let v = v.clone();
+        let stored_name = record.name.clone();
+        self.save(&name.to_ascii_lowercase())?;
+        Ok(self.bundle(ctx, &stored_name, &v))
+    }
+
+    // ------------------------------------------------------------------ lists
+
+    pub fn list_keys(&self, ctx: &Ctx) -> Vec<types::KeyItem> {
+        let mut records: Vec<&KeyRecord> =
+            self.keys.values().filter(|r| r.deleted.is_none()).collect();
+        records.sort_by(|a, b| {
+            a.name
+                .to_ascii_lowercase()
+                .cmp(&b.name.to_ascii_lowercase())
+        });
+        records
+            .into_iter()
+            .filter_map(|r| {
+                r.versions
+                    .last()
+                    .map(|v| self.item(format!("{}/keys/{}", ctx.base(), r.name), v))
+            })
+            .collect()
+    }
+
+    pub fn list_versions(&self, ctx: &Ctx, name: &str) -> ApiResult<Vec<types::KeyItem>> {
+        let record = self.live(name)?;
+        Ok(record
+            .versions
+            .iter()
+            .map(|v| self.item(ctx.kid(&record.name, &v.version), v))
+            .collect())
+    }
+
+    pub fn list_deleted(&self, ctx: &Ctx) -> Vec<types::DeletedKeyItem> {
+        let mut records: Vec<&KeyRecord> =
+            self.keys.values().filter(|r| r.deleted.is_some()).collect();
+        records.sort_by(|a, b| {
+            a.name
+                .to_ascii_lowercase()
+                .cmp(&b.name.to_ascii_lowercase())
+        });
+        records
+            .into_iter()
+            .filter_map(|r| {
+                let v = r.versions.last()?;
+                let d = r.deleted.as_ref()?;
+                let item = self.item(format!("{}/keys/{}", ctx.base(), r.name), v);
+                Some(types::DeletedKeyItem {
+                    kid: item.kid,
+                    attributes: item.attributes,
+                    tags: item.tags,
+                    managed: None,
+                    recovery_id: Some(format!("{}/deletedkeys/{}", ctx.base(), r.name)),
+                    deleted_date: Some(d.deleted_date),
+                    scheduled_purge_date: Some(d.scheduled_purge_date),
+                    extra: Default::default(),
+                })
+            })
+            .collect()
+    }
+
+    // ---------------------------------------------------------------- delete
+
+    pub fn delete(&mut self, ctx: &Ctx, name: &str) -> ApiResult<types::DeletedKeyBundle> {
+        let record = self.live_mut(name)?;
+        let now = now();
+        record.deleted = Some(Deleted {
+            deleted_date: now,
+            scheduled_purge_date: now + i64::from(RECOVERABLE_DAYS) * 86_400,
+        });
+        let record = record.clone();
+        self.save(&name.to_ascii_lowercase())?;
+        self.deleted_bundle(ctx, &record)
+    }
+
+    pub fn get_deleted(&self, ctx: &Ctx, name: &str) -> ApiResult<types::DeletedKeyBundle> {
+        match self.keys.get(&name.to_ascii_lowercase()) {
+            Some(r) if r.deleted.is_some() => self.deleted_bundle(ctx, r),
+            _ => Err(ApiError::deleted_key_not_found(name)),
+        }
+    }
+
+    pub fn purge(&mut self, name: &str) -> ApiResult<()> {
+        let lower = name.to_ascii_lowercase();
+        match self.keys.get(&lower) {
+            Some(r) if r.deleted.is_some() => {
+                let versions: Vec<String> = r.versions.iter().map(|v| v.version.clone()).collect();
+                self.keys.remove(&lower);
+                for v in versions {
+                    self.cache.remove(&v);
+                }
+                self.save(&lower)
+            }
+            _ => Err(ApiError::deleted_key_not_found(name)),
+        }
+    }
+
+    pub fn recover(&mut self, ctx: &Ctx, name: &str) -> ApiResult<types::KeyBundle> {
+        let lower = name.to_ascii_lowercase();
+        match self.keys.get_mut(&lower) {
+            Some(r) if r.deleted.is_some() => {
+                r.deleted = None;
+                let record = r.clone();
+                self.save(&lower)?;
+                let v = record.latest()?;
+                Ok(self.bundle(ctx, &record.name, v))
+            }
+            _ => Err(ApiError::deleted_key_not_found(name)),
+        }
+    }
+
+    // --------------------------------------------------------- backup/restore
+
+    pub fn backup(&self, name: &str) -> ApiResult<types::BackupKeyResult> {
+        let record = self.live(name)?;
+        let plain = zeroize::Zeroizing::new(
+            serde_json::to_vec(record).map_err(|e| ApiError::bad_parameter(e.to_string()))?,
+        );
+        let blob =
+            crate::backup::seal(&self.backup_key, &plain).map_err(ApiError::bad_parameter)?;
+        Ok(types::BackupKeyResult {
+            value: Some(keyvault_crypto::b64::encode(&blob)),
+            extra: Default::default(),
+        })
+    }
+
+    pub fn restore(
+        &mut self,
+        ctx: &Ctx,
+        p: types::KeyRestoreParameters,
+    ) -> ApiResult<types::KeyBundle> {
+        let malformed = || {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "Malformed backup blob",
+                "Backup blob contains invalid or corrupt version.",
+            )
+        };
+        let blob = keyvault_crypto::b64::decode(&p.value).map_err(|_| malformed())?;
+        let plain = crate::backup::open(&self.backup_key, &blob).map_err(|_| malformed())?;
+        let mut record: KeyRecord = serde_json::from_slice(&plain).map_err(|_| malformed())?;
+        let lower = record.name.to_ascii_lowercase();
+        if let Some(existing) = self.keys.get(&lower) {
+            return Err(if existing.deleted.is_some() {
+                ApiError::deleted_but_recoverable(&existing.name)
+            } else {
+                ApiError::new(
+                    StatusCode::CONFLICT,
+                    "Conflict",
+                    format!(
+                        "Key {} already exists; restore needs a name that is not in use.",
+                        existing.name
+                    ),
+                )
+            });
+        }
+        record.deleted = None;
+        let name = record.name.clone();
+        self.keys.insert(lower.clone(), record);
+        self.save(&lower)?;
+        self.get(ctx, &name, "")
+    }
+
+    // ------------------------------------------------------------- rotation
+
+    pub fn rotate(&mut self, ctx: &Ctx, name: &str) -> ApiResult<types::KeyBundle> {
+        valid_name(name)?;
+        let record = self.live(name)?;
+        let latest = record.latest()?.clone();
+        let expiry = record
+            .rotation_policy
+            .as_ref()
+            .and_then(|p| p.expiry_time.clone());
+        let kty = latest.jwk.kty.clone();
+        let jwk = keyvault_crypto::generate(&KeySpec {
+            kty: kty.clone(),
+            size: latest.size,
+            curve: latest.jwk.crv.clone(),
+            public_exponent: None,
+        })
+        .map_err(|e| ApiError::bad_parameter(e.to_string()))?;
+        let now = now();
+        let exp = match expiry {
+            Some(d) => Some(
+                IsoDuration::parse(&d)
+                    .map_err(ApiError::bad_parameter)?
+                    .add_to(now),
+            ),
+            None => None,
+        };
+        let v = VersionRecord {
+            version: new_version(),
+            jwk,
+            key_ops: latest.key_ops.clone(),
+            enabled: true,
+            nbf: None,
+            exp,
+            created: now,
+            updated: now,
+            exportable: latest.exportable,
+            tags: latest.tags.clone(),
+            release_policy: latest.release_policy.clone(),
+            size: latest.size,
+        };
+        let stored_name = record.name.clone();
+        let stored = self.append_version(&stored_name, v)?.clone();
+        Ok(self.bundle(ctx, &stored_name, &stored))
+    }
+
+    pub fn get_policy(&self, ctx: &Ctx, name: &str) -> ApiResult<types::KeyRotationPolicy> {
+        let record = self.live(name)?;
+        let id = Some(format!(
+            "{}/keys/{}/rotationpolicy",
+            ctx.base(),
+            record.name
+        ));
+        Ok(match &record.rotation_policy {
+            Some(p) => types::KeyRotationPolicy {
+                id,
+                lifetime_actions: p.lifetime_actions.clone(),
+                attributes: Some(types::KeyRotationPolicyAttributes {
+                    expiry_time: p.expiry_time.clone(),
+                    created: Some(p.created),
+                    updated: Some(p.updated),
+                    extra: Default::default(),
+                }),
+                extra: Default::default(),
+            },
+            // The service's default: notify 30 days before expiry, no expiry set.
+            None => types::KeyRotationPolicy {
+                id,
+                lifetime_actions: vec![types::LifetimeActions {
+                    trigger: Some(types::LifetimeActionsTrigger {
+                        time_before_expiry: Some("P30D".into()),
+                        time_after_create: None,
+                        extra: Default::default(),
+                    }),
+                    action: Some(types::LifetimeActionsType {
+                        type_: Some(enums::KeyRotationPolicyAction::NOTIFY),
+                        extra: Default::default(),
+                    }),
+                    extra: Default::default(),
+                }],
+                attributes: Some(types::KeyRotationPolicyAttributes {
+                    expiry_time: None,
+                    created: None,
+                    updated: None,
+                    extra: Default::default(),
+                }),
+                extra: Default::default(),
+            },
+        })
+    }
+
+    pub fn update_policy(
+        &mut self,
+        ctx: &Ctx,
+        name: &str,
+        p: types::KeyRotationPolicy,
+    ) -> ApiResult<types::KeyRotationPolicy> {
+        self.live(name)?;
+        let expiry = p.attributes.as_ref().and_then(|a| a.expiry_time.clone());
+        validate_policy(&p.lifetime_actions, expiry.as_deref())?;
+        let record = self.live_mut(name)?;
+        let now = now();
+        let created = record
+            .rotation_policy
+            .as_ref()
+            .map(|s| s.created)
+            .unwrap_or(now);
+        let actions = p
+            .lifetime_actions
+            .into_iter()
+            .map(|mut a| {
+                // The service answers with the canonical spelling.
+                if let Some(t) = a.action.as_mut().and_then(|x| x.type_.as_mut()) {
+                    if t.as_str().eq_ignore_ascii_case("rotate") {
+                        *t = enums::KeyRotationPolicyAction::ROTATE;
+                    } else if t.as_str().eq_ignore_ascii_case("notify") {
+                        *t = enums::KeyRotationPolicyAction::NOTIFY;
+                    }
+                }
+                a
+            })
+            .collect();
+        record.rotation_policy = Some(StoredPolicy {
+            lifetime_actions: actions,
+            expiry_time: expiry,
+            created,
+            updated: now,
+        });
+        self.save(&name.to_ascii_lowercase())?;
+        self.get_policy(ctx, name)
+    }
+
+    // ------------------------------------------------------- crypto helpers
+
+    /// The key version for a cryptographic operation, after the checks the
+    /// service makes: enabled, nbf/exp, and `key_ops`.
+    pub fn usable_key(
+        &mut self,
+        name: &str,
+        version: &str,
+        op: &str,
+    ) -> ApiResult<(String, Arc<LocalKey>)> {
+        let record = self.live(name)?;
+        let v = Self::version(record, name, version)?;
+        if !v.enabled {
+            return Err(ApiError::forbidden(
+                format!("Operation {op} is not allowed on a disabled key."),
+                "KeyDisabled",
+            ));
+        }
+        let now = now();
+        if let Some(nbf) = v.nbf
+            && now < nbf
+        {
+            return Err(ApiError::forbidden(
+                format!("Operation {op} is not allowed before the key's activation time (nbf)."),
+                "KeyNotYetValid",
+            ));
+        }
+        if let Some(exp) = v.exp
+            && now >= exp
+        {
+            return Err(ApiError::forbidden(
+                format!("Operation {op} is not allowed on an expired key (exp)."),
+                "KeyExpired",
+            ));
+        }
+        if !v.key_ops.iter().any(|o| o == op) {
+            return Err(ApiError::forbidden(
+                format!(
+                    "Operation {op} is not permitted on this key; its key_ops are [{}].",
+                    v.key_ops.join(", ")
+                ),
+                "KeyOperationForbidden",
+            ));
+        }
+        let version_id = v.version.clone();
+        let record_name = record.name.clone();
+        if let Some(k) = self.cache.get(&version_id) {
+            return Ok((format!("{record_name}/{version_id}"), k.clone()));
+        }
+        let local = Arc::new(
+            LocalKey::from_jwk(&v.jwk).map_err(|e| ApiError::bad_parameter(e.to_string()))?,
+        );
+        self.cache.insert(version_id.clone(), local.clone());
+        Ok((format!("{record_name}/{version_id}"), local))
+    }
+
+    /// The full record of a version (for release).
+    pub fn version_record(&self, name: &str, version: &str) -> ApiResult<(String, VersionRecord)> {
+        let record = self.live(name)?;
+        let v = Self::version(record, name, version)?;
+        Ok((record.name.clone(), v.clone()))
+    }
+
+    pub fn flavor(&self) -> Flavor {
+        self.flavor
+    }
+
+    // -------------------------------------------------------------- bundles
+
+    fn attributes(&self, v: &VersionRecord) -> types::KeyAttributes {
+        types::KeyAttributes {
+            enabled: Some(v.enabled),
+            nbf: v.nbf,
+            exp: v.exp,
+            created: Some(v.created),
+            updated: Some(v.updated),
+            recovery_level: Some(enums::DeletionRecoveryLevel::new(RECOVERY_LEVEL)),
+            recoverable_days: Some(RECOVERABLE_DAYS),
+            exportable: Some(v.exportable.unwrap_or(false)),
+            hsm_platform: (v.jwk.kty.is_hsm() || self.flavor == Flavor::ManagedHsm)
+                .then(|| "2".to_owned()),
+            attestation: None,
+            extra: Default::default(),
+        }
+    }
+
+    fn item(&self, kid: String, v: &VersionRecord) -> types::KeyItem {
+        types::KeyItem {
+            kid: Some(kid),
+            attributes: Some(self.attributes(v)),
+            tags: v.tags.clone(),
+            managed: None,
+            extra: Default::default(),
+        }
+    }
+
+    pub fn bundle(&self, ctx: &Ctx, name: &str, v: &VersionRecord) -> types::KeyBundle {
+        let mut key = v.jwk.public_only().to_protocol();
+        key.kid = Some(ctx.kid(name, &v.version));
+        key.key_ops = v.key_ops.clone();
+        types::KeyBundle {
+            key: Some(key),
+            attributes: Some(self.attributes(v)),
+            tags: v.tags.clone(),
+            managed: None,
+            release_policy: v.release_policy.clone(),
+            extra: Default::default(),
+        }
+    }
+
+    fn deleted_bundle(&self, ctx: &Ctx, record: &KeyRecord) -> ApiResult<types::DeletedKeyBundle> {
+        let v = record.latest()?;
+        let b = self.bundle(ctx, &record.name, v);
+        let d = record.deleted.as_ref();
+        Ok(types::DeletedKeyBundle {
+            key: b.key,
+            attributes: b.attributes,
+            tags: b.tags,
+            managed: None,
+            release_policy: b.release_policy,
+            recovery_id: Some(format!("{}/deletedkeys/{}", ctx.base(), record.name)),
+            deleted_date: d.map(|d| d.deleted_date),
+            scheduled_purge_date: d.map(|d| d.scheduled_purge_date),
+            extra: Default::default(),
+        })
+    }
+}
+
+fn normalise_policy(mut p: types::KeyReleasePolicy) -> types::KeyReleasePolicy {
+    if p.content_type.is_empty() {
+        p.content_type = "application/json; charset=utf-8".into();
+    }
+    p
+}
+
+fn check_exportable(
+    exportable: Option<bool>,
+    policy: Option<&types::KeyReleasePolicy>,
+) -> ApiResult<()> {
+    if exportable == Some(true) && policy.and_then(|p| p.data.as_ref()).is_none() {
+        return Err(ApiError::bad_parameter(
+            "An exportable key must have a release policy (release_policy.data).",
+        ));
+    }
+    Ok(())
+}
+
+fn validate_size(
+    kty: &KeyType,
+    size: Option<i32>,
+    curve: Option<&KeyCurveName>,
+) -> ApiResult<Option<u32>> {
+    if kty.is_rsa() {
+        if curve.is_some() {
+            return Err(ApiError::bad_parameter(
+                "An RSA key takes key_size, not crv.",
+            ));
+        }
+        return match size {
+            None => Ok(Some(2048)),
+            Some(s @ (2048 | 3072 | 4096)) => Ok(Some(s as u32)),
+            Some(s) => Err(ApiError::bad_parameter(format!(
+                "Invalid RSA key size {s}; use 2048, 3072 or 4096."
+            ))),
+        };
+    }
+    if kty.is_ec() {
+        if let Some(c) = curve
+            && !c.is_known()
+        {
+            return Err(ApiError::bad_parameter(format!(
+                "Invalid curve {c}; use P-256, P-256K, P-384 or P-521."
+            )));
+        }
+        if let Some(s) = size {
+            let expected = match curve.unwrap_or(&KeyCurveName::P256) {
+                KeyCurveName::P256 | KeyCurveName::P256K => 256,
+                KeyCurveName::P384 => 384,
+                _ => 521,
+            };
+            if s != expected {
+                return Err(ApiError::bad_parameter(format!(
+                    "key_size {s} does not fit the curve; omit it for EC keys."
+                )));
+            }
+        }
+        return Ok(None);
+    }
+    if kty.is_oct() {
+        return match size {
+            None => Ok(Some(256)),
+            Some(s @ (128 | 192 | 256)) => Ok(Some(s as u32)),
+            Some(s) => Err(ApiError::bad_parameter(format!(
+                "Invalid oct key size {s}; use 128, 192 or 256."
+            ))),
+        };
+    }
+    Err(ApiError::bad_parameter(format!("Unknown key type: {kty}")))
+}
+
+fn validate_policy(actions: &[types::LifetimeActions], expiry: Option<&str>) -> ApiResult<()> {
+    if let Some(e) = expiry {
+        let d = IsoDuration::parse(e)
+            .map_err(|m| ApiError::bad_parameter(format!("attributes.expiryTime: {m}")))?;
+        if d.approx_days() < 28 {
+            return Err(ApiError::bad_parameter(format!(
+                "attributes.expiryTime {e} is too short; the minimum is 28 days (P28D)."
+            )));
+        }
+    }
+    let mut seen = Vec::new();
+    for (i, a) in actions.iter().enumerate() {
+        let kind = a
+            .action
+            .as_ref()
+            .and_then(|x| x.type_.as_ref())
+            .map(|t| t.as_str().to_ascii_lowercase())
+            .ok_or_else(|| {
+                ApiError::bad_parameter(format!(
+                    "lifetimeActions[{i}].action.type is required (Rotate or Notify)."
+                ))
+            })?;
+        if kind != "rotate" && kind != "notify" {
+            return Err(ApiError::bad_parameter(format!(
+                "lifetimeActions[{i}].action.type must be Rotate or Notify."
+            )));
+        }
+        if seen.contains(&kind) {
+            return Err(ApiError::bad_parameter(format!(
+                "lifetimeActions may hold one {kind} action at most."
+            )));
+        }
+        seen.push(kind.clone());
+        let trigger = a.trigger.as_ref().ok_or_else(|| {
+            ApiError::bad_parameter(format!("lifetimeActions[{i}].trigger is required."))
+        })?;
+        match (&trigger.time_after_create, &trigger.time_before_expiry) {
+            (Some(_), Some(_)) | (None, None) => {
+                return Err(ApiError::bad_parameter(format!(
+                    "lifetimeActions[{i}].trigger needs exactly one of timeAfterCreate and timeBeforeExpiry."
+                )));
+            }
+            (Some(t), None) | (None, Some(t)) => {
+                IsoDuration::parse(t).map_err(|m| {
+                    ApiError::bad_parameter(format!("lifetimeActions[{i}].trigger: {m}"))
+                })?;
+            }
+        }
+        if kind == "notify" && trigger.time_before_expiry.is_none() {
+            return Err(ApiError::bad_parameter(
+                "A Notify action is triggered by timeBeforeExpiry.",
+            ));
+        }
+    }
+    Ok(())
+}

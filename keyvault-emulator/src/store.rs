@@ -1,0 +1,129 @@
+//! Where the vault's state lives: memory (default), or SQLite in WAL mode
+//! under `--data-dir`, where a write is acknowledged only once committed.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use crate::state::KeyRecord;
+
+pub enum Store {
+    Memory { backup_key: [u8; 32] },
+    Sqlite(Mutex<rusqlite::Connection>),
+}
+
+fn fresh_key() -> Result<[u8; 32], String> {
+    let mut k = [0u8; 32];
+    aws_lc_rs::rand::fill(&mut k).map_err(|_| "random bytes".to_owned())?;
+    Ok(k)
+}
+
+impl Store {
+    pub fn memory() -> Result<Self, String> {
+        Ok(Store::Memory {
+            backup_key: fresh_key()?,
+        })
+    }
+
+    /// Opens (or creates) `DIR/keyvault.db`; the folder is made 0700 and
+    /// the database 0600 (SQLite gives its WAL files the database's mode).
+    pub fn sqlite(dir: &Path) -> Result<Self, String> {
+        std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+        let path = dir.join("keyvault.db");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+            let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .mode(0o600)
+                .open(&path)
+                .map_err(|e| format!("creating {}: {e}", path.display()))?;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| format!("chmod {}: {e}", path.display()))?;
+        }
+        let conn = rusqlite::Connection::open(&path)
+            .map_err(|e| format!("opening {}: {e}", path.display()))?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(|e| e.to_string())?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(|e| e.to_string())?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS keys (name TEXT PRIMARY KEY, record TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v BLOB NOT NULL);",
+        )
+        .map_err(|e| e.to_string())?;
+        let has_key: bool = conn
+            .query_row(
+                "SELECT COUNT(*) FROM meta WHERE k = 'backup_key'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map_err(|e| e.to_string())?
+            > 0;
+        if !has_key {
+            conn.execute(
+                "INSERT INTO meta (k, v) VALUES ('backup_key', ?1)",
+                [fresh_key()?.to_vec()],
+            )
+            .map_err(|e| e.to_string())?;
+        }
+        Ok(Store::Sqlite(Mutex::new(conn)))
+    }
+
+    pub fn load(&self) -> Result<(Vec<KeyRecord>, [u8; 32]), String> {
+        match self {
+            Store::Memory { backup_key } => Ok((Vec::new(), *backup_key)),
+            Store::Sqlite(conn) => {
+                let conn = conn.lock().map_err(|_| "store lock poisoned".to_owned())?;
+                let key: Vec<u8> = conn
+                    .query_row("SELECT v FROM meta WHERE k = 'backup_key'", [], |r| {
+                        r.get(0)
+                    })
+                    .map_err(|e| e.to_string())?;
+                let backup_key: [u8; 32] = key
+                    .try_into()
+                    .map_err(|_| "the stored backup key is damaged".to_owned())?;
+                let mut stmt = conn
+                    .prepare("SELECT name, record FROM keys")
+                    .map_err(|e| e.to_string())?;
+                let rows = stmt
+                    .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+                    .map_err(|e| e.to_string())?;
+                let mut out = Vec::new();
+                for row in rows {
+                    let (name, text) = row.map_err(|e| e.to_string())?;
+                    let record: KeyRecord = serde_json::from_str(&text)
+                        .map_err(|e| format!("stored key {name} is damaged: {e}"))?;
+                    out.push(record);
+                }
+                Ok((out, backup_key))
+            }
+        }
+    }
+
+    pub fn put(&self, lower: &str, record: &KeyRecord) -> Result<(), String> {
+        let Store::Sqlite(conn) = self else {
+            return Ok(());
+        };
+        let text =
+            zeroize::Zeroizing::new(serde_json::to_string(record).map_err(|e| e.to_string())?);
+        let conn = conn.lock().map_err(|_| "store lock poisoned".to_owned())?;
+        conn.execute(
+            "INSERT INTO keys (name, record) VALUES (?1, ?2) ON CONFLICT(name) DO UPDATE SET record = excluded.record",
+            rusqlite::params![lower, text.as_str()],
+        )
+        .map_err(|e| e.to_string())?;
+        Ok(())
+    }
+
+    pub fn delete(&self, lower: &str) -> Result<(), String> {
+        let Store::Sqlite(conn) = self else {
+            return Ok(());
+        };
+        let conn = conn.lock().map_err(|_| "store lock poisoned".to_owned())?;
+        conn.execute("DELETE FROM keys WHERE name = ?1", [lower])
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    }
+}
