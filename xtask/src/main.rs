@@ -50,7 +50,7 @@ fn main() -> ExitCode {
             };
             spec_compare::run(&ours, &PathBuf::from(theirs))
         }
-        Some("test") => test_cmd::run(&args[1..]),
+        Some("test") => test_cmd::run_tests(&args[1..]),
         _ => return usage(),
     };
     match result {

@@ -1,19 +1,95 @@
 //! `cargo xtask test`: the whole test suite, as README.md gives it.
 //!
-//! Runs `cargo test --workspace` (unit, integration and doc tests). Later
-//! stages (the official-SDK interop suites) hook in here, so one command
-//! sets up and runs everything on a fresh machine.
+//! 1. makes `.venv` from `tests/python/requirements.txt` (PyPI) when it is
+//!    missing or lacks a package, for the official-SDK interop suites;
+//! 2. builds the emulator binary the interop suites start;
+//! 3. runs `cargo test --workspace` (unit, integration, doc tests) with
+//!    `KEYVAULT_PYTHON` and `KEYVAULT_EMULATOR_BIN` set.
 
+use std::path::Path;
 use std::process::{Command, ExitCode};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 
-pub fn run(extra: &[String]) -> Result<ExitCode> {
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}
+
+fn run(cmd: &mut Command, what: &str) -> Result<()> {
+    let status = cmd.status().with_context(|| format!("running {what}"))?;
+    if !status.success() {
+        bail!("{what} failed ({status})");
+    }
+    Ok(())
+}
+
+fn python_ready(python: &Path) -> bool {
+    python.exists()
+        && Command::new(python)
+            .args([
+                "-c",
+                "import azure.keyvault.keys, azure.identity, aiohttp, cryptography, pytest",
+            ])
+            .status()
+            .is_ok_and(|s| s.success())
+}
+
+pub fn ensure_python(root: &Path) -> Result<std::path::PathBuf> {
+    let venv = root.join(".venv");
+    let python = venv.join("bin/python");
+    if python_ready(&python) {
+        return Ok(python);
+    }
+    eprintln!("xtask: setting up .venv for the interop suites (PyPI)");
+    if !python.exists() {
+        run(
+            Command::new("python3").args(["-m", "venv"]).arg(&venv),
+            "python3 -m venv .venv",
+        )?;
+    }
+    run(
+        Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-r",
+            ])
+            .arg(root.join("tests/python/requirements.txt")),
+        "pip install -r tests/python/requirements.txt",
+    )?;
+    if !python_ready(&python) {
+        bail!("the Python environment still lacks a package after pip install");
+    }
+    Ok(python)
+}
+
+pub fn run_tests(extra: &[String]) -> Result<ExitCode> {
     let root = crate::workspace_root();
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
+    let python = ensure_python(&root)?;
+    run(
+        Command::new(cargo()).current_dir(&root).args([
+            "build",
+            "-p",
+            "keyvault-emulator",
+            "--bins",
+        ]),
+        "cargo build -p keyvault-emulator",
+    )?;
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| root.join("target"));
+    let status = Command::new(cargo())
         .current_dir(&root)
         .args(["test", "--workspace"])
         .args(extra)
+        .env("KEYVAULT_PYTHON", &python)
+        .env(
+            "KEYVAULT_EMULATOR_BIN",
+            target.join("debug/keyvault-emulator"),
+        )
         .status()
         .context("running cargo test")?;
     Ok(if status.success() {
