@@ -23,13 +23,17 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod client;
 pub mod engine;
+mod key_id;
 mod enums;
 mod error;
 mod jwk;
 mod ops;
 mod secret;
 
+pub use client::{CryptographyClient, KeyUsage};
+pub use key_id::KeyVaultKeyIdentifier;
 pub use engine::{KeySpec, LocalKey, generate, random_bytes, rsa_aes_key_unwrap, rsa_aes_key_wrap};
 pub use enums::{
     EncryptionAlgorithm, HashAlgorithm, KeyCurveName, KeyExportEncryptionAlgorithm, KeyOperation,

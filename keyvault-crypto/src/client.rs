@@ -1,0 +1,310 @@
+//! `CryptographyClient`: cryptography with a key, in the vault or in-process.
+//!
+//! Three ways to build it:
+//! - [`CryptographyClient::new`] from a key id and a credential (or from
+//!   `KeyClient::get_cryptography_client`, which shares the pipeline): the
+//!   key is fetched once; public-key operations then run locally, private
+//!   ones (and everything with a symmetric key, whose material the service
+//!   never returns) in the vault. If reading the key is forbidden (403), the
+//!   client stays remote.
+//! - [`CryptographyClient::from_key`] from a key already fetched: the same,
+//!   with no fetch.
+//! - [`CryptographyClient::from_jwk`]: fully local, never touches the
+//!   network; an operation it cannot do locally is an error.
+//!
+//! Local operations check what the service checks: `key_ops`, enabled,
+//! not-before and expiry, that the algorithm fits the key, and digest
+//! lengths.
+
+use std::sync::Arc;
+
+use keyvault_keys_protocol::{Client, ClientOptions, call, types};
+use time::OffsetDateTime;
+use tokio::sync::OnceCell;
+
+use crate::enums::{KeyWrapAlgorithm, SignatureAlgorithm};
+use crate::error::CryptoError;
+use crate::key_id::KeyVaultKeyIdentifier;
+use crate::ops::*;
+use crate::secret::{SecretBytes, b64};
+use crate::{JsonWebKey, LocalKey};
+
+/// When a key may be used, as far as the client knows.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KeyUsage {
+    /// `false` when the key is disabled.
+    pub enabled: Option<bool>,
+    /// Not usable before this instant.
+    pub not_before: Option<OffsetDateTime>,
+    /// Not usable from this instant.
+    pub expires_on: Option<OffsetDateTime>,
+}
+
+impl KeyUsage {
+    fn check(&self) -> Result<(), CryptoError> {
+        let now = OffsetDateTime::now_utc();
+        if self.enabled == Some(false) {
+            return Err(CryptoError::KeyNotValid("the key is disabled".into()));
+        }
+        if let Some(nbf) = self.not_before
+            && now < nbf
+        {
+            return Err(CryptoError::KeyNotValid(format!("the key is not valid before {nbf}")));
+        }
+        if let Some(exp) = self.expires_on
+            && now >= exp
+        {
+            return Err(CryptoError::KeyNotValid(format!("the key expired at {exp}")));
+        }
+        Ok(())
+    }
+
+    /// Reads the validity from the wire attributes.
+    pub fn from_attributes(a: Option<&types::KeyAttributes>) -> Self {
+        let t = |s: Option<i64>| s.and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok());
+        Self { enabled: a.and_then(|a| a.enabled), not_before: t(a.and_then(|a| a.nbf)), expires_on: t(a.and_then(|a| a.exp)) }
+    }
+}
+
+struct Local {
+    key: LocalKey,
+    usage: KeyUsage,
+}
+
+struct Inner {
+    key_id: Option<String>,
+    name: String,
+    version: String,
+    remote: Option<Client>,
+    /// `None` inside: no local key (remote only).
+    local: OnceCell<Option<Local>>,
+}
+
+/// Cryptography with one key. Cheap to clone (shares its state).
+#[derive(Clone)]
+pub struct CryptographyClient {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for CryptographyClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CryptographyClient")
+            .field("key_id", &self.inner.key_id)
+            .field("remote", &self.inner.remote.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+fn local_from_jwk(jwk: &JsonWebKey, usage: KeyUsage) -> Option<Local> {
+    LocalKey::from_jwk(jwk).ok().map(|key| Local { key, usage })
+}
+
+impl CryptographyClient {
+    /// A client for the key `key_id` (`https://<vault>/keys/<name>[/<version>]`).
+    pub fn new(key_id: &str, credential: Arc<dyn azure_core_credential::TokenCredential>, options: ClientOptions) -> Result<Self, CryptoError> {
+        let id = KeyVaultKeyIdentifier::parse(key_id)?;
+        let client = Client::with_credential(&id.vault_url, credential, options)?;
+        Self::with_client(client, key_id)
+    }
+
+    /// A client sharing an existing pipeline (same vault).
+    pub fn with_client(client: Client, key_id: &str) -> Result<Self, CryptoError> {
+        let id = KeyVaultKeyIdentifier::parse(key_id)?;
+        let vault = client.vault_url().origin().ascii_serialization();
+        if vault != id.vault_url {
+            return Err(CryptoError::InvalidInput(format!("the key {key_id} is not in the client's vault {vault}")));
+        }
+        Ok(Self {
+            inner: Arc::new(Inner { key_id: Some(key_id.to_owned()), name: id.name, version: id.version.unwrap_or_default(), remote: Some(client), local: OnceCell::new() }),
+        })
+    }
+
+    /// A client for a key already fetched: public-key operations run locally
+    /// at once, the rest in the vault through `client`.
+    pub fn from_key(client: Client, jwk: JsonWebKey, usage: KeyUsage) -> Result<Self, CryptoError> {
+        let key_id = jwk.kid.clone().ok_or_else(|| CryptoError::InvalidKey("the key has no kid".into()))?;
+        let me = Self::with_client(client, &key_id)?;
+        let _ = me.inner.local.set(local_from_jwk(&jwk, usage));
+        Ok(me)
+    }
+
+    /// A fully local client: never touches the network.
+    pub fn from_jwk(jwk: JsonWebKey) -> Result<Self, CryptoError> {
+        let key = LocalKey::from_jwk(&jwk)?;
+        let local = OnceCell::new_with(Some(Some(Local { key, usage: KeyUsage::default() })));
+        Ok(Self { inner: Arc::new(Inner { key_id: jwk.kid.clone(), name: String::new(), version: String::new(), remote: None, local }) })
+    }
+
+    /// The key id, when known.
+    pub fn key_id(&self) -> Option<&str> {
+        self.inner.key_id.as_deref()
+    }
+
+    /// Whether the client has no vault to ask.
+    pub fn is_local_only(&self) -> bool {
+        self.inner.remote.is_none()
+    }
+
+    async fn local(&self) -> Result<Option<&Local>, CryptoError> {
+        let Some(remote) = &self.inner.remote else {
+            return Ok(self.inner.local.get().and_then(|l| l.as_ref()));
+        };
+        let local = self
+            .inner
+            .local
+            .get_or_try_init(|| async {
+                match call(remote.get_key(&self.inner.name, &self.inner.version)).await {
+                    Ok(bundle) => {
+                        let jwk = bundle.key.as_ref().map(JsonWebKey::from_protocol).transpose()?;
+                        Ok(jwk.and_then(|j| local_from_jwk(&j, KeyUsage::from_attributes(bundle.attributes.as_ref()))))
+                    }
+                    // Without keys/get permission the client stays remote.
+                    Err(e) if e.status().is_some_and(|s| s.as_u16() == 403) => Ok(None),
+                    Err(e) => Err(CryptoError::Service(e)),
+                }
+            })
+            .await?;
+        Ok(local.as_ref())
+    }
+
+    fn remote(&self, operation: &str) -> Result<&Client, CryptoError> {
+        self.inner.remote.as_ref().ok_or_else(|| CryptoError::LocalUnavailable {
+            operation: operation.to_owned(),
+            reason: "this client was built from a JWK without the material the operation needs, and has no vault to ask".into(),
+        })
+    }
+
+    /// Encrypts: locally with an RSA public key, else in the vault.
+    pub async fn encrypt(&self, p: &EncryptParameters) -> Result<EncryptResult, CryptoError> {
+        if let Some(l) = self.local().await?
+            && (l.key.jwk().kty.is_rsa() || l.key.has_private_key())
+        {
+            l.usage.check()?;
+            let mut r = l.key.encrypt(p)?;
+            r.key_id = r.key_id.or_else(|| self.inner.key_id.clone());
+            return Ok(r);
+        }
+        let remote = self.remote("encrypt")?;
+        let body = op_params(p.algorithm.as_str(), &p.plaintext, p.iv.as_deref(), p.additional_authenticated_data.as_deref(), None);
+        let r = call(remote.encrypt(&self.inner.name, &self.inner.version, &body)).await?;
+        Ok(EncryptResult {
+            key_id: r.kid.clone().or_else(|| self.inner.key_id.clone()),
+            algorithm: p.algorithm.clone(),
+            ciphertext: decode(r.value.as_deref())?,
+            iv: r.iv.as_deref().map(|v| decode(Some(v))).transpose()?,
+            authentication_tag: r.tag.as_deref().map(|v| decode(Some(v))).transpose()?,
+            additional_authenticated_data: r.aad.as_deref().map(|v| decode(Some(v))).transpose()?.or_else(|| p.additional_authenticated_data.clone()),
+        })
+    }
+
+    /// Decrypts: locally when the client holds the private or symmetric key, else in the vault.
+    pub async fn decrypt(&self, p: &DecryptParameters) -> Result<DecryptResult, CryptoError> {
+        if let Some(l) = self.local().await?
+            && l.key.has_private_key()
+        {
+            l.usage.check()?;
+            let mut r = l.key.decrypt(p)?;
+            r.key_id = r.key_id.or_else(|| self.inner.key_id.clone());
+            return Ok(r);
+        }
+        let remote = self.remote("decrypt")?;
+        let body = op_params(p.algorithm.as_str(), &p.ciphertext, p.iv.as_deref(), p.additional_authenticated_data.as_deref(), p.authentication_tag.as_deref());
+        let r = call(remote.decrypt(&self.inner.name, &self.inner.version, &body)).await?;
+        Ok(DecryptResult { key_id: r.kid.or_else(|| self.inner.key_id.clone()), algorithm: p.algorithm.clone(), plaintext: decode(r.value.as_deref())? })
+    }
+
+    /// Wraps a key: locally with an RSA public key, else in the vault.
+    pub async fn wrap_key(&self, algorithm: &KeyWrapAlgorithm, key: &[u8]) -> Result<WrapResult, CryptoError> {
+        if let Some(l) = self.local().await?
+            && (l.key.jwk().kty.is_rsa() || l.key.has_private_key())
+        {
+            l.usage.check()?;
+            let mut r = l.key.wrap_key(algorithm, key)?;
+            r.key_id = r.key_id.or_else(|| self.inner.key_id.clone());
+            return Ok(r);
+        }
+        let remote = self.remote("wrapKey")?;
+        let r = call(remote.wrap_key(&self.inner.name, &self.inner.version, &op_params(algorithm.as_str(), key, None, None, None))).await?;
+        Ok(WrapResult { key_id: r.kid.or_else(|| self.inner.key_id.clone()), algorithm: algorithm.clone(), encrypted_key: decode(r.value.as_deref())? })
+    }
+
+    /// Unwraps a key: locally with the private or symmetric key, else in the vault.
+    pub async fn unwrap_key(&self, algorithm: &KeyWrapAlgorithm, encrypted_key: &[u8]) -> Result<UnwrapResult, CryptoError> {
+        if let Some(l) = self.local().await?
+            && l.key.has_private_key()
+        {
+            l.usage.check()?;
+            let mut r = l.key.unwrap_key(algorithm, encrypted_key)?;
+            r.key_id = r.key_id.or_else(|| self.inner.key_id.clone());
+            return Ok(r);
+        }
+        let remote = self.remote("unwrapKey")?;
+        let r = call(remote.unwrap_key(&self.inner.name, &self.inner.version, &op_params(algorithm.as_str(), encrypted_key, None, None, None))).await?;
+        Ok(UnwrapResult { key_id: r.kid.or_else(|| self.inner.key_id.clone()), algorithm: algorithm.clone(), key: SecretBytes::new(decode(r.value.as_deref())?) })
+    }
+
+    /// Signs a digest: locally with a private or symmetric key, else in the vault.
+    pub async fn sign(&self, algorithm: &SignatureAlgorithm, digest: &[u8]) -> Result<SignResult, CryptoError> {
+        if let Some(l) = self.local().await?
+            && l.key.has_private_key()
+        {
+            l.usage.check()?;
+            let mut r = l.key.sign(algorithm, digest)?;
+            r.key_id = r.key_id.or_else(|| self.inner.key_id.clone());
+            return Ok(r);
+        }
+        let remote = self.remote("sign")?;
+        let body = types::KeySignParameters { alg: algorithm.as_str().into(), value: b64::encode(digest), extra: Default::default() };
+        let r = call(remote.sign(&self.inner.name, &self.inner.version, &body)).await?;
+        Ok(SignResult { key_id: r.kid.or_else(|| self.inner.key_id.clone()), algorithm: algorithm.clone(), signature: decode(r.value.as_deref())? })
+    }
+
+    /// Verifies a signature over a digest: locally with an RSA or EC public key, else in the vault.
+    pub async fn verify(&self, algorithm: &SignatureAlgorithm, digest: &[u8], signature: &[u8]) -> Result<VerifyResult, CryptoError> {
+        if let Some(l) = self.local().await?
+            && (l.key.jwk().kty.is_rsa() || l.key.jwk().kty.is_ec() || l.key.has_private_key())
+        {
+            l.usage.check()?;
+            let mut r = l.key.verify(algorithm, digest, signature)?;
+            r.key_id = r.key_id.or_else(|| self.inner.key_id.clone());
+            return Ok(r);
+        }
+        let remote = self.remote("verify")?;
+        let body = types::KeyVerifyParameters { alg: algorithm.as_str().into(), digest: b64::encode(digest), value: b64::encode(signature), extra: Default::default() };
+        let r = call(remote.verify(&self.inner.name, &self.inner.version, &body)).await?;
+        Ok(VerifyResult { key_id: self.inner.key_id.clone(), algorithm: algorithm.clone(), is_valid: r.value.unwrap_or(false) })
+    }
+
+    /// Hashes `data` with the algorithm's hash, then signs the digest.
+    pub async fn sign_data(&self, algorithm: &SignatureAlgorithm, data: &[u8]) -> Result<SignResult, CryptoError> {
+        let hash = algorithm.hash().ok_or_else(|| CryptoError::UnsupportedAlgorithm { algorithm: algorithm.to_string(), context: "for sign_data (it has no hash)".into() })?;
+        self.sign(algorithm, &hash.digest(data)).await
+    }
+
+    /// Hashes `data` with the algorithm's hash, then verifies the signature.
+    pub async fn verify_data(&self, algorithm: &SignatureAlgorithm, data: &[u8], signature: &[u8]) -> Result<VerifyResult, CryptoError> {
+        let hash = algorithm.hash().ok_or_else(|| CryptoError::UnsupportedAlgorithm { algorithm: algorithm.to_string(), context: "for verify_data (it has no hash)".into() })?;
+        self.verify(algorithm, &hash.digest(data), signature).await
+    }
+}
+
+/// The crate's `TokenCredential` path, kept in one place.
+mod azure_core_credential {
+    pub use keyvault_keys_protocol::azure_core::credentials::TokenCredential;
+}
+
+fn op_params(alg: &str, value: &[u8], iv: Option<&[u8]>, aad: Option<&[u8]>, tag: Option<&[u8]>) -> types::KeyOperationsParameters {
+    types::KeyOperationsParameters {
+        alg: alg.into(),
+        value: b64::encode(value),
+        iv: iv.map(b64::encode),
+        aad: aad.map(b64::encode),
+        tag: tag.map(b64::encode),
+        extra: Default::default(),
+    }
+}
+
+fn decode(v: Option<&str>) -> Result<Vec<u8>, CryptoError> {
+    let s = v.ok_or_else(|| CryptoError::Service(keyvault_keys_protocol::Error::InvalidRequest("the service's result has no value".into())))?;
+    b64::decode(s).map_err(|e| CryptoError::InvalidInput(format!("the service's result is not base64url: {e}")))
+}
