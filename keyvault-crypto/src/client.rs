@@ -49,12 +49,16 @@ impl KeyUsage {
         if let Some(nbf) = self.not_before
             && now < nbf
         {
-            return Err(CryptoError::KeyNotValid(format!("the key is not valid before {nbf}")));
+            return Err(CryptoError::KeyNotValid(format!(
+                "the key is not valid before {nbf}"
+            )));
         }
         if let Some(exp) = self.expires_on
             && now >= exp
         {
-            return Err(CryptoError::KeyNotValid(format!("the key expired at {exp}")));
+            return Err(CryptoError::KeyNotValid(format!(
+                "the key expired at {exp}"
+            )));
         }
         Ok(())
     }
@@ -62,7 +66,11 @@ impl KeyUsage {
     /// Reads the validity from the wire attributes.
     pub fn from_attributes(a: Option<&types::KeyAttributes>) -> Self {
         let t = |s: Option<i64>| s.and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok());
-        Self { enabled: a.and_then(|a| a.enabled), not_before: t(a.and_then(|a| a.nbf)), expires_on: t(a.and_then(|a| a.exp)) }
+        Self {
+            enabled: a.and_then(|a| a.enabled),
+            not_before: t(a.and_then(|a| a.nbf)),
+            expires_on: t(a.and_then(|a| a.exp)),
+        }
     }
 }
 
@@ -101,7 +109,11 @@ fn local_from_jwk(jwk: &JsonWebKey, usage: KeyUsage) -> Option<Local> {
 
 impl CryptographyClient {
     /// A client for the key `key_id` (`https://<vault>/keys/<name>[/<version>]`).
-    pub fn new(key_id: &str, credential: Arc<dyn azure_core_credential::TokenCredential>, options: ClientOptions) -> Result<Self, CryptoError> {
+    pub fn new(
+        key_id: &str,
+        credential: Arc<dyn azure_core_credential::TokenCredential>,
+        options: ClientOptions,
+    ) -> Result<Self, CryptoError> {
         let id = KeyVaultKeyIdentifier::parse(key_id)?;
         let client = Client::with_credential(&id.vault_url, credential, options)?;
         Self::with_client(client, key_id)
@@ -112,17 +124,28 @@ impl CryptographyClient {
         let id = KeyVaultKeyIdentifier::parse(key_id)?;
         let vault = client.vault_url().origin().ascii_serialization();
         if vault != id.vault_url {
-            return Err(CryptoError::InvalidInput(format!("the key {key_id} is not in the client's vault {vault}")));
+            return Err(CryptoError::InvalidInput(format!(
+                "the key {key_id} is not in the client's vault {vault}"
+            )));
         }
         Ok(Self {
-            inner: Arc::new(Inner { key_id: Some(key_id.to_owned()), name: id.name, version: id.version.unwrap_or_default(), remote: Some(client), local: OnceCell::new() }),
+            inner: Arc::new(Inner {
+                key_id: Some(key_id.to_owned()),
+                name: id.name,
+                version: id.version.unwrap_or_default(),
+                remote: Some(client),
+                local: OnceCell::new(),
+            }),
         })
     }
 
     /// A client for a key already fetched: public-key operations run locally
     /// at once, the rest in the vault through `client`.
     pub fn from_key(client: Client, jwk: JsonWebKey, usage: KeyUsage) -> Result<Self, CryptoError> {
-        let key_id = jwk.kid.clone().ok_or_else(|| CryptoError::InvalidKey("the key has no kid".into()))?;
+        let key_id = jwk
+            .kid
+            .clone()
+            .ok_or_else(|| CryptoError::InvalidKey("the key has no kid".into()))?;
         let me = Self::with_client(client, &key_id)?;
         let _ = me.inner.local.set(local_from_jwk(&jwk, usage));
         Ok(me)
@@ -131,8 +154,19 @@ impl CryptographyClient {
     /// A fully local client: never touches the network.
     pub fn from_jwk(jwk: JsonWebKey) -> Result<Self, CryptoError> {
         let key = LocalKey::from_jwk(&jwk)?;
-        let local = OnceCell::new_with(Some(Some(Local { key, usage: KeyUsage::default() })));
-        Ok(Self { inner: Arc::new(Inner { key_id: jwk.kid.clone(), name: String::new(), version: String::new(), remote: None, local }) })
+        let local = OnceCell::new_with(Some(Some(Local {
+            key,
+            usage: KeyUsage::default(),
+        })));
+        Ok(Self {
+            inner: Arc::new(Inner {
+                key_id: jwk.kid.clone(),
+                name: String::new(),
+                version: String::new(),
+                remote: None,
+                local,
+            }),
+        })
     }
 
     /// The key id, when known.
@@ -155,8 +189,17 @@ impl CryptographyClient {
             .get_or_try_init(|| async {
                 match call(remote.get_key(&self.inner.name, &self.inner.version)).await {
                     Ok(bundle) => {
-                        let jwk = bundle.key.as_ref().map(JsonWebKey::from_protocol).transpose()?;
-                        Ok(jwk.and_then(|j| local_from_jwk(&j, KeyUsage::from_attributes(bundle.attributes.as_ref()))))
+                        let jwk = bundle
+                            .key
+                            .as_ref()
+                            .map(JsonWebKey::from_protocol)
+                            .transpose()?;
+                        Ok(jwk.and_then(|j| {
+                            local_from_jwk(
+                                &j,
+                                KeyUsage::from_attributes(bundle.attributes.as_ref()),
+                            )
+                        }))
                     }
                     // Without keys/get permission the client stays remote.
                     Err(e) if e.status().is_some_and(|s| s.as_u16() == 403) => Ok(None),
@@ -185,7 +228,13 @@ impl CryptographyClient {
             return Ok(r);
         }
         let remote = self.remote("encrypt")?;
-        let body = op_params(p.algorithm.as_str(), &p.plaintext, p.iv.as_deref(), p.additional_authenticated_data.as_deref(), None);
+        let body = op_params(
+            p.algorithm.as_str(),
+            &p.plaintext,
+            p.iv.as_deref(),
+            p.additional_authenticated_data.as_deref(),
+            None,
+        );
         let r = call(remote.encrypt(&self.inner.name, &self.inner.version, &body)).await?;
         Ok(EncryptResult {
             key_id: r.kid.clone().or_else(|| self.inner.key_id.clone()),
@@ -193,7 +242,12 @@ impl CryptographyClient {
             ciphertext: decode(r.value.as_deref())?,
             iv: r.iv.as_deref().map(|v| decode(Some(v))).transpose()?,
             authentication_tag: r.tag.as_deref().map(|v| decode(Some(v))).transpose()?,
-            additional_authenticated_data: r.aad.as_deref().map(|v| decode(Some(v))).transpose()?.or_else(|| p.additional_authenticated_data.clone()),
+            additional_authenticated_data: r
+                .aad
+                .as_deref()
+                .map(|v| decode(Some(v)))
+                .transpose()?
+                .or_else(|| p.additional_authenticated_data.clone()),
         })
     }
 
@@ -208,13 +262,27 @@ impl CryptographyClient {
             return Ok(r);
         }
         let remote = self.remote("decrypt")?;
-        let body = op_params(p.algorithm.as_str(), &p.ciphertext, p.iv.as_deref(), p.additional_authenticated_data.as_deref(), p.authentication_tag.as_deref());
+        let body = op_params(
+            p.algorithm.as_str(),
+            &p.ciphertext,
+            p.iv.as_deref(),
+            p.additional_authenticated_data.as_deref(),
+            p.authentication_tag.as_deref(),
+        );
         let r = call(remote.decrypt(&self.inner.name, &self.inner.version, &body)).await?;
-        Ok(DecryptResult { key_id: r.kid.or_else(|| self.inner.key_id.clone()), algorithm: p.algorithm.clone(), plaintext: decode(r.value.as_deref())? })
+        Ok(DecryptResult {
+            key_id: r.kid.or_else(|| self.inner.key_id.clone()),
+            algorithm: p.algorithm.clone(),
+            plaintext: decode(r.value.as_deref())?,
+        })
     }
 
     /// Wraps a key: locally with an RSA public key, else in the vault.
-    pub async fn wrap_key(&self, algorithm: &KeyWrapAlgorithm, key: &[u8]) -> Result<WrapResult, CryptoError> {
+    pub async fn wrap_key(
+        &self,
+        algorithm: &KeyWrapAlgorithm,
+        key: &[u8],
+    ) -> Result<WrapResult, CryptoError> {
         if let Some(l) = self.local().await?
             && (l.key.jwk().kty.is_rsa() || l.key.has_private_key())
         {
@@ -224,12 +292,25 @@ impl CryptographyClient {
             return Ok(r);
         }
         let remote = self.remote("wrapKey")?;
-        let r = call(remote.wrap_key(&self.inner.name, &self.inner.version, &op_params(algorithm.as_str(), key, None, None, None))).await?;
-        Ok(WrapResult { key_id: r.kid.or_else(|| self.inner.key_id.clone()), algorithm: algorithm.clone(), encrypted_key: decode(r.value.as_deref())? })
+        let r = call(remote.wrap_key(
+            &self.inner.name,
+            &self.inner.version,
+            &op_params(algorithm.as_str(), key, None, None, None),
+        ))
+        .await?;
+        Ok(WrapResult {
+            key_id: r.kid.or_else(|| self.inner.key_id.clone()),
+            algorithm: algorithm.clone(),
+            encrypted_key: decode(r.value.as_deref())?,
+        })
     }
 
     /// Unwraps a key: locally with the private or symmetric key, else in the vault.
-    pub async fn unwrap_key(&self, algorithm: &KeyWrapAlgorithm, encrypted_key: &[u8]) -> Result<UnwrapResult, CryptoError> {
+    pub async fn unwrap_key(
+        &self,
+        algorithm: &KeyWrapAlgorithm,
+        encrypted_key: &[u8],
+    ) -> Result<UnwrapResult, CryptoError> {
         if let Some(l) = self.local().await?
             && l.key.has_private_key()
         {
@@ -239,12 +320,25 @@ impl CryptographyClient {
             return Ok(r);
         }
         let remote = self.remote("unwrapKey")?;
-        let r = call(remote.unwrap_key(&self.inner.name, &self.inner.version, &op_params(algorithm.as_str(), encrypted_key, None, None, None))).await?;
-        Ok(UnwrapResult { key_id: r.kid.or_else(|| self.inner.key_id.clone()), algorithm: algorithm.clone(), key: SecretBytes::new(decode(r.value.as_deref())?) })
+        let r = call(remote.unwrap_key(
+            &self.inner.name,
+            &self.inner.version,
+            &op_params(algorithm.as_str(), encrypted_key, None, None, None),
+        ))
+        .await?;
+        Ok(UnwrapResult {
+            key_id: r.kid.or_else(|| self.inner.key_id.clone()),
+            algorithm: algorithm.clone(),
+            key: SecretBytes::new(decode(r.value.as_deref())?),
+        })
     }
 
     /// Signs a digest: locally with a private or symmetric key, else in the vault.
-    pub async fn sign(&self, algorithm: &SignatureAlgorithm, digest: &[u8]) -> Result<SignResult, CryptoError> {
+    pub async fn sign(
+        &self,
+        algorithm: &SignatureAlgorithm,
+        digest: &[u8],
+    ) -> Result<SignResult, CryptoError> {
         if let Some(l) = self.local().await?
             && l.key.has_private_key()
         {
@@ -254,13 +348,26 @@ impl CryptographyClient {
             return Ok(r);
         }
         let remote = self.remote("sign")?;
-        let body = types::KeySignParameters { alg: algorithm.as_str().into(), value: b64::encode(digest), extra: Default::default() };
+        let body = types::KeySignParameters {
+            alg: algorithm.as_str().into(),
+            value: b64::encode(digest),
+            extra: Default::default(),
+        };
         let r = call(remote.sign(&self.inner.name, &self.inner.version, &body)).await?;
-        Ok(SignResult { key_id: r.kid.or_else(|| self.inner.key_id.clone()), algorithm: algorithm.clone(), signature: decode(r.value.as_deref())? })
+        Ok(SignResult {
+            key_id: r.kid.or_else(|| self.inner.key_id.clone()),
+            algorithm: algorithm.clone(),
+            signature: decode(r.value.as_deref())?,
+        })
     }
 
     /// Verifies a signature over a digest: locally with an RSA or EC public key, else in the vault.
-    pub async fn verify(&self, algorithm: &SignatureAlgorithm, digest: &[u8], signature: &[u8]) -> Result<VerifyResult, CryptoError> {
+    pub async fn verify(
+        &self,
+        algorithm: &SignatureAlgorithm,
+        digest: &[u8],
+        signature: &[u8],
+    ) -> Result<VerifyResult, CryptoError> {
         if let Some(l) = self.local().await?
             && (l.key.jwk().kty.is_rsa() || l.key.jwk().kty.is_ec() || l.key.has_private_key())
         {
@@ -270,20 +377,48 @@ impl CryptographyClient {
             return Ok(r);
         }
         let remote = self.remote("verify")?;
-        let body = types::KeyVerifyParameters { alg: algorithm.as_str().into(), digest: b64::encode(digest), value: b64::encode(signature), extra: Default::default() };
+        let body = types::KeyVerifyParameters {
+            alg: algorithm.as_str().into(),
+            digest: b64::encode(digest),
+            value: b64::encode(signature),
+            extra: Default::default(),
+        };
         let r = call(remote.verify(&self.inner.name, &self.inner.version, &body)).await?;
-        Ok(VerifyResult { key_id: self.inner.key_id.clone(), algorithm: algorithm.clone(), is_valid: r.value.unwrap_or(false) })
+        Ok(VerifyResult {
+            key_id: self.inner.key_id.clone(),
+            algorithm: algorithm.clone(),
+            is_valid: r.value.unwrap_or(false),
+        })
     }
 
     /// Hashes `data` with the algorithm's hash, then signs the digest.
-    pub async fn sign_data(&self, algorithm: &SignatureAlgorithm, data: &[u8]) -> Result<SignResult, CryptoError> {
-        let hash = algorithm.hash().ok_or_else(|| CryptoError::UnsupportedAlgorithm { algorithm: algorithm.to_string(), context: "for sign_data (it has no hash)".into() })?;
+    pub async fn sign_data(
+        &self,
+        algorithm: &SignatureAlgorithm,
+        data: &[u8],
+    ) -> Result<SignResult, CryptoError> {
+        let hash = algorithm
+            .hash()
+            .ok_or_else(|| CryptoError::UnsupportedAlgorithm {
+                algorithm: algorithm.to_string(),
+                context: "for sign_data (it has no hash)".into(),
+            })?;
         self.sign(algorithm, &hash.digest(data)).await
     }
 
     /// Hashes `data` with the algorithm's hash, then verifies the signature.
-    pub async fn verify_data(&self, algorithm: &SignatureAlgorithm, data: &[u8], signature: &[u8]) -> Result<VerifyResult, CryptoError> {
-        let hash = algorithm.hash().ok_or_else(|| CryptoError::UnsupportedAlgorithm { algorithm: algorithm.to_string(), context: "for verify_data (it has no hash)".into() })?;
+    pub async fn verify_data(
+        &self,
+        algorithm: &SignatureAlgorithm,
+        data: &[u8],
+        signature: &[u8],
+    ) -> Result<VerifyResult, CryptoError> {
+        let hash = algorithm
+            .hash()
+            .ok_or_else(|| CryptoError::UnsupportedAlgorithm {
+                algorithm: algorithm.to_string(),
+                context: "for verify_data (it has no hash)".into(),
+            })?;
         self.verify(algorithm, &hash.digest(data), signature).await
     }
 }
@@ -293,7 +428,13 @@ mod azure_core_credential {
     pub use keyvault_keys_protocol::azure_core::credentials::TokenCredential;
 }
 
-fn op_params(alg: &str, value: &[u8], iv: Option<&[u8]>, aad: Option<&[u8]>, tag: Option<&[u8]>) -> types::KeyOperationsParameters {
+fn op_params(
+    alg: &str,
+    value: &[u8],
+    iv: Option<&[u8]>,
+    aad: Option<&[u8]>,
+    tag: Option<&[u8]>,
+) -> types::KeyOperationsParameters {
     types::KeyOperationsParameters {
         alg: alg.into(),
         value: b64::encode(value),
@@ -305,6 +446,12 @@ fn op_params(alg: &str, value: &[u8], iv: Option<&[u8]>, aad: Option<&[u8]>, tag
 }
 
 fn decode(v: Option<&str>) -> Result<Vec<u8>, CryptoError> {
-    let s = v.ok_or_else(|| CryptoError::Service(keyvault_keys_protocol::Error::InvalidRequest("the service's result has no value".into())))?;
-    b64::decode(s).map_err(|e| CryptoError::InvalidInput(format!("the service's result is not base64url: {e}")))
+    let s = v.ok_or_else(|| {
+        CryptoError::Service(keyvault_keys_protocol::Error::InvalidRequest(
+            "the service's result has no value".into(),
+        ))
+    })?;
+    b64::decode(s).map_err(|e| {
+        CryptoError::InvalidInput(format!("the service's result is not base64url: {e}"))
+    })
 }

@@ -28,21 +28,37 @@ pub struct KeyVaultKeyIdentifier {
 impl KeyVaultKeyIdentifier {
     /// Parses a key (or deleted key) identifier.
     pub fn parse(id: &str) -> Result<Self, crate::CryptoError> {
-        let bad = |why: &str| crate::CryptoError::InvalidInput(format!("{id:?} is not a Key Vault key identifier: {why}; expected https://<vault>/keys/<name>[/<version>]"));
+        let bad = |why: &str| {
+            crate::CryptoError::InvalidInput(format!(
+                "{id:?} is not a Key Vault key identifier: {why}; expected https://<vault>/keys/<name>[/<version>]"
+            ))
+        };
         let url = Url::parse(id).map_err(|_| bad("not an absolute URL"))?;
         if url.host_str().is_none() {
             return Err(bad("no host"));
         }
-        let segments: Vec<&str> = url.path_segments().map(|s| s.filter(|p| !p.is_empty()).collect()).unwrap_or_default();
+        let segments: Vec<&str> = url
+            .path_segments()
+            .map(|s| s.filter(|p| !p.is_empty()).collect())
+            .unwrap_or_default();
         let (collection, name, version) = match segments.as_slice() {
             [c, n] => (*c, *n, None),
             [c, n, v] => (*c, *n, Some((*v).to_owned())),
-            _ => return Err(bad("the path must be /keys/<name> or /keys/<name>/<version>")),
+            _ => {
+                return Err(bad(
+                    "the path must be /keys/<name> or /keys/<name>/<version>",
+                ));
+            }
         };
         if collection != "keys" && collection != "deletedkeys" {
             return Err(bad(&format!("the collection is {collection:?}, not keys")));
         }
         let vault_url = url.origin().ascii_serialization();
-        Ok(Self { source_id: id.to_owned(), vault_url, name: name.to_owned(), version })
+        Ok(Self {
+            source_id: id.to_owned(),
+            vault_url,
+            name: name.to_owned(),
+            version,
+        })
     }
 }

@@ -25,15 +25,14 @@
 
 mod client;
 pub mod engine;
-mod key_id;
 mod enums;
 mod error;
 mod jwk;
+mod key_id;
 mod ops;
 mod secret;
 
 pub use client::{CryptographyClient, KeyUsage};
-pub use key_id::KeyVaultKeyIdentifier;
 pub use engine::{KeySpec, LocalKey, generate, random_bytes, rsa_aes_key_unwrap, rsa_aes_key_wrap};
 pub use enums::{
     EncryptionAlgorithm, HashAlgorithm, KeyCurveName, KeyExportEncryptionAlgorithm, KeyOperation,
@@ -41,6 +40,7 @@ pub use enums::{
 };
 pub use error::CryptoError;
 pub use jwk::JsonWebKey;
+pub use key_id::KeyVaultKeyIdentifier;
 pub use ops::{
     DecryptParameters, DecryptResult, EncryptParameters, EncryptResult, SignResult, UnwrapResult,
     VerifyResult, WrapResult,

@@ -33,7 +33,6 @@
 
 mod api_error;
 mod backup;
-mod duration;
 pub mod release;
 mod server;
 mod state;

@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::Flavor;
 use crate::api_error::{ApiError, ApiResult};
-use crate::duration::IsoDuration;
 use crate::store::Store;
+use keyvault_keys_protocol::duration::IsoDuration;
 
 /// Days a deleted key stays recoverable.
 pub const RECOVERABLE_DAYS: i32 = 90;

@@ -44,6 +44,7 @@
 pub mod generated;
 
 mod challenge;
+pub mod duration;
 mod error;
 mod options;
 mod paging;

@@ -1,16 +1,23 @@
-//! ISO 8601 durations as rotation policies use them (`P90D`, `P1Y2M`, `PT12H`).
+//! ISO 8601 durations, the wire format of rotation policies (`P90D`,
+//! `P1Y2M`, `PT12H`): parsed to validate input before a request, and to
+//! compute expiry times.
 
-/// Parses a duration into (years, months, days, seconds).
-/// Calendar parts are kept apart: a month is not a fixed number of days.
+/// A duration: (years, months, days, seconds). Calendar parts are kept
+/// apart: a month is not a fixed number of days.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct IsoDuration {
+    /// Years.
     pub years: i64,
+    /// Months.
     pub months: i64,
+    /// Days (weeks count as 7 days).
     pub days: i64,
+    /// Hours, minutes and seconds, in seconds.
     pub seconds: i64,
 }
 
 impl IsoDuration {
+    /// Parses `PnYnMnWnDTnHnMnS` (at least one part).
     pub fn parse(s: &str) -> Result<Self, String> {
         let bad = || format!("{s:?} is not an ISO 8601 duration such as P90D, P1Y or PT12H");
         let rest = s.strip_prefix('P').ok_or_else(bad)?;

@@ -1,0 +1,148 @@
+//! Errors callers can match on.
+
+use keyvault_crypto::CryptoError;
+
+/// What kind of failure, in the terms the Azure SDKs use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// 404: the key (or version, or deleted key) does not exist.
+    ResourceNotFound,
+    /// 409: the name is taken (or held by a deleted key).
+    ResourceExists,
+    /// 401, a refused challenge, or a bearer token that would go without TLS.
+    Authentication,
+    /// The credential could not get a token.
+    Credential,
+    /// Any other error status from the service.
+    HttpResponse,
+    /// Rejected before any request: the input cannot be right.
+    Validation,
+    /// The request could not be sent or the answer not read.
+    Transport,
+    /// The service's answer is not what the API describes.
+    InvalidResponse,
+    /// A local cryptographic operation failed.
+    Cryptography,
+}
+
+/// An error of this crate: its kind, and what is known of the response.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Error {
+    kind: ErrorKind,
+    status: Option<u16>,
+    code: Option<String>,
+    request_id: Option<String>,
+    message: String,
+    #[source]
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl Error {
+    /// The kind of failure.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+    /// The HTTP status, when the service answered.
+    pub fn status(&self) -> Option<u16> {
+        self.status
+    }
+    /// The service's error code (for example `KeyNotFound`).
+    pub fn code(&self) -> Option<&str> {
+        self.code.as_deref()
+    }
+    /// The `x-ms-request-id` of the failed response.
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+    /// The protocol error underneath, with the raw response body.
+    pub fn protocol_error(&self) -> Option<&keyvault_keys_protocol::Error> {
+        self.source.as_ref().and_then(|s| s.downcast_ref())
+    }
+
+    /// An input error found before any request.
+    pub fn validation(message: impl Into<String>) -> Self {
+        Self {
+            kind: ErrorKind::Validation,
+            status: None,
+            code: None,
+            request_id: None,
+            message: message.into(),
+            source: None,
+        }
+    }
+}
+
+impl From<keyvault_keys_protocol::Error> for Error {
+    fn from(e: keyvault_keys_protocol::Error) -> Self {
+        use keyvault_keys_protocol::Error as P;
+        let (kind, status, code, request_id) = match &e {
+            P::Http(h) => {
+                let kind = match h.status.as_u16() {
+                    404 => ErrorKind::ResourceNotFound,
+                    409 => ErrorKind::ResourceExists,
+                    401 => ErrorKind::Authentication,
+                    _ => ErrorKind::HttpResponse,
+                };
+                (
+                    kind,
+                    Some(h.status.as_u16()),
+                    h.code.clone(),
+                    h.request_id.clone(),
+                )
+            }
+            P::Credential(_) => (ErrorKind::Credential, None, None, None),
+            P::InsecureTransport(_) | P::Challenge(_) => {
+                (ErrorKind::Authentication, None, None, None)
+            }
+            P::ForeignOrigin { .. } | P::InvalidRequest(_) => {
+                (ErrorKind::Validation, None, None, None)
+            }
+            P::InvalidResponse { status, .. } => (
+                ErrorKind::InvalidResponse,
+                Some(status.as_u16()),
+                None,
+                None,
+            ),
+            _ => (ErrorKind::Transport, None, None, None),
+        };
+        Self {
+            kind,
+            status,
+            code,
+            request_id,
+            message: e.to_string(),
+            source: Some(Box::new(e)),
+        }
+    }
+}
+
+impl From<CryptoError> for Error {
+    fn from(e: CryptoError) -> Self {
+        match e {
+            CryptoError::Service(p) => p.into(),
+            CryptoError::InvalidInput(_)
+            | CryptoError::AlgorithmMismatch { .. }
+            | CryptoError::UnsupportedAlgorithm { .. } => Self {
+                kind: ErrorKind::Validation,
+                status: None,
+                code: None,
+                request_id: None,
+                message: e.to_string(),
+                source: Some(Box::new(e)),
+            },
+            other => Self {
+                kind: ErrorKind::Cryptography,
+                status: None,
+                code: None,
+                request_id: None,
+                message: other.to_string(),
+                source: Some(Box::new(other)),
+            },
+        }
+    }
+}
+
+/// This crate's `Result`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,172 @@
+//! Options: one struct per method, each with `Default`.
+//!
+//! The style follows the official Azure Rust crates (`Option<XxxOptions>`
+//! as the last argument, `..Default::default()` for the rest), so users of
+//! those crates find it familiar, and each keyword of the Python client is a
+//! field with the same name.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use keyvault_crypto::{KeyCurveName, KeyExportEncryptionAlgorithm, KeyOperation};
+use time::OffsetDateTime;
+
+use crate::models::{ApiVersion, KeyReleasePolicy, KeyRotationLifetimeAction};
+
+/// How to build a [`KeyClient`](crate::KeyClient).
+#[derive(Clone, Debug)]
+pub struct KeyClientOptions {
+    /// The service API version (default 2025-07-01; any string works).
+    pub api_version: ApiVersion,
+    /// Verify that the authentication challenge's resource belongs to the
+    /// vault (default true). Local vaults (`https://localhost:PORT`) pass
+    /// with it on, since a resource equal to the vault's origin is accepted.
+    pub verify_challenge_resource: bool,
+    /// Retry settings.
+    pub retry: keyvault_keys_protocol::RetryOptions,
+    /// A custom HTTP client (for example one that trusts a test CA).
+    pub http_client: Option<keyvault_keys_protocol::reqwest::Client>,
+    /// Allow plain http to a loopback address (tests only).
+    pub allow_insecure_loopback: bool,
+}
+
+impl Default for KeyClientOptions {
+    fn default() -> Self {
+        Self {
+            api_version: ApiVersion::default(),
+            verify_challenge_resource: true,
+            retry: Default::default(),
+            http_client: None,
+            allow_insecure_loopback: false,
+        }
+    }
+}
+
+impl KeyClientOptions {
+    pub(crate) fn to_protocol(&self) -> keyvault_keys_protocol::ClientOptions {
+        keyvault_keys_protocol::ClientOptions {
+            api_version: self.api_version.as_str().to_owned(),
+            verify_challenge_resource: self.verify_challenge_resource,
+            retry: self.retry.clone(),
+            allow_insecure_loopback: self.allow_insecure_loopback,
+            http_client: self.http_client.clone(),
+            ..Default::default()
+        }
+    }
+}
+
+/// Options of `create_key`, `create_rsa_key`, `create_ec_key` and `create_oct_key`.
+#[derive(Clone, Debug, Default)]
+pub struct CreateKeyOptions {
+    /// Key size in bits: RSA 2048, 3072 or 4096; oct 128, 192 or 256.
+    pub size: Option<u32>,
+    /// The curve of an EC key (default P-256).
+    pub curve: Option<KeyCurveName>,
+    /// The RSA public exponent (Managed HSM).
+    pub public_exponent: Option<u32>,
+    /// Create the key in an HSM (RSA-HSM, EC-HSM, oct-HSM).
+    pub hardware_protected: Option<bool>,
+    /// Permitted operations.
+    pub key_operations: Option<Vec<KeyOperation>>,
+    /// Whether the key is enabled.
+    pub enabled: Option<bool>,
+    /// Tags.
+    pub tags: Option<BTreeMap<String, String>>,
+    /// Not usable before.
+    pub not_before: Option<OffsetDateTime>,
+    /// Not usable from.
+    pub expires_on: Option<OffsetDateTime>,
+    /// Whether the private key can be released (needs a release policy).
+    pub exportable: Option<bool>,
+    /// The release policy.
+    pub release_policy: Option<KeyReleasePolicy>,
+}
+
+/// Options of `import_key`.
+#[derive(Clone, Debug, Default)]
+pub struct ImportKeyOptions {
+    /// Keep the key in an HSM.
+    pub hardware_protected: Option<bool>,
+    /// Whether the key is enabled.
+    pub enabled: Option<bool>,
+    /// Tags.
+    pub tags: Option<BTreeMap<String, String>>,
+    /// Not usable before.
+    pub not_before: Option<OffsetDateTime>,
+    /// Not usable from.
+    pub expires_on: Option<OffsetDateTime>,
+    /// Whether the private key can be released.
+    pub exportable: Option<bool>,
+    /// The release policy.
+    pub release_policy: Option<KeyReleasePolicy>,
+}
+
+/// Options of `update_key_properties`.
+#[derive(Clone, Debug, Default)]
+pub struct UpdateKeyPropertiesOptions {
+    /// The version to update (default: the latest).
+    pub version: Option<String>,
+    /// Permitted operations.
+    pub key_operations: Option<Vec<KeyOperation>>,
+    /// Whether the key is enabled.
+    pub enabled: Option<bool>,
+    /// Tags (replace the key's tags).
+    pub tags: Option<BTreeMap<String, String>>,
+    /// Not usable before.
+    pub not_before: Option<OffsetDateTime>,
+    /// Not usable from.
+    pub expires_on: Option<OffsetDateTime>,
+    /// The release policy.
+    pub release_policy: Option<KeyReleasePolicy>,
+}
+
+/// Options of the `list_*` methods.
+#[derive(Clone, Debug, Default)]
+pub struct ListOptions {
+    /// Items per page (1 to 25; the service's default is 25).
+    pub max_page_size: Option<u32>,
+    /// Resume from a page's continuation token.
+    pub continuation_token: Option<String>,
+}
+
+/// Options of `delete_key` and `recover_deleted_key`.
+#[derive(Clone, Debug)]
+pub struct PollOptions {
+    /// Wait until the operation completes (default true), as the Python aio
+    /// client does.
+    pub wait: bool,
+    /// Time between polls (default 2 s; the first poll is immediate).
+    pub poll_interval: Duration,
+    /// Give up waiting after this long (default 5 minutes).
+    pub timeout: Duration,
+}
+
+impl Default for PollOptions {
+    fn default() -> Self {
+        Self {
+            wait: true,
+            poll_interval: Duration::from_secs(2),
+            timeout: Duration::from_secs(300),
+        }
+    }
+}
+
+/// Options of `release_key`.
+#[derive(Clone, Debug, Default)]
+pub struct ReleaseKeyOptions {
+    /// The version to release (default: the latest).
+    pub version: Option<String>,
+    /// How to wrap the released key.
+    pub algorithm: Option<KeyExportEncryptionAlgorithm>,
+    /// A nonce, echoed in the result.
+    pub nonce: Option<String>,
+}
+
+/// Options of `update_key_rotation_policy`.
+#[derive(Clone, Debug, Default)]
+pub struct UpdateKeyRotationPolicyOptions {
+    /// Replaces the policy's lifetime actions.
+    pub lifetime_actions: Option<Vec<KeyRotationLifetimeAction>>,
+    /// Replaces the policy's expiry (ISO 8601 duration, e.g. `P90D`).
+    pub expires_in: Option<String>,
+}
