@@ -385,8 +385,9 @@ impl LocalKey {
                     .as_ref()
                     .to_vec()
             }
+            // HMAC is defined over any bytes: a digest (as the service is
+            // sent) or a message.
             (Hs256 | Hs384 | Hs512, Material::Oct(k)) => {
-                check_digest_len(algorithm, digest)?;
                 let key = aws_lc_rs::hmac::Key::new(hmac_alg(algorithm)?, k.expose());
                 aws_lc_rs::hmac::sign(&key, digest).as_ref().to_vec()
             }
@@ -424,7 +425,6 @@ impl LocalKey {
                     .is_ok()
             }
             (Hs256 | Hs384 | Hs512, Material::Oct(k)) => {
-                check_digest_len(algorithm, digest)?;
                 let key = aws_lc_rs::hmac::Key::new(hmac_alg(algorithm)?, k.expose());
                 aws_lc_rs::hmac::verify(&key, digest, signature).is_ok()
             }
