@@ -1,0 +1,405 @@
+//! Remote (through the emulator) and local (in-process) agree, for every
+//! algorithm: encrypt locally, decrypt remotely; sign remotely, verify
+//! locally; and the reverse. Plus the two anchor bugs at the client level.
+
+use keyvault_crypto::*;
+use keyvault_emulator::{Emulator, EmulatorOptions};
+use keyvault_keys_protocol::{Client, call, types};
+
+async fn setup() -> (Emulator, Client) {
+    let emulator = Emulator::start(EmulatorOptions::default())
+        .await
+        .expect("emulator");
+    let client = Client::with_credential(
+        emulator.vault_url(),
+        emulator.credential(),
+        emulator.client_options(),
+    )
+    .expect("client");
+    (emulator, client)
+}
+
+/// Imports `jwk` into the emulator; returns a remote-only client (keys/get
+/// is not consulted: built by id, then used for private operations) and a
+/// fully local client with the same material.
+async fn pair(
+    client: &Client,
+    name: &str,
+    jwk: &JsonWebKey,
+) -> (CryptographyClient, CryptographyClient) {
+    let bundle = call(client.import_key(
+        name,
+        &types::KeyImportParameters {
+            key: jwk.to_protocol(),
+            ..Default::default()
+        },
+    ))
+    .await
+    .expect("import");
+    let kid = bundle.key.and_then(|k| k.kid).expect("kid");
+    let remote = CryptographyClient::with_client(client.clone(), &kid).expect("remote");
+    let local = CryptographyClient::from_jwk(jwk.clone()).expect("local");
+    (remote, local)
+}
+
+fn key(kty: KeyType, size: Option<u32>, curve: Option<KeyCurveName>) -> JsonWebKey {
+    generate(&KeySpec {
+        kty,
+        size,
+        curve,
+        public_exponent: None,
+    })
+    .expect("key")
+}
+
+#[tokio::test]
+async fn rsa_every_algorithm_both_ways() {
+    let (emu, client) = setup().await;
+    let jwk = key(KeyType::Rsa, Some(2048), None);
+    let (remote, local) = pair(&client, "rsa", &jwk).await;
+    for alg in [
+        EncryptionAlgorithm::RsaOaep,
+        EncryptionAlgorithm::RsaOaep256,
+        EncryptionAlgorithm::Rsa15,
+    ] {
+        let e = local
+            .encrypt(&EncryptParameters::new(
+                alg.clone(),
+                b"local to remote".to_vec(),
+            ))
+            .await
+            .expect("local encrypt");
+        assert_eq!(
+            remote
+                .decrypt(&DecryptParameters::from_encrypt_result(&e))
+                .await
+                .expect("remote decrypt")
+                .plaintext,
+            b"local to remote"
+        );
+        let e = remote
+            .encrypt(&EncryptParameters::new(
+                alg.clone(),
+                b"remote to local".to_vec(),
+            ))
+            .await
+            .expect("remote encrypt");
+        assert_eq!(
+            local
+                .decrypt(&DecryptParameters::from_encrypt_result(&e))
+                .await
+                .expect("local decrypt")
+                .plaintext,
+            b"remote to local"
+        );
+    }
+    for alg in [
+        KeyWrapAlgorithm::RsaOaep,
+        KeyWrapAlgorithm::RsaOaep256,
+        KeyWrapAlgorithm::Rsa15,
+    ] {
+        let w = local.wrap_key(&alg, &[1u8; 32]).await.expect("wrap");
+        assert_eq!(
+            remote
+                .unwrap_key(&alg, &w.encrypted_key)
+                .await
+                .expect("unwrap")
+                .key
+                .expose(),
+            &[1u8; 32]
+        );
+    }
+    for alg in [
+        SignatureAlgorithm::Rs256,
+        SignatureAlgorithm::Rs384,
+        SignatureAlgorithm::Rs512,
+        SignatureAlgorithm::Ps256,
+        SignatureAlgorithm::Ps384,
+        SignatureAlgorithm::Ps512,
+    ] {
+        let s = remote
+            .sign_data(&alg, b"remote signs")
+            .await
+            .expect("remote sign");
+        assert!(
+            local
+                .verify_data(&alg, b"remote signs", &s.signature)
+                .await
+                .expect("local verify")
+                .is_valid,
+            "{alg}"
+        );
+        let s = local
+            .sign_data(&alg, b"local signs")
+            .await
+            .expect("local sign");
+        assert!(
+            remote
+                .verify_data(&alg, b"local signs", &s.signature)
+                .await
+                .expect("remote verify")
+                .is_valid,
+            "{alg}"
+        );
+    }
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn ecdsa_every_curve_both_ways() {
+    let (emu, client) = setup().await;
+    for (curve, alg) in [
+        (KeyCurveName::P256, SignatureAlgorithm::Es256),
+        (KeyCurveName::P256K, SignatureAlgorithm::Es256K),
+        (KeyCurveName::P384, SignatureAlgorithm::Es384),
+        (KeyCurveName::P521, SignatureAlgorithm::Es512),
+    ] {
+        let jwk = key(KeyType::Ec, None, Some(curve.clone()));
+        let (remote, local) = pair(
+            &client,
+            &format!("ec-{}", alg.as_str().to_lowercase()),
+            &jwk,
+        )
+        .await;
+        let s = remote.sign_data(&alg, b"remote").await.expect("sign");
+        assert!(
+            local
+                .verify_data(&alg, b"remote", &s.signature)
+                .await
+                .expect("verify")
+                .is_valid,
+            "{alg}"
+        );
+        let s = local.sign_data(&alg, b"local").await.expect("sign");
+        assert!(
+            remote
+                .verify_data(&alg, b"local", &s.signature)
+                .await
+                .expect("verify")
+                .is_valid,
+            "{alg}"
+        );
+    }
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn symmetric_every_algorithm_both_ways() {
+    let (emu, client) = setup().await;
+    for bits in [128u32, 192, 256] {
+        let mut jwk = key(KeyType::Oct, Some(bits), None);
+        use KeyOperation::*;
+        jwk.key_ops = vec![Encrypt, Decrypt, WrapKey, UnwrapKey, Sign, Verify];
+        let (remote, local) = pair(&client, &format!("aes{bits}"), &jwk).await;
+        for mode in ["GCM", "CBC", "CBCPAD"] {
+            let alg = EncryptionAlgorithm::parse(&format!("A{bits}{mode}"));
+            let params =
+                EncryptParameters::new(alg.clone(), vec![9u8; 32]).with_aad(b"aad".to_vec());
+            let e = local.encrypt(&params).await.expect("local encrypt");
+            assert_eq!(
+                remote
+                    .decrypt(&DecryptParameters::from_encrypt_result(&e))
+                    .await
+                    .expect("remote decrypt")
+                    .plaintext,
+                vec![9u8; 32],
+                "{alg}"
+            );
+            let e = remote.encrypt(&params).await.expect("remote encrypt");
+            assert_eq!(
+                local
+                    .decrypt(&DecryptParameters::from_encrypt_result(&e))
+                    .await
+                    .expect("local decrypt")
+                    .plaintext,
+                vec![9u8; 32],
+                "{alg}"
+            );
+        }
+        for alg in [
+            format!("A{bits}KW"),
+            format!("A{bits}KWPAD"),
+            "CKM_AES_KEY_WRAP".into(),
+            "CKM_AES_KEY_WRAP_PAD".into(),
+        ] {
+            let alg = KeyWrapAlgorithm::parse(&alg);
+            let w = local.wrap_key(&alg, &[7u8; 24]).await.expect("local wrap");
+            assert_eq!(
+                remote
+                    .unwrap_key(&alg, &w.encrypted_key)
+                    .await
+                    .expect("remote unwrap")
+                    .key
+                    .expose(),
+                &[7u8; 24],
+                "{alg}"
+            );
+            let w = remote
+                .wrap_key(&alg, &[7u8; 24])
+                .await
+                .expect("remote wrap");
+            assert_eq!(
+                local
+                    .unwrap_key(&alg, &w.encrypted_key)
+                    .await
+                    .expect("local unwrap")
+                    .key
+                    .expose(),
+                &[7u8; 24],
+                "{alg}"
+            );
+        }
+        for alg in [
+            SignatureAlgorithm::Hs256,
+            SignatureAlgorithm::Hs384,
+            SignatureAlgorithm::Hs512,
+        ] {
+            let s = remote.sign_data(&alg, b"mac me").await.expect("remote mac");
+            assert!(
+                local
+                    .verify_data(&alg, b"mac me", &s.signature)
+                    .await
+                    .expect("local verify")
+                    .is_valid
+            );
+        }
+    }
+    emu.shutdown().await;
+}
+
+/// Anchor bug (Python SDK): an oct-HSM key fetched from the vault has no `k`;
+/// the client must never invent a local key for it.
+#[tokio::test]
+async fn a_symmetric_key_without_k_goes_to_the_vault_and_never_gets_a_local_key() {
+    let (emu, client) = setup().await;
+    let bundle = call(
+        client.create_key(
+            "hsm-aes",
+            &serde_json::from_value(serde_json::json!({"kty": "oct-HSM", "key_size": 256}))
+                .expect("params"),
+        ),
+    )
+    .await
+    .expect("create");
+    let jwk = JsonWebKey::from_protocol(bundle.key.as_ref().expect("key")).expect("jwk");
+    assert!(jwk.k.is_none());
+    // From the fetched key: local is impossible, so it goes remote, and the
+    // remote result decrypts remotely (a locally invented key would not).
+    let crypto = CryptographyClient::from_key(client.clone(), jwk.clone(), KeyUsage::default())
+        .expect("client");
+    let e = crypto
+        .encrypt(&EncryptParameters::new(
+            EncryptionAlgorithm::A256Gcm,
+            b"hsm".to_vec(),
+        ))
+        .await
+        .expect("encrypt");
+    let by_id = CryptographyClient::with_client(client.clone(), jwk.kid.as_deref().expect("kid"))
+        .expect("client");
+    assert_eq!(
+        by_id
+            .decrypt(&DecryptParameters::from_encrypt_result(&e))
+            .await
+            .expect("decrypt")
+            .plaintext,
+        b"hsm"
+    );
+    // A fully local client cannot be made from it.
+    let err = CryptographyClient::from_jwk(jwk).expect_err("no material");
+    assert!(matches!(err, CryptoError::InvalidKey(_)), "{err}");
+    emu.shutdown().await;
+}
+
+/// Anchor bug (JS SDK): PS256 verification must use PSS, locally too.
+#[tokio::test]
+async fn ps256_is_verified_with_pss_locally() {
+    let (emu, client) = setup().await;
+    let jwk = key(KeyType::Rsa, Some(2048), None);
+    let (remote, _) = pair(&client, "pss", &jwk).await;
+    let public = CryptographyClient::from_jwk(jwk.public_only()).expect("public");
+    let digest = HashAlgorithm::Sha256.digest(b"pss");
+    let pkcs1 = remote
+        .sign(&SignatureAlgorithm::Rs256, &digest)
+        .await
+        .expect("rs256");
+    let pss = remote
+        .sign(&SignatureAlgorithm::Ps256, &digest)
+        .await
+        .expect("ps256");
+    assert!(
+        !public
+            .verify(&SignatureAlgorithm::Ps256, &digest, &pkcs1.signature)
+            .await
+            .expect("verify")
+            .is_valid
+    );
+    assert!(
+        public
+            .verify(&SignatureAlgorithm::Ps256, &digest, &pss.signature)
+            .await
+            .expect("verify")
+            .is_valid
+    );
+    // And a public-only local client cannot sign.
+    assert!(
+        public
+            .sign(&SignatureAlgorithm::Ps256, &digest)
+            .await
+            .is_err()
+    );
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn local_checks_mirror_the_service() {
+    let (emu, client) = setup().await;
+    // A key that expired: public operations refuse locally, as the service would.
+    let past = time::OffsetDateTime::now_utc().unix_timestamp() - 60;
+    let body = serde_json::from_value(serde_json::json!({"kty": "RSA", "attributes": {"exp": past}, "key_ops": ["encrypt", "verify"]})).expect("params");
+    let bundle = call(client.create_key("expired", &body))
+        .await
+        .expect("create");
+    let kid = bundle
+        .key
+        .as_ref()
+        .and_then(|k| k.kid.clone())
+        .expect("kid");
+    let crypto = CryptographyClient::with_client(client.clone(), &kid).expect("client");
+    let err = crypto
+        .encrypt(&EncryptParameters::new(
+            EncryptionAlgorithm::RsaOaep,
+            b"x".to_vec(),
+        ))
+        .await
+        .expect_err("expired");
+    assert!(matches!(err, CryptoError::KeyNotValid(_)), "{err}");
+    // key_ops: wrapKey is not permitted on this key.
+    let body = serde_json::from_value(serde_json::json!({"kty": "RSA", "key_ops": ["encrypt"]}))
+        .expect("params");
+    let bundle = call(client.create_key("encrypt-only", &body))
+        .await
+        .expect("create");
+    let kid = bundle
+        .key
+        .as_ref()
+        .and_then(|k| k.kid.clone())
+        .expect("kid");
+    let crypto = CryptographyClient::with_client(client.clone(), &kid).expect("client");
+    assert!(matches!(
+        crypto
+            .wrap_key(&KeyWrapAlgorithm::RsaOaep, &[0u8; 16])
+            .await,
+        Err(CryptoError::OperationNotPermitted { .. })
+    ));
+    // An algorithm that does not fit, and a digest of the wrong length.
+    assert!(matches!(
+        crypto
+            .encrypt(&EncryptParameters::new(
+                EncryptionAlgorithm::A128Gcm,
+                b"x".to_vec()
+            ))
+            .await,
+        Err(CryptoError::AlgorithmMismatch { .. })
+    ));
+    emu.shutdown().await;
+}
