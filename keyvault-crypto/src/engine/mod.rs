@@ -54,7 +54,7 @@ enum Material {
         point: Vec<u8>,
         private: Option<EcdsaKeyPair>,
     },
-    Oct(SecretBytes),
+    Oct(SecretBytes, Box<LessSafeKey>),
 }
 
 /// A key the engine can use, built from a JWK.
@@ -132,7 +132,8 @@ impl LocalKey {
                         key.len() * 8
                     )));
                 }
-                Material::Oct(key.clone())
+                // The AES-GCM key schedule is built once, not per operation.
+                Material::Oct(key.clone(), Box::new(gcm_key(key)?))
             }
             other => {
                 return Err(CryptoError::UnsupportedAlgorithm {
@@ -157,7 +158,7 @@ impl LocalKey {
         match &self.material {
             Material::Rsa { private, .. } => private.is_some(),
             Material::Ec { private, .. } => private.is_some(),
-            Material::Oct(_) => true,
+            Material::Oct(..) => true,
         }
     }
 
@@ -192,14 +193,14 @@ impl LocalKey {
                 None,
                 None,
             ),
-            (A128Gcm | A192Gcm | A256Gcm, Material::Oct(k)) => {
+            (A128Gcm | A192Gcm | A256Gcm, Material::Oct(k, gcm)) => {
                 check_aes_len(&p.algorithm, k)?;
                 let iv = match &p.iv {
                     Some(iv) => iv.clone(),
                     None => random_bytes(12)?,
                 };
                 let (ct, tag) = gcm_seal(
-                    k,
+                    gcm,
                     &iv,
                     p.additional_authenticated_data.as_deref(),
                     &p.plaintext,
@@ -208,7 +209,7 @@ impl LocalKey {
             }
             (
                 A128Cbc | A192Cbc | A256Cbc | A128CbcPad | A192CbcPad | A256CbcPad,
-                Material::Oct(k),
+                Material::Oct(k, _),
             ) => {
                 check_aes_len(&p.algorithm, k)?;
                 let iv = match &p.iv {
@@ -244,7 +245,7 @@ impl LocalKey {
                     })?;
                 rsa_decrypt(&private.decrypting, &p.algorithm, &p.ciphertext)?
             }
-            (A128Gcm | A192Gcm | A256Gcm, Material::Oct(k)) => {
+            (A128Gcm | A192Gcm | A256Gcm, Material::Oct(k, gcm)) => {
                 check_aes_len(&p.algorithm, k)?;
                 let iv = p.iv.as_deref().ok_or_else(|| {
                     CryptoError::InvalidInput("AES-GCM decryption needs the IV".into())
@@ -255,7 +256,7 @@ impl LocalKey {
                     )
                 })?;
                 gcm_open(
-                    k,
+                    gcm,
                     iv,
                     p.additional_authenticated_data.as_deref(),
                     &p.ciphertext,
@@ -264,7 +265,7 @@ impl LocalKey {
             }
             (
                 A128Cbc | A192Cbc | A256Cbc | A128CbcPad | A192CbcPad | A256CbcPad,
-                Material::Oct(k),
+                Material::Oct(k, _),
             ) => {
                 check_aes_len(&p.algorithm, k)?;
                 let iv = p.iv.as_deref().ok_or_else(|| {
@@ -294,11 +295,11 @@ impl LocalKey {
             (RsaOaep | RsaOaep256 | Rsa15, Material::Rsa { encrypting, .. }) => {
                 rsa_encrypt(encrypting, &wrap_as_encryption(algorithm), key)?
             }
-            (A128Kw | A192Kw | A256Kw | CkmAesKeyWrap, Material::Oct(k)) => {
+            (A128Kw | A192Kw | A256Kw | CkmAesKeyWrap, Material::Oct(k, _)) => {
                 check_kw_len(algorithm, k)?;
                 aes_kw_wrap(k, key, false)?
             }
-            (A128KwPad | A192KwPad | A256KwPad | CkmAesKeyWrapPad, Material::Oct(k)) => {
+            (A128KwPad | A192KwPad | A256KwPad | CkmAesKeyWrapPad, Material::Oct(k, _)) => {
                 check_kw_len(algorithm, k)?;
                 aes_kw_wrap(k, key, true)?
             }
@@ -332,11 +333,11 @@ impl LocalKey {
                     encrypted_key,
                 )?
             }
-            (A128Kw | A192Kw | A256Kw | CkmAesKeyWrap, Material::Oct(k)) => {
+            (A128Kw | A192Kw | A256Kw | CkmAesKeyWrap, Material::Oct(k, _)) => {
                 check_kw_len(algorithm, k)?;
                 aes_kw_unwrap(k, encrypted_key, false)?
             }
-            (A128KwPad | A192KwPad | A256KwPad | CkmAesKeyWrapPad, Material::Oct(k)) => {
+            (A128KwPad | A192KwPad | A256KwPad | CkmAesKeyWrapPad, Material::Oct(k, _)) => {
                 check_kw_len(algorithm, k)?;
                 aes_kw_unwrap(k, encrypted_key, true)?
             }
@@ -387,7 +388,7 @@ impl LocalKey {
             }
             // HMAC is defined over any bytes: a digest (as the service is
             // sent) or a message.
-            (Hs256 | Hs384 | Hs512, Material::Oct(k)) => {
+            (Hs256 | Hs384 | Hs512, Material::Oct(k, _)) => {
                 let key = aws_lc_rs::hmac::Key::new(hmac_alg(algorithm)?, k.expose());
                 aws_lc_rs::hmac::sign(&key, digest).as_ref().to_vec()
             }
@@ -424,7 +425,7 @@ impl LocalKey {
                     .verify_digest(&digest, signature)
                     .is_ok()
             }
-            (Hs256 | Hs384 | Hs512, Material::Oct(k)) => {
+            (Hs256 | Hs384 | Hs512, Material::Oct(k, _)) => {
                 let key = aws_lc_rs::hmac::Key::new(hmac_alg(algorithm)?, k.expose());
                 aws_lc_rs::hmac::verify(&key, digest, signature).is_ok()
             }
@@ -454,7 +455,7 @@ impl LocalKey {
             } => Ok(SecretBytes::from_slice(
                 p.to_pkcs8v1().map_err(backend("EC key encoding"))?.as_ref(),
             )),
-            Material::Oct(k) => Ok(k.clone()),
+            Material::Oct(k, _) => Ok(k.clone()),
             _ => Err(CryptoError::MissingPrivateKey {
                 operation: "export".into(),
             }),
@@ -801,12 +802,11 @@ fn gcm_nonce(iv: &[u8]) -> Result<Nonce, CryptoError> {
 }
 
 fn gcm_seal(
-    k: &SecretBytes,
+    key: &LessSafeKey,
     iv: &[u8],
     aad: Option<&[u8]>,
     plaintext: &[u8],
 ) -> Result<(Vec<u8>, Vec<u8>), CryptoError> {
-    let key = gcm_key(k)?;
     let mut in_out = plaintext.to_vec();
     let tag = key
         .seal_in_place_separate_tag(
@@ -819,7 +819,7 @@ fn gcm_seal(
 }
 
 fn gcm_open(
-    k: &SecretBytes,
+    key: &LessSafeKey,
     iv: &[u8],
     aad: Option<&[u8]>,
     ciphertext: &[u8],
@@ -831,7 +831,6 @@ fn gcm_open(
             tag.len()
         )));
     }
-    let key = gcm_key(k)?;
     let nonce = gcm_nonce(iv)?;
     let mut in_out = Vec::with_capacity(ciphertext.len() + tag.len());
     in_out.extend_from_slice(ciphertext);
