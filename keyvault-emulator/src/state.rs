@@ -259,26 +259,17 @@ impl Vault {
         if kty.is_ec() && curve.is_none() {
             jwk.crv = Some(KeyCurveName::P256);
         }
-        let attrs = p.attributes.unwrap_or_default();
-        check_exportable(attrs.exportable, p.release_policy.as_ref())?;
-        let now = now();
         let key_ops = if p.key_ops.is_empty() {
             default_ops(&kty)
         } else {
             p.key_ops.iter().map(|o| o.to_string()).collect()
         };
-        let v = VersionRecord {
-            version: new_version(),
+        let v = NewVersion {
             jwk,
             key_ops,
-            enabled: attrs.enabled.unwrap_or(true),
-            nbf: attrs.nbf,
-            exp: attrs.exp,
-            created: now,
-            updated: now,
-            exportable: attrs.exportable,
+            attributes: p.attributes,
             tags: p.tags,
-            release_policy: p.release_policy.map(normalise_policy),
+            release_policy: p.release_policy,
             size: size.or_else(|| {
                 if kty.is_rsa() {
                     Some(2048)
@@ -288,7 +279,8 @@ impl Vault {
                     None
                 }
             }),
-        };
+        }
+        .into_record()?;
         let name_as_stored = self
             .keys
             .get(&name.to_ascii_lowercase())
@@ -328,8 +320,6 @@ impl Vault {
             .rsa_modulus_bits()
             .map(|b| b as u32)
             .or_else(|| jwk.k.as_ref().map(|k| (k.len() * 8) as u32));
-        let attrs = p.attributes.unwrap_or_default();
-        check_exportable(attrs.exportable, p.release_policy.as_ref())?;
         let key_ops = if jwk.key_ops.is_empty() {
             default_ops(&jwk.kty)
         } else {
@@ -337,21 +327,15 @@ impl Vault {
         };
         jwk.kid = None;
         jwk.key_ops.clear();
-        let now = now();
-        let v = VersionRecord {
-            version: new_version(),
+        let v = NewVersion {
             jwk,
             key_ops,
-            enabled: attrs.enabled.unwrap_or(true),
-            nbf: attrs.nbf,
-            exp: attrs.exp,
-            created: now,
-            updated: now,
-            exportable: attrs.exportable,
+            attributes: p.attributes,
             tags: p.tags,
-            release_policy: p.release_policy.map(normalise_policy),
+            release_policy: p.release_policy,
             size,
-        };
+        }
+        .into_record()?;
         let name_as_stored = self
             .keys
             .get(&name.to_ascii_lowercase())
@@ -878,6 +862,38 @@ impl Vault {
             deleted_date: d.map(|d| d.deleted_date),
             scheduled_purge_date: d.map(|d| d.scheduled_purge_date),
             extra: Default::default(),
+        })
+    }
+}
+
+/// What a new version (created or imported) is made of.
+struct NewVersion {
+    jwk: JsonWebKey,
+    key_ops: Vec<String>,
+    attributes: Option<types::KeyAttributes>,
+    tags: BTreeMap<String, String>,
+    release_policy: Option<types::KeyReleasePolicy>,
+    size: Option<u32>,
+}
+
+impl NewVersion {
+    fn into_record(self) -> ApiResult<VersionRecord> {
+        let attrs = self.attributes.unwrap_or_default();
+        check_exportable(attrs.exportable, self.release_policy.as_ref())?;
+        let now = now();
+        Ok(VersionRecord {
+            version: new_version(),
+            jwk: self.jwk,
+            key_ops: self.key_ops,
+            enabled: attrs.enabled.unwrap_or(true),
+            nbf: attrs.nbf,
+            exp: attrs.exp,
+            created: now,
+            updated: now,
+            exportable: attrs.exportable,
+            tags: self.tags,
+            release_policy: self.release_policy.map(normalise_policy),
+            size: self.size,
         })
     }
 }

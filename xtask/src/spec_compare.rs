@@ -303,8 +303,13 @@ fn param_summary(p: &Value, schema: &Value) -> (String, String) {
     (format!("{loc}:{name}"), s)
 }
 
-fn model_openapi3(doc: &Value) -> Result<Model> {
-    let mut m = Model::default();
+/// Walks every operation of `doc`, letting `params` read its parameters and
+/// body (which differ between OpenAPI 3 and Swagger 2.0).
+fn operations(
+    doc: &Value,
+    params: impl Fn(&Value, &mut Operation),
+) -> Result<BTreeMap<String, Operation>> {
+    let mut out = BTreeMap::new();
     let paths = doc
         .get("paths")
         .and_then(Value::as_object)
@@ -320,21 +325,7 @@ fn model_openapi3(doc: &Value) -> Result<Model> {
                     .to_owned(),
                 ..Default::default()
             };
-            for p in op
-                .get("parameters")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                let p = resolve(doc, p);
-                let schema = p.get("schema").cloned().unwrap_or(Value::Null);
-                let (k, v) = param_summary(p, &schema);
-                o.params.insert(k, v);
-            }
-            if let Some(body) = op.get("requestBody") {
-                let body = resolve(doc, body);
-                o.body = body.pointer("/content/application~1json/schema").map(shape);
-            }
+            params(op, &mut o);
             for (status, _) in op
                 .get("responses")
                 .and_then(Value::as_object)
@@ -345,10 +336,37 @@ fn model_openapi3(doc: &Value) -> Result<Model> {
                     o.success.insert(status.clone());
                 }
             }
-            m.operations
-                .insert(format!("{} {path}", method.to_uppercase()), o);
+            out.insert(format!("{} {path}", method.to_uppercase()), o);
         }
     }
+    Ok(out)
+}
+
+fn parameters(op: &Value) -> impl Iterator<Item = &Value> {
+    op.get("parameters")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+}
+
+fn model_openapi3(doc: &Value) -> Result<Model> {
+    let operations = operations(doc, |op, o| {
+        for p in parameters(op) {
+            let p = resolve(doc, p);
+            let schema = p.get("schema").cloned().unwrap_or(Value::Null);
+            let (k, v) = param_summary(p, &schema);
+            o.params.insert(k, v);
+        }
+        if let Some(body) = op.get("requestBody") {
+            o.body = resolve(doc, body)
+                .pointer("/content/application~1json/schema")
+                .map(shape);
+        }
+    })?;
+    let mut m = Model {
+        operations,
+        ..Default::default()
+    };
     for (name, s) in doc
         .pointer("/components/schemas")
         .and_then(Value::as_object)
@@ -360,66 +378,37 @@ fn model_openapi3(doc: &Value) -> Result<Model> {
 }
 
 fn model_swagger2(doc: &Value) -> Result<Model> {
-    let mut m = Model::default();
-    let paths = doc
-        .get("paths")
-        .and_then(Value::as_object)
-        .context("no paths")?;
-    for (path, item) in paths {
-        for method in METHODS {
-            let Some(op) = item.get(method) else { continue };
-            let mut o = Operation {
-                id: op
-                    .get("operationId")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned(),
-                ..Default::default()
-            };
-            for p in op
-                .get("parameters")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                let p = resolve(doc, p);
-                if p.get("in").and_then(Value::as_str) == Some("body") {
-                    o.body = p.get("schema").map(shape);
-                    continue;
-                }
-                // Swagger 2.0 puts the type beside the parameter; lift it into a schema.
-                let mut schema = serde_json::Map::new();
-                for k in [
-                    "type",
-                    "format",
-                    "minimum",
-                    "maximum",
-                    "minLength",
-                    "maxLength",
-                    "pattern",
-                    "items",
-                ] {
-                    if let Some(v) = p.get(k) {
-                        schema.insert(k.to_owned(), v.clone());
-                    }
-                }
-                let (k, v) = param_summary(p, &Value::Object(schema));
-                o.params.insert(k, v);
+    let operations = operations(doc, |op, o| {
+        for p in parameters(op) {
+            let p = resolve(doc, p);
+            if p.get("in").and_then(Value::as_str) == Some("body") {
+                o.body = p.get("schema").map(shape);
+                continue;
             }
-            for (status, _) in op
-                .get("responses")
-                .and_then(Value::as_object)
-                .into_iter()
-                .flatten()
-            {
-                if status.starts_with('2') {
-                    o.success.insert(status.clone());
+            // Swagger 2.0 puts the type beside the parameter; lift it into a schema.
+            let mut schema = serde_json::Map::new();
+            for k in [
+                "type",
+                "format",
+                "minimum",
+                "maximum",
+                "minLength",
+                "maxLength",
+                "pattern",
+                "items",
+            ] {
+                if let Some(v) = p.get(k) {
+                    schema.insert(k.to_owned(), v.clone());
                 }
             }
-            m.operations
-                .insert(format!("{} {path}", method.to_uppercase()), o);
+            let (k, v) = param_summary(p, &Value::Object(schema));
+            o.params.insert(k, v);
         }
-    }
+    })?;
+    let mut m = Model {
+        operations,
+        ..Default::default()
+    };
     for (name, s) in doc
         .get("definitions")
         .and_then(Value::as_object)
@@ -428,4 +417,47 @@ fn model_swagger2(doc: &Value) -> Result<Model> {
         m.schemas.insert(name.clone(), schema_summary(s));
     }
     Ok(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reference(version: &str) -> std::path::PathBuf {
+        crate::workspace_root().join(format!(
+            "../shared/reference/keyvault-keys-spec/{version}/keys.json"
+        ))
+    }
+
+    fn report(version: &str) -> Report {
+        let ours = load(&crate::workspace_root().join(crate::codegen::SPEC_PATH)).expect("ours");
+        let theirs = load(&reference(version)).expect("reference (shared/ beside the repository)");
+        compare(
+            &model_openapi3(&ours).expect("model"),
+            &model_swagger2(&theirs).expect("model"),
+        )
+    }
+
+    #[test]
+    fn nothing_of_2025_07_01_is_missing() {
+        let r = report("2025-07-01");
+        assert!(r.missing.is_empty(), "{:?}", r.missing);
+        assert!(r.differs.is_empty(), "{:?}", r.differs);
+    }
+
+    #[test]
+    fn the_preview_shows_secure_wrap_and_new_fields() {
+        let r = report("2026-03-01-preview");
+        let all = r.missing.join("\n");
+        for needle in [
+            "operation POST /keys/{key-name}/{key-version}/securewrapkey",
+            "operation POST /keys/{key-name}/{key-version}/secureunwrapkey",
+            "schema KeyAttributes field external_key",
+            "schema KeyAttributes field key_size",
+            "enum JsonWebKeyOperation value \"secureWrapKey\"",
+            "schema JsonWebKeyWrapAlgorithm",
+        ] {
+            assert!(all.contains(needle), "{needle} not reported:\n{all}");
+        }
+    }
 }
