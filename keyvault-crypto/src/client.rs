@@ -18,6 +18,7 @@
 
 use std::sync::Arc;
 
+use keyvault_keys_protocol::azure_core::credentials::TokenCredential;
 use keyvault_keys_protocol::{Client, ClientOptions, call, types};
 use time::OffsetDateTime;
 use tokio::sync::OnceCell;
@@ -111,7 +112,7 @@ impl CryptographyClient {
     /// A client for the key `key_id` (`https://<vault>/keys/<name>[/<version>]`).
     pub fn new(
         key_id: &str,
-        credential: Arc<dyn azure_core_credential::TokenCredential>,
+        credential: Arc<dyn TokenCredential>,
         options: ClientOptions,
     ) -> Result<Self, CryptoError> {
         let id = KeyVaultKeyIdentifier::parse(key_id)?;
@@ -421,11 +422,6 @@ impl CryptographyClient {
             })?;
         self.verify(algorithm, &hash.digest(data), signature).await
     }
-}
-
-/// The crate's `TokenCredential` path, kept in one place.
-mod azure_core_credential {
-    pub use keyvault_keys_protocol::azure_core::credentials::TokenCredential;
 }
 
 fn op_params(

@@ -14,7 +14,7 @@
 //! Tests make tokens with [`sign_token`].
 
 use keyvault_crypto::{
-    HashAlgorithm, JsonWebKey, KeyExportEncryptionAlgorithm, LocalKey, SignatureAlgorithm, b64,
+    JsonWebKey, KeyExportEncryptionAlgorithm, LocalKey, SignatureAlgorithm, b64,
 };
 use keyvault_keys_protocol::types;
 use serde_json::{Value, json};
@@ -189,7 +189,6 @@ pub fn policy_allows(policy: &Value, claims: &Value) -> Result<bool, String> {
 
 pub(crate) struct ReleaseInput<'a> {
     pub(crate) ctx: &'a Ctx,
-    pub(crate) name: &'a str,
     pub(crate) version: &'a VersionRecord,
     pub(crate) bundle: types::KeyBundle,
     pub(crate) params: types::KeyReleaseParameters,
@@ -275,7 +274,6 @@ pub(crate) fn release(input: ReleaseInput<'_>) -> ApiResult<types::KeyReleaseRes
         "x-ms-emulated": true,
     });
     let header = json!({"alg": "RS256", "typ": "JWT", "kid": format!("{}/emulator/release-signing-key", input.ctx.base())});
-    let _ = input.name;
     let jws = sign_jws(
         input.signing_key,
         &SignatureAlgorithm::Rs256,
@@ -287,12 +285,6 @@ pub(crate) fn release(input: ReleaseInput<'_>) -> ApiResult<types::KeyReleaseRes
         value: Some(jws),
         extra: Default::default(),
     })
-}
-
-/// The digest a verifier of the release JWS needs (exposed for tests).
-pub fn jws_signing_digest(jws: &str) -> Option<Vec<u8>> {
-    let (input, _) = jws.rsplit_once('.')?;
-    Some(HashAlgorithm::Sha256.digest(input.as_bytes()))
 }
 
 #[cfg(test)]

@@ -491,13 +491,15 @@ fn crypto_op(
     let aad = decode_field("aad", p.aad.as_deref())?;
     let tag = decode_field("tag", p.tag.as_deref())?;
     let alg = p.alg.as_str().to_owned();
-    let flavor = lock(shared)?.flavor();
-    if flavor == Flavor::Vault && (alg.starts_with("CKM_") || alg.contains("KWPAD")) {
-        return Err(ApiError::not_supported(format!(
-            "Algorithm {alg} is available on a Managed HSM only."
-        )));
-    }
-    let (name_version, key) = lock(shared)?.usable_key(name, version, wire_op)?;
+    let (name_version, key) = {
+        let mut vault = lock(shared)?;
+        if vault.flavor() == Flavor::Vault && (alg.starts_with("CKM_") || alg.contains("KWPAD")) {
+            return Err(ApiError::not_supported(format!(
+                "Algorithm {alg} is available on a Managed HSM only."
+            )));
+        }
+        vault.usable_key(name, version, wire_op)?
+    };
     let kid = Some(result_kid(ctx, &name_version));
     let result = match op {
         "encrypt" => {
@@ -634,15 +636,14 @@ fn release(
     body: &Bytes,
 ) -> ApiResult<Answer> {
     let params: types::KeyReleaseParameters = parse_body(body)?;
-    let (stored_name, record, bundle) = {
+    let (record, bundle) = {
         let vault = lock(shared)?;
         let (stored_name, record) = vault.version_record(name, version)?;
         let bundle = vault.bundle(ctx, &stored_name, &record);
-        (stored_name, record, bundle)
+        (record, bundle)
     };
     let result = crate::release::release(crate::release::ReleaseInput {
         ctx,
-        name: &stored_name,
         version: &record,
         bundle,
         params,

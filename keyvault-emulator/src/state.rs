@@ -449,15 +449,20 @@ impl Vault {
 
     // ------------------------------------------------------------------ lists
 
+    /// Live (or deleted) records in name order. The map is keyed by the
+    /// lowercased name, so sorting by key needs no allocation.
+    fn sorted_records(&self, deleted: bool) -> Vec<&KeyRecord> {
+        let mut records: Vec<(&String, &KeyRecord)> = self
+            .keys
+            .iter()
+            .filter(|(_, r)| r.deleted.is_some() == deleted)
+            .collect();
+        records.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        records.into_iter().map(|(_, r)| r).collect()
+    }
+
     pub fn list_keys(&self, ctx: &Ctx) -> Vec<types::KeyItem> {
-        let mut records: Vec<&KeyRecord> =
-            self.keys.values().filter(|r| r.deleted.is_none()).collect();
-        records.sort_by(|a, b| {
-            a.name
-                .to_ascii_lowercase()
-                .cmp(&b.name.to_ascii_lowercase())
-        });
-        records
+        self.sorted_records(false)
             .into_iter()
             .filter_map(|r| {
                 r.versions
@@ -477,14 +482,7 @@ impl Vault {
     }
 
     pub fn list_deleted(&self, ctx: &Ctx) -> Vec<types::DeletedKeyItem> {
-        let mut records: Vec<&KeyRecord> =
-            self.keys.values().filter(|r| r.deleted.is_some()).collect();
-        records.sort_by(|a, b| {
-            a.name
-                .to_ascii_lowercase()
-                .cmp(&b.name.to_ascii_lowercase())
-        });
-        records
+        self.sorted_records(true)
             .into_iter()
             .filter_map(|r| {
                 let v = r.versions.last()?;

@@ -4,7 +4,7 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Instant;
 
-use futures::stream::{StreamExt as _, TryStreamExt as _};
+use futures::stream::StreamExt as _;
 use keyvault_crypto::{CryptographyClient, JsonWebKey, KeyCurveName, KeyType, KeyUsage, b64};
 use keyvault_keys_protocol::azure_core::credentials::TokenCredential;
 use keyvault_keys_protocol::duration::IsoDuration;
@@ -870,10 +870,5 @@ impl KeyClient {
     /// ```
     pub async fn send_request(&self, request: RawRequest) -> Result<RawResponse> {
         Ok(self.protocol.send_request(request).await?)
-    }
-
-    /// Collects a pager's items (for when a `Vec` is what you want).
-    pub async fn collect<T: Send + 'static>(pager: Pager<T>) -> Result<Vec<T>> {
-        pager.try_collect().await
     }
 }
