@@ -155,6 +155,22 @@ mod tests {
             let w = kw::wrap(&kek, &[3u8; 24]).expect("wrap");
             kw_unwrap(&kek, &w, false);
         }
+        // Pseudo-random inputs (xorshift, fixed seed): keys of every length
+        // around the valid ones, data of every length up to 64 bytes.
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..3000 {
+            let kek: Vec<u8> = (0..[16, 24, 32, 0, 31][next() as usize % 5])
+                .map(|_| next() as u8)
+                .collect();
+            let data: Vec<u8> = (0..next() % 65).map(|_| next() as u8).collect();
+            kw_unwrap(&kek, &data, next() % 2 == 0);
+        }
         for json in [
             &b""[..],
             b"{}",

@@ -489,3 +489,53 @@ async fn outside_its_validity_window_a_key_still_verifies_decrypts_and_unwraps_l
     assert!(matches!(v, Err(CryptoError::KeyNotValid(_))), "{v:?}");
     emu.shutdown().await;
 }
+
+/// Issue 8, item 12, against the emulator: the service's `KeyNotFound` on
+/// the key fetch is returned at once (the remote operation could only fail
+/// the same way), and nothing else is sent.
+#[tokio::test]
+async fn a_key_that_does_not_exist_surfaces_key_not_found() {
+    let (emu, client) = setup().await;
+    let kid = format!(
+        "{}/keys/missing/0123456789abcdef0123456789abcdef",
+        emu.vault_url()
+    );
+    let crypto = CryptographyClient::with_client(client.clone(), &kid).expect("client");
+    let err = crypto
+        .encrypt(&EncryptParameters::new(
+            EncryptionAlgorithm::RsaOaep,
+            b"x".to_vec(),
+        ))
+        .await
+        .expect_err("no such key");
+    let CryptoError::Service(e) = &err else {
+        panic!("expected the service's error, got {err}");
+    };
+    assert_eq!(e.status().map(|s| s.as_u16()), Some(404), "{err}");
+    assert_eq!(
+        e.http().and_then(|h| h.code.as_deref()),
+        Some("KeyNotFound"),
+        "{err}"
+    );
+    emu.shutdown().await;
+}
+
+/// Issue 8, item 13: an identifier with an explicit `:443` belongs to the
+/// vault `https://host` (same origin) even though its `vault_url` keeps the
+/// port.
+#[test]
+fn an_explicit_default_port_is_the_same_vault() {
+    let client = Client::with_credential(
+        "https://myvault.vault.azure.net",
+        std::sync::Arc::new(keyvault_emulator::StaticTokenCredential::new("t")),
+        Default::default(),
+    )
+    .expect("client");
+    let id = "https://myvault.vault.azure.net:443/keys/k/0123456789abcdef0123456789abcdef";
+    let crypto = CryptographyClient::with_client(client.clone(), id).expect("same vault");
+    assert_eq!(crypto.key_id(), Some(id));
+    assert!(
+        CryptographyClient::with_client(client, "https://other.vault.azure.net:443/keys/k/v")
+            .is_err()
+    );
+}
