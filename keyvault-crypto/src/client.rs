@@ -23,6 +23,7 @@
 //! Python client).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use keyvault_keys_protocol::azure_core::credentials::TokenCredential;
 use keyvault_keys_protocol::{Client, ClientOptions, call, types};
@@ -108,6 +109,10 @@ struct Inner {
     /// `None` inside: no local key (remote only). Left empty after a fetch
     /// that failed for a transient reason, so the next call fetches again.
     local: OnceCell<Option<Local>>,
+    /// Counts fetches that failed for a transient reason: a call that was
+    /// waiting while one failed goes to the vault instead of fetching again
+    /// in turn (each fetch may last a time-out).
+    failed_fetches: AtomicU64,
 }
 
 /// Why the first fetch of the key did not give a local key.
@@ -196,6 +201,7 @@ impl CryptographyClient {
                 version: id.version.unwrap_or_default(),
                 remote: Some(client),
                 local: OnceCell::new(),
+                failed_fetches: AtomicU64::new(0),
             }),
         })
     }
@@ -226,6 +232,7 @@ impl CryptographyClient {
                 version: String::new(),
                 remote: None,
                 local,
+                failed_fetches: AtomicU64::new(0),
             }),
         })
     }
@@ -244,10 +251,15 @@ impl CryptographyClient {
         let Some(remote) = &self.inner.remote else {
             return Ok(self.inner.local.get().and_then(|l| l.as_ref()));
         };
+        let failed_before = self.inner.failed_fetches.load(Ordering::SeqCst);
         let fetched = self
             .inner
             .local
             .get_or_try_init(|| async {
+                if self.inner.failed_fetches.load(Ordering::SeqCst) != failed_before {
+                    // A fetch failed while this call waited for it.
+                    return Err(FetchFailure::Transient);
+                }
                 match call(remote.get_key(&self.inner.name, &self.inner.version)).await {
                     Ok(bundle) => {
                         // A key that does not convert stays remote (the
@@ -266,7 +278,13 @@ impl CryptographyClient {
                     // Without keys/get permission the client stays remote
                     // for good (Python does the same).
                     Err(e) if e.status().is_some_and(|s| s.as_u16() == 403) => Ok(None),
-                    Err(e) => Err(sort_fetch_failure(e)),
+                    Err(e) => {
+                        let failure = sort_fetch_failure(e);
+                        if matches!(failure, FetchFailure::Transient) {
+                            self.inner.failed_fetches.fetch_add(1, Ordering::SeqCst);
+                        }
+                        Err(failure)
+                    }
                 }
             })
             .await;

@@ -346,3 +346,43 @@ async fn forbidden_keeps_the_client_remote_without_fetching_again() {
     assert_eq!(server.gets(), gets, "403 is not retried");
     assert_eq!(server.posts(), 2);
 }
+
+/// Calls that were waiting while a fetch failed do not each fetch again in
+/// turn (each fetch may take a time-out): they go to the vault at once; a
+/// later call fetches again.
+#[tokio::test]
+async fn concurrent_calls_during_an_outage_share_one_failed_fetch() {
+    let server = Server::start(&rsa()).await;
+    let crypto = server.crypto_client();
+    // Warm the challenge so every call below is an authorised request.
+    server.set_get(Get::Status(
+        403,
+        r#"{"error":{"code":"Forbidden","message":"x"}}"#,
+    ));
+    let warm = server.crypto_client();
+    warm.encrypt(&params()).await.expect("warm");
+    let (gets0, posts0) = (server.gets(), server.posts());
+    server.set_get(Get::Hang(Duration::from_secs(3)));
+    let calls = (0..4).map(|_| {
+        let c = crypto.clone();
+        tokio::spawn(async move { c.encrypt(&params()).await })
+    });
+    for call in calls.collect::<Vec<_>>() {
+        let r = call.await.expect("join").expect("falls back");
+        assert_eq!(r.ciphertext, REMOTE_CIPHERTEXT);
+    }
+    // One fetch: one attempt and one retry (max_retries = 1).
+    assert!(
+        server.gets() - gets0 <= 2,
+        "{} fetch attempts for 4 concurrent calls",
+        server.gets() - gets0
+    );
+    assert_eq!(server.posts() - posts0, 4);
+    server.set_get(Get::Key);
+    crypto.encrypt(&params()).await.expect("local");
+    assert_eq!(
+        server.posts() - posts0,
+        4,
+        "a later call fetched and ran locally"
+    );
+}
