@@ -6,17 +6,24 @@
 //!   key is fetched once; public-key operations then run locally, private
 //!   ones (and everything with a symmetric key, whose material the service
 //!   never returns) in the vault. If reading the key is forbidden (403), the
-//!   client stays remote.
+//!   client stays remote. If the fetch fails for a reason that says nothing
+//!   about the key (a 5xx, a time-out, a 404 that is not `KeyNotFound`), the
+//!   operation runs in the vault and the fetch is tried again on the next
+//!   call; a 401, a credential or challenge failure and `KeyNotFound` are
+//!   returned as errors.
 //! - [`CryptographyClient::from_key`] from a key already fetched: the same,
 //!   with no fetch.
 //! - [`CryptographyClient::from_jwk`]: fully local, never touches the
 //!   network; an operation it cannot do locally is an error.
 //!
 //! Local operations check what the service checks: `key_ops`, enabled,
-//! not-before and expiry, that the algorithm fits the key, and digest
-//! lengths.
+//! that the algorithm fits the key, and digest lengths; not-before and
+//! expiry limit encrypt, wrapKey and sign only (verify, decrypt and
+//! unwrapKey still work outside the window, as in the service and the
+//! Python client).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use keyvault_keys_protocol::azure_core::credentials::TokenCredential;
 use keyvault_keys_protocol::{Client, ClientOptions, call, types};
@@ -41,11 +48,25 @@ pub struct KeyUsage {
     pub expires_on: Option<OffsetDateTime>,
 }
 
+/// Whether an operation is limited by the key's validity window
+/// (`nbf`/`exp`). The service and the Python client
+/// (`raise_if_time_invalid`) apply it to encrypt, wrapKey and sign only:
+/// data protected while the key was valid can still be decrypted, unwrapped
+/// and verified after it expires.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Window {
+    Applies,
+    Ignored,
+}
+
 impl KeyUsage {
-    fn check(&self) -> Result<(), CryptoError> {
+    fn check(&self, window: Window) -> Result<(), CryptoError> {
         let now = OffsetDateTime::now_utc();
         if self.enabled == Some(false) {
             return Err(CryptoError::KeyNotValid("the key is disabled".into()));
+        }
+        if window == Window::Ignored {
+            return Ok(());
         }
         if let Some(nbf) = self.not_before
             && now < nbf
@@ -85,8 +106,50 @@ struct Inner {
     name: String,
     version: String,
     remote: Option<Client>,
-    /// `None` inside: no local key (remote only).
+    /// `None` inside: no local key (remote only). Left empty after a fetch
+    /// that failed for a transient reason, so the next call fetches again.
     local: OnceCell<Option<Local>>,
+    /// Counts fetches that failed for a transient reason: a call that was
+    /// waiting while one failed goes to the vault instead of fetching again
+    /// in turn (each fetch may last a time-out).
+    failed_fetches: AtomicU64,
+}
+
+/// Why the first fetch of the key did not give a local key.
+enum FetchFailure {
+    /// Return this error: the operation would fail the same way remotely.
+    Surface(keyvault_keys_protocol::Error),
+    /// Run this operation in the vault; fetch again on the next call.
+    Transient,
+}
+
+/// Sorts a failed key fetch (`get_key`).
+///
+/// Python (`CryptographyClient._initialize`) falls back to the remote
+/// operation on every `HttpResponseError`, never fetches again after a 403,
+/// and lets transport errors and time-outs escape. We differ where that is
+/// better: a time-out or a broken connection also falls back (the vault may
+/// well answer the operation itself), and a 401 (authentication refused),
+/// a credential or challenge failure, and the service's `KeyNotFound` are
+/// returned at once: the remote operation could only fail the same way, one
+/// round trip later. A 404 without `KeyNotFound` (a proxy, a gateway) says
+/// nothing about the key and falls back.
+fn sort_fetch_failure(e: keyvault_keys_protocol::Error) -> FetchFailure {
+    use keyvault_keys_protocol::Error as E;
+    let status = e.status().map(|s| s.as_u16());
+    let key_not_found = e
+        .http()
+        .and_then(|h| h.code.as_deref())
+        .is_some_and(|c| c.eq_ignore_ascii_case("KeyNotFound"));
+    match (&e, status) {
+        (_, Some(401)) => FetchFailure::Surface(e),
+        (_, Some(404)) if key_not_found => FetchFailure::Surface(e),
+        (
+            E::Credential(_) | E::Challenge(_) | E::InsecureTransport(_) | E::ForeignOrigin { .. },
+            _,
+        ) => FetchFailure::Surface(e),
+        _ => FetchFailure::Transient,
+    }
 }
 
 /// Cryptography with one key. Cheap to clone (shares its state).
@@ -123,10 +186,12 @@ impl CryptographyClient {
     /// A client sharing an existing pipeline (same vault).
     pub fn with_client(client: Client, key_id: &str) -> Result<Self, CryptoError> {
         let id = KeyVaultKeyIdentifier::parse(key_id)?;
-        let vault = client.vault_url().origin().ascii_serialization();
-        if vault != id.vault_url {
+        let same_origin =
+            url::Url::parse(&id.vault_url).is_ok_and(|u| u.origin() == client.vault_url().origin());
+        if !same_origin {
             return Err(CryptoError::InvalidInput(format!(
-                "the key {key_id} is not in the client's vault {vault}"
+                "the key {key_id} is not in the client's vault {}",
+                client.vault_url().origin().ascii_serialization()
             )));
         }
         Ok(Self {
@@ -136,6 +201,7 @@ impl CryptographyClient {
                 version: id.version.unwrap_or_default(),
                 remote: Some(client),
                 local: OnceCell::new(),
+                failed_fetches: AtomicU64::new(0),
             }),
         })
     }
@@ -166,6 +232,7 @@ impl CryptographyClient {
                 version: String::new(),
                 remote: None,
                 local,
+                failed_fetches: AtomicU64::new(0),
             }),
         })
     }
@@ -184,17 +251,23 @@ impl CryptographyClient {
         let Some(remote) = &self.inner.remote else {
             return Ok(self.inner.local.get().and_then(|l| l.as_ref()));
         };
-        let local = self
+        let failed_before = self.inner.failed_fetches.load(Ordering::SeqCst);
+        let fetched = self
             .inner
             .local
             .get_or_try_init(|| async {
+                if self.inner.failed_fetches.load(Ordering::SeqCst) != failed_before {
+                    // A fetch failed while this call waited for it.
+                    return Err(FetchFailure::Transient);
+                }
                 match call(remote.get_key(&self.inner.name, &self.inner.version)).await {
                     Ok(bundle) => {
+                        // A key that does not convert stays remote (the
+                        // vault can still use it).
                         let jwk = bundle
                             .key
                             .as_ref()
-                            .map(JsonWebKey::from_protocol)
-                            .transpose()?;
+                            .and_then(|k| JsonWebKey::from_protocol(k).ok());
                         Ok(jwk.and_then(|j| {
                             local_from_jwk(
                                 &j,
@@ -202,13 +275,26 @@ impl CryptographyClient {
                             )
                         }))
                     }
-                    // Without keys/get permission the client stays remote.
+                    // Without keys/get permission the client stays remote
+                    // for good (Python does the same).
                     Err(e) if e.status().is_some_and(|s| s.as_u16() == 403) => Ok(None),
-                    Err(e) => Err(CryptoError::Service(e)),
+                    Err(e) => {
+                        let failure = sort_fetch_failure(e);
+                        if matches!(failure, FetchFailure::Transient) {
+                            self.inner.failed_fetches.fetch_add(1, Ordering::SeqCst);
+                        }
+                        Err(failure)
+                    }
                 }
             })
-            .await?;
-        Ok(local.as_ref())
+            .await;
+        match fetched {
+            Ok(local) => Ok(local.as_ref()),
+            Err(FetchFailure::Surface(e)) => Err(CryptoError::Service(e)),
+            // The cell stays empty: this call goes to the vault, the next
+            // one fetches again.
+            Err(FetchFailure::Transient) => Ok(None),
+        }
     }
 
     fn remote(&self, operation: &str) -> Result<&Client, CryptoError> {
@@ -219,20 +305,31 @@ impl CryptographyClient {
     }
 
     /// Encrypts: locally with an RSA public key, else in the vault.
+    ///
+    /// AES-GCM always uses a fresh random IV (made locally, or by the
+    /// service); a chosen one is refused before anything is sent (see
+    /// [`EncryptParameters`]).
     pub async fn encrypt(&self, p: &EncryptParameters) -> Result<EncryptResult, CryptoError> {
+        let gcm = p.algorithm.as_str().ends_with("GCM");
+        if gcm && p.iv.is_some() && !p.gcm_iv_for_interop_tests {
+            return Err(CryptoError::InvalidInput(
+                "AES-GCM makes a fresh random 96-bit IV for every encryption and takes none from the caller: an IV used twice with one key breaks GCM's confidentiality and authenticity; leave iv unset".into(),
+            ));
+        }
         if let Some(l) = self.local().await?
             && (l.key.jwk().kty.is_rsa() || l.key.has_private_key())
         {
-            l.usage.check()?;
+            l.usage.check(Window::Applies)?;
             let mut r = l.key.encrypt(p)?;
             r.key_id = r.key_id.or_else(|| self.inner.key_id.clone());
             return Ok(r);
         }
         let remote = self.remote("encrypt")?;
+        // The service makes the GCM IV itself: a test IV stays local.
         let body = op_params(
             p.algorithm.as_str(),
             &p.plaintext,
-            p.iv.as_deref(),
+            if gcm { None } else { p.iv.as_deref() },
             p.additional_authenticated_data.as_deref(),
             None,
         );
@@ -257,7 +354,7 @@ impl CryptographyClient {
         if let Some(l) = self.local().await?
             && l.key.has_private_key()
         {
-            l.usage.check()?;
+            l.usage.check(Window::Ignored)?;
             let mut r = l.key.decrypt(p)?;
             r.key_id = r.key_id.or_else(|| self.inner.key_id.clone());
             return Ok(r);
@@ -270,11 +367,12 @@ impl CryptographyClient {
             p.additional_authenticated_data.as_deref(),
             p.authentication_tag.as_deref(),
         );
-        let r = call(remote.decrypt(&self.inner.name, &self.inner.version, &body)).await?;
+        let mut r = call(remote.decrypt(&self.inner.name, &self.inner.version, &body)).await?;
+        let plaintext = decode_secret(r.value.take())?;
         Ok(DecryptResult {
             key_id: r.kid.or_else(|| self.inner.key_id.clone()),
             algorithm: p.algorithm.clone(),
-            plaintext: decode(r.value.as_deref())?,
+            plaintext,
         })
     }
 
@@ -287,7 +385,7 @@ impl CryptographyClient {
         if let Some(l) = self.local().await?
             && (l.key.jwk().kty.is_rsa() || l.key.has_private_key())
         {
-            l.usage.check()?;
+            l.usage.check(Window::Applies)?;
             let mut r = l.key.wrap_key(algorithm, key)?;
             r.key_id = r.key_id.or_else(|| self.inner.key_id.clone());
             return Ok(r);
@@ -315,22 +413,23 @@ impl CryptographyClient {
         if let Some(l) = self.local().await?
             && l.key.has_private_key()
         {
-            l.usage.check()?;
+            l.usage.check(Window::Ignored)?;
             let mut r = l.key.unwrap_key(algorithm, encrypted_key)?;
             r.key_id = r.key_id.or_else(|| self.inner.key_id.clone());
             return Ok(r);
         }
         let remote = self.remote("unwrapKey")?;
-        let r = call(remote.unwrap_key(
+        let mut r = call(remote.unwrap_key(
             &self.inner.name,
             &self.inner.version,
             &op_params(algorithm.as_str(), encrypted_key, None, None, None),
         ))
         .await?;
+        let key = decode_secret(r.value.take())?;
         Ok(UnwrapResult {
             key_id: r.kid.or_else(|| self.inner.key_id.clone()),
             algorithm: algorithm.clone(),
-            key: SecretBytes::new(decode(r.value.as_deref())?),
+            key,
         })
     }
 
@@ -343,7 +442,7 @@ impl CryptographyClient {
         if let Some(l) = self.local().await?
             && l.key.has_private_key()
         {
-            l.usage.check()?;
+            l.usage.check(Window::Applies)?;
             let mut r = l.key.sign(algorithm, digest)?;
             r.key_id = r.key_id.or_else(|| self.inner.key_id.clone());
             return Ok(r);
@@ -372,7 +471,7 @@ impl CryptographyClient {
         if let Some(l) = self.local().await?
             && (l.key.jwk().kty.is_rsa() || l.key.jwk().kty.is_ec() || l.key.has_private_key())
         {
-            l.usage.check()?;
+            l.usage.check(Window::Ignored)?;
             let mut r = l.key.verify(algorithm, digest, signature)?;
             r.key_id = r.key_id.or_else(|| self.inner.key_id.clone());
             return Ok(r);
@@ -439,6 +538,13 @@ fn op_params(
         tag: tag.map(b64::encode),
         extra: Default::default(),
     }
+}
+
+/// Decodes a result that is secret (a plaintext, an unwrapped key): the
+/// service's base64url text is zeroized too.
+fn decode_secret(v: Option<String>) -> Result<SecretBytes, CryptoError> {
+    let text = v.map(zeroize::Zeroizing::new);
+    decode(text.as_deref().map(String::as_str)).map(SecretBytes::new)
 }
 
 fn decode(v: Option<&str>) -> Result<Vec<u8>, CryptoError> {

@@ -7,7 +7,11 @@
 //!   [`KeyWrapAlgorithm`], [`SignatureAlgorithm`]);
 //! - the local engine ([`LocalKey`], [`generate`]): every algorithm the
 //!   service offers, in-process, on aws-lc-rs. The emulator uses the same
-//!   engine.
+//!   engine;
+//! - [`byok`]: the key transfer blob for bring-your-own-key import.
+//!
+//! Secrets (private key members, plaintexts, unwrapped keys) are
+//! [`SecretBytes`]: zeroized when dropped and redacted in `Debug`.
 //!
 //! ```
 //! use keyvault_crypto::{generate, KeySpec, KeyType, KeyCurveName, LocalKey, SignatureAlgorithm, HashAlgorithm};
@@ -23,10 +27,13 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod byok;
 mod client;
 pub mod engine;
 mod enums;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod jwk;
 mod key_id;
 mod ops;

@@ -4,18 +4,32 @@ use crate::enums::{EncryptionAlgorithm, KeyWrapAlgorithm, SignatureAlgorithm};
 use crate::secret::SecretBytes;
 
 /// What to encrypt, and how.
+///
+/// **IVs.** AES-GCM always gets a fresh random 96-bit IV, made by the engine
+/// (or by the service): an IV used twice with one key reveals the XOR of the
+/// two plaintexts and lets anyone forge tags, so a caller-chosen GCM IV is
+/// refused ([`CryptoError::InvalidInput`](crate::CryptoError::InvalidInput)).
+/// The one exception, [`Self::with_gcm_iv_for_interop_tests`], exists for
+/// known-answer and interoperability tests. AES-CBC takes a given IV (it must
+/// be unpredictable) or makes a random one when `iv` is `None`.
+///
+/// The plaintext is [`SecretBytes`]: zeroized when dropped, redacted in
+/// `Debug`.
 #[derive(Clone, Debug)]
 pub struct EncryptParameters {
     /// The algorithm.
     pub algorithm: EncryptionAlgorithm,
     /// The plaintext.
-    pub plaintext: Vec<u8>,
-    /// The IV for AES-CBC (16 bytes) or AES-GCM (12 bytes). When `None`, a
-    /// random one is made and returned in the result. (The service makes
-    /// the GCM IV itself; a given GCM IV is used only locally.)
+    pub plaintext: SecretBytes,
+    /// The IV for AES-CBC (16 bytes). When `None`, a random one is made and
+    /// returned in the result. Must be `None` for AES-GCM (see above).
     pub iv: Option<Vec<u8>>,
     /// Additional authenticated data (AES-GCM).
     pub additional_authenticated_data: Option<Vec<u8>>,
+    /// When `true`, `iv` is used as the AES-GCM IV. **For known-answer and
+    /// interoperability tests only**: never reuse an IV with a key. Set it
+    /// with [`Self::with_gcm_iv_for_interop_tests`].
+    pub gcm_iv_for_interop_tests: bool,
 }
 
 impl EncryptParameters {
@@ -23,14 +37,24 @@ impl EncryptParameters {
     pub fn new(algorithm: EncryptionAlgorithm, plaintext: impl Into<Vec<u8>>) -> Self {
         Self {
             algorithm,
-            plaintext: plaintext.into(),
+            plaintext: SecretBytes::new(plaintext.into()),
             iv: None,
             additional_authenticated_data: None,
+            gcm_iv_for_interop_tests: false,
         }
     }
-    /// Sets the IV.
+    /// Sets the AES-CBC IV (16 unpredictable bytes). AES-GCM refuses it.
     pub fn with_iv(mut self, iv: impl Into<Vec<u8>>) -> Self {
         self.iv = Some(iv.into());
+        self
+    }
+    /// Sets the AES-GCM IV. **For known-answer and interoperability tests
+    /// only**: an IV must never be used twice with one key, and without this
+    /// call the engine makes a fresh random one every time. Locally only:
+    /// the service makes its own GCM IV.
+    pub fn with_gcm_iv_for_interop_tests(mut self, iv: impl Into<Vec<u8>>) -> Self {
+        self.iv = Some(iv.into());
+        self.gcm_iv_for_interop_tests = true;
         self
     }
     /// Sets the additional authenticated data.
@@ -117,8 +141,9 @@ pub struct DecryptResult {
     pub key_id: Option<String>,
     /// The algorithm used.
     pub algorithm: EncryptionAlgorithm,
-    /// The plaintext.
-    pub plaintext: Vec<u8>,
+    /// The plaintext (zeroized on drop, redacted in `Debug`; reads as a
+    /// byte slice).
+    pub plaintext: SecretBytes,
 }
 
 /// The result of `wrap_key`.

@@ -2,8 +2,19 @@
 
 use zeroize::Zeroizing;
 
-/// Private key material: zeroized when dropped, redacted in `Debug`,
-/// compared in constant time.
+/// Secret bytes (private key material, plaintext, unwrapped keys): zeroized
+/// when dropped, redacted in `Debug`, compared in constant time.
+///
+/// It reads as a byte slice (`Deref<Target = [u8]>`, [`Self::expose`]), and
+/// compares with slices, arrays and vectors, so results stay easy to use:
+///
+/// ```
+/// use keyvault_crypto::SecretBytes;
+/// let s = SecretBytes::new(b"plaintext".to_vec());
+/// assert_eq!(s, b"plaintext");
+/// assert_eq!(String::from_utf8_lossy(&s), "plaintext");
+/// assert_eq!(format!("{s:?}"), "<redacted 9 bytes>");
+/// ```
 pub struct SecretBytes(Zeroizing<Vec<u8>>);
 
 impl SecretBytes {
@@ -27,6 +38,35 @@ impl SecretBytes {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+    /// The bytes, still zeroized when dropped.
+    pub fn into_zeroizing(self) -> Zeroizing<Vec<u8>> {
+        self.0
+    }
+}
+
+impl From<Vec<u8>> for SecretBytes {
+    fn from(bytes: Vec<u8>) -> Self {
+        Self::new(bytes)
+    }
+}
+
+impl From<Zeroizing<Vec<u8>>> for SecretBytes {
+    fn from(bytes: Zeroizing<Vec<u8>>) -> Self {
+        Self(bytes)
+    }
+}
+
+impl std::ops::Deref for SecretBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl AsRef<[u8]> for SecretBytes {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
 }
 
 impl Clone for SecretBytes {
@@ -43,11 +83,45 @@ impl std::fmt::Debug for SecretBytes {
 
 impl PartialEq for SecretBytes {
     fn eq(&self, other: &Self) -> bool {
-        aws_lc_rs::constant_time::verify_slices_are_equal(&self.0, &other.0).is_ok()
+        ct_eq(&self.0, &other.0)
     }
 }
 
 impl Eq for SecretBytes {}
+
+fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    aws_lc_rs::constant_time::verify_slices_are_equal(a, b).is_ok()
+}
+
+impl PartialEq<[u8]> for SecretBytes {
+    fn eq(&self, other: &[u8]) -> bool {
+        ct_eq(&self.0, other)
+    }
+}
+
+impl PartialEq<&[u8]> for SecretBytes {
+    fn eq(&self, other: &&[u8]) -> bool {
+        ct_eq(&self.0, other)
+    }
+}
+
+impl<const N: usize> PartialEq<[u8; N]> for SecretBytes {
+    fn eq(&self, other: &[u8; N]) -> bool {
+        ct_eq(&self.0, other)
+    }
+}
+
+impl<const N: usize> PartialEq<&[u8; N]> for SecretBytes {
+    fn eq(&self, other: &&[u8; N]) -> bool {
+        ct_eq(&self.0, *other)
+    }
+}
+
+impl PartialEq<Vec<u8>> for SecretBytes {
+    fn eq(&self, other: &Vec<u8>) -> bool {
+        ct_eq(&self.0, other)
+    }
+}
 
 /// base64url: encode without padding; decode leniently (either alphabet,
 /// padded or not), as the service's own examples mix them.
@@ -63,14 +137,18 @@ pub mod b64 {
     /// Decodes base64url or standard base64, padded or not.
     pub fn decode(s: &str) -> Result<Vec<u8>, String> {
         let trimmed = s.trim().trim_end_matches('=');
-        let normalised: String = trimmed
-            .chars()
-            .map(|c| match c {
-                '+' => '-',
-                '/' => '_',
-                c => c,
-            })
-            .collect();
+        // The text may be a secret (a private key member, a plaintext):
+        // its working copy is zeroized.
+        let normalised: zeroize::Zeroizing<String> = zeroize::Zeroizing::new(
+            trimmed
+                .chars()
+                .map(|c| match c {
+                    '+' => '-',
+                    '/' => '_',
+                    c => c,
+                })
+                .collect(),
+        );
         URL_SAFE_NO_PAD
             .decode(normalised.as_bytes())
             .map_err(|e| format!("not base64url: {e}"))

@@ -420,3 +420,33 @@ fn malformed_jwks_are_clear_errors() {
     assert!(generate(&spec(KeyType::Rsa, Some(1024), None)).is_err());
     assert!(generate(&spec(KeyType::Oct, Some(100), None)).is_err());
 }
+
+/// Issue 8, item 8: a caller-chosen AES-GCM IV invites nonce reuse (two
+/// messages under one key and IV reveal their XOR and the GHASH key). The
+/// engine makes a fresh random 96-bit IV for every encryption and refuses a
+/// chosen one.
+#[test]
+fn aes_gcm_makes_a_fresh_iv_every_time_and_refuses_a_chosen_one() {
+    for bits in [128u32, 192, 256] {
+        let key = LocalKey::from_jwk(&oct(bits)).expect("oct");
+        let alg = EncryptionAlgorithm::parse(&format!("A{bits}GCM"));
+        let p = EncryptParameters::new(alg.clone(), b"the same plaintext".to_vec());
+        let a = key.encrypt(&p).expect("first");
+        let b = key.encrypt(&p).expect("second");
+        assert_eq!(a.iv.as_ref().map(Vec::len), Some(12));
+        assert_eq!(b.iv.as_ref().map(Vec::len), Some(12));
+        assert_ne!(a.iv, b.iv, "two encryptions used one IV");
+        assert_ne!(a.ciphertext, b.ciphertext);
+        for r in [&a, &b] {
+            let d = key
+                .decrypt(&DecryptParameters::from_encrypt_result(r))
+                .expect("decrypt");
+            assert_eq!(&*d.plaintext, b"the same plaintext");
+        }
+        let err = key
+            .encrypt(&p.clone().with_iv(vec![0u8; 12]))
+            .expect_err("a chosen GCM IV must be refused");
+        assert!(matches!(err, CryptoError::InvalidInput(_)), "{err}");
+        assert!(err.to_string().contains("IV"), "{err}");
+    }
+}

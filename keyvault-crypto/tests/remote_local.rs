@@ -403,3 +403,139 @@ async fn local_checks_mirror_the_service() {
     ));
     emu.shutdown().await;
 }
+
+/// Issue 8, item 11: the validity window (`nbf`, `exp`) limits encrypt,
+/// wrapKey and sign only. Verify, decrypt and unwrapKey keep working outside
+/// it, as the service and the Python client (`raise_if_time_invalid` only in
+/// encrypt, wrap_key and sign) do. A disabled key is refused for everything.
+#[tokio::test]
+async fn outside_its_validity_window_a_key_still_verifies_decrypts_and_unwraps_locally() {
+    let (emu, client) = setup().await;
+    let jwk = key(KeyType::Rsa, Some(2048), None);
+    let (remote, valid) = pair(&client, "window", &jwk).await;
+    let mut with_kid = jwk.clone();
+    with_kid.kid = remote.key_id().map(str::to_owned);
+    let ciphertext = valid
+        .encrypt(&EncryptParameters::new(
+            EncryptionAlgorithm::RsaOaep256,
+            b"window".to_vec(),
+        ))
+        .await
+        .expect("encrypt");
+    let wrapped = valid
+        .wrap_key(&KeyWrapAlgorithm::RsaOaep256, &[4u8; 32])
+        .await
+        .expect("wrap");
+    let digest = HashAlgorithm::Sha256.digest(b"window");
+    let signature = valid
+        .sign(&SignatureAlgorithm::Rs256, &digest)
+        .await
+        .expect("sign")
+        .signature;
+    let now = time::OffsetDateTime::now_utc();
+    for usage in [
+        KeyUsage {
+            expires_on: Some(now - time::Duration::minutes(1)),
+            ..Default::default()
+        },
+        KeyUsage {
+            not_before: Some(now + time::Duration::hours(1)),
+            ..Default::default()
+        },
+    ] {
+        let c = CryptographyClient::from_key(client.clone(), with_kid.clone(), usage.clone())
+            .expect("client");
+        let d = c
+            .decrypt(&DecryptParameters::from_encrypt_result(&ciphertext))
+            .await
+            .unwrap_or_else(|e| panic!("decrypt with {usage:?}: {e}"));
+        assert_eq!(&*d.plaintext, b"window");
+        let u = c
+            .unwrap_key(&KeyWrapAlgorithm::RsaOaep256, &wrapped.encrypted_key)
+            .await
+            .unwrap_or_else(|e| panic!("unwrap with {usage:?}: {e}"));
+        assert_eq!(u.key.expose(), &[4u8; 32]);
+        assert!(
+            c.verify(&SignatureAlgorithm::Rs256, &digest, &signature)
+                .await
+                .unwrap_or_else(|e| panic!("verify with {usage:?}: {e}"))
+                .is_valid
+        );
+        // The three that the window does limit.
+        let e = c
+            .encrypt(&EncryptParameters::new(
+                EncryptionAlgorithm::RsaOaep256,
+                b"x".to_vec(),
+            ))
+            .await;
+        assert!(matches!(e, Err(CryptoError::KeyNotValid(_))), "{e:?}");
+        let w = c.wrap_key(&KeyWrapAlgorithm::RsaOaep256, &[1u8; 16]).await;
+        assert!(matches!(w, Err(CryptoError::KeyNotValid(_))), "{w:?}");
+        let s = c.sign(&SignatureAlgorithm::Rs256, &digest).await;
+        assert!(matches!(s, Err(CryptoError::KeyNotValid(_))), "{s:?}");
+    }
+    let disabled = CryptographyClient::from_key(
+        client.clone(),
+        with_kid,
+        KeyUsage {
+            enabled: Some(false),
+            ..Default::default()
+        },
+    )
+    .expect("client");
+    let v = disabled
+        .verify(&SignatureAlgorithm::Rs256, &digest, &signature)
+        .await;
+    assert!(matches!(v, Err(CryptoError::KeyNotValid(_))), "{v:?}");
+    emu.shutdown().await;
+}
+
+/// Issue 8, item 12, against the emulator: the service's `KeyNotFound` on
+/// the key fetch is returned at once (the remote operation could only fail
+/// the same way), and nothing else is sent.
+#[tokio::test]
+async fn a_key_that_does_not_exist_surfaces_key_not_found() {
+    let (emu, client) = setup().await;
+    let kid = format!(
+        "{}/keys/missing/0123456789abcdef0123456789abcdef",
+        emu.vault_url()
+    );
+    let crypto = CryptographyClient::with_client(client.clone(), &kid).expect("client");
+    let err = crypto
+        .encrypt(&EncryptParameters::new(
+            EncryptionAlgorithm::RsaOaep,
+            b"x".to_vec(),
+        ))
+        .await
+        .expect_err("no such key");
+    let CryptoError::Service(e) = &err else {
+        panic!("expected the service's error, got {err}");
+    };
+    assert_eq!(e.status().map(|s| s.as_u16()), Some(404), "{err}");
+    assert_eq!(
+        e.http().and_then(|h| h.code.as_deref()),
+        Some("KeyNotFound"),
+        "{err}"
+    );
+    emu.shutdown().await;
+}
+
+/// Issue 8, item 13: an identifier with an explicit `:443` belongs to the
+/// vault `https://host` (same origin) even though its `vault_url` keeps the
+/// port.
+#[test]
+fn an_explicit_default_port_is_the_same_vault() {
+    let client = Client::with_credential(
+        "https://myvault.vault.azure.net",
+        std::sync::Arc::new(keyvault_emulator::StaticTokenCredential::new("t")),
+        Default::default(),
+    )
+    .expect("client");
+    let id = "https://myvault.vault.azure.net:443/keys/k/0123456789abcdef0123456789abcdef";
+    let crypto = CryptographyClient::with_client(client.clone(), id).expect("same vault");
+    assert_eq!(crypto.key_id(), Some(id));
+    assert!(
+        CryptographyClient::with_client(client, "https://other.vault.azure.net:443/keys/k/v")
+            .is_err()
+    );
+}

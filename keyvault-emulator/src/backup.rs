@@ -45,6 +45,6 @@ pub fn open(backup_key: &[u8; 32], blob: &[u8]) -> Result<zeroize::Zeroizing<Vec
         .with_aad(MAGIC.to_vec());
     key(backup_key)?
         .decrypt(&p)
-        .map(|r| zeroize::Zeroizing::new(r.plaintext))
+        .map(|r| r.plaintext.into_zeroizing())
         .map_err(|e| e.to_string())
 }

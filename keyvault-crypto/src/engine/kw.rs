@@ -1,12 +1,19 @@
 //! AES key wrap (RFC 3394) and key wrap with padding (RFC 5649) over one
 //! AES block operation, for the key size aws-lc-rs's safe key-wrap API does
 //! not offer (192 bits). 128 and 256 bits use aws-lc-rs's own.
+//!
+//! Every working buffer that holds key material (the semiblocks, the AES
+//! block, the padded input) is zeroized when dropped, on every path, and
+//! unwrapped keys are returned as [`SecretBytes`].
 
 use aws_lc_rs::cipher::{
     AES_128, AES_192, AES_256, DecryptingKey, DecryptionContext, EncryptingKey, UnboundCipherKey,
 };
 
+use zeroize::Zeroizing;
+
 use crate::error::CryptoError;
+use crate::secret::SecretBytes;
 
 const DEFAULT_IV: [u8; 8] = [0xA6; 8];
 const KWP_PREFIX: [u8; 4] = [0xA6, 0x59, 0x59, 0xA6];
@@ -55,19 +62,12 @@ impl Block {
 /// RFC 3394 §2.2.1 with the given IV over `n` ≥ 1 semiblocks.
 fn wrap_core(block: &Block, iv: [u8; 8], plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
     let n = plaintext.len() / 8;
-    let mut a = iv;
-    let mut r: Vec<[u8; 8]> = plaintext
-        .chunks_exact(8)
-        .map(|c| {
-            let mut s = [0u8; 8];
-            s.copy_from_slice(c);
-            s
-        })
-        .collect();
-    let mut b = [0u8; 16];
+    let mut a = Zeroizing::new(iv);
+    let mut r = semiblocks(plaintext);
+    let mut b = Zeroizing::new([0u8; 16]);
     for j in 0..6u64 {
         for (i, ri) in r.iter_mut().enumerate() {
-            b[..8].copy_from_slice(&a);
+            b[..8].copy_from_slice(&*a);
             b[8..].copy_from_slice(ri);
             block.encrypt(&mut b)?;
             let t = (n as u64) * j + (i as u64 + 1);
@@ -79,25 +79,39 @@ fn wrap_core(block: &Block, iv: [u8; 8], plaintext: &[u8]) -> Result<Vec<u8>, Cr
         }
     }
     let mut out = Vec::with_capacity(8 * (n + 1));
-    out.extend_from_slice(&a);
+    out.extend_from_slice(&*a);
     r.iter().for_each(|s| out.extend_from_slice(s));
     Ok(out)
 }
 
-/// RFC 3394 §2.2.2: returns (A, P).
-fn unwrap_core(block: &Block, ciphertext: &[u8]) -> Result<([u8; 8], Vec<u8>), CryptoError> {
+/// `bytes` (a multiple of 8 long) as 64-bit semiblocks, zeroized on drop.
+fn semiblocks(bytes: &[u8]) -> Zeroizing<Vec<[u8; 8]>> {
+    Zeroizing::new(
+        bytes
+            .chunks_exact(8)
+            .map(|c| {
+                let mut s = [0u8; 8];
+                s.copy_from_slice(c);
+                s
+            })
+            .collect(),
+    )
+}
+
+/// RFC 3394 §2.2.2: returns (A, P). `ciphertext` is at least 16 bytes, a
+/// multiple of 8 (the callers check).
+fn unwrap_core(
+    block: &Block,
+    ciphertext: &[u8],
+) -> Result<([u8; 8], Zeroizing<Vec<u8>>), CryptoError> {
+    if ciphertext.len() < 16 || !ciphertext.len().is_multiple_of(8) {
+        return Err(CryptoError::DecryptionFailed);
+    }
     let n = ciphertext.len() / 8 - 1;
     let mut a = [0u8; 8];
     a.copy_from_slice(&ciphertext[..8]);
-    let mut r: Vec<[u8; 8]> = ciphertext[8..]
-        .chunks_exact(8)
-        .map(|c| {
-            let mut s = [0u8; 8];
-            s.copy_from_slice(c);
-            s
-        })
-        .collect();
-    let mut b = [0u8; 16];
+    let mut r = semiblocks(&ciphertext[8..]);
+    let mut b = Zeroizing::new([0u8; 16]);
     for j in (0..6u64).rev() {
         for i in (0..n).rev() {
             let t = (n as u64) * j + (i as u64 + 1);
@@ -111,7 +125,7 @@ fn unwrap_core(block: &Block, ciphertext: &[u8]) -> Result<([u8; 8], Vec<u8>), C
             r[i].copy_from_slice(&b[8..]);
         }
     }
-    let mut p = Vec::with_capacity(8 * n);
+    let mut p = Zeroizing::new(Vec::with_capacity(8 * n));
     r.iter().for_each(|s| p.extend_from_slice(s));
     Ok((a, p))
 }
@@ -128,7 +142,7 @@ pub fn wrap(kek: &[u8], key: &[u8]) -> Result<Vec<u8>, CryptoError> {
 }
 
 /// RFC 3394 unwrap.
-pub fn unwrap(kek: &[u8], wrapped: &[u8]) -> Result<Vec<u8>, CryptoError> {
+pub fn unwrap(kek: &[u8], wrapped: &[u8]) -> Result<SecretBytes, CryptoError> {
     if wrapped.len() < 24 || !wrapped.len().is_multiple_of(8) {
         return Err(CryptoError::DecryptionFailed);
     }
@@ -136,7 +150,7 @@ pub fn unwrap(kek: &[u8], wrapped: &[u8]) -> Result<Vec<u8>, CryptoError> {
     if aws_lc_rs::constant_time::verify_slices_are_equal(&a, &DEFAULT_IV).is_err() {
         return Err(CryptoError::DecryptionFailed);
     }
-    Ok(p)
+    Ok(SecretBytes::from(p))
 }
 
 /// RFC 5649 wrap with padding: any key length from 1 byte.
@@ -151,10 +165,11 @@ pub fn wrap_pad(kek: &[u8], key: &[u8]) -> Result<Vec<u8>, CryptoError> {
     aiv[..4].copy_from_slice(&KWP_PREFIX);
     aiv[4..].copy_from_slice(&(key.len() as u32).to_be_bytes());
     let padded_len = key.len().div_ceil(8) * 8;
-    let mut padded = key.to_vec();
+    let mut padded = Zeroizing::new(Vec::with_capacity(padded_len));
+    padded.extend_from_slice(key);
     padded.resize(padded_len, 0);
     if padded_len == 8 {
-        let mut b = [0u8; 16];
+        let mut b = Zeroizing::new([0u8; 16]);
         b[..8].copy_from_slice(&aiv);
         b[8..].copy_from_slice(&padded);
         block.encrypt(&mut b)?;
@@ -164,18 +179,18 @@ pub fn wrap_pad(kek: &[u8], key: &[u8]) -> Result<Vec<u8>, CryptoError> {
 }
 
 /// RFC 5649 unwrap with padding.
-pub fn unwrap_pad(kek: &[u8], wrapped: &[u8]) -> Result<Vec<u8>, CryptoError> {
+pub fn unwrap_pad(kek: &[u8], wrapped: &[u8]) -> Result<SecretBytes, CryptoError> {
     if wrapped.len() < 16 || !wrapped.len().is_multiple_of(8) {
         return Err(CryptoError::DecryptionFailed);
     }
     let block = Block::new(kek)?;
-    let (a, p) = if wrapped.len() == 16 {
-        let mut b = [0u8; 16];
+    let (a, mut p) = if wrapped.len() == 16 {
+        let mut b = Zeroizing::new([0u8; 16]);
         b.copy_from_slice(wrapped);
         block.decrypt(&mut b)?;
         let mut a = [0u8; 8];
         a.copy_from_slice(&b[..8]);
-        (a, b[8..].to_vec())
+        (a, Zeroizing::new(b[8..].to_vec()))
     } else {
         unwrap_core(&block, wrapped)?
     };
@@ -186,9 +201,8 @@ pub fn unwrap_pad(kek: &[u8], wrapped: &[u8]) -> Result<Vec<u8>, CryptoError> {
     if !(prefix_ok && len_ok && pad_ok) {
         return Err(CryptoError::DecryptionFailed);
     }
-    let mut p = p;
     p.truncate(mli);
-    Ok(p)
+    Ok(SecretBytes::from(p))
 }
 
 #[cfg(test)]

@@ -29,6 +29,7 @@ use crate::error::{CryptoError, backend, mismatch};
 use crate::jwk::{JsonWebKey, strip_leading_zeros};
 use crate::ops::*;
 use crate::secret::SecretBytes;
+use zeroize::Zeroizing;
 
 /// Fills a fresh buffer with random bytes.
 pub fn random_bytes(len: usize) -> Result<Vec<u8>, CryptoError> {
@@ -195,9 +196,17 @@ impl LocalKey {
             ),
             (A128Gcm | A192Gcm | A256Gcm, Material::Oct(k, gcm)) => {
                 check_aes_len(&p.algorithm, k)?;
-                let iv = match &p.iv {
-                    Some(iv) => iv.clone(),
-                    None => random_bytes(12)?,
+                // A fresh random 96-bit IV every time: an IV used twice with
+                // one key gives away the XOR of the plaintexts and the GHASH
+                // key. A chosen IV only for known-answer/interop tests.
+                let iv = match (&p.iv, p.gcm_iv_for_interop_tests) {
+                    (None, _) => random_bytes(12)?,
+                    (Some(iv), true) => iv.clone(),
+                    (Some(_), false) => {
+                        return Err(CryptoError::InvalidInput(
+                            "AES-GCM makes a fresh random 96-bit IV for every encryption and takes none from the caller: an IV used twice with one key breaks GCM's confidentiality and authenticity; leave iv unset (with_gcm_iv_for_interop_tests is for known-answer tests only)".into(),
+                        ));
+                    }
                 };
                 let (ct, tag) = gcm_seal(
                     gcm,
@@ -232,7 +241,8 @@ impl LocalKey {
     }
 
     /// Decrypts. Every failure is [`CryptoError::DecryptionFailed`], whatever
-    /// the cause, once the inputs have the right shape.
+    /// the cause, once the inputs have the right shape. The plaintext is
+    /// [`SecretBytes`] (zeroized on drop); no other copy of it is left.
     pub fn decrypt(&self, p: &DecryptParameters) -> Result<DecryptResult, CryptoError> {
         self.permit(KeyOperation::Decrypt)?;
         use EncryptionAlgorithm::*;
@@ -320,7 +330,7 @@ impl LocalKey {
     ) -> Result<UnwrapResult, CryptoError> {
         self.permit(KeyOperation::UnwrapKey)?;
         use KeyWrapAlgorithm::*;
-        let key = match (algorithm, &self.material) {
+        let key: SecretBytes = match (algorithm, &self.material) {
             (RsaOaep | RsaOaep256 | Rsa15, Material::Rsa { private, .. }) => {
                 let private = private
                     .as_ref()
@@ -346,7 +356,7 @@ impl LocalKey {
         Ok(UnwrapResult {
             key_id: self.kid(),
             algorithm: algorithm.clone(),
-            key: SecretBytes::new(key),
+            key,
         })
     }
 
@@ -707,11 +717,11 @@ fn rsa_decrypt(
     key: &PrivateDecryptingKey,
     alg: &EncryptionAlgorithm,
     ciphertext: &[u8],
-) -> Result<Vec<u8>, CryptoError> {
+) -> Result<SecretBytes, CryptoError> {
     if ciphertext.len() != key.key_size_bytes() {
         return Err(CryptoError::DecryptionFailed);
     }
-    let mut out = vec![0u8; key.key_size_bytes()];
+    let mut out = Zeroizing::new(vec![0u8; key.key_size_bytes()]);
     let n = match alg {
         EncryptionAlgorithm::Rsa15 => {
             let k = Pkcs1PrivateDecryptingKey::new(key.clone())
@@ -734,7 +744,7 @@ fn rsa_decrypt(
         }
     };
     out.truncate(n);
-    Ok(out)
+    Ok(SecretBytes::from(out))
 }
 
 fn aes_bits(alg: &str) -> Option<usize> {
@@ -807,7 +817,8 @@ fn gcm_seal(
     aad: Option<&[u8]>,
     plaintext: &[u8],
 ) -> Result<(Vec<u8>, Vec<u8>), CryptoError> {
-    let mut in_out = plaintext.to_vec();
+    // Zeroized if sealing fails half-way; ciphertext once it succeeds.
+    let mut in_out = Zeroizing::new(plaintext.to_vec());
     let tag = key
         .seal_in_place_separate_tag(
             gcm_nonce(iv)?,
@@ -815,7 +826,7 @@ fn gcm_seal(
             &mut in_out,
         )
         .map_err(backend("AES-GCM encryption"))?;
-    Ok((in_out, tag.as_ref().to_vec()))
+    Ok((std::mem::take(&mut *in_out), tag.as_ref().to_vec()))
 }
 
 fn gcm_open(
@@ -824,7 +835,7 @@ fn gcm_open(
     aad: Option<&[u8]>,
     ciphertext: &[u8],
     tag: &[u8],
-) -> Result<Vec<u8>, CryptoError> {
+) -> Result<SecretBytes, CryptoError> {
     if tag.len() != 16 {
         return Err(CryptoError::InvalidInput(format!(
             "an AES-GCM tag is 16 bytes, not {}",
@@ -832,7 +843,7 @@ fn gcm_open(
         )));
     }
     let nonce = gcm_nonce(iv)?;
-    let mut in_out = Vec::with_capacity(ciphertext.len() + tag.len());
+    let mut in_out = Zeroizing::new(Vec::with_capacity(ciphertext.len() + tag.len()));
     in_out.extend_from_slice(ciphertext);
     in_out.extend_from_slice(tag);
     let n = key
@@ -840,7 +851,7 @@ fn gcm_open(
         .map_err(|_| CryptoError::DecryptionFailed)?
         .len();
     in_out.truncate(n);
-    Ok(in_out)
+    Ok(SecretBytes::from(in_out))
 }
 
 fn aes_cipher(k: &SecretBytes) -> Result<UnboundCipherKey, CryptoError> {
@@ -871,11 +882,14 @@ fn cbc_encrypt(
 ) -> Result<Vec<u8>, CryptoError> {
     let iv = cbc_iv(iv)?;
     let context = EncryptionContext::Iv128(iv.into());
-    let mut in_out = plaintext.to_vec();
+    // Zeroized if encryption fails; ciphertext once it succeeds. Room for
+    // the padding block up front, so no reallocation leaves a copy behind.
+    let mut in_out = Zeroizing::new(Vec::with_capacity(plaintext.len() + 16));
+    in_out.extend_from_slice(plaintext);
     if padded {
         let key =
             PaddedBlockEncryptingKey::cbc_pkcs7(aes_cipher(k)?).map_err(backend("AES-CBC key"))?;
-        key.less_safe_encrypt(&mut in_out, context)
+        key.less_safe_encrypt(&mut *in_out, context)
             .map_err(backend("AES-CBC encryption"))?;
     } else {
         if !plaintext.len().is_multiple_of(16) {
@@ -888,7 +902,7 @@ fn cbc_encrypt(
         key.less_safe_encrypt(&mut in_out, context)
             .map_err(backend("AES-CBC encryption"))?;
     }
-    Ok(in_out)
+    Ok(std::mem::take(&mut *in_out))
 }
 
 fn cbc_decrypt(
@@ -896,13 +910,13 @@ fn cbc_decrypt(
     iv: &[u8],
     ciphertext: &[u8],
     padded: bool,
-) -> Result<Vec<u8>, CryptoError> {
+) -> Result<SecretBytes, CryptoError> {
     let iv = cbc_iv(iv)?;
     if !ciphertext.len().is_multiple_of(16) || (padded && ciphertext.is_empty()) {
         return Err(CryptoError::DecryptionFailed);
     }
     let context = DecryptionContext::Iv128(iv.into());
-    let mut in_out = ciphertext.to_vec();
+    let mut in_out = Zeroizing::new(ciphertext.to_vec());
     let n = if padded {
         let key =
             PaddedBlockDecryptingKey::cbc_pkcs7(aes_cipher(k)?).map_err(backend("AES-CBC key"))?;
@@ -916,7 +930,7 @@ fn cbc_decrypt(
             .len()
     };
     in_out.truncate(n);
-    Ok(in_out)
+    Ok(SecretBytes::from(in_out))
 }
 
 /// aws-lc-rs's key-wrap cipher for the key's size; `None` for 192 bits,
@@ -963,7 +977,11 @@ fn aes_kw_wrap(k: &SecretBytes, key: &[u8], padded: bool) -> Result<Vec<u8>, Cry
     Ok(out)
 }
 
-fn aes_kw_unwrap(k: &SecretBytes, wrapped: &[u8], padded: bool) -> Result<Vec<u8>, CryptoError> {
+pub(crate) fn aes_kw_unwrap(
+    k: &SecretBytes,
+    wrapped: &[u8],
+    padded: bool,
+) -> Result<SecretBytes, CryptoError> {
     let Some(cipher) = aws_kw_cipher(k) else {
         return if padded {
             kw::unwrap_pad(k.expose(), wrapped)
@@ -976,7 +994,7 @@ fn aes_kw_unwrap(k: &SecretBytes, wrapped: &[u8], padded: bool) -> Result<Vec<u8
         return Err(CryptoError::DecryptionFailed);
     }
     let kek = KeyEncryptionKey::new(cipher, k.expose()).map_err(backend("AES key wrap key"))?;
-    let mut out = vec![0u8; wrapped.len()];
+    let mut out = Zeroizing::new(vec![0u8; wrapped.len()]);
     let n = if padded {
         kek.unwrap_with_padding(wrapped, &mut out)
             .map_err(|_| CryptoError::DecryptionFailed)?
@@ -987,7 +1005,7 @@ fn aes_kw_unwrap(k: &SecretBytes, wrapped: &[u8], padded: bool) -> Result<Vec<u8
             .len()
     };
     out.truncate(n);
-    Ok(out)
+    Ok(SecretBytes::from(out))
 }
 
 fn check_digest_len(alg: &SignatureAlgorithm, digest: &[u8]) -> Result<HashAlgorithm, CryptoError> {
@@ -1115,17 +1133,17 @@ pub fn rsa_aes_key_unwrap(
     }
     let k = OaepPrivateDecryptingKey::new(private.decrypting.clone())
         .map_err(|_| CryptoError::DecryptionFailed)?;
-    let mut aes = vec![0u8; size];
+    let mut aes = Zeroizing::new(vec![0u8; size]);
     let n = k
         .decrypt(oaep, &blob[..size], &mut aes, None)
         .map_err(|_| CryptoError::DecryptionFailed)?
         .len();
     aes.truncate(n);
-    let aes = SecretBytes::new(aes);
+    let aes = SecretBytes::from(aes);
     if aes.len() != 32 {
         return Err(CryptoError::DecryptionFailed);
     }
-    Ok(SecretBytes::new(aes_kw_unwrap(&aes, &blob[size..], true)?))
+    aes_kw_unwrap(&aes, &blob[size..], true)
 }
 
 /// What key to generate.
