@@ -9,6 +9,8 @@ use std::io::{BufRead as _, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
+pub mod durability;
+
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
     let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -89,6 +91,12 @@ impl EmulatorProcess {
     /// The process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Sends SIGKILL (no chance to clean up) and waits for the exit status.
+    pub fn kill(mut self) -> Result<std::process::ExitStatus, String> {
+        self.child.kill().map_err(|e| format!("kill -KILL: {e}"))?;
+        self.child.wait().map_err(|e| e.to_string())
     }
 
     /// Sends SIGTERM and waits for the exit status.
