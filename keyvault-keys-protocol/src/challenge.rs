@@ -62,7 +62,8 @@ impl Challenge {
 
     /// The resource named by the challenge: `resource`, else `scope` without
     /// its last path segment (`https://vault.azure.net/.default` →
-    /// `https://vault.azure.net`).
+    /// `https://vault.azure.net`). Informational: the pipeline verifies the
+    /// scope it requests, with [`Challenge::verified_scope`].
     pub fn resource_url(&self) -> Option<String> {
         if let Some(r) = self.resource.as_deref().filter(|r| !r.is_empty()) {
             return Some(r.to_owned());
@@ -70,6 +71,50 @@ impl Challenge {
         let s = self.scope.as_deref()?;
         let url = Url::parse(s).ok()?;
         Some(url.origin().ascii_serialization())
+    }
+
+    /// The scope to request, verified for the vault at `vault`: what the
+    /// pipeline asks the credential for, or why the challenge is refused.
+    ///
+    /// The URL verified is the scope itself (as the Python SDK does), so
+    /// what is verified is exactly what is requested. When the challenge
+    /// names both a `scope` and a `resource`, they must name the same host
+    /// (scheme, host and effective port): a challenge whose `resource` is
+    /// acceptable but whose `scope` names another service (Azure Resource
+    /// Manager, say) is refused, and so is the reverse. A scope that is not
+    /// an absolute URL with a host cannot be verified and is refused.
+    ///
+    /// The scope's origin must then pass [`verify_resource`].
+    pub fn verified_scope(
+        &self,
+        vault: &Url,
+        allow_insecure_loopback: bool,
+    ) -> Result<String, String> {
+        let scope = self
+            .token_scope()
+            .ok_or("the challenge names neither a scope nor a resource")?;
+        let scope_url = Url::parse(&scope)
+            .ok()
+            .filter(|u| u.host_str().is_some())
+            .ok_or_else(|| {
+                format!(
+                    "the challenge's scope {scope:?} is not a URL with a host, so it cannot be \
+                     verified against the vault. If you trust this service, set \
+                     `verify_challenge_resource: false`."
+                )
+            })?;
+        if let Some(resource) = self.resource.as_deref().filter(|r| !r.is_empty()) {
+            let same = Url::parse(resource).is_ok_and(|r| same_authority(&r, &scope_url));
+            if !same {
+                return Err(format!(
+                    "the challenge's scope {scope:?} and resource {resource:?} name different \
+                     hosts; a token is only requested for a scope that was verified. If you \
+                     trust this service, set `verify_challenge_resource: false`."
+                ));
+            }
+        }
+        check_resource(vault, &scope_url, &scope, allow_insecure_loopback)?;
+        Ok(scope)
     }
 
     /// The tenant: the first path segment of the authorization URL.
@@ -156,35 +201,92 @@ fn decode_claims(v: &str) -> String {
     v.to_owned()
 }
 
-/// Checks that a challenge's resource belongs to the vault.
+/// Scheme, host and effective port (the scheme's default when none is
+/// written, so `https://h` and `https://h:443` are the same).
+fn same_authority(a: &Url, b: &Url) -> bool {
+    a.scheme().eq_ignore_ascii_case(b.scheme())
+        && a.host() == b.host()
+        && a.port_or_known_default() == b.port_or_known_default()
+}
+
+/// A loopback address: 127.0.0.0/8, `::1` or `localhost`.
+pub(crate) fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(a)) => a.is_loopback(),
+        Some(url::Host::Ipv6(a)) => a.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+/// Checks that a challenge's resource (or scope's origin) belongs to the
+/// vault.
 ///
-/// Accepted when the vault's host is a subdomain of the resource's host
-/// (`myvault.vault.azure.net` under `vault.azure.net`), or when the resource
-/// is the vault's own origin (same scheme, host and port): a token for the
-/// server's own origin grants nothing anywhere else, and it lets local vaults
-/// (`https://localhost:8443`) work without turning verification off.
-pub fn verify_resource(vault: &Url, resource: &str) -> Result<(), String> {
+/// The resource must be `https` (plain `http` only to a loopback host, and
+/// only with `allow_insecure_loopback`), on the vault's effective port (the
+/// official SDKs compare host:port; `:443` written or not is the same), and
+/// either a parent domain of the vault's host (`vault.azure.net` for
+/// `myvault.vault.azure.net`, compared at a label boundary) or the vault's
+/// own host with the vault's scheme (a token for the server's own origin
+/// grants nothing anywhere else, and it lets local vaults such as
+/// `https://localhost:8443` work without turning verification off).
+pub fn verify_resource(
+    vault: &Url,
+    resource: &str,
+    allow_insecure_loopback: bool,
+) -> Result<(), String> {
     let res = Url::parse(resource)
         .map_err(|e| format!("the challenge's resource {resource:?} is not a URL: {e}"))?;
-    let (Some(vault_host), Some(res_host)) = (vault.host_str(), res.host_str()) else {
-        return Err(format!(
-            "the challenge's resource {resource:?} has no host to compare with the vault's"
-        ));
+    check_resource(vault, &res, resource, allow_insecure_loopback)
+}
+
+/// [`verify_resource`] on a parsed URL; `shown` names it in messages.
+fn check_resource(
+    vault: &Url,
+    res: &Url,
+    shown: &str,
+    allow_insecure_loopback: bool,
+) -> Result<(), String> {
+    let refuse = |why: &str| {
+        Err(format!(
+            "the challenge's resource {shown:?} does not match the vault {}: {why}. If you \
+             trust this service, set `verify_challenge_resource: false`.",
+            vault.origin().ascii_serialization()
+        ))
     };
-    let vault_host = vault_host.to_ascii_lowercase();
-    let res_host = res_host.to_ascii_lowercase();
-    if vault_host.ends_with(&format!(".{res_host}")) {
+    let scheme_ok = match res.scheme() {
+        "https" => true,
+        "http" => allow_insecure_loopback && is_loopback(res),
+        _ => false,
+    };
+    if !scheme_ok {
+        return refuse(
+            "it must be https (plain http only to a loopback host with allow_insecure_loopback)",
+        );
+    }
+    let (Some(vault_host), Some(res_host)) = (vault.host(), res.host()) else {
+        return refuse("it has no host to compare with the vault's");
+    };
+    if vault.port_or_known_default() != res.port_or_known_default() {
+        return refuse("it is on another port than the vault");
+    }
+    let subdomain = match (&vault_host, &res_host) {
+        (url::Host::Domain(v), url::Host::Domain(r)) => {
+            let (v, r) = (v.to_ascii_lowercase(), r.to_ascii_lowercase());
+            v.len() > r.len() + 1 && v.ends_with(&r) && v.as_bytes()[v.len() - r.len() - 1] == b'.'
+        }
+        _ => false,
+    };
+    if subdomain {
         return Ok(());
     }
-    if vault.origin() == res.origin() {
+    if vault_host == res_host && vault.scheme() == res.scheme() {
         return Ok(());
     }
-    Err(format!(
-        "the challenge's resource {resource:?} does not match the vault {}: the vault's host \
-         must be a subdomain of the resource's host, or the resource must be the vault's own \
-         origin. If you trust this service, set `verify_challenge_resource: false`.",
-        vault.origin().ascii_serialization()
-    ))
+    refuse(
+        "the vault's host must be a subdomain of the resource's host, or the resource must be \
+         the vault's own origin",
+    )
 }
 
 #[cfg(test)]
@@ -237,16 +339,111 @@ mod tests {
     #[test]
     fn resource_verification() {
         let vault = Url::parse("https://myvault.vault.azure.net/").expect("url");
-        assert!(verify_resource(&vault, "https://vault.azure.net").is_ok());
-        assert!(verify_resource(&vault, "https://VAULT.azure.net/").is_ok());
-        assert!(verify_resource(&vault, "https://evil.net").is_err());
-        assert!(verify_resource(&vault, "https://myvault.vault.azure.net.evil.net").is_err());
+        assert!(verify_resource(&vault, "https://vault.azure.net", false).is_ok());
+        assert!(verify_resource(&vault, "https://VAULT.azure.net/", false).is_ok());
+        assert!(verify_resource(&vault, "https://evil.net", false).is_err());
+        assert!(
+            verify_resource(&vault, "https://myvault.vault.azure.net.evil.net", false).is_err()
+        );
         // a suffix that is not at a label boundary
-        assert!(verify_resource(&vault, "https://t.azure.net").is_err());
+        assert!(verify_resource(&vault, "https://t.azure.net", false).is_err());
         let local = Url::parse("https://localhost:8443").expect("url");
-        assert!(verify_resource(&local, "https://localhost:8443").is_ok());
-        assert!(verify_resource(&local, "https://localhost:9999").is_err());
-        assert!(verify_resource(&local, "http://localhost:8443").is_err());
-        assert!(verify_resource(&local, "not a url").is_err());
+        assert!(verify_resource(&local, "https://localhost:8443", false).is_ok());
+        assert!(verify_resource(&local, "https://localhost:9999", false).is_err());
+        assert!(verify_resource(&local, "http://localhost:8443", false).is_err());
+        assert!(verify_resource(&local, "http://localhost:8443", true).is_err());
+        assert!(verify_resource(&local, "not a url", false).is_err());
+    }
+
+    #[test]
+    fn resource_verification_compares_scheme_and_effective_port() {
+        let vault = Url::parse("https://myvault.vault.azure.net").expect("url");
+        let ok = |r: &str| verify_resource(&vault, r, false);
+        // the reported defect
+        assert!(ok("http://vault.azure.net:1").is_err());
+        // scheme
+        assert!(ok("http://vault.azure.net").is_err());
+        assert!(ok("ftp://vault.azure.net").is_err());
+        assert!(verify_resource(&vault, "http://vault.azure.net", true).is_err());
+        // port: explicit default is the default
+        assert!(ok("https://vault.azure.net:443").is_ok());
+        assert!(ok("https://vault.azure.net:443/").is_ok());
+        assert!(ok("https://vault.azure.net:8443").is_err());
+        let explicit = Url::parse("https://myvault.vault.azure.net:443/").expect("url");
+        assert!(verify_resource(&explicit, "https://vault.azure.net", false).is_ok());
+        let odd_port = Url::parse("https://myvault.vault.azure.net:8443").expect("url");
+        assert!(verify_resource(&odd_port, "https://vault.azure.net", false).is_err());
+        assert!(verify_resource(&odd_port, "https://vault.azure.net:8443", false).is_ok());
+        // no host, or an IP address that is no domain's parent
+        assert!(ok("https:///x").is_err());
+        assert!(ok("urn:vault.azure.net").is_err());
+        let ip = Url::parse("https://10.0.0.1").expect("url");
+        assert!(verify_resource(&ip, "https://0.0.1", false).is_err());
+        assert!(verify_resource(&ip, "https://10.0.0.1", false).is_ok());
+
+        // plain http only with the loopback opt-in, and only to a loopback host
+        let local = Url::parse("http://myvault.localhost:8080").expect("url");
+        assert!(verify_resource(&local, "http://localhost:8080", false).is_err());
+        assert!(verify_resource(&local, "http://localhost:8080", true).is_ok());
+        assert!(verify_resource(&local, "http://localhost:8081", true).is_err());
+        let ip = Url::parse("http://127.0.0.1:8080").expect("url");
+        assert!(verify_resource(&ip, "http://127.0.0.1:8080", true).is_ok());
+        assert!(verify_resource(&ip, "http://127.0.0.1:8080", false).is_err());
+    }
+
+    #[test]
+    fn the_verified_scope_is_the_requested_scope() {
+        let vault = Url::parse("https://myvault.vault.azure.net").expect("url");
+        let scope = |h: &str| {
+            Challenge::parse(h)
+                .expect("bearer")
+                .verified_scope(&vault, false)
+        };
+        assert_eq!(
+            scope(r#"Bearer authorization="https://login/t", resource="https://vault.azure.net""#),
+            Ok("https://vault.azure.net/.default".to_owned())
+        );
+        assert_eq!(
+            scope(
+                r#"Bearer authorization="https://login/t", scope="https://vault.azure.net/.default""#
+            ),
+            Ok("https://vault.azure.net/.default".to_owned())
+        );
+        assert_eq!(
+            scope(
+                r#"Bearer resource="https://vault.azure.net", scope="https://vault.azure.net/.default""#
+            ),
+            Ok("https://vault.azure.net/.default".to_owned())
+        );
+        // resource = the server's own origin, scope = another service
+        assert!(
+            scope(
+                r#"Bearer resource="https://myvault.vault.azure.net", scope="https://management.azure.com/.default""#
+            )
+            .is_err()
+        );
+        // both acceptable alone, naming different hosts
+        assert!(
+            scope(
+                r#"Bearer resource="https://vault.azure.net", scope="https://myvault.vault.azure.net/.default""#
+            )
+            .is_err()
+        );
+        // same host, different port
+        assert!(
+            scope(
+                r#"Bearer resource="https://vault.azure.net:8443", scope="https://vault.azure.net/.default""#
+            )
+            .is_err()
+        );
+        // a scope that is not a URL
+        assert!(scope(r#"Bearer scope="api://vault/.default""#).is_err());
+        assert!(scope(r#"Bearer resource="https://vault.azure.net", scope="user.read""#).is_err());
+        assert!(scope(r#"Bearer authorization="https://login/t""#).is_err());
+        // an empty scope falls back to the resource
+        assert_eq!(
+            scope(r#"Bearer resource="https://vault.azure.net", scope="""#),
+            Ok("https://vault.azure.net/.default".to_owned())
+        );
     }
 }

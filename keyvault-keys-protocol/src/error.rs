@@ -45,6 +45,48 @@ pub enum Error {
     /// only carry the message).
     #[error("transport error: {0}")]
     Network(String),
+    /// A request that adds something or cannot be repeated (a create, an
+    /// import, a rotation, a restore, a recovery, a purge) failed in a way
+    /// that leaves its outcome unknown: the connection broke after the
+    /// request was sent, or the service answered 500, 502, 504 or 503
+    /// without `Retry-After`. It was not retried, since repeating it could
+    /// perform it twice. The service may or may not have performed it:
+    /// check (list the key's versions, get the key) before repeating it.
+    #[error(
+        "the service may or may not have performed {operation} ({method} {path}); it was not \
+         retried because repeating it could perform it twice: check before repeating it: {cause}"
+    )]
+    OutcomeUnknown {
+        /// The operation (its operationId, or `send_request`).
+        operation: String,
+        /// The request's method.
+        method: reqwest::Method,
+        /// The request's path (no query).
+        path: String,
+        /// What happened: [`Error::Transport`] for a broken connection or a
+        /// time-out, [`Error::Http`] (status, body, request id) for an
+        /// error answer.
+        #[source]
+        cause: Box<Error>,
+    },
+    /// A response body was longer than
+    /// [`ClientOptions::max_response_size`](crate::ClientOptions::max_response_size);
+    /// reading stopped at the limit.
+    #[error(
+        "the response body is larger than the limit of {limit} bytes (ClientOptions::max_response_size); \
+         reading stopped there"
+    )]
+    ResponseTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// A list's nextLink points to a page already read in this listing:
+    /// following it would page forever.
+    #[error("the nextLink {url} points to a page already read in this listing; paging stopped")]
+    RepeatedNextLink {
+        /// The repeated link.
+        url: String,
+    },
     /// A success response whose body is not what the API describes.
     #[error("the {status} response body is not the expected JSON: {source}")]
     InvalidResponse {
@@ -64,16 +106,25 @@ impl Error {
         match self {
             Error::Http(e) => Some(e.status),
             Error::InvalidResponse { status, .. } => Some(*status),
+            Error::OutcomeUnknown { cause, .. } => cause.status(),
             _ => None,
         }
     }
 
-    /// The HTTP details, when the error comes from an error response.
+    /// The HTTP details, when the error comes from an error response
+    /// (also inside [`Error::OutcomeUnknown`], when the service answered).
     pub fn http(&self) -> Option<&HttpError> {
         match self {
             Error::Http(e) => Some(e),
+            Error::OutcomeUnknown { cause, .. } => cause.http(),
             _ => None,
         }
+    }
+
+    /// True for [`Error::OutcomeUnknown`]: the service may have performed
+    /// the request; check before repeating it.
+    pub fn is_outcome_unknown(&self) -> bool {
+        matches!(self, Error::OutcomeUnknown { .. })
     }
 }
 
@@ -188,9 +239,42 @@ impl HttpError {
     pub async fn from_response(response: reqwest::Response) -> Result<Self, Error> {
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(Error::Transport)?;
+        let body = response.bytes().await.map_err(body_error)?;
         Ok(Self::from_parts(status, headers, body))
     }
+}
+
+/// The status of the response that carries a typed pipeline failure out of
+/// progenitor's `exec` hook (see `pipeline::failure_response`): outside
+/// every range a generated method matches, so it ends as
+/// `UnexpectedResponse`.
+pub(crate) const FAILURE_STATUS: u16 = 600;
+
+/// A typed pipeline failure in a response's extensions.
+#[derive(Clone)]
+pub(crate) struct PipelineFailure(std::sync::Arc<std::sync::Mutex<Option<Error>>>);
+
+impl PipelineFailure {
+    pub(crate) fn new(e: Error) -> Self {
+        Self(std::sync::Arc::new(std::sync::Mutex::new(Some(e))))
+    }
+
+    fn take(&self) -> Option<Error> {
+        self.0.lock().ok().and_then(|mut e| e.take())
+    }
+}
+
+/// A failure to read a response body: [`Error::ResponseTooLarge`] when the
+/// size limit stopped it, else [`Error::Transport`].
+pub(crate) fn body_error(e: reqwest::Error) -> Error {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    while let Some(s) = source {
+        if let Some(t) = s.downcast_ref::<crate::pipeline::BodyTooLarge>() {
+            return Error::ResponseTooLarge { limit: t.limit };
+        }
+        source = s.source();
+    }
+    Error::Transport(e)
 }
 
 /// An error and its sources, joined: reqwest's own message rarely says why.
@@ -275,7 +359,7 @@ impl Error {
                     .await
                 {
                     Ok(b) => b,
-                    Err(e) => return Error::Transport(e),
+                    Err(e) => return body_error(e),
                 };
                 Error::Http(Box::new(HttpError::from_parts(
                     status,
@@ -283,17 +367,26 @@ impl Error {
                     Bytes::from(body),
                 )))
             }
-            G::UnexpectedResponse(resp) => match HttpError::from_response(resp).await {
-                Ok(h) => Error::Http(Box::new(h)),
-                Err(e) => e,
-            },
+            G::UnexpectedResponse(resp) => {
+                if let Some(e) = resp
+                    .extensions()
+                    .get::<PipelineFailure>()
+                    .and_then(PipelineFailure::take)
+                {
+                    return e;
+                }
+                match HttpError::from_response(resp).await {
+                    Ok(h) => Error::Http(Box::new(h)),
+                    Err(e) => e,
+                }
+            }
             G::InvalidResponsePayload(body, source) => Error::InvalidResponse {
                 status: StatusCode::OK,
                 body,
                 source,
             },
             G::CommunicationError(e) | G::ResponseBodyError(e) | G::InvalidUpgrade(e) => {
-                Error::Transport(e)
+                body_error(e)
             }
             G::InvalidRequest(m) => Error::InvalidRequest(m),
             G::Custom(s) => Self::from_custom(s),

@@ -11,8 +11,10 @@
 //!   `api-version` as a query pair, `x-ms-client-request-id`, bearer tokens
 //!   only over TLS, challenge-based authentication with any
 //!   [`azure_core::credentials::TokenCredential`] (with verification of the
-//!   challenge's resource), retries with the service's `Retry-After`, and a
-//!   `tracing` span per operation.
+//!   challenge's scope), retries by what each operation does (a create or
+//!   a purge is never repeated after the service may have acted; see
+//!   [`retry_policy`]), the service's `Retry-After`, a response-size limit,
+//!   and a `tracing` span per operation.
 //! - [`Client::pages`] / [`Client::items`]: nextLink paging as streams.
 //! - [`Client::send_request`]: raw calls through the same pipeline.
 //! - [`Error`]: every failure, with status, service code, message,
@@ -47,7 +49,7 @@ mod challenge;
 pub mod duration;
 mod error;
 mod options;
-mod paging;
+pub(crate) mod paging;
 mod pipeline;
 mod raw;
 mod retry;
@@ -55,7 +57,7 @@ mod retry;
 pub use challenge::{Challenge, verify_resource};
 pub use error::{Error, GeneratedError, HttpError, call, call_with_response};
 pub use generated::{ByteStream, Client, ResponseValue, enums, types};
-pub use options::{ClientOptions, DEFAULT_API_VERSION, RetryOptions};
+pub use options::{ClientOptions, DEFAULT_API_VERSION, DEFAULT_MAX_RESPONSE_SIZE, RetryOptions};
 pub use paging::Page;
 pub use pipeline::{CLIENT_REQUEST_ID, ChallengeClaims, ChallengeTenant, Pipeline};
 pub use raw::{RawRequest, RawResponse};
@@ -64,7 +66,130 @@ pub use azure_core;
 pub use progenitor_client;
 pub use reqwest;
 
-/// Retry-After parsing and backoff, exposed for tests and tools.
 pub mod retry_policy {
-    pub use crate::retry::{backoff, is_retryable_status, server_delay};
+    //! Retry rules: operation classes, Retry-After parsing and backoff.
+    //!
+    //! azure-core retries 408, 429, 500, 502, 503, 504 and transport failures
+    //! for every method. That is sound for reads and for writes that set a
+    //! state, but not for a write that adds something: a create whose answer
+    //! was lost may have created a version, and repeating it creates another.
+    //! So each operation has an [`OperationClass`]:
+    //!
+    //! - [`OperationClass::Repeatable`]: reads (get, list, backup,
+    //!   attestation), the key operations (encrypt, decrypt, sign, verify, wrap,
+    //!   unwrap, release, random bytes: computations with the vault's key that
+    //!   change nothing), and writes that set a state (PATCH update, PUT
+    //!   rotation policy). Retried after every retryable fault.
+    //! - [`OperationClass::Unrepeatable`]: create, import and rotate (each adds
+    //!   a version), restore, recover and purge (a repeat fails, reporting an
+    //!   error for an operation that succeeded). Retried only when the service
+    //!   certainly did not act: 408, 429, 503 carrying a Retry-After, or a
+    //!   failure to connect (nothing was sent). After any other fault (the
+    //!   connection broke after the request was sent, a time-out, 500, 502, 504,
+    //!   503 without Retry-After) the call ends with
+    //!   [`Error::OutcomeUnknown`](crate::Error::OutcomeUnknown), which keeps
+    //!   the cause (and the answer's status, body and request id).
+    //! - [`OperationClass::DeleteKey`]: `DELETE /keys/{name}` sets a state
+    //!   ("deleted"), so it is retried like a repeatable operation, but a repeat
+    //!   answers 404. When a retry that follows an attempt whose outcome is
+    //!   unknown is answered 404, the pipeline reads the deleted key
+    //!   (`GET /deletedkeys/{name}`) and, when it is there, returns that as the
+    //!   delete's answer, as the delete poller would conclude.
+    //!
+    //! Generated methods are classed by operationId, `send_request` and
+    //! nextLinks by method and path ([`classify_request`]).
+    pub use crate::retry::{
+        MAX_SERVER_DELAY, OperationClass, backoff, certainly_not_performed, class_of_operation,
+        classify, classify_request, failed_before_sending, is_retryable_status, parse_retry_after,
+        server_delay,
+    };
+}
+
+/// Entry points for fuzz targets: each takes arbitrary input and returns a
+/// `Result` or an `Option`; none of them may panic.
+#[doc(hidden)]
+pub mod fuzzing {
+    use std::time::Duration;
+
+    use reqwest::header::HeaderMap;
+
+    /// Parses a `WWW-Authenticate` value and verifies it for the vault at
+    /// `vault_url` as the pipeline does (https only): the scope a token
+    /// would be requested for, or why the challenge is refused.
+    pub fn challenge(header: &str, vault_url: &str) -> Result<String, String> {
+        let vault = url::Url::parse(vault_url).map_err(|e| e.to_string())?;
+        let c = crate::Challenge::parse(header).ok_or("no Bearer challenge")?;
+        c.verified_scope(&vault, false)
+    }
+
+    /// The delay the three Retry-After forms ask for (bounded), or `None`.
+    pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+        crate::retry::parse_retry_after(headers, std::time::SystemTime::now())
+    }
+
+    /// An error response's body read as the pipeline reads it.
+    pub fn error_body(status: u16, body: &[u8]) -> Result<crate::HttpError, String> {
+        let status = reqwest::StatusCode::from_u16(status).map_err(|e| e.to_string())?;
+        Ok(crate::HttpError::from_parts(
+            status,
+            HeaderMap::new(),
+            bytes::Bytes::copy_from_slice(body),
+        ))
+    }
+
+    /// A list page's body read as the pager reads it (keys, then deleted
+    /// keys): the nextLink it would follow, checked against the vault's
+    /// origin, or why the page is refused.
+    pub fn page_body(body: &[u8], vault_url: &str) -> Result<Option<String>, crate::Error> {
+        crate::paging::page_body(body, vault_url)
+    }
+}
+
+#[cfg(test)]
+mod fuzzing_smoke {
+    use rand::Rng as _;
+
+    /// A quick stand-in for the fuzz targets: arbitrary input never panics.
+    #[test]
+    fn the_fuzzing_entry_points_take_arbitrary_input() {
+        let mut rng = rand::rng();
+        let vault = "https://myvault.vault.azure.net";
+        let alphabet = b"Bearer resource=scope\"authorization_uri,= \\https://vault.azure.net:443/.default\x00\xff{}[]nextLink:value";
+        for _ in 0..20_000 {
+            let len = rng.random_range(0..80);
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| {
+                    if rng.random_bool(0.8) {
+                        alphabet[rng.random_range(0..alphabet.len())]
+                    } else {
+                        rng.random()
+                    }
+                })
+                .collect();
+            let text = String::from_utf8_lossy(&bytes);
+            let _ = super::fuzzing::challenge(&text, vault);
+            let _ = super::fuzzing::challenge(&format!("Bearer {text}"), vault);
+            let _ = super::fuzzing::error_body(rng.random(), &bytes);
+            let _ = super::fuzzing::page_body(&bytes, vault);
+            let mut headers = reqwest::header::HeaderMap::new();
+            for name in ["retry-after-ms", "x-ms-retry-after-ms", "retry-after"] {
+                if let Ok(v) = reqwest::header::HeaderValue::from_bytes(&bytes) {
+                    headers.insert(name, v);
+                }
+                let _ = super::fuzzing::retry_after(&headers);
+            }
+        }
+        let page =
+            br#"{"value": [], "nextLink": "https://myvault.vault.azure.net/keys?$skiptoken=x"}"#;
+        assert!(super::fuzzing::page_body(page, vault).is_ok_and(|l| l.is_some()));
+        let foreign = br#"{"value": [], "nextLink": "https://evil.example/keys"}"#;
+        assert!(matches!(
+            super::fuzzing::page_body(foreign, vault),
+            Err(crate::Error::ForeignOrigin { .. })
+        ));
+        assert_eq!(
+            super::fuzzing::challenge(r#"Bearer resource="https://vault.azure.net""#, vault),
+            Ok("https://vault.azure.net/.default".to_owned())
+        );
+    }
 }

@@ -42,7 +42,23 @@ pub struct ClientOptions {
     pub timeout: Duration,
     /// Appended to the `User-Agent` header (for example an application id).
     pub user_agent_suffix: Option<String>,
+    /// The longest response body read, in bytes: success bodies, error
+    /// bodies, list pages and `send_request` bodies alike. Reading stops at
+    /// the limit (a declared `Content-Length` above it is refused before
+    /// reading) and the call fails with
+    /// [`Error::ResponseTooLarge`](crate::Error::ResponseTooLarge).
+    ///
+    /// Default [`DEFAULT_MAX_RESPONSE_SIZE`] (16 MiB). The service's largest
+    /// answers are key backups, which hold every version of a key; Key Vault
+    /// backs up at most 500 versions of an object, and even 500 versions of
+    /// an RSA-4096 HSM key come to a few MiB of base64url. A page of a list
+    /// holds at most 25 items. 16 MiB leaves room for that while bounding
+    /// what a hostile or broken server can make the client hold.
+    pub max_response_size: usize,
 }
+
+/// The default [`ClientOptions::max_response_size`]: 16 MiB.
+pub const DEFAULT_MAX_RESPONSE_SIZE: usize = 16 * 1024 * 1024;
 
 impl Default for ClientOptions {
     fn default() -> Self {
@@ -54,13 +70,22 @@ impl Default for ClientOptions {
             http_client: None,
             timeout: Duration::from_secs(60),
             user_agent_suffix: None,
+            max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
         }
     }
 }
 
 /// How failed attempts are retried.
 ///
-/// Retried: statuses 408, 429, 500, 502, 503, 504, and connection errors.
+/// What is retried depends on what the operation does (see
+/// [`retry_policy`](crate::retry_policy)): reads, the key operations and
+/// writes that set a state are retried after statuses 408, 429, 500, 502,
+/// 503, 504, connection errors, time-outs and lost answers; writes that add
+/// something or cannot be repeated (create, import, rotate, restore,
+/// recover, purge) only after 408, 429, 503 with a Retry-After, or a
+/// failure to connect, and otherwise end with
+/// [`Error::OutcomeUnknown`](crate::Error::OutcomeUnknown).
+///
 /// The delay is the server's (`retry-after-ms`, `x-ms-retry-after-ms`,
 /// `Retry-After` in seconds or as an HTTP date) when it gives one, else
 /// exponential backoff from `initial_delay`, capped at `max_delay`, with

@@ -41,6 +41,67 @@ impl Page for types::DeletedKeyListResult {
     }
 }
 
+/// Checks a nextLink: an absolute URL on the vault's origin.
+pub(crate) fn next_link_url(vault: &Url, next_link: &str) -> Result<Url, Error> {
+    let url = Url::parse(next_link).map_err(|e| {
+        Error::InvalidRequest(format!(
+            "the nextLink {next_link:?} is not an absolute URL: {e}"
+        ))
+    })?;
+    crate::pipeline::check_origin(vault, &url)?;
+    Ok(url)
+}
+
+/// A list page's body as the pager reads it (a page of keys, else of
+/// deleted keys): the nextLink it would follow, checked against the
+/// vault's origin. For fuzz targets, through [`crate::fuzzing::page_body`].
+pub(crate) fn page_body(body: &[u8], vault_url: &str) -> Result<Option<String>, Error> {
+    let vault = Url::parse(vault_url)
+        .map_err(|e| Error::InvalidRequest(format!("the vault URL is not a URL: {e}")))?;
+    let link = match serde_json::from_slice::<types::KeyListResult>(body) {
+        Ok(page) => page.next_link().map(str::to_owned),
+        Err(_) => serde_json::from_slice::<types::DeletedKeyListResult>(body)
+            .map_err(|source| Error::InvalidResponse {
+                status: StatusCode::OK,
+                body: bytes::Bytes::copy_from_slice(body),
+                source,
+            })?
+            .next_link()
+            .map(str::to_owned),
+    };
+    link.map(|l| next_link_url(&vault, &l).map(String::from))
+        .transpose()
+}
+
+/// The nextLinks already followed in one listing, kept as two independent
+/// keyed 64-bit hashes of the parsed URL: 16 bytes a page however long the
+/// links, and a false "already followed" (two links with the same 128 bits)
+/// is out of reach even for a hostile server, which does not know the keys.
+struct Visited {
+    keys: [std::collections::hash_map::RandomState; 2],
+    seen: std::collections::HashSet<(u64, u64)>,
+}
+
+impl Visited {
+    fn new() -> Self {
+        Self {
+            keys: [Default::default(), Default::default()],
+            seen: std::collections::HashSet::new(),
+        }
+    }
+
+    /// True the first time a link is seen.
+    fn first_visit(&mut self, link: &str) -> bool {
+        use std::hash::BuildHasher as _;
+        let normal = Url::parse(link).map_or_else(|_| link.to_owned(), String::from);
+        let key = (
+            self.keys[0].hash_one(&normal),
+            self.keys[1].hash_one(&normal),
+        );
+        self.seen.insert(key)
+    }
+}
+
 /// Where the next page comes from.
 enum Next<F> {
     First(F),
@@ -53,12 +114,7 @@ impl Client {
     ///
     /// The link must be on the vault's origin: the token never leaves it.
     pub async fn get_page<P: Page>(&self, next_link: &str) -> Result<P, Error> {
-        let url = Url::parse(next_link).map_err(|e| {
-            Error::InvalidRequest(format!(
-                "the nextLink {next_link:?} is not an absolute URL: {e}"
-            ))
-        })?;
-        self.pipeline().check_origin(&url)?;
+        let url = next_link_url(self.vault_url(), next_link)?;
         let mut request = Request::new(Method::GET, url);
         request.headers_mut().insert(
             reqwest::header::ACCEPT,
@@ -71,7 +127,7 @@ impl Client {
                 HttpError::from_response(response).await?,
             )));
         }
-        let body = response.bytes().await.map_err(Error::Transport)?;
+        let body = response.bytes().await.map_err(crate::error::body_error)?;
         serde_json::from_slice(&body).map_err(|source| Error::InvalidResponse {
             status,
             body,
@@ -81,6 +137,9 @@ impl Client {
 
     /// The pages of a list, starting with the response of a generated list
     /// method and following each nextLink.
+    ///
+    /// A nextLink already followed in this listing ends it with
+    /// [`Error::RepeatedNextLink`] instead of paging forever.
     ///
     /// ```no_run
     /// # async fn f(client: keyvault_keys_protocol::Client) -> Result<(), keyvault_keys_protocol::Error> {
@@ -139,26 +198,32 @@ impl Client {
             + 'static,
     {
         let client = self.clone();
-        stream::unfold((client, start), |(client, next)| async move {
-            let page = match next {
-                Next::Done => return None,
-                Next::First(f) => match f.await {
-                    Ok(v) => Ok(v.into_inner()),
-                    Err(e) => Err(Error::from_generated(e).await),
-                },
-                Next::Link(link) => client.get_page::<P>(&link).await,
-            };
-            match page {
-                Ok(p) => {
-                    let next = match p.next_link() {
-                        Some(l) => Next::Link(l.to_owned()),
-                        None => Next::Done,
-                    };
-                    Some((Ok(p), (client, next)))
+        stream::unfold(
+            (client, start, Visited::new()),
+            |(client, next, mut visited)| async move {
+                let page = match next {
+                    Next::Done => return None,
+                    Next::First(f) => match f.await {
+                        Ok(v) => Ok(v.into_inner()),
+                        Err(e) => Err(Error::from_generated(e).await),
+                    },
+                    Next::Link(link) if !visited.first_visit(&link) => {
+                        Err(Error::RepeatedNextLink { url: link })
+                    }
+                    Next::Link(link) => client.get_page::<P>(&link).await,
+                };
+                match page {
+                    Ok(p) => {
+                        let next = match p.next_link() {
+                            Some(l) => Next::Link(l.to_owned()),
+                            None => Next::Done,
+                        };
+                        Some((Ok(p), (client, next, visited)))
+                    }
+                    Err(e) => Some((Err(e), (client, Next::Done, visited))),
                 }
-                Err(e) => Some((Err(e), (client, Next::Done))),
-            }
-        })
+            },
+        )
         .boxed()
     }
 }

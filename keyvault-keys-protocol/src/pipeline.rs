@@ -1,13 +1,44 @@
 //! The hand-written pipeline behind every generated method: api-version,
-//! request ids, the TLS rule, challenge-based authentication, retries and
-//! tracing. It runs in progenitor-client's hooks (`pre` and `exec`), so
-//! generated methods, nextLink pages and `send_request` all take one path.
+//! request ids, the TLS rule, challenge-based authentication, retries by
+//! operation class, the response-size limit and tracing. It runs in
+//! progenitor-client's hooks (`pre` and `exec`), so generated methods,
+//! nextLink pages and `send_request` all take one path.
+//!
+//! The rules it enforces:
+//!
+//! - **Where a token may go.** Only over TLS (plain http only to a loopback
+//!   address, with `allow_insecure_loopback`), only to the vault's origin
+//!   (nextLinks and `send_request` URLs are checked before sending), and
+//!   only for a scope that was verified: the scope requested from the
+//!   credential is exactly the URL checked against the vault (see
+//!   [`Challenge::verified_scope`]). The credential is not called for a
+//!   challenge that fails verification, on the first challenge and on a CAE
+//!   re-challenge alike. The default HTTP client follows no redirects.
+//! - **The challenge probe never runs an operation twice.** Before a scope
+//!   is known, a request is first sent without a token to draw the 401
+//!   challenge. A request without a body is sent as it is: if the service
+//!   does not challenge, its answer is the operation's answer and nothing is
+//!   sent again. A request with a body is probed without it (as the Python
+//!   policy does): a 401 challenge is answered by sending the request with
+//!   its body and a token; any other 4xx means the service refused the
+//!   bodiless copy without acting, so the request is then sent, once,
+//!   without a token (Python returns the refusal of the bodiless copy as
+//!   the result, which reports an error the request itself may not have);
+//!   any other answer (2xx, 3xx, 5xx) means the service may have acted on
+//!   the bodiless copy, so that answer is the operation's answer (as in
+//!   Python) and the request is not sent again.
+//! - **Retries by what the operation does** (see [`crate::retry_policy`]).
+//!   `x-ms-client-request-id` is the same on every attempt.
+//! - **Bounded memory**: every response body is read through the
+//!   [`ClientOptions::max_response_size`] limit while it streams.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use azure_core::credentials::{AccessToken, TokenCredential, TokenRequestOptions};
 use azure_core::http::{ClientMethodOptions, Context};
+use bytes::Bytes;
+use futures::StreamExt as _;
 use progenitor_client::{ClientHooks, OperationInfo};
 use reqwest::header::{
     AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, USER_AGENT, WWW_AUTHENTICATE,
@@ -17,10 +48,13 @@ use tracing::Instrument as _;
 use url::Url;
 
 use crate::Client;
-use crate::challenge::{Challenge, verify_resource};
-use crate::error::Error;
+use crate::challenge::{Challenge, is_loopback};
+use crate::error::{Error, HttpError, PipelineFailure};
 use crate::options::ClientOptions;
-use crate::retry::{backoff, is_retryable_error, is_retryable_status, server_delay};
+use crate::retry::{
+    OperationClass, backoff, certainly_not_performed, classify, failed_before_sending,
+    is_retryable_error, is_retryable_status, server_delay,
+};
 
 /// The header carrying the caller's request id, the same on every attempt.
 pub const CLIENT_REQUEST_ID: &str = "x-ms-client-request-id";
@@ -75,15 +109,6 @@ impl std::fmt::Debug for Pipeline {
                 &self.inner.options.verify_challenge_resource,
             )
             .finish_non_exhaustive()
-    }
-}
-
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Ipv4(a)) => a.is_loopback(),
-        Some(url::Host::Ipv6(a)) => a.is_loopback(),
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
     }
 }
 
@@ -159,24 +184,12 @@ impl Pipeline {
 
     /// Refuses URLs that are not on the vault's origin.
     pub(crate) fn check_origin(&self, url: &Url) -> Result<(), Error> {
-        if url.origin() == self.inner.vault.origin() {
-            Ok(())
-        } else {
-            Err(Error::ForeignOrigin {
-                url: url.to_string(),
-                vault: self.inner.vault.origin().ascii_serialization(),
-            })
-        }
+        check_origin(&self.inner.vault, url)
     }
 
-    /// Everything before sending: api-version, request id, user agent, the
-    /// TLS and origin rules, and the bearer token (challenging first when
-    /// the scope is not known yet).
-    pub(crate) async fn prepare(
-        &self,
-        http: &reqwest::Client,
-        request: &mut Request,
-    ) -> Result<(), Error> {
+    /// Everything before sending that needs no network: api-version,
+    /// request id, user agent, and the TLS and origin rules.
+    pub(crate) fn prepare(&self, request: &mut Request) -> Result<(), Error> {
         let headers = request.headers_mut();
         // progenitor sends the spec's version as a header; Key Vault wants a query pair.
         headers.remove("api-version");
@@ -194,75 +207,138 @@ impl Pipeline {
         }
         let url = request.url().clone();
         self.check_transport(&url)?;
-        self.check_origin(&url)?;
-        self.authorize(http, request).await
+        self.check_origin(&url)
     }
 
-    async fn authorize(&self, http: &reqwest::Client, request: &mut Request) -> Result<(), Error> {
-        let known = {
-            let st = self.inner.auth.lock().await;
-            st.scope.clone().map(|s| (s, st.tenant.clone()))
-        };
-        let (scope, tenant) = match known {
-            Some(k) => k,
-            None => match self.discover(http, request).await? {
-                Some(k) => k,
-                None => return Ok(()),
-            },
-        };
-        let token = self.token(&scope, tenant.as_deref(), None, false).await?;
-        set_bearer(request, &token)
+    /// The request's path relative to the vault's URL.
+    fn relative_path<'u>(&self, url: &'u Url) -> &'u str {
+        let base = self.inner.vault.path().trim_end_matches('/');
+        url.path().strip_prefix(base).unwrap_or(url.path())
     }
 
-    /// Sends a copy of the request without body or token to learn the scope
-    /// from the 401 challenge. Returns `None` when the service does not
-    /// challenge (it then gets the real request without a token).
-    async fn discover(
+    /// Sends a request through authorisation, retries and the size limit,
+    /// inside a tracing span. `operation` is the generated operationId (or
+    /// `send_request`, `nextLink`); with the method and path it decides the
+    /// retry class.
+    pub(crate) async fn send(
         &self,
         http: &reqwest::Client,
-        request: &Request,
-    ) -> Result<Option<(String, Option<String>)>, Error> {
-        let span = tracing::debug_span!("keyvault.challenge", url = %request.url().path());
-        async {
-            let mut probe = Request::new(request.method().clone(), request.url().clone());
-            for (k, v) in request.headers() {
-                if k != AUTHORIZATION && k != CONTENT_TYPE && k != CONTENT_LENGTH {
-                    probe.headers_mut().append(k.clone(), v.clone());
+        request: Request,
+        operation: &'static str,
+    ) -> Result<Response, Error> {
+        let span = tracing::info_span!(
+            "keyvault.request",
+            operation,
+            method = %request.method(),
+            path = %request.url().path(),
+            status = tracing::field::Empty,
+            attempts = tracing::field::Empty,
+            request_id = tracing::field::Empty,
+        );
+        let op = Op {
+            id: operation,
+            method: request.method().clone(),
+            path: request.url().path().to_owned(),
+        };
+        let class = classify(operation, &op.method, self.relative_path(request.url()));
+        async move {
+            let known = {
+                let st = self.inner.auth.lock().await;
+                st.scope.clone().map(|s| (s, st.tenant.clone()))
+            };
+            let result = match known {
+                Some((scope, tenant)) => {
+                    let mut request = request;
+                    let token = self.token(&scope, tenant.as_deref(), None, false).await?;
+                    set_bearer(&mut request, &token)?;
+                    self.send_with_retries(http, request, class, &op).await
                 }
+                None => self.challenge_and_send(http, request, class, &op).await,
+            };
+            if let Ok(r) = &result {
+                record_response(&tracing::Span::current(), r);
             }
-            if matches!(
-                *request.method(),
-                Method::POST | Method::PUT | Method::PATCH
-            ) {
-                probe
-                    .headers_mut()
-                    .insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
-                *probe.body_mut() = Some(reqwest::Body::from(Vec::<u8>::new()));
+            result
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Sends a request while no scope is known: first without a token, to
+    /// draw the service's challenge, then (after a verified challenge) with
+    /// one. See the module documentation for what happens when the service
+    /// does not challenge.
+    async fn challenge_and_send(
+        &self,
+        http: &reqwest::Client,
+        mut request: Request,
+        class: OperationClass,
+        op: &Op,
+    ) -> Result<Response, Error> {
+        let has_body = request
+            .body()
+            .is_some_and(|b| b.as_bytes().is_none_or(|bytes| !bytes.is_empty()));
+        let mut probe = Request::new(request.method().clone(), request.url().clone());
+        for (k, v) in request.headers() {
+            if k != AUTHORIZATION && !(has_body && (k == CONTENT_TYPE || k == CONTENT_LENGTH)) {
+                probe.headers_mut().append(k.clone(), v.clone());
             }
-            let response = self
-                .send_with_retries(http, probe)
-                .await
-                .map_err(Error::Transport)?;
-            if response.status() != StatusCode::UNAUTHORIZED {
-                tracing::warn!(
-                    status = response.status().as_u16(),
-                    "the service did not challenge; sending without a token"
-                );
-                return Ok(None);
-            }
+        }
+        if has_body {
+            probe
+                .headers_mut()
+                .insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
+            *probe.body_mut() = Some(reqwest::Body::from(Vec::<u8>::new()));
+        } else if let Some(body) = request.body().and_then(|b| b.as_bytes()) {
+            // empty, but keep it as it is
+            *probe.body_mut() = Some(reqwest::Body::from(Bytes::copy_from_slice(body)));
+        }
+        let span = tracing::debug_span!("keyvault.challenge", url = %request.url().path());
+        let response = self
+            .send_with_retries(http, probe, class, op)
+            .instrument(span)
+            .await?;
+        let status = response.status();
+        if status == StatusCode::UNAUTHORIZED {
             let challenge = find_challenge(&response).ok_or_else(|| {
                 Error::Challenge(
                     "the service answered 401 without a `WWW-Authenticate: Bearer` challenge"
                         .to_owned(),
                 )
             })?;
-            // Read the body so the connection can be reused.
-            let _ = response.bytes().await;
-            let accepted = self.accept_challenge(&challenge).await?;
-            Ok(Some(accepted))
+            // The body is not read: a 401's body is of no use, and an
+            // unread body only costs this one connection.
+            drop(response);
+            let (scope, tenant) = self.accept_challenge(&challenge).await?;
+            let token = self.token(&scope, tenant.as_deref(), None, false).await?;
+            set_bearer(&mut request, &token)?;
+            return self.send_with_retries(http, request, class, op).await;
         }
-        .instrument(span)
-        .await
+        if !has_body {
+            // The probe was the request itself: its answer is the answer.
+            tracing::debug!(
+                status = status.as_u16(),
+                "the service did not challenge; its answer to the unauthenticated request is the result"
+            );
+            return Ok(response);
+        }
+        if status.is_client_error() {
+            // The service refused the bodiless copy without acting on it.
+            tracing::warn!(
+                status = status.as_u16(),
+                "the service did not challenge; sending the request without a token"
+            );
+            drop(response);
+            return self.send_with_retries(http, request, class, op).await;
+        }
+        // 2xx, 3xx, 5xx: the service may have acted on the bodiless copy;
+        // sending the request too could perform the operation twice.
+        tracing::warn!(
+            status = status.as_u16(),
+            "the service did not challenge and answered the bodiless probe; that answer is the \
+             result, and the request is not sent again"
+        );
+        Ok(response)
     }
 
     /// Verifies a challenge and caches its scope and tenant.
@@ -270,15 +346,19 @@ impl Pipeline {
         &self,
         challenge: &Challenge,
     ) -> Result<(String, Option<String>), Error> {
-        let scope = challenge.token_scope().ok_or_else(|| {
-            Error::Challenge("the challenge names neither a scope nor a resource".to_owned())
-        })?;
-        if self.inner.options.verify_challenge_resource {
-            let resource = challenge
-                .resource_url()
-                .ok_or_else(|| Error::Challenge("the challenge's scope is not a URL".to_owned()))?;
-            verify_resource(&self.inner.vault, &resource).map_err(Error::Challenge)?;
-        }
+        // What is verified is exactly what will be requested.
+        let scope = if self.inner.options.verify_challenge_resource {
+            challenge
+                .verified_scope(
+                    &self.inner.vault,
+                    self.inner.options.allow_insecure_loopback,
+                )
+                .map_err(Error::Challenge)?
+        } else {
+            challenge.token_scope().ok_or_else(|| {
+                Error::Challenge("the challenge names neither a scope nor a resource".to_owned())
+            })?
+        };
         let tenant = challenge.tenant();
         let mut st = self.inner.auth.lock().await;
         if st.scope.as_deref() != Some(scope.as_str()) {
@@ -326,13 +406,14 @@ impl Pipeline {
         Ok(secret)
     }
 
-    /// After a 401 to an authorised request: accept the new challenge and get
-    /// a fresh token (with the CAE claims when the challenge carries them).
-    async fn rechallenge(&self, response: &Response) -> Result<String, Error> {
-        let challenge = find_challenge(response)
-            .ok_or_else(|| Error::Challenge("401 without a Bearer challenge".to_owned()))?;
+    /// After a 401 to an authorised request: accept the new challenge (it is
+    /// verified like the first: a CAE challenge naming another scope is
+    /// refused before the credential is called) and get a fresh token, with
+    /// the CAE claims when the challenge carries them. A challenge without a
+    /// scope or resource keeps the verified scope.
+    async fn rechallenge(&self, challenge: &Challenge) -> Result<String, Error> {
         let (scope, tenant) = if challenge.token_scope().is_some() {
-            self.accept_challenge(&challenge).await?
+            self.accept_challenge(challenge).await?
         } else {
             let st = self.inner.auth.lock().await;
             let scope = st
@@ -359,37 +440,31 @@ impl Pipeline {
             .map(Some)
     }
 
-    /// Sends with retries and one re-authorisation, inside a tracing span.
-    /// When a retry or a re-authorisation cannot proceed, the last real
-    /// response (or transport error) is returned.
-    pub(crate) async fn send(
-        &self,
-        http: &reqwest::Client,
-        request: Request,
-        operation: &'static str,
-    ) -> reqwest::Result<Response> {
-        let span = tracing::info_span!(
-            "keyvault.request",
-            operation,
-            method = %request.method(),
-            path = %request.url().path(),
-            status = tracing::field::Empty,
-            attempts = tracing::field::Empty,
-            request_id = tracing::field::Empty,
-        );
-        self.send_with_retries(http, request).instrument(span).await
+    /// Puts the current token on a request that is sent again.
+    async fn reauthorise(&self, request: &mut Request) -> Result<(), Error> {
+        if let Some(t) = self.current_token().await? {
+            set_bearer(request, &t)?;
+        }
+        Ok(())
     }
 
+    /// Sends with retries by `class` and one re-authorisation. Every
+    /// response's body is limited to `max_response_size`.
     async fn send_with_retries(
         &self,
         http: &reqwest::Client,
         request: Request,
-    ) -> reqwest::Result<Response> {
+        class: OperationClass,
+        op: &Op,
+    ) -> Result<Response, Error> {
         let span = tracing::Span::current();
-        let retry = self.inner.options.retry.clone();
+        let retry = &self.inner.options.retry;
+        let limit = self.inner.options.max_response_size;
         let mut attempts = 0u32;
         let mut retries = 0u32;
         let mut rechallenged = false;
+        // DeleteKey: an earlier attempt may have been performed.
+        let mut maybe_performed = false;
         let mut current = request;
         loop {
             attempts += 1;
@@ -398,69 +473,81 @@ impl Pipeline {
             let result = http.execute(current).await;
             span.record("attempts", attempts);
             let response = match result {
-                Ok(r) => r,
+                Ok(r) => limit_body(r, limit),
                 Err(e) => {
-                    let Some(mut next) =
-                        spare.filter(|_| is_retryable_error(&e) && retries < retry.max_retries)
-                    else {
-                        tracing::debug!(error = %e, "transport error");
-                        return Err(e);
+                    let not_sent = failed_before_sending(&e);
+                    let retryable = is_retryable_error(&e);
+                    // The answer was lost after the request went out.
+                    let unknown = retryable && !not_sent;
+                    let allowed = match class {
+                        OperationClass::Unrepeatable => retryable && not_sent,
+                        _ => retryable,
                     };
-                    retries += 1;
-                    let delay = backoff(&retry, retries);
-                    tracing::debug!(error = %e, ?delay, retry = retries, "transport error; retrying");
-                    tokio::time::sleep(delay).await;
-                    if authorised {
-                        match self.current_token().await {
-                            Ok(Some(t)) => {
-                                if set_bearer(&mut next, &t).is_err() {
-                                    return Err(e);
-                                }
-                            }
-                            Ok(None) => {}
-                            Err(_) => return Err(e),
-                        }
+                    if class == OperationClass::DeleteKey && unknown {
+                        maybe_performed = true;
                     }
-                    current = next;
-                    continue;
-                }
-            };
-            let status = response.status();
-            span.record("status", status.as_u16());
-            if let Some(id) = response
-                .headers()
-                .get("x-ms-request-id")
-                .and_then(|v| v.to_str().ok())
-            {
-                span.record("request_id", id);
-            }
-            if status == StatusCode::UNAUTHORIZED && authorised && !rechallenged {
-                let Some(mut next) = spare else {
-                    return Ok(response);
-                };
-                rechallenged = true;
-                match self.rechallenge(&response).await {
-                    Ok(token) if set_bearer(&mut next, &token).is_ok() => {
-                        tracing::debug!("401 to an authorised request; re-authorised once");
+                    if let Some(mut next) = spare.filter(|_| allowed && retries < retry.max_retries)
+                    {
+                        retries += 1;
+                        let delay = backoff(retry, retries);
+                        tracing::debug!(error = %e, ?delay, retry = retries, "transport error; retrying");
+                        tokio::time::sleep(delay).await;
+                        if authorised {
+                            self.reauthorise(&mut next).await?;
+                        }
                         current = next;
                         continue;
                     }
-                    Ok(_) => return Ok(response),
-                    Err(e) => {
-                        tracing::debug!(error = %e, "re-authorisation failed");
-                        return Ok(response);
-                    }
+                    tracing::debug!(error = %e, "transport error");
+                    let err = Error::Transport(e);
+                    return Err(match class {
+                        OperationClass::Repeatable => err,
+                        _ if unknown || maybe_performed => op.outcome_unknown(err),
+                        _ => err,
+                    });
                 }
-            }
-            if is_retryable_status(status) && retries < retry.max_retries {
-                let Some(mut next) = spare else {
+            };
+            let status = response.status();
+            record_response(&span, &response);
+            if status == StatusCode::UNAUTHORIZED && authorised && !rechallenged {
+                let (Some(mut next), Some(challenge)) = (spare, find_challenge(&response)) else {
                     return Ok(response);
                 };
-                let delay = match server_delay(response.headers()) {
-                    Some(d) if d > retry.max_retry_after => return Ok(response),
-                    Some(d) => d,
-                    None => backoff(&retry, retries + 1),
-                };
+                rechallenged = true;
+                let token = self.rechallenge(&challenge).await?;
+                set_bearer(&mut next, &token)?;
+                tracing::debug!("401 to an authorised request; re-authorised once");
+                current = next;
+                continue;
+            }
+            if class == OperationClass::DeleteKey
+                && maybe_performed
+                && status == StatusCode::NOT_FOUND
+                && let Some(spare) = spare
+            {
+                return self.resolve_deleted(http, spare, op, response).await;
+            }
+            if !is_retryable_status(status) {
+                return Ok(response);
+            }
+            let certain = certainly_not_performed(status, response.headers());
+            if !certain {
+                match class {
+                    OperationClass::Repeatable => {}
+                    OperationClass::Unrepeatable => {
+                        tracing::debug!(
+                            status = status.as_u16(),
+                            "not retried: the service may have performed the request"
+                        );
+                        return Err(op.outcome_unknown(http_error(response).await));
+                    }
+                    OperationClass::DeleteKey => maybe_performed = true,
+                }
+            }
+            let server = server_delay(response.headers());
+            let too_long = server.is_some_and(|d| d > retry.max_retry_after);
+            if let Some(mut next) = spare.filter(|_| !too_long && retries < retry.max_retries) {
+                let delay = server.unwrap_or_else(|| backoff(retry, retries + 1));
                 retries += 1;
                 tracing::debug!(
                     status = status.as_u16(),
@@ -468,21 +555,196 @@ impl Pipeline {
                     retry = retries,
                     "retrying"
                 );
+                drop(response);
                 tokio::time::sleep(delay).await;
                 if authorised {
-                    match self.current_token().await {
-                        Ok(Some(t)) if set_bearer(&mut next, &t).is_ok() => {}
-                        Ok(None) => {}
-                        _ => return Ok(response),
-                    }
+                    self.reauthorise(&mut next).await?;
                 }
-                drop(response);
                 current = next;
                 continue;
+            }
+            if class == OperationClass::DeleteKey && maybe_performed {
+                return Err(op.outcome_unknown(http_error(response).await));
             }
             return Ok(response);
         }
     }
+
+    /// `DELETE /keys/{name}` answered 404 on a retry after an attempt whose
+    /// outcome is unknown: the key is gone, most likely deleted by that
+    /// attempt. Reads the deleted key; when it is there, that is the
+    /// delete's answer (the same `DeletedKeyBundle`), as the delete poller
+    /// would conclude. Otherwise the outcome stays unknown.
+    async fn resolve_deleted(
+        &self,
+        http: &reqwest::Client,
+        delete: Request,
+        op: &Op,
+        not_found: Response,
+    ) -> Result<Response, Error> {
+        let mut url = delete.url().clone();
+        let base = self.inner.vault.path().trim_end_matches('/').to_owned();
+        let name = self
+            .relative_path(&url)
+            .trim_start_matches('/')
+            .split('/')
+            .nth(1)
+            .unwrap_or("")
+            .to_owned();
+        url.set_path(&format!("{base}/deletedkeys/{name}"));
+        let mut get = Request::new(Method::GET, url);
+        for (k, v) in delete.headers() {
+            if k != CONTENT_TYPE && k != CONTENT_LENGTH {
+                get.headers_mut().append(k.clone(), v.clone());
+            }
+        }
+        self.reauthorise(&mut get).await?;
+        let read = Op {
+            id: "get_deleted_key",
+            method: Method::GET,
+            path: get.url().path().to_owned(),
+        };
+        let found =
+            Box::pin(self.send_with_retries(http, get, OperationClass::Repeatable, &read)).await;
+        match found {
+            Ok(r) if r.status() == StatusCode::OK => {
+                tracing::debug!("the retried delete found the key already deleted: success");
+                Ok(r)
+            }
+            _ => Err(op.outcome_unknown(http_error(not_found).await)),
+        }
+    }
+}
+
+/// The operation a request belongs to, for errors and logs.
+struct Op {
+    id: &'static str,
+    method: Method,
+    path: String,
+}
+
+impl Op {
+    fn outcome_unknown(&self, cause: Error) -> Error {
+        Error::OutcomeUnknown {
+            operation: self.id.to_owned(),
+            method: self.method.clone(),
+            path: self.path.clone(),
+            cause: Box::new(cause),
+        }
+    }
+}
+
+/// Reads an error response (within the size limit) into an error.
+async fn http_error(response: Response) -> Error {
+    match HttpError::from_response(response).await {
+        Ok(h) => Error::Http(Box::new(h)),
+        Err(e) => e,
+    }
+}
+
+fn record_response(span: &tracing::Span, response: &Response) {
+    span.record("status", response.status().as_u16());
+    if let Some(id) = response
+        .headers()
+        .get("x-ms-request-id")
+        .and_then(|v| v.to_str().ok())
+    {
+        span.record("request_id", id);
+    }
+}
+
+/// Refuses URLs that are not on the vault's origin.
+pub(crate) fn check_origin(vault: &Url, url: &Url) -> Result<(), Error> {
+    if url.origin() == vault.origin() {
+        Ok(())
+    } else {
+        Err(Error::ForeignOrigin {
+            url: url.to_string(),
+            vault: vault.origin().ascii_serialization(),
+        })
+    }
+}
+
+/// The marker error a limited body fails with; found again in the error's
+/// source chain by [`crate::error::body_error`].
+#[derive(Debug)]
+pub(crate) struct BodyTooLarge {
+    pub(crate) limit: usize,
+}
+
+impl std::fmt::Display for BodyTooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the response body is larger than {} bytes", self.limit)
+    }
+}
+
+impl std::error::Error for BodyTooLarge {}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The same response with a body that fails with [`BodyTooLarge`] once more
+/// than `limit` bytes arrived (at once, when a `Content-Length` above the
+/// limit is declared). Nothing is buffered: chunks pass through as they
+/// come, and reading stops at the limit.
+pub(crate) fn limit_body(mut response: Response, limit: usize) -> Response {
+    use reqwest::ResponseBuilderExt as _;
+    let declared_too_large = response.content_length().is_some_and(|n| n > limit as u64);
+    let mut builder = http::Response::builder()
+        .status(response.status())
+        .version(response.version())
+        .url(response.url().clone());
+    if let Some(h) = builder.headers_mut() {
+        *h = std::mem::take(response.headers_mut());
+    }
+    if let Some(x) = builder.extensions_mut() {
+        *x = std::mem::take(response.extensions_mut());
+    }
+    let inner = Box::pin(response.bytes_stream());
+    let limited = futures::stream::unfold(
+        Some((inner, 0usize, declared_too_large)),
+        move |state| async move {
+            let (mut inner, seen, too_large) = state?;
+            if too_large {
+                return Some((Err(BoxError::from(BodyTooLarge { limit })), None));
+            }
+            match inner.next().await {
+                None => None,
+                Some(Err(e)) => Some((Err(BoxError::from(e)), None)),
+                Some(Ok(chunk)) => {
+                    let seen = seen.saturating_add(chunk.len());
+                    if seen > limit {
+                        Some((Err(BoxError::from(BodyTooLarge { limit })), None))
+                    } else {
+                        Some((Ok::<Bytes, BoxError>(chunk), Some((inner, seen, false))))
+                    }
+                }
+            }
+        },
+    );
+    match builder.body(reqwest::Body::wrap_stream(limited)) {
+        Ok(r) => Response::from(r),
+        // The parts came from a valid response; this cannot fail.
+        Err(e) => failure_response(Error::InvalidRequest(e.to_string())),
+    }
+}
+
+/// A pipeline failure as the response `exec` returns: progenitor's `exec`
+/// hook can only return a reqwest result, so a typed failure (a refused
+/// challenge, a credential error, an unknown outcome) travels as a response
+/// with a status no operation expects (so the generated method returns
+/// `UnexpectedResponse`), carrying the error in its extensions;
+/// [`Error::from_generated`] (and so [`crate::call`]) takes it back out.
+pub(crate) fn failure_response(error: Error) -> Response {
+    let text = error.to_string();
+    let mut r = http::Response::new(reqwest::Body::from(text));
+    *r.status_mut() = StatusCode::from_u16(crate::error::FAILURE_STATUS)
+        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    r.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r.extensions_mut().insert(PipelineFailure::new(error));
+    Response::from(r)
 }
 
 fn find_challenge(response: &Response) -> Option<Challenge> {
@@ -534,7 +796,10 @@ impl Client {
         url.set_path(&path);
         let http = match &options.http_client {
             Some(c) => c.clone(),
+            // No redirects: Key Vault does not redirect, and a token or a
+            // body must not follow one elsewhere.
             None => reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
                 .timeout(options.timeout)
                 .connect_timeout(options.timeout.min(Duration::from_secs(30)))
                 .build()
@@ -570,11 +835,8 @@ impl Client {
         mut request: Request,
         operation: &'static str,
     ) -> Result<Response, Error> {
-        self.inner.prepare(&self.client, &mut request).await?;
-        self.inner
-            .send(&self.client, request, operation)
-            .await
-            .map_err(Error::Transport)
+        self.inner.prepare(&mut request)?;
+        self.inner.send(&self.client, request, operation).await
     }
 }
 
@@ -584,15 +846,18 @@ impl ClientHooks<Pipeline> for Client {
         request: &mut Request,
         _info: &OperationInfo,
     ) -> Result<(), progenitor_client::Error<E>> {
-        self.inner
-            .prepare(&self.client, request)
-            .await
-            .map_err(Error::into_custom)
+        self.inner.prepare(request).map_err(Error::into_custom)
     }
 
     async fn exec(&self, request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
-        self.inner
+        match self
+            .inner
             .send(&self.client, request, info.operation_id)
             .await
+        {
+            Ok(r) => Ok(r),
+            Err(Error::Transport(e)) => Err(e),
+            Err(other) => Ok(failure_response(other)),
+        }
     }
 }

@@ -138,7 +138,7 @@ impl Client {
         let response = self.execute(req, "send_request").await?;
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(Error::Transport)?;
+        let body = response.bytes().await.map_err(crate::error::body_error)?;
         Ok(RawResponse {
             status,
             headers,

@@ -1,50 +1,207 @@
-//! Retry decisions and delays.
+//! Retry decisions and delays: which faults are retried for which class of
+//! operation (documented on [`crate::retry_policy`]), and how long to wait.
 
 use std::time::{Duration, SystemTime};
 
 use rand::Rng as _;
-use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode};
 
 use crate::options::RetryOptions;
 
-/// Statuses worth another attempt.
+/// The longest delay a server can ask for: longer values (and values too
+/// large to represent) read as this, which is longer than any sensible
+/// [`RetryOptions::max_retry_after`], so they end the retries.
+pub const MAX_SERVER_DELAY: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Statuses worth another attempt (for a repeatable operation).
 pub fn is_retryable_status(status: StatusCode) -> bool {
     matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
 }
 
-/// Transport failures worth another attempt (the request may not have
-/// reached the service, or its answer was lost).
+/// Transport failures worth another attempt for a repeatable operation
+/// (the request may not have reached the service, or its answer was lost).
 pub fn is_retryable_error(e: &reqwest::Error) -> bool {
     e.is_connect() || e.is_timeout() || e.is_request()
+}
+
+/// Transport failures that happened before the request was sent: the
+/// connection (TCP, TLS) could not be set up, so the service saw nothing.
+pub fn failed_before_sending(e: &reqwest::Error) -> bool {
+    e.is_connect() || e.is_builder()
+}
+
+/// Answers after which the service certainly did not perform the request:
+/// 408 (it gave up waiting for it), 429 (throttled), and 503 carrying a
+/// Retry-After (it asks to come back later). A 500, 502, 504, or a 503
+/// without Retry-After, may come from a service that acted and then failed.
+pub fn certainly_not_performed(status: StatusCode, headers: &HeaderMap) -> bool {
+    match status.as_u16() {
+        408 | 429 => true,
+        503 => parse_retry_after(headers, SystemTime::now()).is_some(),
+        _ => false,
+    }
+}
+
+/// What an operation does, which decides when it may be retried (see
+/// [`crate::retry_policy`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OperationClass {
+    /// Performing it twice leaves the vault as performing it once.
+    Repeatable,
+    /// Performing it twice adds twice, or fails the second time.
+    Unrepeatable,
+    /// `DELETE /keys/{name}`: repeatable in effect; a repeat answers 404.
+    DeleteKey,
+}
+
+/// The class of an operation of the generated client, by its operationId;
+/// `None` for an id this crate does not know.
+pub fn class_of_operation(operation_id: &str) -> Option<OperationClass> {
+    use OperationClass::*;
+    Some(match operation_id {
+        "create_key"
+        | "import_key"
+        | "rotate_key"
+        | "restore_key"
+        | "recover_deleted_key"
+        | "purge_deleted_key" => Unrepeatable,
+        "delete_key" => DeleteKey,
+        "get_deleted_keys"
+        | "get_deleted_key"
+        | "get_keys"
+        | "get_key_versions"
+        | "get_key"
+        | "get_key_attestation"
+        | "get_key_rotation_policy"
+        | "backup_key"
+        | "update_key"
+        | "update_key_rotation_policy"
+        | "decrypt"
+        | "encrypt"
+        | "sign"
+        | "verify"
+        | "wrap_key"
+        | "unwrap_key"
+        | "release"
+        | "get_random_bytes" => Repeatable,
+        _ => return None,
+    })
+}
+
+/// The class of a request by its method and its path relative to the vault
+/// (`/keys/k/create`): what `send_request` and nextLinks use, and the
+/// fallback for an unknown operationId.
+///
+/// GET, HEAD, OPTIONS and PATCH are repeatable, and so is PUT except
+/// `PUT /keys/{name}` (an import, which adds a version). DELETE is
+/// unrepeatable except `DELETE /keys/{name}`. A POST is repeatable only
+/// when it is one of the service's pure operations (backup, encrypt,
+/// decrypt, sign, verify, wrapkey, unwrapkey, release, rng); any other POST,
+/// and any other method, is unrepeatable.
+pub fn classify_request(method: &Method, path: &str) -> OperationClass {
+    use OperationClass::*;
+    let mut segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    while segs.len() > 1 && segs.last() == Some(&"") {
+        segs.pop();
+    }
+    let is = |s: &str, lit: &str| s.eq_ignore_ascii_case(lit);
+    match *method {
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::PATCH => Repeatable,
+        Method::PUT => match segs.as_slice() {
+            [keys, name] if is(keys, "keys") && !name.is_empty() => Unrepeatable,
+            _ => Repeatable,
+        },
+        Method::DELETE => match segs.as_slice() {
+            [keys, name] if is(keys, "keys") && !name.is_empty() => DeleteKey,
+            _ => Unrepeatable,
+        },
+        Method::POST => match segs.as_slice() {
+            [keys, _, op] if is(keys, "keys") && is(op, "backup") => Repeatable,
+            [keys, _, _, op]
+                if is(keys, "keys")
+                    && [
+                        "encrypt",
+                        "decrypt",
+                        "sign",
+                        "verify",
+                        "wrapkey",
+                        "unwrapkey",
+                        "release",
+                    ]
+                    .iter()
+                    .any(|o| is(op, o)) =>
+            {
+                Repeatable
+            }
+            [rng] if is(rng, "rng") => Repeatable,
+            _ => Unrepeatable,
+        },
+        _ => Unrepeatable,
+    }
+}
+
+/// The class of a request: by operationId when it is known, else by
+/// method and path.
+pub fn classify(operation_id: &str, method: &Method, path: &str) -> OperationClass {
+    class_of_operation(operation_id).unwrap_or_else(|| classify_request(method, path))
 }
 
 /// The delay the server asks for, if any: `retry-after-ms`,
 /// `x-ms-retry-after-ms` (milliseconds), or `Retry-After` (seconds or an
 /// HTTP date).
 pub fn server_delay(headers: &HeaderMap) -> Option<Duration> {
+    parse_retry_after(headers, SystemTime::now())
+}
+
+/// The delay the server asks for, relative to `now`: the first of
+/// `retry-after-ms`, `x-ms-retry-after-ms` (milliseconds, decimals allowed)
+/// and `Retry-After` (whole seconds, or an HTTP date) that reads as a delay.
+///
+/// Never panics, whatever the headers hold: a value that is not a number,
+/// not finite or negative is ignored (the next form is tried); a value
+/// above [`MAX_SERVER_DELAY`] (or too large to represent) reads as
+/// `MAX_SERVER_DELAY`; a date in the past reads as zero. The cap is applied
+/// before any conversion to [`Duration`].
+pub fn parse_retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     for name in ["retry-after-ms", "x-ms-retry-after-ms"] {
-        if let Some(ms) = headers
+        if let Some(d) = headers
             .get(name)
             .and_then(|v| v.to_str().ok())
-            .and_then(|s| s.trim().parse::<f64>().ok())
-            .filter(|ms| ms.is_finite() && *ms >= 0.0)
+            .and_then(parse_millis)
         {
-            return Some(Duration::from_secs_f64(ms / 1000.0));
+            return Some(d);
         }
     }
     let value = headers.get("retry-after")?.to_str().ok()?.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // All digits: too many of them for a u64 is still "a long time".
+        let secs = value.parse::<u64>().unwrap_or(u64::MAX);
+        return Some(Duration::from_secs(secs.min(MAX_SERVER_DELAY.as_secs())));
     }
     let when = httpdate::parse_http_date(value).ok()?;
     Some(
-        when.duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO),
+        when.duration_since(now)
+            .unwrap_or(Duration::ZERO)
+            .min(MAX_SERVER_DELAY),
     )
 }
 
-/// Exponential backoff for retry number `retry` (1-based), with ±20 % jitter.
+fn parse_millis(value: &str) -> Option<Duration> {
+    let ms: f64 = value.trim().parse().ok()?;
+    if !ms.is_finite() || ms < 0.0 {
+        return None;
+    }
+    let secs = ms / 1000.0;
+    if secs >= MAX_SERVER_DELAY.as_secs_f64() {
+        return Some(MAX_SERVER_DELAY);
+    }
+    Duration::try_from_secs_f64(secs).ok()
+}
+
+/// Exponential backoff for retry number `retry` (1-based), with ±20 % jitter,
+/// never above `max_delay`.
 pub fn backoff(options: &RetryOptions, retry: u32) -> Duration {
     let exp = retry.saturating_sub(1).min(20);
     let base = options
@@ -52,7 +209,9 @@ pub fn backoff(options: &RetryOptions, retry: u32) -> Duration {
         .saturating_mul(1u32 << exp)
         .min(options.max_delay);
     let factor = rand::rng().random_range(0.8..=1.2);
-    base.mul_f64(factor).min(options.max_delay)
+    Duration::try_from_secs_f64(base.as_secs_f64() * factor)
+        .unwrap_or(options.max_delay)
+        .min(options.max_delay)
 }
 
 #[cfg(test)]
@@ -107,6 +266,98 @@ mod tests {
     }
 
     #[test]
+    fn hostile_values_give_a_bounded_delay_or_none() {
+        let huge = "9".repeat(400);
+        let values = [
+            "1e30",
+            "1e300",
+            "1e400",
+            "1.8e308",
+            huge.as_str(),
+            "NaN",
+            "nan",
+            "inf",
+            "-inf",
+            "infinity",
+            "-1",
+            "-0",
+            "-1e30",
+            "1e-30",
+            "0x10",
+            "",
+            " ",
+            "5 5",
+            "1_000",
+            "18446744073709551616",
+            "18446744073709551615",
+            "4294967296000",
+            "\u{0}",
+        ];
+        let now = SystemTime::now();
+        let mut cases: Vec<HeaderMap> = Vec::new();
+        for v in values {
+            for name in ["retry-after-ms", "x-ms-retry-after-ms", "retry-after"] {
+                if let Ok(value) = HeaderValue::from_str(v) {
+                    let mut h = HeaderMap::new();
+                    h.insert(name, value);
+                    cases.push(h);
+                }
+            }
+        }
+        for date in [
+            "Fri, 31 Dec 9999 23:59:59 GMT",
+            "Thu, 01 Jan 1970 00:00:00 GMT",
+            "Mon, 01 Jan 0001 00:00:00 GMT",
+            "Sun, 06 Nov 1994 08:49:37 GMT",
+        ] {
+            cases.push(headers(&[("retry-after", date)]));
+        }
+        for h in &cases {
+            for at in [
+                now,
+                SystemTime::UNIX_EPOCH,
+                now + Duration::from_secs(1 << 40),
+            ] {
+                if let Some(d) = parse_retry_after(h, at) {
+                    assert!(d <= MAX_SERVER_DELAY, "{h:?}: {d:?}");
+                }
+            }
+        }
+        // Overlong values read as the longest delay, so they end the retries.
+        assert_eq!(
+            parse_retry_after(&headers(&[("retry-after-ms", "1e30")]), now),
+            Some(MAX_SERVER_DELAY)
+        );
+        assert_eq!(
+            parse_retry_after(&headers(&[("retry-after", &"9".repeat(30))]), now),
+            Some(MAX_SERVER_DELAY)
+        );
+        assert_eq!(
+            parse_retry_after(
+                &headers(&[("retry-after", "Fri, 31 Dec 9999 23:59:59 GMT")]),
+                now
+            ),
+            Some(MAX_SERVER_DELAY)
+        );
+        // Values that are no delay at all are ignored.
+        for v in ["NaN", "inf", "-1", "-1e30"] {
+            assert_eq!(
+                parse_retry_after(&headers(&[("retry-after-ms", v)]), now),
+                None,
+                "{v}"
+            );
+        }
+        // an invalid millisecond header gives way to the next form
+        assert_eq!(
+            parse_retry_after(
+                &headers(&[("retry-after-ms", "NaN"), ("retry-after", "2")]),
+                now
+            ),
+            Some(Duration::from_secs(2))
+        );
+    }
+
+    #[test]
     fn backoff_grows_and_is_capped() {
         let o = RetryOptions {
             initial_delay: Duration::from_millis(100),
@@ -118,6 +369,15 @@ mod tests {
         let third = backoff(&o, 3);
         assert!(third >= Duration::from_millis(320) && third <= Duration::from_millis(480));
         assert!(backoff(&o, 30) <= Duration::from_millis(1000));
+        // extreme settings do not panic
+        let o = RetryOptions {
+            initial_delay: Duration::MAX,
+            max_delay: Duration::MAX,
+            ..RetryOptions::default()
+        };
+        for retry in [0, 1, 2, 30, u32::MAX] {
+            let _ = backoff(&o, retry);
+        }
     }
 
     #[test]
@@ -131,6 +391,76 @@ mod tests {
             assert!(!is_retryable_status(
                 StatusCode::from_u16(s).expect("status")
             ));
+        }
+    }
+
+    #[test]
+    fn every_generated_operation_has_a_class_that_agrees_with_its_path() {
+        // Every operationId in the generated client, with its method and path.
+        let generated = include_str!("generated.rs");
+        let mut seen = 0;
+        let mut rest = generated;
+        while let Some(i) = rest.find("/// Sends a `") {
+            rest = &rest[i + "/// Sends a `".len()..];
+            let method = &rest[..rest.find('`').expect("method")];
+            let after = &rest[rest.find("request to `").expect("path") + "request to `".len()..];
+            let path = &after[..after.find('`').expect("path end")];
+            let id_at = rest.find("operation_id: \"").expect("operation id");
+            let id_rest = &rest[id_at + "operation_id: \"".len()..];
+            let id = &id_rest[..id_rest.find('"').expect("id end")];
+            let class = class_of_operation(id)
+                .unwrap_or_else(|| panic!("{id} has no class: add it to class_of_operation"));
+            let path = path
+                .replace("{key-name}", "k")
+                .replace("{key-version}", "v");
+            let method = Method::from_bytes(method.as_bytes()).expect("method");
+            assert_eq!(
+                classify_request(&method, &path),
+                class,
+                "{id}: {method} {path}"
+            );
+            seen += 1;
+        }
+        assert_eq!(seen, 25, "every operation was checked");
+    }
+
+    #[test]
+    fn requests_are_classed_by_method_and_path() {
+        use OperationClass::*;
+        let c = |m: Method, p: &str| classify_request(&m, p);
+        assert_eq!(c(Method::GET, "/keys/k/"), Repeatable);
+        assert_eq!(c(Method::PUT, "/keys/k"), Unrepeatable);
+        assert_eq!(c(Method::PUT, "/keys/k/"), Unrepeatable);
+        assert_eq!(c(Method::PUT, "/keys/k/rotationpolicy"), Repeatable);
+        assert_eq!(c(Method::DELETE, "/keys/k"), DeleteKey);
+        assert_eq!(c(Method::DELETE, "/deletedkeys/k"), Unrepeatable);
+        assert_eq!(c(Method::POST, "/keys/k/create"), Unrepeatable);
+        assert_eq!(c(Method::POST, "/KEYS/k//ENCRYPT"), Repeatable);
+        assert_eq!(c(Method::POST, "/keys/k/v/frobnicate"), Unrepeatable);
+        assert_eq!(c(Method::POST, "/rng"), Repeatable);
+        assert_eq!(
+            c(Method::from_bytes(b"PURGE").expect("m"), "/x"),
+            Unrepeatable
+        );
+        assert_eq!(classify("nextLink", &Method::GET, "/keys"), Repeatable);
+        assert_eq!(classify("create_key", &Method::GET, "/odd"), Unrepeatable);
+    }
+
+    #[test]
+    fn what_certainly_was_not_performed() {
+        let none = HeaderMap::new();
+        let ra = headers(&[("retry-after", "1")]);
+        let s = |c: u16| StatusCode::from_u16(c).expect("status");
+        assert!(certainly_not_performed(s(408), &none));
+        assert!(certainly_not_performed(s(429), &none));
+        assert!(certainly_not_performed(s(503), &ra));
+        assert!(!certainly_not_performed(s(503), &none));
+        assert!(!certainly_not_performed(
+            s(503),
+            &headers(&[("retry-after", "soon")])
+        ));
+        for c in [500, 502, 504] {
+            assert!(!certainly_not_performed(s(c), &ra));
         }
     }
 }

@@ -1,7 +1,10 @@
 //! The hand-written pipeline against a scripted HTTPS server in the test
 //! process: the challenge dance, resource verification, the TLS rule,
 //! retries and each Retry-After form, re-authorisation, error bodies,
-//! paging and `send_request`.
+//! paging and `send_request`; and the hardening of issue 8: the scope
+//! requested is the scope verified, the resource rule's scheme and port,
+//! hostile Retry-After values, a probe that never runs an operation twice,
+//! retries by operation class, the response-size limit and nextLink loops.
 
 mod common;
 
@@ -854,7 +857,12 @@ async fn each_operation_has_a_span_with_its_fields_and_no_token() {
     let text = String::from_utf8(captured.0.lock().expect("lock").clone()).expect("utf8");
     let close = text
         .lines()
-        .find(|l| l.contains("keyvault.request") && l.contains("close"))
+        // the request span's own close line (the challenge probe's span is nested in it)
+        .find(|l| {
+            l.contains("keyvault.request")
+                && l.contains("close")
+                && !l.contains("keyvault.challenge")
+        })
         .unwrap_or_else(|| panic!("no closed request span in:\n{text}"));
     for field in [
         "operation=\"update_key\"",
@@ -878,4 +886,739 @@ async fn each_operation_has_a_span_with_its_fields_and_no_token() {
         !format!("{client:?}").contains("token-"),
         "Debug shows no token"
     );
+}
+
+// ---------------------------------------------------------------------------
+// Issue 8, item 1: the scope requested is the scope verified.
+
+/// A server whose challenge is `header(port)` and that answers authorised
+/// requests with a key.
+async fn server_challenging_with(
+    header: impl Fn(u16) -> String + Send + Sync + 'static,
+) -> TestServer {
+    TestServer::start(move |s, _, info| {
+        if authorised(s) {
+            json(200, key_bundle(info.port, "k"))
+        } else {
+            unauthorized(&header(info.port))
+        }
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_scope_naming_another_host_than_the_resource_is_refused_before_the_credential_is_called()
+{
+    type Header = Box<dyn Fn(u16) -> String + Send + Sync>;
+    let cases: Vec<(&str, Header)> = vec![
+        (
+            "resource = the server's own origin, scope = Azure Resource Manager",
+            Box::new(|p| {
+                format!(
+                    r#"Bearer authorization="https://login.microsoftonline.com/t", resource="https://{VAULT_HOST}:{p}", scope="https://management.azure.com/.default""#
+                )
+            }),
+        ),
+        (
+            "scope alone, naming Azure Resource Manager",
+            Box::new(|_| {
+                r#"Bearer authorization="https://login.microsoftonline.com/t", scope="https://management.azure.com/.default""#.to_owned()
+            }),
+        ),
+        (
+            "resource and scope each acceptable alone, but naming different hosts",
+            Box::new(|p| {
+                format!(
+                    r#"Bearer authorization="https://login.microsoftonline.com/t", resource="https://localhost:{p}", scope="https://{VAULT_HOST}:{p}/.default""#
+                )
+            }),
+        ),
+        (
+            "a scope that is not a URL",
+            Box::new(|p| {
+                format!(
+                    r#"Bearer authorization="https://login.microsoftonline.com/t", resource="https://localhost:{p}", scope="00000003-0000-0000-c000-000000000000/.default""#
+                )
+            }),
+        ),
+    ];
+    for (what, header) in cases {
+        let server = server_challenging_with(header).await;
+        let cred = RecordingCredential::new();
+        let err = call(server.client(cred.clone()).get_key("k", ""))
+            .await
+            .expect_err(what);
+        assert!(matches!(err, Error::Challenge(_)), "{what}: {err:?}");
+        assert!(cred.calls().is_empty(), "{what}: the credential was called");
+        assert!(
+            server.seen().iter().all(|s| !authorised(s)),
+            "{what}: a token was sent"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_cae_rechallenge_naming_another_scope_is_refused_without_calling_the_credential() {
+    use base64::Engine as _;
+    let claims = base64::engine::general_purpose::STANDARD
+        .encode(r#"{"access_token":{"nbf":{"essential":true,"value":"1726077595"}}}"#);
+    let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let server = TestServer::start(move |s, _, info| {
+        let p = info.port;
+        if !authorised(s) {
+            return unauthorized(&challenge(&format!("https://localhost:{p}")));
+        }
+        if count.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+            return unauthorized(&format!(
+                r#"Bearer authorization="https://login.microsoftonline.com/t", resource="https://localhost:{p}", scope="https://management.azure.com/.default", error="insufficient_claims", claims="{claims}""#
+            ));
+        }
+        json(200, key_bundle(p, "k"))
+    })
+    .await;
+    let cred = RecordingCredential::new();
+    let client = server.client(cred.clone());
+    let err = call(client.get_key("k", ""))
+        .await
+        .expect_err("hostile re-challenge");
+    assert!(matches!(err, Error::Challenge(_)), "{err:?}");
+    assert_eq!(cred.calls().len(), 1, "only the first, verified, token");
+    assert_eq!(authorised_attempts(&server).await.len(), 1);
+    // The verified scope stays; the client keeps working with it.
+    let scope = format!("https://localhost:{}/.default", server.addr.port());
+    assert_eq!(client.pipeline().cached_scope().await, Some(scope.clone()));
+    call(client.get_key("k", "")).await.expect("get");
+    assert!(cred.calls().iter().all(|c| c.scopes == [scope.clone()]));
+}
+
+// Issue 8, item 2: the resource rule compares scheme, host and effective port.
+
+#[tokio::test]
+async fn a_resource_on_another_scheme_or_port_is_refused() {
+    for resource in [
+        "http://localhost:{p}",
+        "https://localhost:{q}",
+        "https://localhost",
+        "http://localhost:1",
+    ] {
+        let server = challenging_server(
+            move |p| {
+                resource
+                    .replace("{p}", &p.to_string())
+                    .replace("{q}", &(p + 1).to_string())
+            },
+            |_, p| json(200, key_bundle(p, "k")),
+        )
+        .await;
+        let cred = RecordingCredential::new();
+        let err = call(server.client(cred.clone()).get_key("k", ""))
+            .await
+            .expect_err(resource);
+        assert!(matches!(err, Error::Challenge(_)), "{resource}: {err:?}");
+        assert!(cred.calls().is_empty(), "{resource}");
+    }
+}
+
+// Issue 8, item 3: a hostile Retry-After never panics.
+
+#[tokio::test]
+async fn a_hostile_retry_after_gives_a_bounded_delay_or_none() {
+    for (name, value) in [
+        ("retry-after-ms", "1e30"),
+        ("x-ms-retry-after-ms", "1e300"),
+        ("retry-after", "99999999999999999999999999"),
+        ("retry-after", "Fri, 31 Dec 9999 23:59:59 GMT"),
+    ] {
+        let server = scripted(vec![(429, vec![(name, value.to_owned())])]).await;
+        let client = server.client(RecordingCredential::new());
+        let err = call(client.get_key("k", ""))
+            .await
+            .expect_err("the 429 comes back: the delay is longer than allowed");
+        assert_eq!(
+            err.status(),
+            Some(StatusCode::TOO_MANY_REQUESTS),
+            "{name}: {value}"
+        );
+        assert_eq!(
+            authorised_attempts(&server).await.len(),
+            1,
+            "{name}: {value}"
+        );
+    }
+}
+
+// Issue 8, item 4: the challenge probe never makes an operation run twice.
+
+/// A server that never challenges; `answer` sees each request.
+async fn open_server(
+    answer: impl Fn(&Seen, usize, u16) -> hyper::Response<http_body_util::Full<bytes::Bytes>>
+    + Send
+    + Sync
+    + 'static,
+) -> TestServer {
+    TestServer::start(move |s, n, info| answer(s, n, info.port)).await
+}
+
+#[tokio::test]
+async fn a_purge_whose_probe_is_answered_is_not_sent_again() {
+    let purged = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let p2 = purged.clone();
+    let server = open_server(move |s, _, _| {
+        assert_eq!(
+            (s.method.as_str(), s.path.as_str()),
+            ("DELETE", "/deletedkeys/k")
+        );
+        if p2.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+            raw(204, "application/json", "")
+        } else {
+            json(
+                404,
+                serde_json::json!({"error": {"code": "KeyNotFound", "message": "gone"}}),
+            )
+        }
+    })
+    .await;
+    let cred = RecordingCredential::new();
+    call(server.client(cred.clone()).purge_deleted_key("k"))
+        .await
+        .expect("the probe's 204 is the purge's answer");
+    assert_eq!(server.seen().len(), 1, "sent once");
+    assert_eq!(purged.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert!(cred.calls().is_empty());
+}
+
+#[tokio::test]
+async fn a_get_probe_answered_200_is_the_result() {
+    let server = open_server(|_, _, p| json(200, key_bundle(p, "k"))).await;
+    let key = call(server.client(RecordingCredential::new()).get_key("k", ""))
+        .await
+        .expect("get");
+    assert!(key.key.is_some());
+    assert_eq!(server.seen().len(), 1, "the probe was the request");
+}
+
+fn create_body() -> types::KeyCreateParameters {
+    serde_json::from_value(serde_json::json!({"kty": "EC", "crv": "P-256"})).expect("create body")
+}
+
+#[tokio::test]
+async fn the_bodiless_probe_of_a_request_with_a_body() {
+    // A service that refuses the bodiless copy (400) has not acted: the
+    // request is then sent, once, without a token.
+    let server = open_server(|s, _, p| {
+        if s.body.is_empty() {
+            json(
+                400,
+                serde_json::json!({"error": {"code": "BadParameter", "message": "no body"}}),
+            )
+        } else {
+            json(200, key_bundle(p, "k"))
+        }
+    })
+    .await;
+    call(
+        server
+            .client(RecordingCredential::new())
+            .create_key("k", &create_body()),
+    )
+    .await
+    .expect("create");
+    let seen = server.seen();
+    assert_eq!(seen.len(), 2);
+    assert!(seen[0].body.is_empty() && !seen[1].body.is_empty());
+    assert!(seen.iter().all(|s| !authorised(s)));
+
+    // A service that acted on the bodiless copy (2xx): its answer is the
+    // operation's answer; nothing is sent again.
+    let created = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let c2 = created.clone();
+    let server = open_server(move |_, _, p| {
+        c2.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        json(200, key_bundle(p, "k"))
+    })
+    .await;
+    call(
+        server
+            .client(RecordingCredential::new())
+            .create_key("k", &create_body()),
+    )
+    .await
+    .expect("create");
+    assert_eq!(created.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(server.seen().len(), 1);
+}
+
+// Issue 8, item 5: retry by what each operation does.
+
+#[derive(Clone, Copy, Debug)]
+enum Fault {
+    /// Carry the operation out, then drop the connection without answering.
+    ActThenDrop,
+    /// Answer with this status (and a `retry-after-ms: 1` when `true`) without acting.
+    Refuse(u16, bool),
+    /// Answer with this error status after acting (what a 500 may hide).
+    ActThenStatus(u16),
+}
+
+/// A vault that challenges unauthorised requests. Authorised requests to
+/// `method path` meet `script[n]` (n counting them), then are carried out
+/// and answered by `ok`; `acted` counts how often the operation was carried
+/// out. Other authorised requests are answered by `ok`.
+async fn acting_server(
+    method: &'static str,
+    path: &'static str,
+    script: Vec<Fault>,
+    ok: impl Fn(&Seen, u16) -> hyper::Response<http_body_util::Full<bytes::Bytes>>
+    + Send
+    + Sync
+    + 'static,
+) -> (TestServer, Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::Ordering::SeqCst;
+    let acted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let acted2 = acted.clone();
+    let n = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let server = TestServer::start(move |s, _, info| {
+        let p = info.port;
+        if !authorised(s) {
+            return unauthorized(&challenge(&format!("https://localhost:{p}")));
+        }
+        if s.method != method || s.path != path {
+            return ok(s, p);
+        }
+        match script.get(n.fetch_add(1, SeqCst)) {
+            Some(Fault::ActThenDrop) => {
+                acted2.fetch_add(1, SeqCst);
+                drop_connection()
+            }
+            Some(Fault::Refuse(status, retry_after)) => {
+                let mut r = json(
+                    *status,
+                    serde_json::json!({"error": {"code": "Busy", "message": "not now"}}),
+                );
+                if *retry_after {
+                    r.headers_mut()
+                        .insert("retry-after-ms", "1".parse().expect("header"));
+                }
+                r
+            }
+            Some(Fault::ActThenStatus(status)) => {
+                acted2.fetch_add(1, SeqCst);
+                json(
+                    *status,
+                    serde_json::json!({"error": {"code": "InternalError", "message": "oops"}}),
+                )
+            }
+            None => {
+                acted2.fetch_add(1, SeqCst);
+                ok(s, p)
+            }
+        }
+    })
+    .await;
+    (server, acted)
+}
+
+fn key_ok(_: &Seen, p: u16) -> hyper::Response<http_body_util::Full<bytes::Bytes>> {
+    json(200, key_bundle(p, "k"))
+}
+
+fn deleted_ok(_: &Seen, p: u16) -> hyper::Response<http_body_util::Full<bytes::Bytes>> {
+    let mut b = key_bundle(p, "k");
+    b["recoveryId"] = serde_json::json!(format!("https://{VAULT_HOST}:{p}/deletedkeys/k"));
+    json(200, b)
+}
+
+fn jwk() -> types::JsonWebKey {
+    serde_json::from_value(serde_json::json!({"kty": "oct", "k": "AAECAwQFBgcICQoLDA0ODw"}))
+        .expect("jwk")
+}
+
+/// Runs one operation of the generated client by name.
+async fn run_op(client: &Client, op: &str) -> Result<(), Error> {
+    let import = types::KeyImportParameters {
+        key: jwk(),
+        ..Default::default()
+    };
+    let restore = types::KeyRestoreParameters {
+        value: "YmFja3Vw".to_owned(),
+        ..Default::default()
+    };
+    let crypto: types::KeyOperationsParameters =
+        serde_json::from_value(serde_json::json!({"alg": "RSA-OAEP-256", "value": "AAEC"}))
+            .expect("crypto body");
+    match op {
+        "create_key" => call(client.create_key("k", &create_body())).await.map(drop),
+        "import_key" => call(client.import_key("k", &import)).await.map(drop),
+        "rotate_key" => call(client.rotate_key("k")).await.map(drop),
+        "restore_key" => call(client.restore_key(&restore)).await.map(drop),
+        "recover_deleted_key" => call(client.recover_deleted_key("k")).await.map(drop),
+        "purge_deleted_key" => call(client.purge_deleted_key("k")).await.map(drop),
+        "get_key" => call(client.get_key("k", "")).await.map(drop),
+        "update_key" => call(client.update_key("k", "", &update_body()))
+            .await
+            .map(drop),
+        "update_key_rotation_policy" => {
+            call(client.update_key_rotation_policy("k", &Default::default()))
+                .await
+                .map(drop)
+        }
+        "encrypt" => call(client.encrypt("k", "v", &crypto)).await.map(drop),
+        "backup_key" => call(client.backup_key("k")).await.map(drop),
+        other => panic!("no such operation in this test: {other}"),
+    }
+}
+
+const UNREPEATABLE: [(&str, &str, &str); 6] = [
+    ("create_key", "POST", "/keys/k/create"),
+    ("import_key", "PUT", "/keys/k"),
+    ("rotate_key", "POST", "/keys/k/rotate"),
+    ("restore_key", "POST", "/keys/restore"),
+    ("recover_deleted_key", "POST", "/deletedkeys/k/recover"),
+    ("purge_deleted_key", "DELETE", "/deletedkeys/k"),
+];
+
+#[tokio::test]
+async fn an_unrepeatable_operation_is_not_repeated_after_the_service_may_have_acted() {
+    for (op, method, path) in UNREPEATABLE {
+        let ok = move |s: &Seen, p: u16| {
+            if op == "purge_deleted_key" {
+                raw(204, "application/json", "")
+            } else {
+                key_ok(s, p)
+            }
+        };
+        let (server, acted) = acting_server(method, path, vec![Fault::ActThenDrop], ok).await;
+        let client = server.client(RecordingCredential::new());
+        let err = run_op(&client, op).await.expect_err(op);
+        assert!(err.is_outcome_unknown(), "{op}: {err:?}");
+        let text = err.to_string();
+        assert!(
+            text.contains(op) && text.contains(method) && text.contains(path),
+            "{op}: the message names the operation: {text}"
+        );
+        assert!(text.contains("may or may not"), "{text}");
+        assert!(
+            matches!(&err, Error::OutcomeUnknown { cause, .. } if matches!(**cause, Error::Transport(_))),
+            "{op}: the cause is the transport error: {err:?}"
+        );
+        assert_eq!(acted.load(std::sync::atomic::Ordering::SeqCst), 1, "{op}");
+        assert_eq!(authorised_attempts(&server).await.len(), 1, "{op}");
+
+        // An error status that may hide an act (500, 502, 504, 503 without
+        // Retry-After) is not retried either; status and body are kept.
+        for status in [500, 502, 503, 504] {
+            let (server, acted) =
+                acting_server(method, path, vec![Fault::ActThenStatus(status)], ok).await;
+            let client = server.client(RecordingCredential::new());
+            let err = run_op(&client, op).await.expect_err(op);
+            assert!(err.is_outcome_unknown(), "{op} {status}: {err:?}");
+            assert_eq!(err.status().map(|s| s.as_u16()), Some(status), "{op}");
+            let http = err.http().expect("the answer is kept");
+            assert_eq!(http.code.as_deref(), Some("InternalError"));
+            assert_eq!(
+                http.request_id.as_deref(),
+                Some(format!("req-{status}").as_str())
+            );
+            assert!(!http.body.is_empty());
+            assert_eq!(
+                acted.load(std::sync::atomic::Ordering::SeqCst),
+                1,
+                "{op} {status}"
+            );
+            assert_eq!(authorised_attempts(&server).await.len(), 1, "{op} {status}");
+        }
+
+        // Answers that say the service did not act are retried.
+        let (server, acted) = acting_server(
+            method,
+            path,
+            vec![
+                Fault::Refuse(408, false),
+                Fault::Refuse(429, false),
+                Fault::Refuse(503, true),
+            ],
+            ok,
+        )
+        .await;
+        run_op(&server.client(RecordingCredential::new()), op)
+            .await
+            .unwrap_or_else(|e| panic!("{op}: retried to success, got {e:?}"));
+        assert_eq!(acted.load(std::sync::atomic::Ordering::SeqCst), 1, "{op}");
+        assert_eq!(authorised_attempts(&server).await.len(), 4, "{op}");
+    }
+}
+
+#[tokio::test]
+async fn repeatable_operations_are_retried_after_a_dropped_connection() {
+    for (op, method, path) in [
+        ("get_key", "GET", "/keys/k/"),
+        ("update_key", "PATCH", "/keys/k/"),
+        (
+            "update_key_rotation_policy",
+            "PUT",
+            "/keys/k/rotationpolicy",
+        ),
+        ("encrypt", "POST", "/keys/k/v/encrypt"),
+        ("backup_key", "POST", "/keys/k/backup"),
+    ] {
+        let ok = move |s: &Seen, p: u16| match op {
+            "update_key_rotation_policy" => json(200, serde_json::json!({"id": "x"})),
+            "encrypt" => json(200, serde_json::json!({"kid": "x", "value": "AAEC"})),
+            "backup_key" => json(200, serde_json::json!({"value": "YmFja3Vw"})),
+            _ => key_ok(s, p),
+        };
+        let (server, acted) = acting_server(
+            method,
+            path,
+            vec![Fault::ActThenDrop, Fault::ActThenStatus(500)],
+            ok,
+        )
+        .await;
+        run_op(&server.client(RecordingCredential::new()), op)
+            .await
+            .unwrap_or_else(|e| panic!("{op}: retried to success, got {e:?}"));
+        assert_eq!(acted.load(std::sync::atomic::Ordering::SeqCst), 3, "{op}");
+        assert_eq!(authorised_attempts(&server).await.len(), 3, "{op}");
+    }
+}
+
+#[tokio::test]
+async fn a_connection_that_fails_before_the_request_is_sent_is_retried_for_a_create() {
+    // A proxy in front of the vault drops the second connection at once
+    // (the first carries the challenge probe); every request gets a new
+    // connection.
+    let (server, acted) = acting_server("POST", "/keys/k/create", vec![], key_ok).await;
+    let proxy = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let proxy_addr = proxy.local_addr().expect("addr");
+    let target = server.addr;
+    let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let c2 = connections.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut inbound, _)) = proxy.accept().await else {
+                continue;
+            };
+            if c2.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 1 {
+                drop(inbound);
+                continue;
+            }
+            tokio::spawn(async move {
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    });
+    let http = reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(server.ca_pem.as_bytes()).expect("pem")])
+        .resolve(VAULT_HOST, proxy_addr)
+        .resolve("localhost", proxy_addr)
+        .pool_max_idle_per_host(0)
+        .build()
+        .expect("client");
+    let options = ClientOptions {
+        http_client: Some(http),
+        verify_challenge_resource: false,
+        ..server.options()
+    };
+    let url = format!("https://{VAULT_HOST}:{}", proxy_addr.port());
+    let client =
+        Client::with_credential(&url, RecordingCredential::new(), options).expect("client");
+    call(client.create_key("k", &create_body()))
+        .await
+        .expect("retried after a failure before sending");
+    assert!(connections.load(std::sync::atomic::Ordering::SeqCst) >= 3);
+    assert_eq!(acted.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn delete_key_treats_already_deleted_on_a_retry_as_success() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let deleted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let d2 = deleted.clone();
+    let server = TestServer::start(move |s, _, info| {
+        let p = info.port;
+        if !authorised(s) {
+            return unauthorized(&challenge(&format!("https://localhost:{p}")));
+        }
+        match (s.method.as_str(), s.path.as_str()) {
+            ("DELETE", "/keys/k") => {
+                if d2.fetch_add(1, SeqCst) == 0 {
+                    drop_connection() // deleted, but the answer is lost
+                } else {
+                    json(404, serde_json::json!({"error": {"code": "KeyNotFound", "message": "no key k"}}))
+                }
+            }
+            ("GET", "/deletedkeys/k") if d2.load(SeqCst) > 0 => deleted_ok(s, p),
+            _ => json(404, serde_json::json!({"error": {"code": "KeyNotFound", "message": "no key"}})),
+        }
+    })
+    .await;
+    let client = server.client(RecordingCredential::new());
+    let bundle = call(client.delete_key("k"))
+        .await
+        .expect("the key is deleted: success");
+    assert!(
+        bundle
+            .recovery_id
+            .is_some_and(|r| r.ends_with("/deletedkeys/k"))
+    );
+    assert_eq!(deleted.load(SeqCst), 2, "the delete and one retry");
+
+    // Without an earlier attempt whose outcome is unknown, a 404 is a 404.
+    let err = call(client.delete_key("other")).await.expect_err("404");
+    assert_eq!(err.status(), Some(StatusCode::NOT_FOUND));
+}
+
+#[tokio::test]
+async fn send_request_retries_by_method_and_path() {
+    // A raw create is not repeated after the service may have acted.
+    let (server, acted) =
+        acting_server("POST", "/keys/k/create", vec![Fault::ActThenDrop], key_ok).await;
+    let client = server.client(RecordingCredential::new());
+    let err = client
+        .send_request(
+            RawRequest::new(Method::POST, "/keys/k/create")
+                .with_json(&serde_json::json!({"kty": "EC"}))
+                .expect("json"),
+        )
+        .await
+        .expect_err("outcome unknown");
+    assert!(err.is_outcome_unknown(), "{err:?}");
+    assert!(err.to_string().contains("send_request"), "{err}");
+    assert_eq!(acted.load(std::sync::atomic::Ordering::SeqCst), 1);
+
+    // A raw GET is.
+    let (server, acted) = acting_server("GET", "/keys/k", vec![Fault::ActThenDrop], key_ok).await;
+    let r = server
+        .client(RecordingCredential::new())
+        .send_request(RawRequest::new(Method::GET, "/keys/k"))
+        .await
+        .expect("retried");
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(acted.load(std::sync::atomic::Ordering::SeqCst), 2);
+}
+
+// Issue 8, item 6: bounded memory.
+
+fn small_limit(server: &TestServer, limit: usize) -> Client {
+    let options = ClientOptions {
+        max_response_size: limit,
+        retry: RetryOptions::none(),
+        ..server.options()
+    };
+    Client::with_credential(&server.vault_url(), RecordingCredential::new(), options)
+        .expect("client")
+}
+
+const BIG: u64 = 64 * 1024 * 1024;
+
+#[tokio::test]
+async fn a_success_body_over_the_limit_is_refused_while_streaming() {
+    for declare_length in [false, true] {
+        let produced = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let p2 = produced.clone();
+        let server = challenging_server(
+            |p| format!("https://localhost:{p}"),
+            move |_, _| streamed(200, BIG, declare_length, p2.clone()),
+        )
+        .await;
+        let client = small_limit(&server, 64 * 1024);
+        let err = call(client.get_key("k", "")).await.expect_err("too large");
+        assert!(
+            matches!(err, Error::ResponseTooLarge { limit: 65536 }),
+            "{declare_length}: {err:?}"
+        );
+        let sent = produced.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(sent < BIG / 2, "the body was read to its end: {sent} bytes");
+    }
+}
+
+#[tokio::test]
+async fn error_page_and_raw_bodies_over_the_limit_are_refused() {
+    let produced = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let p2 = produced.clone();
+    let server = challenging_server(
+        |p| format!("https://localhost:{p}"),
+        move |s, p| match s.path.as_str() {
+            "/keys" if s.query_value("$skiptoken").is_none() => json(
+                200,
+                list_page(
+                    p,
+                    &["a"],
+                    Some(format!("https://{VAULT_HOST}:{p}/keys?$skiptoken=big")),
+                ),
+            ),
+            "/keys/error/" => streamed(500, BIG, false, p2.clone()),
+            _ => streamed(200, BIG, false, p2.clone()),
+        },
+    )
+    .await;
+    let client = small_limit(&server, 64 * 1024);
+
+    let err = call(client.get_key("error", ""))
+        .await
+        .expect_err("error body");
+    assert!(matches!(err, Error::ResponseTooLarge { .. }), "{err:?}");
+
+    let c = client.clone();
+    let pages: Vec<Result<types::KeyListResult, Error>> = client
+        .pages(async move { c.get_keys(None).await })
+        .collect()
+        .await;
+    assert_eq!(pages.len(), 2);
+    assert!(
+        matches!(pages[1], Err(Error::ResponseTooLarge { .. })),
+        "{:?}",
+        pages[1]
+    );
+
+    let err = client
+        .send_request(RawRequest::new(Method::GET, "/keys/raw"))
+        .await
+        .expect_err("raw body");
+    assert!(matches!(err, Error::ResponseTooLarge { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_next_link_loop_ends_with_an_error() {
+    // A page whose nextLink is itself; and two pages pointing at each other.
+    let server = challenging_server(
+        |p| format!("https://localhost:{p}"),
+        |s, p| {
+            let next = match s.query_value("$skiptoken").as_deref() {
+                Some("self") => "self",
+                Some("a") => "b",
+                Some("b") => "a",
+                _ => "self",
+            };
+            json(
+                200,
+                list_page(
+                    p,
+                    &["k"],
+                    Some(format!("https://{VAULT_HOST}:{p}/keys?$skiptoken={next}")),
+                ),
+            )
+        },
+    )
+    .await;
+    let client = server.client(RecordingCredential::new());
+    for start in ["self", "a"] {
+        let link = format!(
+            "https://{VAULT_HOST}:{}/keys?$skiptoken={start}",
+            server.addr.port()
+        );
+        let pages: Vec<Result<types::KeyListResult, Error>> =
+            client.pages_from(link).take(10).collect().await;
+        let last = pages.last().expect("a page");
+        assert!(
+            matches!(last, Err(Error::RepeatedNextLink { .. })),
+            "{start}: {} pages, last {last:?}",
+            pages.len()
+        );
+        assert!(pages.len() <= 3, "{start}: {} pages", pages.len());
+    }
 }

@@ -24,6 +24,14 @@ pub enum ErrorKind {
     InvalidResponse,
     /// A local cryptographic operation failed.
     Cryptography,
+    /// The request may or may not have been carried out: a create, import,
+    /// rotation, restore, recovery or purge whose connection broke after it
+    /// was sent, or that the service answered with 500, 502, 504 or 503
+    /// without `Retry-After`. It was not retried, since repeating it could
+    /// carry it out twice (two new versions, say). Check before repeating it
+    /// (get the key, list its versions). [`Error::status`] and
+    /// [`Error::request_id`] are set when the service answered.
+    OutcomeUnknown,
 }
 
 /// An error of this crate: its kind, and what is known of the response.
@@ -105,6 +113,18 @@ impl From<keyvault_keys_protocol::Error> for Error {
                 None,
                 None,
             ),
+            P::OutcomeUnknown { .. } => {
+                let http = e.http();
+                (
+                    ErrorKind::OutcomeUnknown,
+                    e.status().map(|s| s.as_u16()),
+                    http.and_then(|h| h.code.clone()),
+                    http.and_then(|h| h.request_id.clone()),
+                )
+            }
+            P::ResponseTooLarge { .. } | P::RepeatedNextLink { .. } => {
+                (ErrorKind::InvalidResponse, None, None, None)
+            }
             _ => (ErrorKind::Transport, None, None, None),
         };
         Self {
@@ -146,3 +166,52 @@ impl From<CryptoError> for Error {
 
 /// This crate's `Result`.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keyvault_keys_protocol::reqwest::{Method, StatusCode, header::HeaderMap};
+    use keyvault_keys_protocol::{Error as P, HttpError};
+
+    #[test]
+    fn an_unknown_outcome_keeps_its_kind_status_and_request_id() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-ms-request-id", "req-1".parse().expect("header"));
+        let http = HttpError::from_parts(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            headers,
+            br#"{"error":{"code":"InternalError","message":"oops"}}"#[..].into(),
+        );
+        let e = Error::from(P::OutcomeUnknown {
+            operation: "create_key".to_owned(),
+            method: Method::POST,
+            path: "/keys/k/create".to_owned(),
+            cause: Box::new(P::Http(Box::new(http))),
+        });
+        assert_eq!(e.kind(), ErrorKind::OutcomeUnknown);
+        assert_eq!(e.status(), Some(500));
+        assert_eq!(e.code(), Some("InternalError"));
+        assert_eq!(e.request_id(), Some("req-1"));
+        assert!(e.to_string().contains("may or may not"), "{e}");
+        assert!(e.protocol_error().is_some_and(|p| p.is_outcome_unknown()));
+
+        let e = Error::from(P::OutcomeUnknown {
+            operation: "rotate_key".to_owned(),
+            method: Method::POST,
+            path: "/keys/k/rotate".to_owned(),
+            cause: Box::new(P::Network("connection reset".to_owned())),
+        });
+        assert_eq!(e.kind(), ErrorKind::OutcomeUnknown);
+        assert_eq!(e.status(), None);
+    }
+
+    #[test]
+    fn hostile_responses_are_invalid_responses() {
+        let e = Error::from(P::ResponseTooLarge { limit: 16 });
+        assert_eq!(e.kind(), ErrorKind::InvalidResponse);
+        let e = Error::from(P::RepeatedNextLink {
+            url: "https://v/keys?x".to_owned(),
+        });
+        assert_eq!(e.kind(), ErrorKind::InvalidResponse);
+    }
+}

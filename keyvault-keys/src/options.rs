@@ -28,6 +28,10 @@ pub struct KeyClientOptions {
     pub http_client: Option<keyvault_keys_protocol::reqwest::Client>,
     /// Allow plain http to a loopback address (tests only).
     pub allow_insecure_loopback: bool,
+    /// The longest response body read, in bytes (default 16 MiB, see
+    /// [`keyvault_keys_protocol::ClientOptions::max_response_size`]); a
+    /// longer one fails with [`ErrorKind::InvalidResponse`](crate::ErrorKind::InvalidResponse).
+    pub max_response_size: usize,
 }
 
 impl Default for KeyClientOptions {
@@ -38,6 +42,7 @@ impl Default for KeyClientOptions {
             retry: Default::default(),
             http_client: None,
             allow_insecure_loopback: false,
+            max_response_size: keyvault_keys_protocol::DEFAULT_MAX_RESPONSE_SIZE,
         }
     }
 }
@@ -50,6 +55,7 @@ impl KeyClientOptions {
             retry: self.retry.clone(),
             allow_insecure_loopback: self.allow_insecure_loopback,
             http_client: self.http_client.clone(),
+            max_response_size: self.max_response_size,
             ..Default::default()
         }
     }
@@ -169,4 +175,22 @@ pub struct UpdateKeyRotationPolicyOptions {
     pub lifetime_actions: Option<Vec<KeyRotationLifetimeAction>>,
     /// Replaces the policy's expiry (ISO 8601 duration, e.g. `P90D`).
     pub expires_in: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_response_size_limit_is_passed_through() {
+        assert_eq!(
+            KeyClientOptions::default().to_protocol().max_response_size,
+            keyvault_keys_protocol::DEFAULT_MAX_RESPONSE_SIZE
+        );
+        let options = KeyClientOptions {
+            max_response_size: 1234,
+            ..Default::default()
+        };
+        assert_eq!(options.to_protocol().max_response_size, 1234);
+    }
 }

@@ -7,7 +7,7 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -119,6 +119,92 @@ fn tls_config() -> (rustls::ServerConfig, String) {
     (config, ca.pem())
 }
 
+/// Marks a scripted answer: drop the connection instead of answering (the
+/// handler has already "acted").
+#[derive(Clone, Copy, Debug)]
+struct DropConnection;
+
+/// Marks a scripted answer: send `len` bytes of a streamed body instead of
+/// the given one, counting what was produced.
+#[derive(Clone, Debug)]
+struct Streamed {
+    len: u64,
+    declare_length: bool,
+    produced: Arc<AtomicU64>,
+}
+
+/// Instead of answering, the server drops the connection.
+pub fn drop_connection() -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::new()));
+    r.extensions_mut().insert(DropConnection);
+    r
+}
+
+/// A 200 whose body is `len` bytes of JSON-ish filler streamed in 64 KiB
+/// chunks (with a `Content-Length` when `declare_length`); `produced`
+/// counts the bytes the server generated.
+pub fn streamed(
+    status: u16,
+    len: u64,
+    declare_length: bool,
+    produced: Arc<AtomicU64>,
+) -> Response<Full<Bytes>> {
+    let mut r = Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .header("x-ms-request-id", "req-streamed")
+        .body(Full::new(Bytes::new()))
+        .expect("response");
+    r.extensions_mut().insert(Streamed {
+        len,
+        declare_length,
+        produced,
+    });
+    r
+}
+
+type ServedBody = http_body_util::combinators::BoxBody<Bytes, std::io::Error>;
+
+fn deliver(r: Response<Full<Bytes>>) -> Result<Response<ServedBody>, std::io::Error> {
+    if r.extensions().get::<DropConnection>().is_some() {
+        // hyper closes the connection without answering when the service fails.
+        return Err(std::io::Error::other("scripted: drop the connection"));
+    }
+    let streamed = r.extensions().get::<Streamed>().cloned();
+    let (mut parts, body) = r.into_parts();
+    let Some(st) = streamed else {
+        return Ok(Response::from_parts(
+            parts,
+            body.map_err(|e: Infallible| match e {}).boxed(),
+        ));
+    };
+    if st.declare_length {
+        parts.headers.insert(
+            "content-length",
+            st.len.to_string().parse().expect("length"),
+        );
+    }
+    const CHUNK: u64 = 64 * 1024;
+    let chunk = Bytes::from(vec![b' '; CHUNK as usize]);
+    let stream = futures::stream::unfold(0u64, move |sent| {
+        let chunk = chunk.clone();
+        let produced = st.produced.clone();
+        async move {
+            if sent >= st.len {
+                return None;
+            }
+            let n = CHUNK.min(st.len - sent);
+            produced.fetch_add(n, Ordering::SeqCst);
+            let frame = hyper::body::Frame::data(chunk.slice(..n as usize));
+            Some((Ok::<_, std::io::Error>(frame), sent + n))
+        }
+    });
+    Ok(Response::from_parts(
+        parts,
+        http_body_util::StreamBody::new(stream).boxed(),
+    ))
+}
+
 impl TestServer {
     pub async fn start(
         handler: impl Fn(&Seen, usize, &ServerInfo) -> Response<Full<Bytes>> + Send + Sync + 'static,
@@ -167,7 +253,7 @@ impl TestServer {
                             };
                             let n = counter.fetch_add(1, Ordering::SeqCst);
                             seen.lock().expect("lock").push(s.clone());
-                            Ok::<_, Infallible>(handler(&s, n, &info))
+                            deliver(handler(&s, n, &info))
                         }
                     });
                     let _ = hyper::server::conn::http1::Builder::new()
