@@ -10,7 +10,12 @@ use serde::Deserialize;
 /// A response with a non-2xx status is [`Error::Http`], carrying the status,
 /// the service's error code and message, `x-ms-request-id` and the raw body,
 /// whatever that body is (the service's JSON, a proxy's HTML, nothing).
-#[derive(Debug, thiserror::Error)]
+///
+/// `Debug` is written by hand: a body that failed to parse may be a decrypt,
+/// unwrap or release answer carrying key material, so `Debug` shows its
+/// length, never its bytes (read [`Error::InvalidResponse`]'s `body` field
+/// when you need it).
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The service (or something in front of it) answered with an error status.
@@ -88,7 +93,10 @@ pub enum Error {
         url: String,
     },
     /// A success response whose body is not what the API describes.
-    #[error("the {status} response body is not the expected JSON: {source}")]
+    #[error(
+        "the {status} response body is not the expected JSON: {}",
+        without_quoted_values(&source.to_string())
+    )]
     InvalidResponse {
         /// The response status.
         status: StatusCode,
@@ -98,6 +106,78 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
+}
+
+/// serde_json quotes the offending value in its messages (`invalid type:
+/// string "…"`); that value may be key material, so messages keep the field
+/// names (in backticks) and drop the quoted values.
+fn without_quoted_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut inside = false;
+    for c in message.chars() {
+        if c == '"' {
+            if inside {
+                out.push_str("<redacted>\"");
+            } else {
+                out.push('"');
+            }
+            inside = !inside;
+        } else if !inside {
+            out.push(c);
+        }
+    }
+    out
+}
+
+impl std::fmt::Debug for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::Http(e) => f.debug_tuple("Http").field(e).finish(),
+            Error::Credential(m) => f.debug_tuple("Credential").field(m).finish(),
+            Error::InsecureTransport(m) => f.debug_tuple("InsecureTransport").field(m).finish(),
+            Error::Challenge(m) => f.debug_tuple("Challenge").field(m).finish(),
+            Error::ForeignOrigin { url, vault } => f
+                .debug_struct("ForeignOrigin")
+                .field("url", url)
+                .field("vault", vault)
+                .finish(),
+            Error::InvalidRequest(m) => f.debug_tuple("InvalidRequest").field(m).finish(),
+            Error::Transport(e) => f.debug_tuple("Transport").field(e).finish(),
+            Error::Network(m) => f.debug_tuple("Network").field(m).finish(),
+            Error::OutcomeUnknown {
+                operation,
+                method,
+                path,
+                cause,
+            } => f
+                .debug_struct("OutcomeUnknown")
+                .field("operation", operation)
+                .field("method", method)
+                .field("path", path)
+                .field("cause", cause)
+                .finish(),
+            Error::ResponseTooLarge { limit } => f
+                .debug_struct("ResponseTooLarge")
+                .field("limit", limit)
+                .finish(),
+            Error::RepeatedNextLink { url } => f
+                .debug_struct("RepeatedNextLink")
+                .field("url", url)
+                .finish(),
+            Error::InvalidResponse {
+                status,
+                body,
+                source,
+            } => f
+                .debug_struct("InvalidResponse")
+                .field("status", status)
+                .field("body_len", &body.len())
+                .field("line", &source.line())
+                .field("column", &source.column())
+                .field("category", &source.classify())
+                .finish(),
+        }
+    }
 }
 
 impl Error {
@@ -424,5 +504,46 @@ where
     match fut.await {
         Ok(v) => Ok(v),
         Err(e) => Err(Error::from_generated(e).await),
+    }
+}
+
+#[cfg(test)]
+mod redaction_tests {
+    use super::*;
+
+    /// A decrypt, unwrap or release answer carries key material: a body that
+    /// failed to parse must not reach `Debug` (nor `Display`) output.
+    #[test]
+    fn an_invalid_response_never_prints_its_body() {
+        let secret = "c2VjcmV0LWtleS1tYXRlcmlhbA";
+        let body = format!("{{\"kid\":\"k\",\"value\":\"{secret}\",");
+        let source = serde_json::from_slice::<serde_json::Value>(body.as_bytes()).unwrap_err();
+        let err = Error::InvalidResponse {
+            status: StatusCode::OK,
+            body: Bytes::from(body),
+            source,
+        };
+        let typed = Error::InvalidResponse {
+            status: StatusCode::OK,
+            body: Bytes::new(),
+            source: serde_json::from_str::<u64>(&format!("\"{secret}\"")).unwrap_err(),
+        };
+        assert!(format!("{typed}").contains("invalid type"), "{typed}");
+        let wrapped = Error::OutcomeUnknown {
+            operation: "decrypt".into(),
+            method: reqwest::Method::POST,
+            path: "/keys/k/v/decrypt".into(),
+            cause: Box::new(Error::InvalidResponse {
+                status: StatusCode::OK,
+                body: Bytes::from(format!("[\"{secret}\"")),
+                source: serde_json::from_slice::<serde_json::Value>(b"[").unwrap_err(),
+            }),
+        };
+        for e in [&err, &typed, &wrapped] {
+            for text in [format!("{e:?}"), format!("{e:#?}"), format!("{e}")] {
+                assert!(!text.contains(secret), "secret printed: {text}");
+            }
+        }
+        assert!(format!("{err:?}").contains("body_len"), "{err:?}");
     }
 }
