@@ -92,8 +92,63 @@ pub struct EmulatorOptions {
     pub flavor: Flavor,
     /// A certificate chain and key (PEM files) instead of a generated CA.
     pub tls_files: Option<(PathBuf, PathBuf)>,
-    /// Public keys of the attestation authorities whose tokens release trusts.
-    pub trusted_attestation_keys: Vec<JsonWebKey>,
+    /// Public keys of the attestation authorities whose tokens release
+    /// trusts, each bound to the authority (`iss`) it may speak for.
+    pub trusted_attestation_keys: Vec<TrustedAttestationKey>,
+    /// Accept any non-empty bearer token even when listening on an address
+    /// other than loopback (without it, such a start needs `token`).
+    pub insecure_any_token: bool,
+    /// Time-outs and the connection cap.
+    pub limits: ConnectionLimits,
+}
+
+/// A public key an attestation authority signs its tokens with, and the
+/// authority (the token's `iss`) it is trusted for: a token signed by this
+/// key that claims another issuer is refused.
+#[derive(Clone, Debug)]
+pub struct TrustedAttestationKey {
+    /// The issuer URL, compared with the token's `iss` (a trailing `/` and
+    /// letter case do not matter).
+    pub authority: String,
+    /// The public key.
+    pub key: JsonWebKey,
+}
+
+impl TrustedAttestationKey {
+    /// Trusts `key` for tokens issued by `authority`.
+    pub fn new(authority: impl Into<String>, key: JsonWebKey) -> Self {
+        Self {
+            authority: authority.into(),
+            key: key.public_only(),
+        }
+    }
+}
+
+/// How long a connection may take and how many may be open at once.
+#[derive(Clone, Debug)]
+pub struct ConnectionLimits {
+    /// The TLS handshake must finish within this (default 10 s).
+    pub tls_handshake_timeout: std::time::Duration,
+    /// A request's headers must arrive within this, counted from when the
+    /// connection is ready for the next request, so it also closes idle
+    /// keep-alive connections (default 30 s).
+    pub header_read_timeout: std::time::Duration,
+    /// A request's body must arrive within this (default 30 s).
+    pub body_read_timeout: std::time::Duration,
+    /// At most this many connections are served at once; more wait in the
+    /// listen backlog (default 512).
+    pub max_connections: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self {
+            tls_handshake_timeout: std::time::Duration::from_secs(10),
+            header_read_timeout: std::time::Duration::from_secs(30),
+            body_read_timeout: std::time::Duration::from_secs(30),
+            max_connections: 512,
+        }
+    }
 }
 
 impl Default for EmulatorOptions {
@@ -106,6 +161,8 @@ impl Default for EmulatorOptions {
             flavor: Flavor::Any,
             tls_files: None,
             trusted_attestation_keys: Vec::new(),
+            insecure_any_token: false,
+            limits: ConnectionLimits::default(),
         }
     }
 }
@@ -125,6 +182,7 @@ pub struct Emulator {
     signing_key: JsonWebKey,
     shutdown: tokio::sync::watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
+    store_failures: Arc<std::sync::atomic::AtomicU32>,
 }
 
 impl std::fmt::Debug for Emulator {
@@ -151,6 +209,7 @@ impl Emulator {
             None => store::Store::memory(),
         }
         .map_err(StartError)?;
+        let store_failures = store.failures();
         let vault = state::Vault::open(store, options.flavor).map_err(StartError)?;
         let signing_key = keyvault_crypto::generate(&KeySpec {
             kty: KeyType::Rsa,
@@ -162,7 +221,11 @@ impl Emulator {
         let shared = Arc::new(server::Shared {
             vault: Mutex::new(vault),
             token: options.token.clone(),
-            trusted: options.trusted_attestation_keys.clone(),
+            trusted: options
+                .trusted_attestation_keys
+                .iter()
+                .map(|t| t.key.clone())
+                .collect(),
             signing_key: signing_key.clone(),
         });
         let listener = TcpListener::bind(options.listen)
@@ -225,6 +288,7 @@ impl Emulator {
             signing_key,
             shutdown,
             task,
+            store_failures,
         })
     }
 
@@ -272,6 +336,14 @@ impl Emulator {
     /// The public key that signs release results (RS256 JWS).
     pub fn release_signing_key(&self) -> JsonWebKey {
         self.signing_key.public_only()
+    }
+
+    /// Makes the next `n` store commits fail (for tests of what a failed
+    /// commit leaves behind: nothing).
+    #[doc(hidden)]
+    pub fn fail_next_commits(&self, n: u32) {
+        self.store_failures
+            .store(n, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Stops accepting, lets requests in flight finish, and returns.

@@ -65,7 +65,11 @@ fn parse_args() -> Result<Args, String> {
             "--tls-key" => key = Some(PathBuf::from(value("--tls-key")?)),
             "--trust-attestation-key" => options
                 .trusted_attestation_keys
-                .extend(load_jwks(&value("--trust-attestation-key")?)?),
+                .extend(
+                    load_jwks(&value("--trust-attestation-key")?)?
+                        .into_iter()
+                        .map(|k| keyvault_emulator::TrustedAttestationKey::new("", k)),
+                ),
             "-h" | "--help" => return Err(USAGE.to_owned()),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }

@@ -78,6 +78,11 @@ impl IsoDuration {
             .unix_timestamp()
     }
 
+    /// Adds the duration to a Unix time, or says why the result is out of range.
+    pub fn checked_add_to(&self, unix: i64) -> Result<i64, String> {
+        Ok(self.add_to(unix))
+    }
+
     /// Approximate length in days (for minimum checks).
     pub fn approx_days(&self) -> i64 {
         self.years * 365 + self.months * 30 + self.days + self.seconds / 86_400
@@ -103,5 +108,32 @@ mod tests {
         let jan31 = 1_706_659_200; // 2024-01-31T00:00:00Z
         let d = IsoDuration::parse("P1M").expect("parse");
         assert_eq!(d.add_to(jan31), 1_709_164_800); // 2024-02-29
+    }
+
+    #[test]
+    fn huge_durations_are_refused_or_checked_never_a_panic() {
+        // Overflows in debug builds before the checks (issue 9, defect 1).
+        for s in [
+            "P9223372036854775807W",
+            "P9223372036854775807D",
+            "PT9223372036854775807H",
+            "P99999999999999999999D",
+        ] {
+            assert!(IsoDuration::parse(s).is_err(), "{s}");
+        }
+        let y = IsoDuration::parse("P9223372036854775807Y").expect("parses");
+        assert_eq!(y.approx_days(), i64::MAX);
+        // A date past year 9999 is out of range: an error, not a panic.
+        let now = 1_706_659_200;
+        let far = IsoDuration::parse("P99999999D").expect("parses");
+        assert!(far.checked_add_to(now).is_err());
+        assert!(y.checked_add_to(now).is_err());
+        assert_eq!(
+            IsoDuration::parse("P1M").expect("parse").checked_add_to(now),
+            Ok(1_709_164_800)
+        );
+        // The unchecked form never panics either.
+        let _ = far.add_to(now);
+        let _ = y.add_to(i64::MAX);
     }
 }
