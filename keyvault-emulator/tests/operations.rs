@@ -1293,7 +1293,14 @@ async fn raw(
     method: Method,
     path: &str,
     body: Option<Value>,
-) -> Result<(u16, Value, keyvault_keys_protocol::reqwest::header::HeaderMap), String> {
+) -> Result<
+    (
+        u16,
+        Value,
+        keyvault_keys_protocol::reqwest::header::HeaderMap,
+    ),
+    String,
+> {
     let sep = if path.contains('?') { '&' } else { '?' };
     let mut req = emu
         .http_client()
@@ -1323,15 +1330,32 @@ async fn status(emu: &Emulator, method: Method, path: &str, body: Option<Value>)
 async fn an_out_of_range_duration_is_refused_and_never_breaks_the_vault() {
     let (emu, _c) = start(EmulatorOptions::default()).await;
     assert_eq!(
-        status(&emu, Method::POST, "/keys/k/create", Some(json!({"kty": "EC"}))).await,
+        status(
+            &emu,
+            Method::POST,
+            "/keys/k/create",
+            Some(json!({"kty": "EC"}))
+        )
+        .await,
         200
     );
     // The sequence from the issue: a policy whose expiry is past year 9999, then rotate.
-    let huge =
-        raw(&emu, Method::PUT, "/keys/k/rotationpolicy", Some(json!({"lifetimeActions": [], "attributes": {"expiryTime": "P99999999D"}}))).await;
+    let huge = raw(
+        &emu,
+        Method::PUT,
+        "/keys/k/rotationpolicy",
+        Some(json!({"lifetimeActions": [], "attributes": {"expiryTime": "P99999999D"}})),
+    )
+    .await;
     let rotated = raw(&emu, Method::POST, "/keys/k/rotate", None).await;
     // A number that overflows i64 arithmetic while parsing.
-    let weeks = raw(&emu, Method::PUT, "/keys/k/rotationpolicy", Some(json!({"lifetimeActions": [], "attributes": {"expiryTime": "P9223372036854775807W"}}))).await;
+    let weeks = raw(
+        &emu,
+        Method::PUT,
+        "/keys/k/rotationpolicy",
+        Some(json!({"lifetimeActions": [], "attributes": {"expiryTime": "P9223372036854775807W"}})),
+    )
+    .await;
     let trigger = raw(&emu, Method::PUT, "/keys/k/rotationpolicy", Some(json!({"lifetimeActions": [{"trigger": {"timeAfterCreate": "P9223372036854775807W"}, "action": {"type": "Rotate"}}]}))).await;
     // The vault still answers: a later request is served normally.
     assert_eq!(status(&emu, Method::GET, "/keys/k", None).await, 200);
@@ -1361,7 +1385,10 @@ async fn an_out_of_range_duration_is_refused_and_never_breaks_the_vault() {
 async fn a_refused_update_changes_nothing() {
     let (emu, _c) = start(EmulatorOptions::default()).await;
     let create = json!({"kty": "RSA", "tags": {"a": "1"}});
-    assert_eq!(status(&emu, Method::POST, "/keys/k/create", Some(create)).await, 200);
+    assert_eq!(
+        status(&emu, Method::POST, "/keys/k/create", Some(create)).await,
+        200
+    );
     // exportable without a release policy is refused; nothing else in the request may stick.
     let refused = raw(
         &emu,
@@ -1400,7 +1427,11 @@ async fn observe(emu: &Emulator) -> Value {
         let (ds, _, _) = raw(emu, Method::GET, &format!("/deletedkeys/{name}"), None)
             .await
             .expect("get deleted");
-        let n = if s == 200 { versions(emu, name).await } else { 0 };
+        let n = if s == 200 {
+            versions(emu, name).await
+        } else {
+            0
+        };
         out.insert(
             name.to_owned(),
             json!({"live": s, "deleted": ds, "versions": n, "tags": v["tags"], "enabled": v["attributes"]["enabled"]}),
@@ -1423,55 +1454,103 @@ async fn a_failed_commit_changes_nothing_in_memory_or_on_disk() {
     let (emu, _c) = start(options.clone()).await;
     for name in ["k", "gone", "restored"] {
         let b = json!({"kty": "EC", "tags": {"t": "0"}});
-        assert_eq!(status(&emu, Method::POST, &format!("/keys/{name}/create"), Some(b)).await, 200);
+        assert_eq!(
+            status(&emu, Method::POST, &format!("/keys/{name}/create"), Some(b)).await,
+            200
+        );
     }
     assert_eq!(status(&emu, Method::DELETE, "/keys/gone", None).await, 200);
-    let (_, blob, _) = raw(&emu, Method::POST, "/keys/restored/backup", None).await.expect("backup");
-    assert_eq!(status(&emu, Method::DELETE, "/keys/restored", None).await, 200);
-    assert_eq!(status(&emu, Method::DELETE, "/deletedkeys/restored", None).await, 204);
+    let (_, blob, _) = raw(&emu, Method::POST, "/keys/restored/backup", None)
+        .await
+        .expect("backup");
+    assert_eq!(
+        status(&emu, Method::DELETE, "/keys/restored", None).await,
+        200
+    );
+    assert_eq!(
+        status(&emu, Method::DELETE, "/deletedkeys/restored", None).await,
+        204
+    );
     let before = observe(&emu).await;
 
     let policy = json!({"lifetimeActions": [], "attributes": {"expiryTime": "P90D"}});
     let writes: Vec<(Method, &str, Option<Value>)> = vec![
         (Method::POST, "/keys/k/create", Some(json!({"kty": "EC"}))),
         (Method::POST, "/keys/new/create", Some(json!({"kty": "EC"}))),
-        (Method::PUT, "/keys/k", Some(json!({"key": {"kty": "oct", "k": b64::encode(&[7u8; 32])}}))),
-        (Method::PATCH, "/keys/k", Some(json!({"tags": {"t": "1"}, "attributes": {"enabled": false}}))),
+        (
+            Method::PUT,
+            "/keys/k",
+            Some(json!({"key": {"kty": "oct", "k": b64::encode(&[7u8; 32])}})),
+        ),
+        (
+            Method::PATCH,
+            "/keys/k",
+            Some(json!({"tags": {"t": "1"}, "attributes": {"enabled": false}})),
+        ),
         (Method::PUT, "/keys/k/rotationpolicy", Some(policy)),
         (Method::POST, "/keys/k/rotate", None),
         (Method::DELETE, "/keys/k", None),
         (Method::DELETE, "/deletedkeys/gone", None),
         (Method::POST, "/deletedkeys/gone/recover", None),
-        (Method::POST, "/keys/restore", Some(json!({"value": blob["value"]}))),
+        (
+            Method::POST,
+            "/keys/restore",
+            Some(json!({"value": blob["value"]})),
+        ),
     ];
     for (method, path, body) in writes {
         emu.fail_next_commits(1);
         let r = raw(&emu, method.clone(), path, body).await.expect("answer");
         assert_eq!(r.0, 500, "{method} {path}: {}", r.1);
         emu.fail_next_commits(0);
-        assert_eq!(observe(&emu).await, before, "memory after a failed {method} {path}");
+        assert_eq!(
+            observe(&emu).await,
+            before,
+            "memory after a failed {method} {path}"
+        );
     }
     emu.shutdown().await;
     let (emu, _c) = start(options.clone()).await;
     assert_eq!(observe(&emu).await, before, "disk after the failed writes");
     // A purge that did commit stays purged.
-    assert_eq!(status(&emu, Method::DELETE, "/deletedkeys/gone", None).await, 204);
+    assert_eq!(
+        status(&emu, Method::DELETE, "/deletedkeys/gone", None).await,
+        204
+    );
     emu.shutdown().await;
     let (emu, _c) = start(options).await;
-    assert_eq!(status(&emu, Method::GET, "/deletedkeys/gone", None).await, 404);
+    assert_eq!(
+        status(&emu, Method::GET, "/deletedkeys/gone", None).await,
+        404
+    );
     emu.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reads_do_not_wait_for_a_key_generation() {
     let (emu, _c) = start(EmulatorOptions::default()).await;
-    assert_eq!(status(&emu, Method::POST, "/keys/other/create", Some(json!({"kty": "EC"}))).await, 200);
+    assert_eq!(
+        status(
+            &emu,
+            Method::POST,
+            "/keys/other/create",
+            Some(json!({"kty": "EC"}))
+        )
+        .await,
+        200
+    );
     let emu = std::sync::Arc::new(emu);
     let e = emu.clone();
     let started = std::time::Instant::now();
     let create = tokio::spawn(async move {
         for i in 0..2 {
-            let s = status(&e, Method::POST, &format!("/keys/big{i}/create"), Some(json!({"kty": "RSA", "key_size": 4096}))).await;
+            let s = status(
+                &e,
+                Method::POST,
+                &format!("/keys/big{i}/create"),
+                Some(json!({"kty": "RSA", "key_size": 4096})),
+            )
+            .await;
             assert_eq!(s, 200);
         }
         started.elapsed()
@@ -1487,7 +1566,10 @@ async fn reads_do_not_wait_for_a_key_generation() {
         }
     }
     let create_took = create.await.expect("create task");
-    assert!(during >= 2, "{during} reads finished while the keys were generated");
+    assert!(
+        during >= 2,
+        "{during} reads finished while the keys were generated"
+    );
     assert!(
         slowest * 3 < create_took,
         "the slowest read took {slowest:?}, the two generations {create_took:?}"
@@ -1514,7 +1596,10 @@ fn tls_connector(emu: &Emulator) -> tokio_rustls::TlsConnector {
 }
 
 /// Reads until the peer closes; `true` when it closed within `within`.
-async fn closed_within<R: tokio::io::AsyncRead + Unpin>(r: &mut R, within: std::time::Duration) -> (bool, Vec<u8>) {
+async fn closed_within<R: tokio::io::AsyncRead + Unpin>(
+    r: &mut R,
+    within: std::time::Duration,
+) -> (bool, Vec<u8>) {
     use tokio::io::AsyncReadExt as _;
     let mut got = Vec::new();
     let r = tokio::time::timeout(within, async {
@@ -1539,17 +1624,33 @@ async fn silent_and_slow_connections_are_cut_off_and_others_are_served() {
         body_read_timeout: std::time::Duration::from_millis(500),
         max_connections: 64,
     };
-    let (emu, _c) = start(EmulatorOptions { limits, ..Default::default() }).await;
+    let (emu, _c) = start(EmulatorOptions {
+        limits,
+        ..Default::default()
+    })
+    .await;
     let bound = std::time::Duration::from_secs(8);
     // 1. A TCP connection that never starts TLS.
-    let mut silent = tokio::net::TcpStream::connect(emu.addr()).await.expect("tcp");
+    let mut silent = tokio::net::TcpStream::connect(emu.addr())
+        .await
+        .expect("tcp");
     // 2. TLS, then no request.
-    let tcp = tokio::net::TcpStream::connect(emu.addr()).await.expect("tcp");
+    let tcp = tokio::net::TcpStream::connect(emu.addr())
+        .await
+        .expect("tcp");
     let server_name = rustls::pki_types::ServerName::try_from("localhost").expect("name");
-    let mut idle = tls_connector(&emu).connect(server_name.clone(), tcp).await.expect("tls");
+    let mut idle = tls_connector(&emu)
+        .connect(server_name.clone(), tcp)
+        .await
+        .expect("tls");
     // 3. TLS, headers, then a body that trickles.
-    let tcp = tokio::net::TcpStream::connect(emu.addr()).await.expect("tcp");
-    let mut slow = tls_connector(&emu).connect(server_name, tcp).await.expect("tls");
+    let tcp = tokio::net::TcpStream::connect(emu.addr())
+        .await
+        .expect("tcp");
+    let mut slow = tls_connector(&emu)
+        .connect(server_name, tcp)
+        .await
+        .expect("tls");
     slow.write_all(
         format!(
             "POST /keys/s/create?api-version=7.6 HTTP/1.1\r\nhost: localhost\r\nauthorization: Bearer {}\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{{",
@@ -1572,13 +1673,19 @@ async fn silent_and_slow_connections_are_cut_off_and_others_are_served() {
     // Others are served meanwhile.
     assert_eq!(status(&emu, Method::GET, "/keys", None).await, 200);
     let (closed, _) = closed_within(&mut silent, bound).await;
-    assert!(closed, "a TCP connection without a TLS handshake stays open");
+    assert!(
+        closed,
+        "a TCP connection without a TLS handshake stays open"
+    );
     let (closed, _) = closed_within(&mut idle, bound).await;
     assert!(closed, "a TLS connection without a request stays open");
     let (closed, answer) = closed_within(&mut slow_read, bound).await;
     assert!(closed, "a request whose body trickles stays open");
     let answer = String::from_utf8_lossy(&answer);
-    assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
+        "{answer}"
+    );
     drip.abort();
     assert_eq!(status(&emu, Method::GET, "/keys", None).await, 200);
     emu.shutdown().await;
@@ -1605,15 +1712,24 @@ async fn release_refuses_tokens_it_should_not_trust() {
     .expect("runtime key");
     let options = EmulatorOptions {
         trusted_attestation_keys: vec![
-            keyvault_emulator::TrustedAttestationKey::new("https://attest.test", good.public_only()),
-            keyvault_emulator::TrustedAttestationKey::new("https://other.test", other.public_only()),
+            keyvault_emulator::TrustedAttestationKey::new(
+                "https://attest.test",
+                good.public_only(),
+            ),
+            keyvault_emulator::TrustedAttestationKey::new(
+                "https://other.test",
+                other.public_only(),
+            ),
         ],
         ..Default::default()
     };
     let (emu, _c) = start(options).await;
     let policy = json!({"version": "1.0.0", "anyOf": [{"authority": "https://attest.test", "allOf": [{"claim": "x-ms-attestation-type", "equals": "sevsnpvm"}]}]});
     let body = json!({"kty": "RSA-HSM", "attributes": {"exportable": true}, "release_policy": {"data": b64::encode(policy.to_string().as_bytes())}});
-    assert_eq!(status(&emu, Method::POST, "/keys/r/create", Some(body)).await, 200);
+    assert_eq!(
+        status(&emu, Method::POST, "/keys/r/create", Some(body)).await,
+        200
+    );
     let claims = |extra: Value| {
         let mut c = json!({"iss": "https://attest.test", "x-ms-attestation-type": "sevsnpvm", "x-ms-runtime": {"keys": [runtime.public_only()]}});
         if let (Some(o), Some(e)) = (c.as_object_mut(), extra.as_object()) {
@@ -1623,23 +1739,61 @@ async fn release_refuses_tokens_it_should_not_trust() {
     };
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let cases = [
-        ("a trusted key for another authority", &other, claims(json!({"exp": now + 3600}))),
-        ("exp as a string", &good, claims(json!({"exp": (now + 3600).to_string()}))),
+        (
+            "a trusted key for another authority",
+            &other,
+            claims(json!({"exp": now + 3600})),
+        ),
+        (
+            "exp as a string",
+            &good,
+            claims(json!({"exp": (now + 3600).to_string()})),
+        ),
         ("no exp", &good, claims(json!({}))),
-        ("exp 1.7e9 (past, as a float)", &good, claims(json!({"exp": 1.7e9}))),
-        ("nbf in the future (a float)", &good, claims(json!({"exp": now + 7200, "nbf": (now + 3600) as f64 + 0.5}))),
-        ("nbf as a string", &good, claims(json!({"exp": now + 7200, "nbf": "0"}))),
+        (
+            "exp 1.7e9 (past, as a float)",
+            &good,
+            claims(json!({"exp": 1.7e9})),
+        ),
+        (
+            "nbf in the future (a float)",
+            &good,
+            claims(json!({"exp": now + 7200, "nbf": (now + 3600) as f64 + 0.5})),
+        ),
+        (
+            "nbf as a string",
+            &good,
+            claims(json!({"exp": now + 7200, "nbf": "0"})),
+        ),
     ];
     for (what, key, c) in cases {
         let token = keyvault_emulator::release::sign_token(key, &c).expect("token");
-        let (s, body, _) = raw(&emu, Method::POST, "/keys/r//release", Some(json!({"target": token}))).await.expect("answer");
+        let (s, body, _) = raw(
+            &emu,
+            Method::POST,
+            "/keys/r//release",
+            Some(json!({"target": token})),
+        )
+        .await
+        .expect("answer");
         assert_eq!(s, 403, "{what}: {body}");
         assert_eq!(body["error"]["code"], "Forbidden", "{what}");
     }
     // Accepted: the bound key, a numeric exp (a float too) in the future, nbf in the past.
     for exp in [json!(now + 3600), json!((now + 3600) as f64 + 0.25)] {
-        let token = keyvault_emulator::release::sign_token(&good, &claims(json!({"exp": exp, "nbf": now - 60}))).expect("token");
-        let (s, body, _) = raw(&emu, Method::POST, "/keys/r//release", Some(json!({"target": token}))).await.expect("answer");
+        let token = keyvault_emulator::release::sign_token(
+            &good,
+            &claims(json!({"exp": exp, "nbf": now - 60})),
+        )
+        .expect("token");
+        let (s, body, _) = raw(
+            &emu,
+            Method::POST,
+            "/keys/r//release",
+            Some(json!({"target": token})),
+        )
+        .await
+        .expect("answer");
         assert_eq!(s, 200, "{body}");
     }
     emu.shutdown().await;
@@ -1651,16 +1805,48 @@ async fn any_token_on_a_non_loopback_address_needs_an_explicit_opt_in() {
         listen: std::net::SocketAddr::from(([0, 0, 0, 0], 0)),
         ..Default::default()
     };
-    let err = Emulator::start(open.clone()).await.expect_err("refused").to_string();
-    assert!(err.contains("--token") && err.contains("--insecure-any-token"), "{err}");
-    let emu = Emulator::start(EmulatorOptions { token: Some("s3cret".into()), ..open.clone() }).await.expect("with a token");
+    let err = Emulator::start(open.clone())
+        .await
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        err.contains("--token") && err.contains("--insecure-any-token"),
+        "{err}"
+    );
+    let emu = Emulator::start(EmulatorOptions {
+        token: Some("s3cret".into()),
+        ..open.clone()
+    })
+    .await
+    .expect("with a token");
     emu.shutdown().await;
-    let emu = Emulator::start(EmulatorOptions { insecure_any_token: true, ..open }).await.expect("opted in");
+    let emu = Emulator::start(EmulatorOptions {
+        insecure_any_token: true,
+        ..open
+    })
+    .await
+    .expect("opted in");
     emu.shutdown().await;
     // On loopback any token is still fine; with a token only that one (same length, one byte off, refused).
-    let emu = Emulator::start(EmulatorOptions { token: Some("s3cret".into()), ..Default::default() }).await.expect("start");
-    for (t, want) in [("s3cret", 200), ("s3cres", 401), ("s3cre", 401), ("s3crett", 401)] {
-        let r = emu.http_client().get(format!("{}/keys", emu.vault_url())).bearer_auth(t).send().await.expect("send");
+    let emu = Emulator::start(EmulatorOptions {
+        token: Some("s3cret".into()),
+        ..Default::default()
+    })
+    .await
+    .expect("start");
+    for (t, want) in [
+        ("s3cret", 200),
+        ("s3cres", 401),
+        ("s3cre", 401),
+        ("s3crett", 401),
+    ] {
+        let r = emu
+            .http_client()
+            .get(format!("{}/keys", emu.vault_url()))
+            .bearer_auth(t)
+            .send()
+            .await
+            .expect("send");
         assert_eq!(r.status().as_u16(), want, "{t}");
     }
     emu.shutdown().await;
@@ -1704,10 +1890,17 @@ fn the_binary_refuses_any_token_on_a_public_address() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     };
     let mut err = String::new();
-    let _ = child.stderr.take().expect("stderr").read_to_string(&mut err);
+    let _ = child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut err);
     let status = status.expect("the emulator started serving any token on 0.0.0.0");
     assert!(!status.success());
-    assert!(err.contains("--token") && err.contains("--insecure-any-token"), "{err}");
+    assert!(
+        err.contains("--token") && err.contains("--insecure-any-token"),
+        "{err}"
+    );
 }
 
 #[cfg(unix)]
@@ -1726,13 +1919,27 @@ fn the_ca_file_never_follows_a_planted_symlink() {
     let _ = child.wait();
     assert!(url.starts_with("KEYVAULT_URL=https://"), "{url}");
     assert_eq!(ca, format!("KEYVAULT_CA={out}"));
-    assert_eq!(std::fs::read_to_string(&victim).expect("victim"), "precious");
+    assert_eq!(
+        std::fs::read_to_string(&victim).expect("victim"),
+        "precious"
+    );
     let meta = std::fs::symlink_metadata(&planted).expect("ca");
-    assert!(meta.file_type().is_file(), "the symlink was replaced by a file");
-    assert!(std::fs::read_to_string(&planted).expect("ca").contains("BEGIN CERTIFICATE"));
+    assert!(
+        meta.file_type().is_file(),
+        "the symlink was replaced by a file"
+    );
+    assert!(
+        std::fs::read_to_string(&planted)
+            .expect("ca")
+            .contains("BEGIN CERTIFICATE")
+    );
 
     // The default place: the old guessable name is planted for the port the emulator will use.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
     let guessable = std::env::temp_dir().join(format!("keyvault-emulator-{port}-ca.pem"));
     let _ = std::fs::remove_file(&guessable);
     std::os::unix::fs::symlink(&victim, &guessable).expect("symlink");
@@ -1742,13 +1949,19 @@ fn the_ca_file_never_follows_a_planted_symlink() {
     let _ = child.wait();
     let _ = std::fs::remove_file(&guessable);
     assert!(url.starts_with("KEYVAULT_URL=https://"), "{url}");
-    assert_eq!(std::fs::read_to_string(&victim).expect("victim"), "precious");
+    assert_eq!(
+        std::fs::read_to_string(&victim).expect("victim"),
+        "precious"
+    );
     let path = std::path::PathBuf::from(ca.trim_start_matches("KEYVAULT_CA="));
     let meta = std::fs::symlink_metadata(&path).expect("ca file");
     assert!(meta.file_type().is_file());
     assert_eq!(meta.permissions().mode() & 0o777, 0o600);
     let parent = path.parent().expect("parent");
-    assert_eq!(std::fs::metadata(parent).expect("dir").permissions().mode() & 0o777, 0o700);
+    assert_eq!(
+        std::fs::metadata(parent).expect("dir").permissions().mode() & 0o777,
+        0o700
+    );
     if parent != std::env::temp_dir() {
         let _ = std::fs::remove_dir_all(parent);
     }
