@@ -218,7 +218,7 @@ impl Emulator {
             && !options.insecure_any_token
         {
             return Err(StartError(format!(
-                "listening on {} (not a loopback address) without --token would let anyone who can reach it use the vault with any bearer token; give --token TOKEN, or --insecure-any-token to accept that",
+                "listening on {} (not a loopback address) without --token would let anyone who can reach it use the vault with any bearer token; give --token TOKEN (EmulatorOptions::token), or --insecure-any-token (EmulatorOptions::insecure_any_token) to accept that",
                 options.listen
             )));
         }
