@@ -338,12 +338,23 @@ impl Input {
 mod tests {
     use super::*;
 
+    fn shared_across_threads<T: Send + Sync>() {}
+
     /// The fuzz target's loop, run without cargo-fuzz: 2,000 pseudo-random
-    /// requests from a fixed seed.
+    /// requests from a fixed seed (`KEYVAULT_FUZZ_REQUESTS` and
+    /// `KEYVAULT_FUZZ_SEED` change them).
     #[test]
     fn two_thousand_pseudo_random_requests_keep_the_invariants() {
+        shared_across_threads::<Harness>();
+        let requests: usize = std::env::var("KEYVAULT_FUZZ_REQUESTS")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(2000);
         let h = Harness::new().expect("harness");
-        let mut state = 0x5eed_u64;
+        let mut state = std::env::var("KEYVAULT_FUZZ_SEED")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0x5eed_u64);
         let mut next = || {
             state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
             let mut z = state;
@@ -352,7 +363,7 @@ mod tests {
             z ^ (z >> 31)
         };
         let mut statuses = std::collections::BTreeMap::new();
-        for i in 0..2000 {
+        for i in 0..requests {
             let len = 8 + (next() % 64) as usize;
             let data: Vec<u8> = (0..len).map(|_| next() as u8).collect();
             let mut input = Input::from_bytes(&data);

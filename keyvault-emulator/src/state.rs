@@ -1211,3 +1211,43 @@ fn validate_policy(actions: &[types::LifetimeActions], expiry: Option<&str>) -> 
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+
+    #[test]
+    fn a_panic_during_a_write_or_a_read_leaves_the_vault_usable() {
+        let vault = Vault::open(Store::memory().expect("store"), Flavor::Any).expect("vault");
+        let ctx = Ctx {
+            authority: "vault.localhost".into(),
+            api_version: "7.6".into(),
+        };
+        // A panic while planning (writer lock and read guard held) ...
+        let planned = catch_unwind(AssertUnwindSafe(|| {
+            vault.write(|_| -> ApiResult<Change<()>> { panic!("a bug while planning") })
+        }));
+        assert!(planned.is_err());
+        // ... and while reading.
+        let read = catch_unwind(AssertUnwindSafe(|| {
+            let _keys = vault.read();
+            panic!("a bug while reading")
+        }));
+        assert!(read.is_err());
+        // Writes and reads still work, and see a consistent vault.
+        let p: types::KeyCreateParameters =
+            serde_json::from_value(serde_json::json!({"kty": "EC"})).expect("params");
+        let spec = vault.read().create_spec("k", &p).expect("spec");
+        let jwk = keyvault_crypto::generate(&spec).expect("generate");
+        vault
+            .write(|k| k.create(&ctx, "k", p, &spec, jwk))
+            .expect("a write after the panics");
+        assert!(vault.read().get(&ctx, "k", "").is_ok());
+        let mut seen = std::collections::HashSet::new();
+        vault
+            .read()
+            .check_invariants(&mut seen)
+            .expect("invariants");
+    }
+}
