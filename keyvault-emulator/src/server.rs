@@ -304,11 +304,13 @@ where
         })
     };
     let result = handler.await.unwrap_or_else(|_| {
-        tracing::error!(%method, %path, "the handler panicked; nothing was changed");
+        // The vault's records are swapped whole after their commit, so a
+        // panic cannot leave them half-changed or any lock unusable.
+        tracing::error!(%method, %path, "the handler panicked");
         Err(ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "InternalError",
-            "The request could not be completed; nothing was changed.",
+            "An internal error interrupted the request.",
         ))
     });
     if matches!(fault, Fault::ResetAfter) {

@@ -2286,3 +2286,45 @@ async fn the_connection_cap_holds_excess_clients_until_a_slot_frees() {
         emu.shutdown().await;
     }
 }
+
+#[test]
+fn the_binary_binds_each_trusted_attestation_key_to_an_authority() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let key = keyvault_crypto::generate(&KeySpec {
+        kty: KeyType::Ec,
+        size: None,
+        curve: None,
+        public_exponent: None,
+    })
+    .expect("key");
+    let file = dir.path().join("jwks.json");
+    std::fs::write(
+        &file,
+        json!({"keys": [serde_json::to_value(key.public_only()).expect("jwk")]}).to_string(),
+    )
+    .expect("write");
+    let file = file.to_string_lossy().into_owned();
+    // A bare FILE is refused with the form it needs.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_keyvault-emulator"))
+        .args(["--listen", "127.0.0.1:0", "--trust-attestation-key", &file])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("AUTHORITY=FILE"), "{err}");
+    // AUTHORITY=FILE starts.
+    let ca = dir.path().join("ca.pem").to_string_lossy().into_owned();
+    let bound = format!("https://attest.test={file}");
+    let (mut child, url, _) = spawn_binary(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--ca-out",
+        &ca,
+        "--trust-attestation-key",
+        &bound,
+    ]);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(url.starts_with("KEYVAULT_URL=https://"), "{url}");
+}
