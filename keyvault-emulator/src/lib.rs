@@ -33,6 +33,10 @@
 
 mod api_error;
 mod backup;
+mod byok;
+mod faults;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod release;
 mod server;
 mod state;
@@ -41,13 +45,14 @@ mod tls;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use azure_core::credentials::{AccessToken, Secret, TokenCredential, TokenRequestOptions};
 use hyper_util::rt::TokioIo;
-use keyvault_crypto::{JsonWebKey, KeySpec, KeyType};
+use keyvault_crypto::JsonWebKey;
 use tokio::net::TcpListener;
 
+pub use faults::{FaultStats, Faults};
 pub use server::{EMULATOR_TENANT, MAX_BODY, SERVICE_VERSION, challenge_resource};
 
 /// Which service the emulator behaves as.
@@ -92,8 +97,66 @@ pub struct EmulatorOptions {
     pub flavor: Flavor,
     /// A certificate chain and key (PEM files) instead of a generated CA.
     pub tls_files: Option<(PathBuf, PathBuf)>,
-    /// Public keys of the attestation authorities whose tokens release trusts.
-    pub trusted_attestation_keys: Vec<JsonWebKey>,
+    /// Public keys of the attestation authorities whose tokens release
+    /// trusts, each bound to the authority (`iss`) it may speak for.
+    pub trusted_attestation_keys: Vec<TrustedAttestationKey>,
+    /// Accept any non-empty bearer token even when listening on an address
+    /// other than loopback (without it, such a start needs `token`).
+    pub insecure_any_token: bool,
+    /// Time-outs and the connection cap.
+    pub limits: ConnectionLimits,
+    /// Faults to inject (throttling, dropped connections, latency); none
+    /// when `None`.
+    pub faults: Option<Faults>,
+}
+
+/// A public key an attestation authority signs its tokens with, and the
+/// authority (the token's `iss`) it is trusted for: a token signed by this
+/// key that claims another issuer is refused.
+#[derive(Clone, Debug)]
+pub struct TrustedAttestationKey {
+    /// The issuer URL, compared with the token's `iss` (a trailing `/` and
+    /// letter case do not matter).
+    pub authority: String,
+    /// The public key.
+    pub key: JsonWebKey,
+}
+
+impl TrustedAttestationKey {
+    /// Trusts `key` for tokens issued by `authority`.
+    pub fn new(authority: impl Into<String>, key: JsonWebKey) -> Self {
+        Self {
+            authority: authority.into(),
+            key: key.public_only(),
+        }
+    }
+}
+
+/// How long a connection may take and how many may be open at once.
+#[derive(Clone, Debug)]
+pub struct ConnectionLimits {
+    /// The TLS handshake must finish within this (default 10 s).
+    pub tls_handshake_timeout: std::time::Duration,
+    /// A request's headers must arrive within this, counted from when the
+    /// connection is ready for the next request, so it also closes idle
+    /// keep-alive connections (default 30 s).
+    pub header_read_timeout: std::time::Duration,
+    /// A request's body must arrive within this (default 30 s).
+    pub body_read_timeout: std::time::Duration,
+    /// At most this many connections are served at once; more wait in the
+    /// listen backlog (default 512).
+    pub max_connections: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self {
+            tls_handshake_timeout: std::time::Duration::from_secs(10),
+            header_read_timeout: std::time::Duration::from_secs(30),
+            body_read_timeout: std::time::Duration::from_secs(30),
+            max_connections: 512,
+        }
+    }
 }
 
 impl Default for EmulatorOptions {
@@ -106,6 +169,9 @@ impl Default for EmulatorOptions {
             flavor: Flavor::Any,
             tls_files: None,
             trusted_attestation_keys: Vec::new(),
+            insecure_any_token: false,
+            limits: ConnectionLimits::default(),
+            faults: None,
         }
     }
 }
@@ -125,6 +191,8 @@ pub struct Emulator {
     signing_key: JsonWebKey,
     shutdown: tokio::sync::watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
+    store_failures: Arc<std::sync::atomic::AtomicU32>,
+    shared: Arc<server::Shared>,
 }
 
 impl std::fmt::Debug for Emulator {
@@ -140,31 +208,28 @@ pub const DEFAULT_TOKEN: &str = "keyvault-emulator-token";
 
 impl Emulator {
     /// Starts listening and serving; returns once connections are accepted.
+    ///
+    /// Refuses to listen on an address other than loopback without a
+    /// `token` unless `insecure_any_token` says so: anyone who can reach the
+    /// port could otherwise use the vault.
     pub async fn start(options: EmulatorOptions) -> Result<Self, StartError> {
+        if !options.listen.ip().is_loopback()
+            && options.token.is_none()
+            && !options.insecure_any_token
+        {
+            return Err(StartError(format!(
+                "listening on {} (not a loopback address) without --token would let anyone who can reach it use the vault with any bearer token; give --token TOKEN (EmulatorOptions::token), or --insecure-any-token (EmulatorOptions::insecure_any_token) to accept that",
+                options.listen
+            )));
+        }
         let tls = match &options.tls_files {
             Some((cert, key)) => tls::from_files(cert, key),
             None => tls::generate(&options.hostnames),
         }
         .map_err(StartError)?;
-        let store = match &options.data_dir {
-            Some(dir) => store::Store::sqlite(dir),
-            None => store::Store::memory(),
-        }
-        .map_err(StartError)?;
-        let vault = state::Vault::open(store, options.flavor).map_err(StartError)?;
-        let signing_key = keyvault_crypto::generate(&KeySpec {
-            kty: KeyType::Rsa,
-            size: Some(2048),
-            curve: None,
-            public_exponent: None,
-        })
-        .map_err(|e| StartError(e.to_string()))?;
-        let shared = Arc::new(server::Shared {
-            vault: Mutex::new(vault),
-            token: options.token.clone(),
-            trusted: options.trusted_attestation_keys.clone(),
-            signing_key: signing_key.clone(),
-        });
+        let shared = Arc::new(server::Shared::new(&options)?);
+        let store_failures = shared.vault.store_failures();
+        let signing_key = shared.signing_key.clone();
         let listener = TcpListener::bind(options.listen)
             .await
             .map_err(|e| StartError(format!("binding {}: {e}", options.listen)))?;
@@ -178,44 +243,15 @@ impl Emulator {
             None => addr.ip().to_string(),
         };
         let vault_url = format!("https://{host}:{}", addr.port());
-        let (shutdown, mut stop) = tokio::sync::watch::channel(false);
+        let (shutdown, stop) = tokio::sync::watch::channel(false);
         let acceptor = tokio_rustls::TlsAcceptor::from(tls.config.clone());
-        let task = tokio::spawn(async move {
-            let mut connections = tokio::task::JoinSet::new();
-            loop {
-                tokio::select! {
-                    _ = stop.changed() => break,
-                    accepted = listener.accept() => {
-                        let Ok((tcp, _)) = accepted else { continue };
-                        let acceptor = acceptor.clone();
-                        let shared = shared.clone();
-                        let mut stop = stop.clone();
-                        connections.spawn(async move {
-                            let Ok(stream) = acceptor.accept(tcp).await else { return };
-                            let service = hyper::service::service_fn(move |req| {
-                                let shared = shared.clone();
-                                async move { Ok::<_, std::convert::Infallible>(server::serve(shared, req).await) }
-                            });
-                            let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
-                            tokio::pin!(conn);
-                            tokio::select! {
-                                _ = conn.as_mut() => {}
-                                _ = stop.changed() => {
-                                    conn.as_mut().graceful_shutdown();
-                                    let _ = conn.await;
-                                }
-                            }
-                        });
-                    }
-                }
-                while connections.try_join_next().is_some() {}
-            }
-            // Let requests in flight finish (their writes are committed before they answer).
-            let _ = tokio::time::timeout(std::time::Duration::from_secs(10), async {
-                while connections.join_next().await.is_some() {}
-            })
-            .await;
-        });
+        let task = tokio::spawn(accept_loop(
+            listener,
+            acceptor,
+            shared.clone(),
+            options.limits.clone(),
+            stop,
+        ));
         Ok(Self {
             addr,
             vault_url,
@@ -225,7 +261,18 @@ impl Emulator {
             signing_key,
             shutdown,
             task,
+            store_failures,
+            shared,
         })
+    }
+
+    /// What fault injection did so far (all zero without faults).
+    pub fn fault_stats(&self) -> FaultStats {
+        self.shared
+            .faults
+            .as_ref()
+            .map(|f| f.stats())
+            .unwrap_or_default()
     }
 
     /// The vault URL, `https://HOST:PORT` (the first `hostnames` entry, or the listen address).
@@ -274,11 +321,113 @@ impl Emulator {
         self.signing_key.public_only()
     }
 
+    /// Makes the next `n` store commits fail (for tests of what a failed
+    /// commit leaves behind: nothing).
+    #[doc(hidden)]
+    pub fn fail_next_commits(&self, n: u32) {
+        self.store_failures
+            .store(n, std::sync::atomic::Ordering::SeqCst);
+    }
+
     /// Stops accepting, lets requests in flight finish, and returns.
     pub async fn shutdown(self) {
         let _ = self.shutdown.send(true);
         let _ = self.task.await;
     }
+}
+
+/// A connection the service drops on purpose (fault injection).
+#[derive(Debug)]
+struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by fault injection")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
+/// Accepts connections while the cap allows, each with a TLS handshake
+/// time-out, hyper's header-read time-out (with a timer, so it works) and
+/// the body-read time-out in the handler. An accept error (such as running
+/// out of file descriptors) backs off instead of spinning.
+async fn accept_loop(
+    listener: TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+    shared: Arc<server::Shared>,
+    limits: ConnectionLimits,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let permits = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+    let mut connections = tokio::task::JoinSet::new();
+    let mut backoff = std::time::Duration::from_millis(10);
+    loop {
+        // Wait for a free slot before accepting: excess clients wait in the backlog.
+        let permit = tokio::select! {
+            _ = stop.changed() => break,
+            p = permits.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+        };
+        let tcp = tokio::select! {
+            _ = stop.changed() => break,
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, _)) => {
+                    backoff = std::time::Duration::from_millis(10);
+                    tcp
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed; backing off");
+                    drop(permit);
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(std::time::Duration::from_secs(1));
+                    continue;
+                }
+            },
+        };
+        let acceptor = acceptor.clone();
+        let shared = shared.clone();
+        let mut stop = stop.clone();
+        let limits = limits.clone();
+        connections.spawn(async move {
+            let _permit = permit;
+            let Ok(Ok(stream)) =
+                tokio::time::timeout(limits.tls_handshake_timeout, acceptor.accept(tcp)).await
+            else {
+                return;
+            };
+            let service = hyper::service::service_fn(move |req| {
+                let shared = shared.clone();
+                async move {
+                    match server::serve(shared, req).await {
+                        server::Outcome::Answer(r) => Ok(r),
+                        server::Outcome::Drop => Err(Dropped),
+                    }
+                }
+            });
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(limits.header_read_timeout);
+            let conn = builder.serve_connection(TokioIo::new(stream), service);
+            tokio::pin!(conn);
+            tokio::select! {
+                _ = conn.as_mut() => {}
+                _ = stop.changed() => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.await;
+                }
+            }
+        });
+        while connections.try_join_next().is_some() {}
+    }
+    // Let requests in flight finish (their writes are committed before they answer).
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
 }
 
 /// A credential that always hands out the same token (valid for an hour

@@ -2,21 +2,30 @@
 //!
 //! ```text
 //! keyvault-emulator [--listen ADDR:PORT] [--data-dir DIR] [--hostname NAME]...
-//!                   [--ca-out FILE] [--token TOKEN] [--flavor any|vault|managed-hsm]
-//!                   [--tls-cert FILE --tls-key FILE] [--trust-attestation-key FILE]...
+//!                   [--ca-out FILE] [--token TOKEN | --insecure-any-token]
+//!                   [--flavor any|vault|managed-hsm] [--tls-cert FILE --tls-key FILE]
+//!                   [--trust-attestation-key AUTHORITY=FILE]...
+//!                   [--tls-handshake-timeout SECS] [--header-read-timeout SECS]
+//!                   [--body-read-timeout SECS] [--max-connections N]
+//!                   [--faults throttle=P,reset=P[,latency=MS][,seed=N]]
 //! ```
 //!
 //! Once it accepts connections it prints, each alone on a line,
 //! `KEYVAULT_URL=<vault url>` and `KEYVAULT_CA=<path of the CA PEM>`;
 //! logs go to stderr. SIGINT/SIGTERM stop it after requests in flight end.
+//!
+//! The CA file is written to `--ca-out` (as a new file renamed into place,
+//! so a symlink planted there is replaced, never followed), or into a
+//! private directory (0700) the emulator creates under the temporary
+//! directory; the file is 0600.
 
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use keyvault_emulator::{Emulator, EmulatorOptions};
 
-const USAGE: &str = "usage: keyvault-emulator [--listen ADDR:PORT] [--data-dir DIR] [--hostname NAME]... [--ca-out FILE] [--token TOKEN] [--flavor any|vault|managed-hsm] [--tls-cert FILE --tls-key FILE] [--trust-attestation-key FILE]...";
+const USAGE: &str = "usage: keyvault-emulator [--listen ADDR:PORT] [--data-dir DIR] [--hostname NAME]... [--ca-out FILE] [--token TOKEN | --insecure-any-token] [--flavor any|vault|managed-hsm] [--tls-cert FILE --tls-key FILE] [--trust-attestation-key AUTHORITY=FILE]... [--tls-handshake-timeout SECS] [--header-read-timeout SECS] [--body-read-timeout SECS] [--max-connections N] [--faults throttle=P,reset=P[,latency=MS][,seed=N]]";
 
 struct Args {
     options: EmulatorOptions,
@@ -34,6 +43,62 @@ fn load_jwks(path: &str) -> Result<Vec<keyvault_crypto::JsonWebKey>, String> {
     keys.into_iter()
         .map(|k| serde_json::from_value(k).map_err(|e| format!("{path}: not a JWK: {e}")))
         .collect()
+}
+
+fn seconds(flag: &str, v: &str) -> Result<std::time::Duration, String> {
+    v.parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 86_400.0)
+        .map(std::time::Duration::from_secs_f64)
+        .ok_or_else(|| format!("{flag} takes seconds (more than 0, at most 86400), not {v:?}"))
+}
+
+fn random_name() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// Creates `path` as a new file (never opening an existing one or following
+/// a symlink) with mode 0600, and writes `text`.
+fn create_new(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    let mut f = o.open(path)?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()
+}
+
+/// Writes the CA where `--ca-out` says (a new file renamed over the path,
+/// which replaces a symlink rather than following it), or into a private
+/// directory of its own under the temporary directory. Returns the path.
+fn write_ca(ca_out: Option<PathBuf>, pem: &str) -> Result<PathBuf, String> {
+    match ca_out {
+        Some(path) => {
+            let dir = match path.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            let tmp = dir.join(format!(".keyvault-emulator-ca-{}.tmp", random_name()));
+            create_new(&tmp, pem).map_err(|e| format!("writing {}: {e}", tmp.display()))?;
+            std::fs::rename(&tmp, &path).map_err(|e| {
+                let _ = std::fs::remove_file(&tmp);
+                format!("writing the CA to {}: {e}", path.display())
+            })?;
+            Ok(path)
+        }
+        None => {
+            let dir = std::env::temp_dir().join(format!("keyvault-emulator-{}", random_name()));
+            let mut b = std::fs::DirBuilder::new();
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+            b.create(&dir)
+                .map_err(|e| format!("creating {}: {e}", dir.display()))?;
+            let path = dir.join("ca.pem");
+            create_new(&path, pem).map_err(|e| format!("writing {}: {e}", path.display()))?;
+            Ok(path)
+        }
+    }
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -63,9 +128,46 @@ fn parse_args() -> Result<Args, String> {
             "--flavor" => options.flavor = value("--flavor")?.parse()?,
             "--tls-cert" => cert = Some(PathBuf::from(value("--tls-cert")?)),
             "--tls-key" => key = Some(PathBuf::from(value("--tls-key")?)),
-            "--trust-attestation-key" => options
-                .trusted_attestation_keys
-                .extend(load_jwks(&value("--trust-attestation-key")?)?),
+            "--trust-attestation-key" => {
+                let v = value("--trust-attestation-key")?;
+                // The authority is a URL (with no '='); the rest is the file.
+                let Some((authority, file)) = v
+                    .split_once('=')
+                    .filter(|(a, f)| !a.is_empty() && !f.is_empty())
+                else {
+                    return Err(format!(
+                        "--trust-attestation-key takes AUTHORITY=FILE (the issuer whose tokens the key signs, such as https://myattest.weu.attest.azure.net=jwks.json), not {v:?}"
+                    ));
+                };
+                options.trusted_attestation_keys.extend(
+                    load_jwks(file)?
+                        .into_iter()
+                        .map(|k| keyvault_emulator::TrustedAttestationKey::new(authority, k)),
+                );
+            }
+            "--insecure-any-token" => options.insecure_any_token = true,
+            "--tls-handshake-timeout" => {
+                options.limits.tls_handshake_timeout = seconds(
+                    "--tls-handshake-timeout",
+                    &value("--tls-handshake-timeout")?,
+                )?
+            }
+            "--header-read-timeout" => {
+                options.limits.header_read_timeout =
+                    seconds("--header-read-timeout", &value("--header-read-timeout")?)?
+            }
+            "--body-read-timeout" => {
+                options.limits.body_read_timeout =
+                    seconds("--body-read-timeout", &value("--body-read-timeout")?)?
+            }
+            "--max-connections" => {
+                let v = value("--max-connections")?;
+                options.limits.max_connections =
+                    v.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                        format!("--max-connections takes a positive integer, not {v:?}")
+                    })?;
+            }
+            "--faults" => options.faults = Some(value("--faults")?.parse()?),
             "-h" | "--help" => return Err(USAGE.to_owned()),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
@@ -124,16 +226,13 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let ca_path = args.ca_out.unwrap_or_else(|| {
-        std::env::temp_dir().join(format!(
-            "keyvault-emulator-{}-ca.pem",
-            emulator.addr().port()
-        ))
-    });
-    if let Err(e) = std::fs::write(&ca_path, emulator.ca_pem()) {
-        eprintln!("writing the CA to {}: {e}", ca_path.display());
-        return ExitCode::FAILURE;
-    }
+    let ca_path = match write_ca(args.ca_out, emulator.ca_pem()) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "KEYVAULT_URL={}", emulator.vault_url());
     let _ = writeln!(out, "KEYVAULT_CA={}", ca_path.display());

@@ -1,10 +1,13 @@
 //! Secure key release, emulated.
 //!
 //! The target attestation token is a JWT (`header.payload.signature`)
-//! signed by an attestation authority the emulator trusts: each trusted
-//! authority is a public JWK given with `--trust-attestation-key FILE` (a
-//! JWK or a JWKS `{"keys":[…]}`), or in [`crate::EmulatorOptions`]. The
-//! token's claims are checked against the key's release policy (`anyOf` /
+//! signed by an attestation authority the emulator trusts. Each trusted key
+//! is bound to the authority it speaks for: `--trust-attestation-key
+//! AUTHORITY=FILE` (a JWK or a JWKS `{"keys":[…]}`), or
+//! [`crate::TrustedAttestationKey`] in [`crate::EmulatorOptions`]; a token
+//! is accepted only when a key trusted for its `iss` signed it, it carries
+//! a numeric `exp` in the future, and its `nbf` (when present, numeric) has
+//! passed. The token's claims are checked against the key's release policy (`anyOf` /
 //! `allOf` of `{authority, allOf|anyOf: [{claim, equals}]}`, where
 //! `authority` must equal the token's `iss`). The key is wrapped for the
 //! token's runtime key (the first RSA key in `x-ms-runtime.keys`) with
@@ -19,6 +22,7 @@ use keyvault_crypto::{
 use keyvault_keys_protocol::types;
 use serde_json::{Value, json};
 
+use crate::TrustedAttestationKey;
 use crate::api_error::{ApiError, ApiResult};
 use crate::state::{Ctx, VersionRecord, now};
 
@@ -61,8 +65,27 @@ fn sign_jws(
     Ok(format!("{signing_input}.{}", b64::encode(&sig.signature)))
 }
 
-/// Verifies a JWS against trusted keys; returns its claims.
-pub fn verify_jws(token: &str, trusted: &[JsonWebKey]) -> Result<Value, String> {
+fn same_authority(a: &str, b: &str) -> bool {
+    a.trim_end_matches('/')
+        .eq_ignore_ascii_case(b.trim_end_matches('/'))
+}
+
+/// A numeric date claim (JSON integer or float seconds); `Err` when the
+/// claim is there but not a number.
+fn date_claim(claims: &Value, name: &str) -> Result<Option<f64>, String> {
+    match claims.get(name) {
+        None => Ok(None),
+        Some(v) => v
+            .as_f64()
+            .filter(|f| f.is_finite())
+            .map(Some)
+            .ok_or_else(|| format!("the attestation token's {name} is not a number of seconds")),
+    }
+}
+
+/// Verifies a JWS against the keys trusted for the issuer it names;
+/// requires a numeric `exp` in the future and honours `nbf`. Returns its claims.
+pub fn verify_jws(token: &str, trusted: &[TrustedAttestationKey]) -> Result<Value, String> {
     let parts: Vec<&str> = token.split('.').collect();
     let [h, p, s] = parts.as_slice() else {
         return Err("the attestation token is not a compact JWT (header.payload.signature)".into());
@@ -81,23 +104,28 @@ pub fn verify_jws(token: &str, trusted: &[JsonWebKey]) -> Result<Value, String> 
         .hash()
         .ok_or_else(|| format!("token algorithm {alg} is not supported"))?;
     let digest = hash.digest(format!("{h}.{p}").as_bytes());
-    let trusted_ok = trusted.iter().any(|k| {
-        LocalKey::from_jwk(&k.public_only())
-            .and_then(|l| l.verify(&alg, &digest, &sig))
-            .map(|r| r.is_valid)
-            .unwrap_or(false)
+    let iss = claims["iss"].as_str().unwrap_or("");
+    let trusted_ok = trusted.iter().any(|t| {
+        same_authority(&t.authority, iss)
+            && LocalKey::from_jwk(&t.key.public_only())
+                .and_then(|l| l.verify(&alg, &digest, &sig))
+                .map(|r| r.is_valid)
+                .unwrap_or(false)
     });
     if !trusted_ok {
         return Err(
-            "the attestation token is not signed by a trusted attestation authority".into(),
+            "the attestation token is not signed by a key trusted for the authority it names (iss)"
+                .into(),
         );
     }
-    let t = now();
-    if claims["exp"].as_i64().is_some_and(|exp| t >= exp) {
-        return Err("the attestation token has expired".into());
+    let t = now() as f64;
+    match date_claim(&claims, "exp")? {
+        None => return Err("the attestation token has no exp".into()),
+        Some(exp) if t >= exp => return Err("the attestation token has expired".into()),
+        Some(_) => {}
     }
-    if claims["nbf"].as_i64().is_some_and(|nbf| t < nbf) {
-        return Err("the attestation token is not valid yet".into());
+    if date_claim(&claims, "nbf")?.is_some_and(|nbf| t < nbf) {
+        return Err("the attestation token is not valid yet (nbf)".into());
     }
     Ok(claims)
 }
@@ -146,10 +174,9 @@ fn condition_holds(c: &Value, claims: &Value) -> Result<bool, String> {
 }
 
 fn authority_matches(block: &Value, iss: &str) -> bool {
-    block["authority"].as_str().is_some_and(|a| {
-        a.trim_end_matches('/')
-            .eq_ignore_ascii_case(iss.trim_end_matches('/'))
-    })
+    block["authority"]
+        .as_str()
+        .is_some_and(|a| same_authority(a, iss))
 }
 
 fn block_holds(block: &Value, claims: &Value, iss: &str) -> Result<bool, String> {
@@ -192,7 +219,7 @@ pub(crate) struct ReleaseInput<'a> {
     pub(crate) version: &'a VersionRecord,
     pub(crate) bundle: types::KeyBundle,
     pub(crate) params: types::KeyReleaseParameters,
-    pub(crate) trusted: &'a [JsonWebKey],
+    pub(crate) trusted: &'a [TrustedAttestationKey],
     pub(crate) signing_key: &'a JsonWebKey,
 }
 

@@ -1,11 +1,11 @@
 //! HTTP: the challenge, routing, wire details (headers, status codes, error
 //! bodies), body limits, and the handlers that call the vault.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full, Limited};
-use hyper::body::Incoming;
 use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use keyvault_crypto::{
@@ -17,9 +17,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::Flavor;
 use crate::api_error::{ApiError, ApiResult};
+use crate::faults::{Fault, Injector};
 use crate::state::{Ctx, Vault};
+use crate::{Flavor, TrustedAttestationKey};
 
 /// The largest request body accepted.
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -30,10 +31,47 @@ pub const SERVICE_VERSION: &str = "1.9.0-keyvault-emulator";
 const DEFAULT_API_VERSION: &str = "2025-07-01";
 
 pub struct Shared {
-    pub vault: Mutex<Vault>,
+    pub vault: Vault,
     pub token: Option<String>,
-    pub trusted: Vec<JsonWebKey>,
+    pub trusted: Vec<TrustedAttestationKey>,
     pub signing_key: JsonWebKey,
+    pub body_read_timeout: Duration,
+    pub faults: Option<Injector>,
+}
+
+impl Shared {
+    /// The state a server (or the fuzzing harness) serves from.
+    pub fn new(options: &crate::EmulatorOptions) -> Result<Self, crate::StartError> {
+        let err = |e: String| crate::StartError(e);
+        let store = match &options.data_dir {
+            Some(dir) => crate::store::Store::sqlite(dir),
+            None => crate::store::Store::memory(),
+        }
+        .map_err(err)?;
+        let vault = Vault::open(store, options.flavor).map_err(err)?;
+        let signing_key = keyvault_crypto::generate(&keyvault_crypto::KeySpec {
+            kty: keyvault_crypto::KeyType::Rsa,
+            size: Some(2048),
+            curve: None,
+            public_exponent: None,
+        })
+        .map_err(|e| err(e.to_string()))?;
+        Ok(Self {
+            vault,
+            token: options.token.clone(),
+            trusted: options.trusted_attestation_keys.clone(),
+            signing_key,
+            body_read_timeout: options.limits.body_read_timeout,
+            faults: options.faults.clone().map(Injector::new),
+        })
+    }
+}
+
+/// What to do with a request: answer it, or drop its connection without
+/// an answer (fault injection).
+pub enum Outcome {
+    Answer(Response<Full<Bytes>>),
+    Drop,
 }
 
 /// What the handler answers: a status and an optional JSON body.
@@ -93,7 +131,7 @@ fn www_authenticate(authority: &str) -> String {
     )
 }
 
-fn authorised(req: &Request<Incoming>, token: Option<&str>) -> bool {
+fn authorised<B>(req: &Request<B>, token: Option<&str>) -> bool {
     let Some(value) = req
         .headers()
         .get(hyper::header::AUTHORIZATION)
@@ -106,7 +144,12 @@ fn authorised(req: &Request<Incoming>, token: Option<&str>) -> bool {
         return false;
     };
     let t = t.trim();
-    scheme.eq_ignore_ascii_case("bearer") && !t.is_empty() && token.is_none_or(|want| want == t)
+    // The comparison takes the same time wherever the tokens differ.
+    scheme.eq_ignore_ascii_case("bearer")
+        && !t.is_empty()
+        && token.is_none_or(|want| {
+            aws_lc_rs::constant_time::verify_slices_are_equal(want.as_bytes(), t.as_bytes()).is_ok()
+        })
 }
 
 fn finish(
@@ -142,8 +185,14 @@ fn json_response(status: StatusCode, body: Option<&Value>) -> Response<Full<Byte
         .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
 }
 
-/// Serves one request. Never panics on input; every failure is an error body.
-pub async fn serve(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+/// Serves one request. Never panics on input; every failure is an error
+/// body. The handler runs on the blocking pool (it may generate keys or
+/// wait for a commit); a panic in it answers 500 and changes nothing.
+pub async fn serve<B>(shared: Arc<Shared>, req: Request<B>) -> Outcome
+where
+    B: hyper::body::Body<Data = Bytes> + Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let request_id = uuid::Uuid::new_v4().to_string();
     let client_request_id = req.headers().get("x-ms-client-request-id").cloned();
     let authority = req
@@ -172,20 +221,55 @@ pub async fn serve(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Full
                 .insert(hyper::header::WWW_AUTHENTICATE, v);
         }
         tracing::debug!(%method, %path, "401 challenge");
-        return finish(resp, &request_id, client_request_id.as_ref());
+        return Outcome::Answer(finish(resp, &request_id, client_request_id.as_ref()));
     }
 
-    let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(_) => {
+    let fault = match &shared.faults {
+        Some(f) => f.decide().await,
+        None => Fault::None,
+    };
+    match fault {
+        Fault::Throttle(resp) => {
+            tracing::info!(%method, %path, status = resp.status().as_u16(), "fault: throttled");
+            return Outcome::Answer(finish(resp, &request_id, client_request_id.as_ref()));
+        }
+        Fault::ResetBefore => {
+            tracing::info!(%method, %path, "fault: connection dropped before the operation");
+            return Outcome::Drop;
+        }
+        Fault::ResetAfter | Fault::None => {}
+    }
+
+    let read = tokio::time::timeout(
+        shared.body_read_timeout,
+        Limited::new(req.into_body(), MAX_BODY).collect(),
+    )
+    .await;
+    let body = match read {
+        Ok(Ok(b)) => b.to_bytes(),
+        Ok(Err(_)) => {
             let err = ApiError::bad_parameter(format!(
                 "The request body is larger than {MAX_BODY} bytes, or could not be read."
             ));
-            return finish(
+            return Outcome::Answer(finish(
                 json_response(err.status, Some(&err.body())),
                 &request_id,
                 client_request_id.as_ref(),
+            ));
+        }
+        Err(_) => {
+            let err = ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "RequestTimeout",
+                format!(
+                    "The request body did not arrive within {} ms.",
+                    shared.body_read_timeout.as_millis()
+                ),
             );
+            let mut resp = json_response(err.status, Some(&err.body()));
+            resp.headers_mut()
+                .insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
+            return Outcome::Answer(finish(resp, &request_id, client_request_id.as_ref()));
         }
     };
     let api_version = query
@@ -212,8 +296,27 @@ pub async fn serve(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Full
                 .collect::<String>()
         })
         .collect();
-    let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
-    let result = dispatch(&shared, &ctx, &method, &segs, &query, &body);
+    let handler = {
+        let (method, shared) = (method.clone(), shared.clone());
+        tokio::task::spawn_blocking(move || {
+            let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
+            dispatch(&shared, &ctx, &method, &segs, &query, &body)
+        })
+    };
+    let result = handler.await.unwrap_or_else(|_| {
+        // The vault's records are swapped whole after their commit, so a
+        // panic cannot leave them half-changed or any lock unusable.
+        tracing::error!(%method, %path, "the handler panicked");
+        Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalError",
+            "An internal error interrupted the request.",
+        ))
+    });
+    if matches!(fault, Fault::ResetAfter) {
+        tracing::info!(%method, %path, "fault: connection dropped after the operation");
+        return Outcome::Drop;
+    }
     let resp = match result {
         Ok((status, body)) => json_response(status, body.as_ref()),
         Err(e) => {
@@ -222,7 +325,7 @@ pub async fn serve(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Full
         }
     };
     tracing::info!(%method, %path, status = resp.status().as_u16(), "request");
-    finish(resp, &request_id, client_request_id.as_ref())
+    Outcome::Answer(finish(resp, &request_id, client_request_id.as_ref()))
 }
 
 fn parse_body<T: DeserializeOwned>(body: &Bytes) -> ApiResult<T> {
@@ -233,14 +336,14 @@ fn parse_body<T: DeserializeOwned>(body: &Bytes) -> ApiResult<T> {
         .map_err(|e| ApiError::bad_parameter(format!("The request body is not valid: {e}")))
 }
 
-fn lock(shared: &Shared) -> ApiResult<std::sync::MutexGuard<'_, Vault>> {
-    shared.vault.lock().map_err(|_| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "InternalError",
-            "the vault state is unavailable",
-        )
-    })
+/// Generates a key (CPU-heavy for RSA; the caller is on the blocking pool
+/// and holds no lock).
+fn generate(spec: &keyvault_crypto::KeySpec) -> ApiResult<JsonWebKey> {
+    keyvault_crypto::generate(spec).map_err(|e| ApiError::bad_parameter(e.to_string()))
+}
+
+fn vault(shared: &Shared) -> &Vault {
+    &shared.vault
 }
 
 fn method_not_allowed(method: &Method) -> ApiError {
@@ -267,7 +370,7 @@ fn dispatch(
                 ctx,
                 "/keys",
                 query,
-                lock(shared)?.list_keys(ctx),
+                vault(shared).read().list_keys(ctx),
                 |items, next| types::KeyListResult {
                     value: items,
                     next_link: next,
@@ -277,29 +380,46 @@ fn dispatch(
             _ => Err(method_not_allowed(method)),
         },
         ["keys", "restore"] => match *method {
-            Method::POST => json_answer(&lock(shared)?.restore(ctx, parse_body(body)?)?),
+            Method::POST => {
+                let p = parse_body(body)?;
+                json_answer(&vault(shared).write(|k| k.restore(ctx, p))?)
+            }
             _ => Err(method_not_allowed(method)),
         },
         ["keys", _] => {
             let name = segs[1];
             match *method {
-                Method::PUT => json_answer(&lock(shared)?.import(ctx, name, parse_body(body)?)?),
-                Method::DELETE => json_answer(&lock(shared)?.delete(ctx, name)?),
-                Method::GET => json_answer(&lock(shared)?.get(ctx, name, "")?),
+                Method::PUT => {
+                    let p: types::KeyImportParameters = parse_body(body)?;
+                    let p = crate::byok::resolve(&vault(shared).read(), name, p)?;
+                    json_answer(&vault(shared).write(|k| k.import(ctx, name, p))?)
+                }
+                Method::DELETE => json_answer(&vault(shared).write(|k| k.delete(ctx, name))?),
+                Method::GET => json_answer(&vault(shared).read().get(ctx, name, "")?),
                 Method::PATCH => {
-                    json_answer(&lock(shared)?.update(ctx, name, "", parse_body(body)?)?)
+                    let p = parse_body(body)?;
+                    json_answer(&vault(shared).write(|k| k.update(ctx, name, "", p))?)
                 }
                 _ => Err(method_not_allowed(method)),
             }
         }
         ["keys", _, "create"] => post(method, || {
-            json_answer(&lock(shared)?.create(ctx, segs[1], parse_body(body)?)?)
+            let p: types::KeyCreateParameters = parse_body(body)?;
+            let spec = vault(shared).read().create_spec(segs[1], &p)?;
+            let jwk = generate(&spec)?;
+            json_answer(&vault(shared).write(|k| k.create(ctx, segs[1], p, &spec, jwk))?)
         }),
-        ["keys", _, "rotate"] => post(method, || json_answer(&lock(shared)?.rotate(ctx, segs[1])?)),
-        ["keys", _, "backup"] => post(method, || json_answer(&lock(shared)?.backup(segs[1])?)),
+        ["keys", _, "rotate"] => post(method, || {
+            let spec = vault(shared).read().rotate_spec(segs[1])?;
+            let jwk = generate(&spec)?;
+            json_answer(&vault(shared).write(|k| k.rotate(ctx, segs[1], jwk))?)
+        }),
+        ["keys", _, "backup"] => post(method, || {
+            json_answer(&vault(shared).read().backup(segs[1])?)
+        }),
         ["keys", _, "versions"] => match *method {
             Method::GET => {
-                let items = lock(shared)?.list_versions(ctx, segs[1])?;
+                let items = vault(shared).read().list_versions(ctx, segs[1])?;
                 page(
                     ctx,
                     &format!("/keys/{}/versions", segs[1]),
@@ -315,18 +435,20 @@ fn dispatch(
             _ => Err(method_not_allowed(method)),
         },
         ["keys", _, "rotationpolicy"] => match *method {
-            Method::GET => json_answer(&lock(shared)?.get_policy(ctx, segs[1])?),
+            Method::GET => json_answer(&vault(shared).read().get_policy(ctx, segs[1])?),
             Method::PUT => {
-                json_answer(&lock(shared)?.update_policy(ctx, segs[1], parse_body(body)?)?)
+                let p = parse_body(body)?;
+                json_answer(&vault(shared).write(|k| k.update_policy(ctx, segs[1], p))?)
             }
             _ => Err(method_not_allowed(method)),
         },
         ["keys", _, _] => {
             let (name, version) = (segs[1], segs[2]);
             match *method {
-                Method::GET => json_answer(&lock(shared)?.get(ctx, name, version)?),
+                Method::GET => json_answer(&vault(shared).read().get(ctx, name, version)?),
                 Method::PATCH => {
-                    json_answer(&lock(shared)?.update(ctx, name, version, parse_body(body)?)?)
+                    let p = parse_body(body)?;
+                    json_answer(&vault(shared).write(|k| k.update(ctx, name, version, p))?)
                 }
                 _ => Err(method_not_allowed(method)),
             }
@@ -335,7 +457,7 @@ fn dispatch(
             let (name, version) = (segs[1], segs[2]);
             match (method.clone(), *op) {
                 (Method::GET, "attestation") => {
-                    json_answer(&lock(shared)?.attestation(ctx, name, version)?)
+                    json_answer(&vault(shared).read().attestation(ctx, name, version)?)
                 }
                 (Method::POST, "encrypt" | "decrypt" | "wrapkey" | "unwrapkey") => {
                     crypto_op(shared, ctx, name, version, op, body)
@@ -356,7 +478,7 @@ fn dispatch(
                 ctx,
                 "/deletedkeys",
                 query,
-                lock(shared)?.list_deleted(ctx),
+                vault(shared).read().list_deleted(ctx),
                 |items, next| types::DeletedKeyListResult {
                     value: items,
                     next_link: next,
@@ -366,15 +488,15 @@ fn dispatch(
             _ => Err(method_not_allowed(method)),
         },
         ["deletedkeys", _] | ["deletedkeys", _, ""] => match *method {
-            Method::GET => json_answer(&lock(shared)?.get_deleted(ctx, segs[1])?),
+            Method::GET => json_answer(&vault(shared).read().get_deleted(ctx, segs[1])?),
             Method::DELETE => {
-                lock(shared)?.purge(segs[1])?;
+                vault(shared).write(|k| k.purge(segs[1]))?;
                 Ok((StatusCode::NO_CONTENT, None))
             }
             _ => Err(method_not_allowed(method)),
         },
         ["deletedkeys", _, "recover"] => post(method, || {
-            json_answer(&lock(shared)?.recover(ctx, segs[1])?)
+            json_answer(&vault(shared).write(|k| k.recover(ctx, segs[1]))?)
         }),
         ["rng"] => post(method, || random_bytes(shared, body)),
         _ => Err(not_found_route(segs)),
@@ -491,15 +613,14 @@ fn crypto_op(
     let aad = decode_field("aad", p.aad.as_deref())?;
     let tag = decode_field("tag", p.tag.as_deref())?;
     let alg = p.alg.as_str().to_owned();
-    let (name_version, key) = {
-        let mut vault = lock(shared)?;
-        if vault.flavor() == Flavor::Vault && (alg.starts_with("CKM_") || alg.contains("KWPAD")) {
-            return Err(ApiError::not_supported(format!(
-                "Algorithm {alg} is available on a Managed HSM only."
-            )));
-        }
-        vault.usable_key(name, version, wire_op)?
-    };
+    if vault(shared).read().flavor() == Flavor::Vault
+        && (alg.starts_with("CKM_") || alg.contains("KWPAD"))
+    {
+        return Err(ApiError::not_supported(format!(
+            "Algorithm {alg} is available on a Managed HSM only."
+        )));
+    }
+    let (name_version, key) = vault(shared).usable_key(name, version, wire_op)?;
     let kid = Some(result_kid(ctx, &name_version));
     let result = match op {
         "encrypt" => {
@@ -567,7 +688,7 @@ fn crypto_op(
 fn sign(shared: &Shared, ctx: &Ctx, name: &str, version: &str, body: &Bytes) -> ApiResult<Answer> {
     let p: types::KeySignParameters = parse_body(body)?;
     let digest = decode_field("value", Some(&p.value))?.unwrap_or_default();
-    let (name_version, key) = lock(shared)?.usable_key(name, version, "sign")?;
+    let (name_version, key) = vault(shared).usable_key(name, version, "sign")?;
     let r = key
         .sign(&SignatureAlgorithm::parse(p.alg.as_str()), &digest)
         .map_err(|e| crypto_error(e, false))?;
@@ -591,7 +712,7 @@ fn verify(
     let p: types::KeyVerifyParameters = parse_body(body)?;
     let digest = decode_field("digest", Some(&p.digest))?.unwrap_or_default();
     let signature = decode_field("value", Some(&p.value))?.unwrap_or_default();
-    let (_, key) = lock(shared)?.usable_key(name, version, "verify")?;
+    let (_, key) = vault(shared).usable_key(name, version, "verify")?;
     let r = key
         .verify(
             &SignatureAlgorithm::parse(p.alg.as_str()),
@@ -606,7 +727,7 @@ fn verify(
 }
 
 fn random_bytes(shared: &Shared, body: &Bytes) -> ApiResult<Answer> {
-    if lock(shared)?.flavor() == Flavor::Vault {
+    if vault(shared).read().flavor() == Flavor::Vault {
         return Err(ApiError::not_supported(
             "Random bytes are available from a Managed HSM only.",
         ));
@@ -637,9 +758,9 @@ fn release(
 ) -> ApiResult<Answer> {
     let params: types::KeyReleaseParameters = parse_body(body)?;
     let (record, bundle) = {
-        let vault = lock(shared)?;
-        let (stored_name, record) = vault.version_record(name, version)?;
-        let bundle = vault.bundle(ctx, &stored_name, &record);
+        let keys = vault(shared).read();
+        let (stored_name, record) = keys.version_record(name, version)?;
+        let bundle = keys.bundle(ctx, &stored_name, &record);
         (record, bundle)
     };
     let result = crate::release::release(crate::release::ReleaseInput {

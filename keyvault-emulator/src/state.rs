@@ -3,7 +3,7 @@
 //! the protocol crate; persistence goes through [`crate::store::Store`].
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
 
 use hyper::StatusCode;
 use keyvault_crypto::{JsonWebKey, KeyCurveName, KeySpec, KeyType, LocalKey};
@@ -90,12 +90,140 @@ impl Ctx {
     }
 }
 
-pub struct Vault {
+/// The vault's contents at one moment: what reads look at and what a write
+/// plans its change against. It is never changed in place by a request:
+/// a write builds the new record, commits it, and only then swaps it in
+/// ([`Vault::write`]).
+pub struct Keys {
     keys: HashMap<String, KeyRecord>,
-    store: Store,
     flavor: Flavor,
     backup_key: [u8; 32],
-    cache: HashMap<String, Arc<LocalKey>>,
+}
+
+/// A planned write: the record to store under `lower` (or `None` to remove
+/// it), and the answer to give once it is committed.
+pub struct Change<T> {
+    lower: String,
+    record: Option<KeyRecord>,
+    answer: T,
+}
+
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "InternalError",
+        format!("the store failed: {e}"),
+    )
+}
+
+/// The shared vault: the current [`Keys`] behind a read-write lock that is
+/// held only to read or to swap one record in, a writer lock that orders
+/// writes (held while a write plans and commits, never by reads), the store,
+/// and a cache of parsed keys.
+pub struct Vault {
+    keys: RwLock<Keys>,
+    writer: Mutex<()>,
+    store: Store,
+    cache: Mutex<HashMap<String, Arc<LocalKey>>>,
+}
+
+impl Vault {
+    pub fn open(store: Store, flavor: Flavor) -> Result<Self, String> {
+        let (records, backup_key) = store.load()?;
+        Ok(Self {
+            keys: RwLock::new(Keys {
+                keys: records
+                    .into_iter()
+                    .map(|r| (r.name.to_ascii_lowercase(), r))
+                    .collect(),
+                flavor,
+                backup_key,
+            }),
+            writer: Mutex::new(()),
+            store,
+            cache: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The store's counter of commits to fail on purpose.
+    pub fn store_failures(&self) -> Arc<std::sync::atomic::AtomicU32> {
+        self.store.failures()
+    }
+
+    /// The current contents, for reading. A panic elsewhere cannot leave
+    /// them half-changed (records are swapped whole), so a poisoned lock is
+    /// taken as it is.
+    pub fn read(&self) -> RwLockReadGuard<'_, Keys> {
+        self.keys.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs one write, all or nothing: `plan` validates and builds the new
+    /// record against the current contents; the store commits it; only then
+    /// does it become visible. A refused plan or a failed commit changes
+    /// nothing. Writes are ordered by the writer lock; reads go on meanwhile.
+    pub fn write<T>(&self, plan: impl FnOnce(&Keys) -> ApiResult<Change<T>>) -> ApiResult<T> {
+        let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let change = plan(&self.read())?;
+        match &change.record {
+            Some(r) => self.store.put(&change.lower, r),
+            None => self.store.delete(&change.lower),
+        }
+        .map_err(internal)?;
+        let old = {
+            let mut keys = self.keys.write().unwrap_or_else(PoisonError::into_inner);
+            match change.record {
+                Some(r) => keys.keys.insert(change.lower, r),
+                None => keys.keys.remove(&change.lower),
+            }
+        };
+        if let Some(old) = old {
+            let live: Vec<String> = self
+                .read()
+                .keys
+                .get(&old.name.to_ascii_lowercase())
+                .map(|r| r.versions.iter().map(|v| v.version.clone()).collect())
+                .unwrap_or_default();
+            let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+            for v in &old.versions {
+                if !live.contains(&v.version) {
+                    cache.remove(&v.version);
+                }
+            }
+        }
+        Ok(change.answer)
+    }
+
+    /// The key version for a cryptographic operation, after the checks the
+    /// service makes (see [`Keys::check_usable`]), parsed once and cached.
+    pub fn usable_key(
+        &self,
+        name: &str,
+        version: &str,
+        op: &str,
+    ) -> ApiResult<(String, Arc<LocalKey>)> {
+        let (name_version, version_id, jwk) = {
+            let keys = self.read();
+            let (record_name, v) = keys.check_usable(name, version, op)?;
+            let id = v.version.clone();
+            let cached = self
+                .cache
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(&id)
+                .cloned();
+            if let Some(k) = cached {
+                return Ok((format!("{record_name}/{id}"), k));
+            }
+            (format!("{record_name}/{id}"), id, v.jwk.clone())
+        };
+        let local =
+            Arc::new(LocalKey::from_jwk(&jwk).map_err(|e| ApiError::bad_parameter(e.to_string()))?);
+        self.cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(version_id, local.clone());
+        Ok((name_version, local))
+    }
 }
 
 fn valid_name(name: &str) -> ApiResult<()> {
@@ -133,33 +261,60 @@ fn default_ops(kty: &KeyType) -> Vec<String> {
     ops.iter().map(|s| s.to_string()).collect()
 }
 
-impl Vault {
-    pub fn open(store: Store, flavor: Flavor) -> Result<Self, String> {
-        let (keys, backup_key) = store.load()?;
-        Ok(Self {
-            keys: keys
-                .into_iter()
-                .map(|r| (r.name.to_ascii_lowercase(), r))
-                .collect(),
-            store,
-            flavor,
-            backup_key,
-            cache: HashMap::new(),
-        })
-    }
-
-    fn save(&mut self, lower: &str) -> ApiResult<()> {
-        let result = match self.keys.get(lower) {
-            Some(r) => self.store.put(lower, r),
-            None => self.store.delete(lower),
-        };
-        result.map_err(|e| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "InternalError",
-                format!("the store failed: {e}"),
-            )
-        })
+impl Keys {
+    /// Checks what must always hold of the contents; `seen` holds version
+    /// ids already checked (parsing every key each time would be slow).
+    pub fn check_invariants(
+        &self,
+        seen: &mut std::collections::HashSet<String>,
+    ) -> Result<(), String> {
+        for (lower, r) in &self.keys {
+            if *lower != r.name.to_ascii_lowercase() {
+                return Err(format!("key {} is stored under {lower}", r.name));
+            }
+            valid_name(&r.name).map_err(|e| e.message)?;
+            if r.versions.is_empty() {
+                return Err(format!("key {} has no versions", r.name));
+            }
+            if let Some(d) = &r.deleted
+                && d.scheduled_purge_date < d.deleted_date
+            {
+                return Err(format!("key {} is purged before it was deleted", r.name));
+            }
+            let ctx = Ctx {
+                authority: "vault.localhost".into(),
+                api_version: "7.6".into(),
+            };
+            let mut ids = std::collections::HashSet::new();
+            for v in &r.versions {
+                if v.version.len() != 32 || !v.version.chars().all(|c| c.is_ascii_hexdigit()) {
+                    return Err(format!(
+                        "key {} has a malformed version {}",
+                        r.name, v.version
+                    ));
+                }
+                if !ids.insert(v.version.to_ascii_lowercase()) {
+                    return Err(format!("key {} has version {} twice", r.name, v.version));
+                }
+                let kid = self.bundle(&ctx, &r.name, v).key.and_then(|k| k.kid);
+                let want = format!("https://vault.localhost/keys/{}/{}", r.name, v.version);
+                if kid.as_deref() != Some(want.as_str()) {
+                    return Err(format!("version kid {kid:?} is not {want}"));
+                }
+                if seen.insert(v.version.clone()) {
+                    let local = LocalKey::from_jwk(&v.jwk).map_err(|e| {
+                        format!("stored key {}/{} does not parse: {e}", r.name, v.version)
+                    })?;
+                    if !local.has_private_key() {
+                        return Err(format!(
+                            "stored key {}/{} has no private key",
+                            r.name, v.version
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     fn live(&self, name: &str) -> ApiResult<&KeyRecord> {
@@ -169,11 +324,9 @@ impl Vault {
         }
     }
 
-    fn live_mut(&mut self, name: &str) -> ApiResult<&mut KeyRecord> {
-        match self.keys.get_mut(&name.to_ascii_lowercase()) {
-            Some(r) if r.deleted.is_none() => Ok(r),
-            _ => Err(ApiError::key_not_found(name)),
-        }
+    /// A copy of a live record, to build a changed one from.
+    fn live_copy(&self, name: &str) -> ApiResult<KeyRecord> {
+        self.live(name).cloned()
     }
 
     fn version<'a>(
@@ -214,27 +367,37 @@ impl Vault {
         }
     }
 
-    fn append_version(&mut self, name: &str, v: VersionRecord) -> ApiResult<&VersionRecord> {
+    /// Plans a new version of `name` (a new key if there is none): the
+    /// name must not be taken by a deleted key; the first spelling is kept.
+    fn append_version(
+        &self,
+        ctx: &Ctx,
+        name: &str,
+        v: VersionRecord,
+    ) -> ApiResult<Change<types::KeyBundle>> {
+        valid_name(name)?;
+        self.check_not_deleted(name)?;
         let lower = name.to_ascii_lowercase();
-        let record = self.keys.entry(lower.clone()).or_insert_with(|| KeyRecord {
+        let mut record = self.keys.get(&lower).cloned().unwrap_or_else(|| KeyRecord {
             name: name.to_owned(),
             versions: Vec::new(),
             deleted: None,
             rotation_policy: None,
         });
+        let answer = self.bundle(ctx, &record.name, &v);
         record.versions.push(v);
-        self.save(&lower)?;
-        self.live(name)?.latest()
+        Ok(Change {
+            lower,
+            record: Some(record),
+            answer,
+        })
     }
 
     // ----------------------------------------------------------------- create
 
-    pub fn create(
-        &mut self,
-        ctx: &Ctx,
-        name: &str,
-        p: types::KeyCreateParameters,
-    ) -> ApiResult<types::KeyBundle> {
+    /// Checks a create request and says what key to generate (the
+    /// generation itself runs outside every lock).
+    pub fn create_spec(&self, name: &str, p: &types::KeyCreateParameters) -> ApiResult<KeySpec> {
         valid_name(name)?;
         self.check_not_deleted(name)?;
         let kty = KeyType::parse(p.kty.as_str());
@@ -249,14 +412,30 @@ impl Vault {
                 "Unsupported public exponent {e}; use 65537."
             )));
         }
-        let mut jwk = keyvault_crypto::generate(&KeySpec {
-            kty: kty.clone(),
+        check_exportable(
+            p.attributes.as_ref().and_then(|a| a.exportable),
+            p.release_policy.as_ref(),
+        )?;
+        Ok(KeySpec {
+            kty,
             size,
-            curve: curve.clone(),
+            curve,
             public_exponent: None,
         })
-        .map_err(|e| ApiError::bad_parameter(e.to_string()))?;
-        if kty.is_ec() && curve.is_none() {
+    }
+
+    /// Plans a created key's new version around `jwk`, generated from
+    /// [`Self::create_spec`]'s answer.
+    pub fn create(
+        &self,
+        ctx: &Ctx,
+        name: &str,
+        p: types::KeyCreateParameters,
+        spec: &KeySpec,
+        mut jwk: JsonWebKey,
+    ) -> ApiResult<Change<types::KeyBundle>> {
+        let (kty, size) = (spec.kty.clone(), spec.size);
+        if kty.is_ec() && spec.curve.is_none() {
             jwk.crv = Some(KeyCurveName::P256);
         }
         let key_ops = if p.key_ops.is_empty() {
@@ -281,21 +460,15 @@ impl Vault {
             }),
         }
         .into_record()?;
-        let name_as_stored = self
-            .keys
-            .get(&name.to_ascii_lowercase())
-            .map(|r| r.name.clone())
-            .unwrap_or_else(|| name.to_owned());
-        let stored = self.append_version(&name_as_stored, v)?.clone();
-        Ok(self.bundle(ctx, &name_as_stored, &stored))
+        self.append_version(ctx, name, v)
     }
 
     pub fn import(
-        &mut self,
+        &self,
         ctx: &Ctx,
         name: &str,
         p: types::KeyImportParameters,
-    ) -> ApiResult<types::KeyBundle> {
+    ) -> ApiResult<Change<types::KeyBundle>> {
         valid_name(name)?;
         self.check_not_deleted(name)?;
         let mut jwk = JsonWebKey::from_protocol(&p.key)
@@ -336,13 +509,7 @@ impl Vault {
             size,
         }
         .into_record()?;
-        let name_as_stored = self
-            .keys
-            .get(&name.to_ascii_lowercase())
-            .map(|r| r.name.clone())
-            .unwrap_or_else(|| name.to_owned());
-        let stored = self.append_version(&name_as_stored, v)?.clone();
-        Ok(self.bundle(ctx, &name_as_stored, &stored))
+        self.append_version(ctx, name, v)
     }
 
     // ------------------------------------------------------------ read/update
@@ -382,13 +549,13 @@ impl Vault {
     }
 
     pub fn update(
-        &mut self,
+        &self,
         ctx: &Ctx,
         name: &str,
         version: &str,
         p: types::KeyUpdateParameters,
-    ) -> ApiResult<types::KeyBundle> {
-        let record = self.live_mut(name)?;
+    ) -> ApiResult<Change<types::KeyBundle>> {
+        let mut record = self.live_copy(name)?;
         let idx = if version.is_empty() {
             record
                 .versions
@@ -402,6 +569,7 @@ impl Vault {
                 .position(|v| v.version.eq_ignore_ascii_case(version))
                 .ok_or_else(|| ApiError::key_not_found(&format!("{name}/{version}")))?
         };
+        // Changes are made to a copy; a refusal below leaves the vault as it was.
         let v = &mut record.versions[idx];
         if let Some(rp) = &p.release_policy
             && v.release_policy.as_ref().and_then(|r| r.immutable) == Some(true)
@@ -441,10 +609,12 @@ impl Vault {
         }
         check_exportable(v.exportable, v.release_policy.as_ref())?;
         v.updated = now();
-        let v = v.clone();
-        let stored_name = record.name.clone();
-        self.save(&name.to_ascii_lowercase())?;
-        Ok(self.bundle(ctx, &stored_name, &v))
+        let answer = self.bundle(ctx, &record.name, &record.versions[idx]);
+        Ok(Change {
+            lower: name.to_ascii_lowercase(),
+            record: Some(record),
+            answer,
+        })
     }
 
     // ------------------------------------------------------------------ lists
@@ -504,16 +674,19 @@ impl Vault {
 
     // ---------------------------------------------------------------- delete
 
-    pub fn delete(&mut self, ctx: &Ctx, name: &str) -> ApiResult<types::DeletedKeyBundle> {
-        let record = self.live_mut(name)?;
+    pub fn delete(&self, ctx: &Ctx, name: &str) -> ApiResult<Change<types::DeletedKeyBundle>> {
+        let mut record = self.live_copy(name)?;
         let now = now();
         record.deleted = Some(Deleted {
             deleted_date: now,
             scheduled_purge_date: now + i64::from(RECOVERABLE_DAYS) * 86_400,
         });
-        let record = record.clone();
-        self.save(&name.to_ascii_lowercase())?;
-        self.deleted_bundle(ctx, &record)
+        let answer = self.deleted_bundle(ctx, &record)?;
+        Ok(Change {
+            lower: name.to_ascii_lowercase(),
+            record: Some(record),
+            answer,
+        })
     }
 
     pub fn get_deleted(&self, ctx: &Ctx, name: &str) -> ApiResult<types::DeletedKeyBundle> {
@@ -523,30 +696,30 @@ impl Vault {
         }
     }
 
-    pub fn purge(&mut self, name: &str) -> ApiResult<()> {
+    pub fn purge(&self, name: &str) -> ApiResult<Change<()>> {
         let lower = name.to_ascii_lowercase();
         match self.keys.get(&lower) {
-            Some(r) if r.deleted.is_some() => {
-                let versions: Vec<String> = r.versions.iter().map(|v| v.version.clone()).collect();
-                self.keys.remove(&lower);
-                for v in versions {
-                    self.cache.remove(&v);
-                }
-                self.save(&lower)
-            }
+            Some(r) if r.deleted.is_some() => Ok(Change {
+                lower,
+                record: None,
+                answer: (),
+            }),
             _ => Err(ApiError::deleted_key_not_found(name)),
         }
     }
 
-    pub fn recover(&mut self, ctx: &Ctx, name: &str) -> ApiResult<types::KeyBundle> {
+    pub fn recover(&self, ctx: &Ctx, name: &str) -> ApiResult<Change<types::KeyBundle>> {
         let lower = name.to_ascii_lowercase();
-        match self.keys.get_mut(&lower) {
+        match self.keys.get(&lower) {
             Some(r) if r.deleted.is_some() => {
-                r.deleted = None;
-                let record = r.clone();
-                self.save(&lower)?;
-                let v = record.latest()?;
-                Ok(self.bundle(ctx, &record.name, v))
+                let mut record = r.clone();
+                record.deleted = None;
+                let answer = self.bundle(ctx, &record.name, record.latest()?);
+                Ok(Change {
+                    lower,
+                    record: Some(record),
+                    answer,
+                })
             }
             _ => Err(ApiError::deleted_key_not_found(name)),
         }
@@ -568,10 +741,10 @@ impl Vault {
     }
 
     pub fn restore(
-        &mut self,
+        &self,
         ctx: &Ctx,
         p: types::KeyRestoreParameters,
-    ) -> ApiResult<types::KeyBundle> {
+    ) -> ApiResult<Change<types::KeyBundle>> {
         let malformed = || {
             ApiError::new(
                 StatusCode::BAD_REQUEST,
@@ -598,37 +771,45 @@ impl Vault {
             });
         }
         record.deleted = None;
-        let name = record.name.clone();
-        self.keys.insert(lower.clone(), record);
-        self.save(&lower)?;
-        self.get(ctx, &name, "")
+        let answer = self.bundle(ctx, &record.name, record.latest()?);
+        Ok(Change {
+            lower,
+            record: Some(record),
+            answer,
+        })
     }
 
     // ------------------------------------------------------------- rotation
 
-    pub fn rotate(&mut self, ctx: &Ctx, name: &str) -> ApiResult<types::KeyBundle> {
+    /// Checks a rotation and says what key to generate (outside every lock).
+    pub fn rotate_spec(&self, name: &str) -> ApiResult<KeySpec> {
         valid_name(name)?;
-        let record = self.live(name)?;
-        let latest = record.latest()?.clone();
-        let expiry = record
-            .rotation_policy
-            .as_ref()
-            .and_then(|p| p.expiry_time.clone());
-        let kty = latest.jwk.kty.clone();
-        let jwk = keyvault_crypto::generate(&KeySpec {
-            kty: kty.clone(),
+        let latest = self.live(name)?.latest()?;
+        Ok(KeySpec {
+            kty: latest.jwk.kty.clone(),
             size: latest.size,
             curve: latest.jwk.crv.clone(),
             public_exponent: None,
         })
-        .map_err(|e| ApiError::bad_parameter(e.to_string()))?;
+    }
+
+    /// Plans the new version a rotation makes around `jwk`: the latest
+    /// version's settings, and an expiry from the rotation policy.
+    pub fn rotate(
+        &self,
+        ctx: &Ctx,
+        name: &str,
+        jwk: JsonWebKey,
+    ) -> ApiResult<Change<types::KeyBundle>> {
+        let record = self.live(name)?;
+        let latest = record.latest()?;
         let now = now();
-        let exp = match expiry {
-            Some(d) => Some(
-                IsoDuration::parse(&d)
-                    .map_err(ApiError::bad_parameter)?
-                    .add_to(now),
-            ),
+        let exp = match record
+            .rotation_policy
+            .as_ref()
+            .and_then(|p| p.expiry_time.as_deref())
+        {
+            Some(d) => Some(expiry_from(d, now)?),
             None => None,
         };
         let v = VersionRecord {
@@ -645,19 +826,20 @@ impl Vault {
             release_policy: latest.release_policy.clone(),
             size: latest.size,
         };
-        let stored_name = record.name.clone();
-        let stored = self.append_version(&stored_name, v)?.clone();
-        Ok(self.bundle(ctx, &stored_name, &stored))
+        self.append_version(ctx, &record.name, v)
     }
 
     pub fn get_policy(&self, ctx: &Ctx, name: &str) -> ApiResult<types::KeyRotationPolicy> {
-        let record = self.live(name)?;
+        Ok(Self::policy_of(ctx, self.live(name)?))
+    }
+
+    fn policy_of(ctx: &Ctx, record: &KeyRecord) -> types::KeyRotationPolicy {
         let id = Some(format!(
             "{}/keys/{}/rotationpolicy",
             ctx.base(),
             record.name
         ));
-        Ok(match &record.rotation_policy {
+        match &record.rotation_policy {
             Some(p) => types::KeyRotationPolicy {
                 id,
                 lifetime_actions: p.lifetime_actions.clone(),
@@ -692,19 +874,18 @@ impl Vault {
                 }),
                 extra: Default::default(),
             },
-        })
+        }
     }
 
     pub fn update_policy(
-        &mut self,
+        &self,
         ctx: &Ctx,
         name: &str,
         p: types::KeyRotationPolicy,
-    ) -> ApiResult<types::KeyRotationPolicy> {
-        self.live(name)?;
+    ) -> ApiResult<Change<types::KeyRotationPolicy>> {
+        let mut record = self.live_copy(name)?;
         let expiry = p.attributes.as_ref().and_then(|a| a.expiry_time.clone());
         validate_policy(&p.lifetime_actions, expiry.as_deref())?;
-        let record = self.live_mut(name)?;
         let now = now();
         let created = record
             .rotation_policy
@@ -732,20 +913,24 @@ impl Vault {
             created,
             updated: now,
         });
-        self.save(&name.to_ascii_lowercase())?;
-        self.get_policy(ctx, name)
+        let answer = Self::policy_of(ctx, &record);
+        Ok(Change {
+            lower: name.to_ascii_lowercase(),
+            record: Some(record),
+            answer,
+        })
     }
 
     // ------------------------------------------------------- crypto helpers
 
     /// The key version for a cryptographic operation, after the checks the
     /// service makes: enabled, nbf/exp, and `key_ops`.
-    pub fn usable_key(
-        &mut self,
+    pub fn check_usable(
+        &self,
         name: &str,
         version: &str,
         op: &str,
-    ) -> ApiResult<(String, Arc<LocalKey>)> {
+    ) -> ApiResult<(&str, &VersionRecord)> {
         let record = self.live(name)?;
         let v = Self::version(record, name, version)?;
         if !v.enabled {
@@ -780,16 +965,7 @@ impl Vault {
                 "KeyOperationForbidden",
             ));
         }
-        let version_id = v.version.clone();
-        let record_name = record.name.clone();
-        if let Some(k) = self.cache.get(&version_id) {
-            return Ok((format!("{record_name}/{version_id}"), k.clone()));
-        }
-        let local = Arc::new(
-            LocalKey::from_jwk(&v.jwk).map_err(|e| ApiError::bad_parameter(e.to_string()))?,
-        );
-        self.cache.insert(version_id.clone(), local.clone());
-        Ok((format!("{record_name}/{version_id}"), local))
+        Ok((&record.name, v))
     }
 
     /// The full record of a version (for release).
@@ -968,10 +1144,19 @@ fn validate_size(
     Err(ApiError::bad_parameter(format!("Unknown key type: {kty}")))
 }
 
+/// The expiry a rotation policy's `expiryTime` gives a version made at `now`.
+fn expiry_from(expiry_time: &str, now: i64) -> ApiResult<i64> {
+    IsoDuration::parse(expiry_time)
+        .and_then(|d| d.checked_add_to(now))
+        .map_err(|m| ApiError::bad_parameter(format!("attributes.expiryTime: {m}")))
+}
+
 fn validate_policy(actions: &[types::LifetimeActions], expiry: Option<&str>) -> ApiResult<()> {
     if let Some(e) = expiry {
         let d = IsoDuration::parse(e)
             .map_err(|m| ApiError::bad_parameter(format!("attributes.expiryTime: {m}")))?;
+        // A version made now must get an expiry date the calendar can hold.
+        expiry_from(e, now())?;
         if d.approx_days() < 28 {
             return Err(ApiError::bad_parameter(format!(
                 "attributes.expiryTime {e} is too short; the minimum is 28 days (P28D)."
@@ -1011,9 +1196,11 @@ fn validate_policy(actions: &[types::LifetimeActions], expiry: Option<&str>) -> 
                 )));
             }
             (Some(t), None) | (None, Some(t)) => {
-                IsoDuration::parse(t).map_err(|m| {
-                    ApiError::bad_parameter(format!("lifetimeActions[{i}].trigger: {m}"))
-                })?;
+                IsoDuration::parse(t)
+                    .and_then(|d| d.checked_add_to(now()))
+                    .map_err(|m| {
+                        ApiError::bad_parameter(format!("lifetimeActions[{i}].trigger: {m}"))
+                    })?;
             }
         }
         if kind == "notify" && trigger.time_before_expiry.is_none() {
@@ -1023,4 +1210,44 @@ fn validate_policy(actions: &[types::LifetimeActions], expiry: Option<&str>) -> 
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+
+    #[test]
+    fn a_panic_during_a_write_or_a_read_leaves_the_vault_usable() {
+        let vault = Vault::open(Store::memory().expect("store"), Flavor::Any).expect("vault");
+        let ctx = Ctx {
+            authority: "vault.localhost".into(),
+            api_version: "7.6".into(),
+        };
+        // A panic while planning (writer lock and read guard held) ...
+        let planned = catch_unwind(AssertUnwindSafe(|| {
+            vault.write(|_| -> ApiResult<Change<()>> { panic!("a bug while planning") })
+        }));
+        assert!(planned.is_err());
+        // ... and while reading.
+        let read = catch_unwind(AssertUnwindSafe(|| {
+            let _keys = vault.read();
+            panic!("a bug while reading")
+        }));
+        assert!(read.is_err());
+        // Writes and reads still work, and see a consistent vault.
+        let p: types::KeyCreateParameters =
+            serde_json::from_value(serde_json::json!({"kty": "EC"})).expect("params");
+        let spec = vault.read().create_spec("k", &p).expect("spec");
+        let jwk = keyvault_crypto::generate(&spec).expect("generate");
+        vault
+            .write(|k| k.create(&ctx, "k", p, &spec, jwk))
+            .expect("a write after the panics");
+        assert!(vault.read().get(&ctx, "k", "").is_ok());
+        let mut seen = std::collections::HashSet::new();
+        vault
+            .read()
+            .check_invariants(&mut seen)
+            .expect("invariants");
+    }
 }

@@ -2,13 +2,27 @@
 //! under `--data-dir`, where a write is acknowledged only once committed.
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::state::KeyRecord;
 
-pub enum Store {
+/// The store: a backend, and a count of commits to fail on purpose (tests
+/// use it to show that a failed commit changes nothing).
+pub struct Store {
+    backend: Backend,
+    fail_next: Arc<AtomicU32>,
+}
+
+enum Backend {
     Memory { backup_key: [u8; 32] },
     Sqlite(Mutex<rusqlite::Connection>),
+}
+
+/// The connection, even if a thread panicked while holding it (every
+/// statement is its own transaction, so there is no half-done state).
+fn conn(m: &Mutex<rusqlite::Connection>) -> MutexGuard<'_, rusqlite::Connection> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn fresh_key() -> Result<[u8; 32], String> {
@@ -18,10 +32,32 @@ fn fresh_key() -> Result<[u8; 32], String> {
 }
 
 impl Store {
+    fn new(backend: Backend) -> Self {
+        Self {
+            backend,
+            fail_next: Arc::new(AtomicU32::new(0)),
+        }
+    }
+
     pub fn memory() -> Result<Self, String> {
-        Ok(Store::Memory {
+        Ok(Self::new(Backend::Memory {
             backup_key: fresh_key()?,
-        })
+        }))
+    }
+
+    /// The counter of commits still to fail on purpose.
+    pub fn failures(&self) -> Arc<AtomicU32> {
+        self.fail_next.clone()
+    }
+
+    fn injected_failure(&self) -> Result<(), String> {
+        let take = self
+            .fail_next
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        match take {
+            Ok(_) => Err("injected store failure".to_owned()),
+            Err(_) => Ok(()),
+        }
     }
 
     /// Opens (or creates) `DIR/keyvault.db`; the folder is made 0700 and
@@ -68,14 +104,14 @@ impl Store {
             )
             .map_err(|e| e.to_string())?;
         }
-        Ok(Store::Sqlite(Mutex::new(conn)))
+        Ok(Self::new(Backend::Sqlite(Mutex::new(conn))))
     }
 
     pub fn load(&self) -> Result<(Vec<KeyRecord>, [u8; 32]), String> {
-        match self {
-            Store::Memory { backup_key } => Ok((Vec::new(), *backup_key)),
-            Store::Sqlite(conn) => {
-                let conn = conn.lock().map_err(|_| "store lock poisoned".to_owned())?;
+        match &self.backend {
+            Backend::Memory { backup_key } => Ok((Vec::new(), *backup_key)),
+            Backend::Sqlite(c) => {
+                let conn = conn(c);
                 let key: Vec<u8> = conn
                     .query_row("SELECT v FROM meta WHERE k = 'backup_key'", [], |r| {
                         r.get(0)
@@ -103,12 +139,13 @@ impl Store {
     }
 
     pub fn put(&self, lower: &str, record: &KeyRecord) -> Result<(), String> {
-        let Store::Sqlite(conn) = self else {
+        self.injected_failure()?;
+        let Backend::Sqlite(c) = &self.backend else {
             return Ok(());
         };
         let text =
             zeroize::Zeroizing::new(serde_json::to_string(record).map_err(|e| e.to_string())?);
-        let conn = conn.lock().map_err(|_| "store lock poisoned".to_owned())?;
+        let conn = conn(c);
         conn.execute(
             "INSERT INTO keys (name, record) VALUES (?1, ?2) ON CONFLICT(name) DO UPDATE SET record = excluded.record",
             rusqlite::params![lower, text.as_str()],
@@ -118,10 +155,11 @@ impl Store {
     }
 
     pub fn delete(&self, lower: &str) -> Result<(), String> {
-        let Store::Sqlite(conn) = self else {
+        self.injected_failure()?;
+        let Backend::Sqlite(c) = &self.backend else {
             return Ok(());
         };
-        let conn = conn.lock().map_err(|_| "store lock poisoned".to_owned())?;
+        let conn = conn(c);
         conn.execute("DELETE FROM keys WHERE name = ?1", [lower])
             .map_err(|e| e.to_string())?;
         Ok(())

@@ -979,7 +979,10 @@ async fn release_with_a_trusted_attestation_token() {
     })
     .expect("runtime key");
     let options = EmulatorOptions {
-        trusted_attestation_keys: vec![authority.public_only()],
+        trusted_attestation_keys: vec![keyvault_emulator::TrustedAttestationKey::new(
+            "https://attest.test",
+            authority.public_only(),
+        )],
         ..Default::default()
     };
     let (emu, c) = start(options).await;
@@ -1276,4 +1279,1052 @@ async fn sqlite_store_survives_a_restart() {
         Some("eA")
     );
     emu.shutdown().await;
+}
+
+// ----------------------------------------------------------------------
+// Issue 9: an emulator that one request cannot knock over.
+// ----------------------------------------------------------------------
+
+/// One request sent with the emulator's own HTTP client (no retries, so a
+/// 500 is seen as it was answered); the status, the JSON body (or Null), and
+/// the headers. `Err` when the connection failed.
+async fn raw(
+    emu: &Emulator,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> Result<
+    (
+        u16,
+        Value,
+        keyvault_keys_protocol::reqwest::header::HeaderMap,
+    ),
+    String,
+> {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    let mut req = emu
+        .http_client()
+        .request(
+            method,
+            format!("{}{path}{sep}api-version=2025-07-01", emu.vault_url()),
+        )
+        .bearer_auth(keyvault_emulator::DEFAULT_TOKEN);
+    if let Some(b) = body {
+        req = req
+            .header("content-type", "application/json")
+            .body(b.to_string());
+    }
+    let r = req.send().await.map_err(|e| format!("{e:?}"))?;
+    let status = r.status().as_u16();
+    let headers = r.headers().clone();
+    let bytes = r.bytes().await.map_err(|e| format!("{e:?}"))?;
+    let v = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Ok((status, v, headers))
+}
+
+async fn status(emu: &Emulator, method: Method, path: &str, body: Option<Value>) -> u16 {
+    raw(emu, method, path, body).await.map(|r| r.0).unwrap_or(0)
+}
+
+#[tokio::test]
+async fn an_out_of_range_duration_is_refused_and_never_breaks_the_vault() {
+    let (emu, _c) = start(EmulatorOptions::default()).await;
+    assert_eq!(
+        status(
+            &emu,
+            Method::POST,
+            "/keys/k/create",
+            Some(json!({"kty": "EC"}))
+        )
+        .await,
+        200
+    );
+    // The sequence from the issue: a policy whose expiry is past year 9999, then rotate.
+    let huge = raw(
+        &emu,
+        Method::PUT,
+        "/keys/k/rotationpolicy",
+        Some(json!({"lifetimeActions": [], "attributes": {"expiryTime": "P99999999D"}})),
+    )
+    .await;
+    let rotated = raw(&emu, Method::POST, "/keys/k/rotate", None).await;
+    // A number that overflows i64 arithmetic while parsing.
+    let weeks = raw(
+        &emu,
+        Method::PUT,
+        "/keys/k/rotationpolicy",
+        Some(json!({"lifetimeActions": [], "attributes": {"expiryTime": "P9223372036854775807W"}})),
+    )
+    .await;
+    let trigger = raw(&emu, Method::PUT, "/keys/k/rotationpolicy", Some(json!({"lifetimeActions": [{"trigger": {"timeAfterCreate": "P9223372036854775807W"}, "action": {"type": "Rotate"}}]}))).await;
+    // The vault still answers: a later request is served normally.
+    assert_eq!(status(&emu, Method::GET, "/keys/k", None).await, 200);
+    assert_eq!(status(&emu, Method::GET, "/keys", None).await, 200);
+    for (what, r) in [("P99999999D", &huge), ("P9223372036854775807W", &weeks)] {
+        let (s, body, _) = r.as_ref().expect("an answer");
+        assert_eq!(*s, 400, "{what}: {body}");
+        assert_eq!(body["error"]["code"], "BadParameter");
+        let m = body["error"]["message"].as_str().unwrap_or("");
+        assert!(m.contains("expiryTime"), "{what}: {m}");
+    }
+    let (s, body, _) = trigger.expect("an answer");
+    assert_eq!(s, 400, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("lifetimeActions[0]"),
+        "{body}"
+    );
+    // Rotate ran without the refused policy: a new version, no panic.
+    assert_eq!(rotated.expect("an answer").0, 200);
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_refused_update_changes_nothing() {
+    let (emu, _c) = start(EmulatorOptions::default()).await;
+    let create = json!({"kty": "RSA", "tags": {"a": "1"}});
+    assert_eq!(
+        status(&emu, Method::POST, "/keys/k/create", Some(create)).await,
+        200
+    );
+    // exportable without a release policy is refused; nothing else in the request may stick.
+    let refused = raw(
+        &emu,
+        Method::PATCH,
+        "/keys/k",
+        Some(json!({"attributes": {"exportable": true, "enabled": false, "exp": 4102444800_i64}, "tags": {"b": "2"}, "key_ops": ["sign"]})),
+    )
+    .await
+    .expect("answer");
+    assert_eq!(refused.0, 400, "{}", refused.1);
+    let (s, got, _) = raw(&emu, Method::GET, "/keys/k", None).await.expect("get");
+    assert_eq!(s, 200);
+    assert_eq!(got["attributes"]["exportable"], false, "{got}");
+    assert_eq!(got["attributes"]["enabled"], true, "{got}");
+    assert!(got["attributes"].get("exp").is_none(), "{got}");
+    assert_eq!(got["tags"], json!({"a": "1"}));
+    assert_eq!(got["key"]["key_ops"].as_array().map(Vec::len), Some(6));
+    emu.shutdown().await;
+}
+
+async fn versions(emu: &Emulator, name: &str) -> usize {
+    let (s, v, _) = raw(emu, Method::GET, &format!("/keys/{name}/versions"), None)
+        .await
+        .expect("versions");
+    assert_eq!(s, 200, "{v}");
+    v["value"].as_array().map(Vec::len).unwrap_or(0)
+}
+
+/// What the vault holds, as its answers show it.
+async fn observe(emu: &Emulator) -> Value {
+    let mut out = serde_json::Map::new();
+    for name in ["k", "gone", "new", "restored"] {
+        let (s, v, _) = raw(emu, Method::GET, &format!("/keys/{name}"), None)
+            .await
+            .expect("get");
+        let (ds, _, _) = raw(emu, Method::GET, &format!("/deletedkeys/{name}"), None)
+            .await
+            .expect("get deleted");
+        let n = if s == 200 {
+            versions(emu, name).await
+        } else {
+            0
+        };
+        out.insert(
+            name.to_owned(),
+            json!({"live": s, "deleted": ds, "versions": n, "tags": v["tags"], "enabled": v["attributes"]["enabled"]}),
+        );
+    }
+    let (_, p, _) = raw(emu, Method::GET, "/keys/k/rotationpolicy", None)
+        .await
+        .expect("policy");
+    out.insert("policy".into(), p["attributes"].clone());
+    Value::Object(out)
+}
+
+#[tokio::test]
+async fn a_failed_commit_changes_nothing_in_memory_or_on_disk() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let options = EmulatorOptions {
+        data_dir: Some(dir.path().join("data")),
+        ..Default::default()
+    };
+    let (emu, _c) = start(options.clone()).await;
+    for name in ["k", "gone", "restored"] {
+        let b = json!({"kty": "EC", "tags": {"t": "0"}});
+        assert_eq!(
+            status(&emu, Method::POST, &format!("/keys/{name}/create"), Some(b)).await,
+            200
+        );
+    }
+    assert_eq!(status(&emu, Method::DELETE, "/keys/gone", None).await, 200);
+    let (_, blob, _) = raw(&emu, Method::POST, "/keys/restored/backup", None)
+        .await
+        .expect("backup");
+    assert_eq!(
+        status(&emu, Method::DELETE, "/keys/restored", None).await,
+        200
+    );
+    assert_eq!(
+        status(&emu, Method::DELETE, "/deletedkeys/restored", None).await,
+        204
+    );
+    let before = observe(&emu).await;
+
+    let policy = json!({"lifetimeActions": [], "attributes": {"expiryTime": "P90D"}});
+    let writes: Vec<(Method, &str, Option<Value>)> = vec![
+        (Method::POST, "/keys/k/create", Some(json!({"kty": "EC"}))),
+        (Method::POST, "/keys/new/create", Some(json!({"kty": "EC"}))),
+        (
+            Method::PUT,
+            "/keys/k",
+            Some(json!({"key": {"kty": "oct", "k": b64::encode(&[7u8; 32])}})),
+        ),
+        (
+            Method::PATCH,
+            "/keys/k",
+            Some(json!({"tags": {"t": "1"}, "attributes": {"enabled": false}})),
+        ),
+        (Method::PUT, "/keys/k/rotationpolicy", Some(policy)),
+        (Method::POST, "/keys/k/rotate", None),
+        (Method::DELETE, "/keys/k", None),
+        (Method::DELETE, "/deletedkeys/gone", None),
+        (Method::POST, "/deletedkeys/gone/recover", None),
+        (
+            Method::POST,
+            "/keys/restore",
+            Some(json!({"value": blob["value"]})),
+        ),
+    ];
+    for (method, path, body) in writes {
+        emu.fail_next_commits(1);
+        let r = raw(&emu, method.clone(), path, body).await.expect("answer");
+        assert_eq!(r.0, 500, "{method} {path}: {}", r.1);
+        emu.fail_next_commits(0);
+        assert_eq!(
+            observe(&emu).await,
+            before,
+            "memory after a failed {method} {path}"
+        );
+    }
+    emu.shutdown().await;
+    let (emu, _c) = start(options.clone()).await;
+    assert_eq!(observe(&emu).await, before, "disk after the failed writes");
+    // A purge that did commit stays purged.
+    assert_eq!(
+        status(&emu, Method::DELETE, "/deletedkeys/gone", None).await,
+        204
+    );
+    emu.shutdown().await;
+    let (emu, _c) = start(options).await;
+    assert_eq!(
+        status(&emu, Method::GET, "/deletedkeys/gone", None).await,
+        404
+    );
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_do_not_wait_for_a_key_generation() {
+    let (emu, _c) = start(EmulatorOptions::default()).await;
+    assert_eq!(
+        status(
+            &emu,
+            Method::POST,
+            "/keys/other/create",
+            Some(json!({"kty": "EC"}))
+        )
+        .await,
+        200
+    );
+    let emu = std::sync::Arc::new(emu);
+    let e = emu.clone();
+    let started = std::time::Instant::now();
+    let create = tokio::spawn(async move {
+        for i in 0..2 {
+            let s = status(
+                &e,
+                Method::POST,
+                &format!("/keys/big{i}/create"),
+                Some(json!({"kty": "RSA", "key_size": 4096})),
+            )
+            .await;
+            assert_eq!(s, 200);
+        }
+        started.elapsed()
+    });
+    let mut slowest = std::time::Duration::ZERO;
+    let mut during = 0;
+    while !create.is_finished() {
+        let t = std::time::Instant::now();
+        assert_eq!(status(&emu, Method::GET, "/keys/other", None).await, 200);
+        slowest = slowest.max(t.elapsed());
+        if !create.is_finished() {
+            during += 1;
+        }
+    }
+    let create_took = create.await.expect("create task");
+    assert!(
+        during >= 2,
+        "{during} reads finished while the keys were generated"
+    );
+    assert!(
+        slowest * 3 < create_took,
+        "the slowest read took {slowest:?}, the two generations {create_took:?}"
+    );
+    if let Ok(emu) = std::sync::Arc::try_unwrap(emu) {
+        emu.shutdown().await;
+    }
+}
+
+fn tls_connector(emu: &Emulator) -> tokio_rustls::TlsConnector {
+    use rustls::pki_types::pem::PemObject as _;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls::pki_types::CertificateDer::pem_slice_iter(emu.ca_pem().as_bytes()) {
+        roots.add(cert.expect("pem")).expect("root");
+    }
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("versions")
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
+}
+
+/// Reads until the peer closes; `true` when it closed within `within`.
+async fn closed_within<R: tokio::io::AsyncRead + Unpin>(
+    r: &mut R,
+    within: std::time::Duration,
+) -> (bool, Vec<u8>) {
+    use tokio::io::AsyncReadExt as _;
+    let mut got = Vec::new();
+    let r = tokio::time::timeout(within, async {
+        let mut buf = [0u8; 4096];
+        loop {
+            match r.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    (r.is_ok(), got)
+}
+
+#[tokio::test]
+async fn silent_and_slow_connections_are_cut_off_and_others_are_served() {
+    use tokio::io::AsyncWriteExt as _;
+    let limits = keyvault_emulator::ConnectionLimits {
+        tls_handshake_timeout: std::time::Duration::from_millis(500),
+        header_read_timeout: std::time::Duration::from_millis(500),
+        body_read_timeout: std::time::Duration::from_millis(500),
+        max_connections: 64,
+    };
+    let (emu, _c) = start(EmulatorOptions {
+        limits,
+        ..Default::default()
+    })
+    .await;
+    let bound = std::time::Duration::from_secs(8);
+    // 1. A TCP connection that never starts TLS.
+    let mut silent = tokio::net::TcpStream::connect(emu.addr())
+        .await
+        .expect("tcp");
+    // 2. TLS, then no request.
+    let tcp = tokio::net::TcpStream::connect(emu.addr())
+        .await
+        .expect("tcp");
+    let server_name = rustls::pki_types::ServerName::try_from("localhost").expect("name");
+    let mut idle = tls_connector(&emu)
+        .connect(server_name.clone(), tcp)
+        .await
+        .expect("tls");
+    // 3. TLS, headers, then a body that trickles.
+    let tcp = tokio::net::TcpStream::connect(emu.addr())
+        .await
+        .expect("tcp");
+    let mut slow = tls_connector(&emu)
+        .connect(server_name, tcp)
+        .await
+        .expect("tls");
+    slow.write_all(
+        format!(
+            "POST /keys/s/create?api-version=7.6 HTTP/1.1\r\nhost: localhost\r\nauthorization: Bearer {}\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{{",
+            keyvault_emulator::DEFAULT_TOKEN
+        )
+        .as_bytes(),
+    )
+    .await
+    .expect("write");
+    slow.flush().await.expect("flush");
+    let (mut slow_read, mut slow_write) = tokio::io::split(slow);
+    let drip = tokio::spawn(async move {
+        for _ in 0..100 {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            if slow_write.write_all(b" ").await.is_err() || slow_write.flush().await.is_err() {
+                break;
+            }
+        }
+    });
+    // Others are served meanwhile.
+    assert_eq!(status(&emu, Method::GET, "/keys", None).await, 200);
+    let (closed, _) = closed_within(&mut silent, bound).await;
+    assert!(
+        closed,
+        "a TCP connection without a TLS handshake stays open"
+    );
+    let (closed, _) = closed_within(&mut idle, bound).await;
+    assert!(closed, "a TLS connection without a request stays open");
+    let (closed, answer) = closed_within(&mut slow_read, bound).await;
+    assert!(closed, "a request whose body trickles stays open");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
+        "{answer}"
+    );
+    drip.abort();
+    assert_eq!(status(&emu, Method::GET, "/keys", None).await, 200);
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn release_refuses_tokens_it_should_not_trust() {
+    let ec = || {
+        keyvault_crypto::generate(&KeySpec {
+            kty: KeyType::Ec,
+            size: None,
+            curve: Some(keyvault_crypto::KeyCurveName::P256),
+            public_exponent: None,
+        })
+        .expect("key")
+    };
+    let (good, other) = (ec(), ec());
+    let runtime = keyvault_crypto::generate(&KeySpec {
+        kty: KeyType::Rsa,
+        size: Some(2048),
+        curve: None,
+        public_exponent: None,
+    })
+    .expect("runtime key");
+    let options = EmulatorOptions {
+        trusted_attestation_keys: vec![
+            keyvault_emulator::TrustedAttestationKey::new(
+                "https://attest.test",
+                good.public_only(),
+            ),
+            keyvault_emulator::TrustedAttestationKey::new(
+                "https://other.test",
+                other.public_only(),
+            ),
+        ],
+        ..Default::default()
+    };
+    let (emu, _c) = start(options).await;
+    let policy = json!({"version": "1.0.0", "anyOf": [{"authority": "https://attest.test", "allOf": [{"claim": "x-ms-attestation-type", "equals": "sevsnpvm"}]}]});
+    let body = json!({"kty": "RSA-HSM", "attributes": {"exportable": true}, "release_policy": {"data": b64::encode(policy.to_string().as_bytes())}});
+    assert_eq!(
+        status(&emu, Method::POST, "/keys/r/create", Some(body)).await,
+        200
+    );
+    let claims = |extra: Value| {
+        let mut c = json!({"iss": "https://attest.test", "x-ms-attestation-type": "sevsnpvm", "x-ms-runtime": {"keys": [runtime.public_only()]}});
+        if let (Some(o), Some(e)) = (c.as_object_mut(), extra.as_object()) {
+            o.extend(e.clone());
+        }
+        c
+    };
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let cases = [
+        (
+            "a trusted key for another authority",
+            &other,
+            claims(json!({"exp": now + 3600})),
+        ),
+        (
+            "exp as a string",
+            &good,
+            claims(json!({"exp": (now + 3600).to_string()})),
+        ),
+        ("no exp", &good, claims(json!({}))),
+        (
+            "exp 1.7e9 (past, as a float)",
+            &good,
+            claims(json!({"exp": 1.7e9})),
+        ),
+        (
+            "nbf in the future (a float)",
+            &good,
+            claims(json!({"exp": now + 7200, "nbf": (now + 3600) as f64 + 0.5})),
+        ),
+        (
+            "nbf as a string",
+            &good,
+            claims(json!({"exp": now + 7200, "nbf": "0"})),
+        ),
+    ];
+    for (what, key, c) in cases {
+        let token = keyvault_emulator::release::sign_token(key, &c).expect("token");
+        let (s, body, _) = raw(
+            &emu,
+            Method::POST,
+            "/keys/r//release",
+            Some(json!({"target": token})),
+        )
+        .await
+        .expect("answer");
+        assert_eq!(s, 403, "{what}: {body}");
+        assert_eq!(body["error"]["code"], "Forbidden", "{what}");
+    }
+    // Accepted: the bound key, a numeric exp (a float too) in the future, nbf in the past.
+    for exp in [json!(now + 3600), json!((now + 3600) as f64 + 0.25)] {
+        let token = keyvault_emulator::release::sign_token(
+            &good,
+            &claims(json!({"exp": exp, "nbf": now - 60})),
+        )
+        .expect("token");
+        let (s, body, _) = raw(
+            &emu,
+            Method::POST,
+            "/keys/r//release",
+            Some(json!({"target": token})),
+        )
+        .await
+        .expect("answer");
+        assert_eq!(s, 200, "{body}");
+    }
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn any_token_on_a_non_loopback_address_needs_an_explicit_opt_in() {
+    let open = EmulatorOptions {
+        listen: std::net::SocketAddr::from(([0, 0, 0, 0], 0)),
+        ..Default::default()
+    };
+    let err = Emulator::start(open.clone())
+        .await
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        err.contains("--token") && err.contains("--insecure-any-token"),
+        "{err}"
+    );
+    let emu = Emulator::start(EmulatorOptions {
+        token: Some("s3cret".into()),
+        ..open.clone()
+    })
+    .await
+    .expect("with a token");
+    emu.shutdown().await;
+    let emu = Emulator::start(EmulatorOptions {
+        insecure_any_token: true,
+        ..open
+    })
+    .await
+    .expect("opted in");
+    emu.shutdown().await;
+    // On loopback any token is still fine; with a token only that one (same length, one byte off, refused).
+    let emu = Emulator::start(EmulatorOptions {
+        token: Some("s3cret".into()),
+        ..Default::default()
+    })
+    .await
+    .expect("start");
+    for (t, want) in [
+        ("s3cret", 200),
+        ("s3cres", 401),
+        ("s3cre", 401),
+        ("s3crett", 401),
+    ] {
+        let r = emu
+            .http_client()
+            .get(format!("{}/keys", emu.vault_url()))
+            .bearer_auth(t)
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(r.status().as_u16(), want, "{t}");
+    }
+    emu.shutdown().await;
+}
+
+/// Starts the binary; returns the child and the lines it printed (URL, CA).
+fn spawn_binary(args: &[&str]) -> (std::process::Child, String, String) {
+    use std::io::BufRead as _;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_keyvault-emulator"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let url = lines.next().and_then(Result::ok).unwrap_or_default();
+    let ca = lines.next().and_then(Result::ok).unwrap_or_default();
+    (child, url, ca)
+}
+
+#[test]
+fn the_binary_refuses_any_token_on_a_public_address() {
+    use std::io::Read as _;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_keyvault-emulator"))
+        .args(["--listen", "0.0.0.0:0"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break Some(s);
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut err = String::new();
+    let _ = child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut err);
+    let status = status.expect("the emulator started serving any token on 0.0.0.0");
+    assert!(!status.success());
+    assert!(
+        err.contains("--token") && err.contains("--insecure-any-token"),
+        "{err}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn the_ca_file_never_follows_a_planted_symlink() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().expect("tmp");
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "precious").expect("victim");
+    // An explicit --ca-out that someone replaced by a symlink.
+    let planted = dir.path().join("ca.pem");
+    std::os::unix::fs::symlink(&victim, &planted).expect("symlink");
+    let out = planted.to_string_lossy().into_owned();
+    let (mut child, url, ca) = spawn_binary(&["--listen", "127.0.0.1:0", "--ca-out", &out]);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(url.starts_with("KEYVAULT_URL=https://"), "{url}");
+    assert_eq!(ca, format!("KEYVAULT_CA={out}"));
+    assert_eq!(
+        std::fs::read_to_string(&victim).expect("victim"),
+        "precious"
+    );
+    let meta = std::fs::symlink_metadata(&planted).expect("ca");
+    assert!(
+        meta.file_type().is_file(),
+        "the symlink was replaced by a file"
+    );
+    assert!(
+        std::fs::read_to_string(&planted)
+            .expect("ca")
+            .contains("BEGIN CERTIFICATE")
+    );
+
+    // The default place: the old guessable name is planted for the port the emulator will use.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let guessable = std::env::temp_dir().join(format!("keyvault-emulator-{port}-ca.pem"));
+    let _ = std::fs::remove_file(&guessable);
+    std::os::unix::fs::symlink(&victim, &guessable).expect("symlink");
+    let listen = format!("127.0.0.1:{port}");
+    let (mut child, url, ca) = spawn_binary(&["--listen", &listen]);
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_file(&guessable);
+    assert!(url.starts_with("KEYVAULT_URL=https://"), "{url}");
+    assert_eq!(
+        std::fs::read_to_string(&victim).expect("victim"),
+        "precious"
+    );
+    let path = std::path::PathBuf::from(ca.trim_start_matches("KEYVAULT_CA="));
+    let meta = std::fs::symlink_metadata(&path).expect("ca file");
+    assert!(meta.file_type().is_file());
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    let parent = path.parent().expect("parent");
+    assert_eq!(
+        std::fs::metadata(parent).expect("dir").permissions().mode() & 0o777,
+        0o700
+    );
+    if parent != std::env::temp_dir() {
+        let _ = std::fs::remove_dir_all(parent);
+    }
+}
+
+#[tokio::test]
+async fn injected_faults_follow_their_rates_and_a_reset_after_really_ran() {
+    let faults = keyvault_emulator::Faults {
+        throttle: 0.25,
+        reset: 0.1,
+        latency: Some(std::time::Duration::from_millis(3)),
+        seed: Some(7),
+    };
+    let (emu, _c) = start(EmulatorOptions {
+        faults: Some(faults),
+        ..Default::default()
+    })
+    .await;
+    let (mut acked, mut unknown, mut throttled) = (0u64, 0u64, 0u64);
+    let mut forms = std::collections::BTreeSet::new();
+    for _ in 0..200 {
+        match raw(
+            &emu,
+            Method::POST,
+            "/keys/f/create",
+            Some(json!({"kty": "EC"})),
+        )
+        .await
+        {
+            Ok((200, _, _)) => acked += 1,
+            Ok((s @ (429 | 503), body, headers)) => {
+                throttled += 1;
+                assert!(body["error"]["code"].is_string(), "{s}: {body}");
+                let form = ["retry-after", "retry-after-ms", "x-ms-retry-after-ms"]
+                    .into_iter()
+                    .find(|h| headers.contains_key(*h))
+                    .expect("a Retry-After form");
+                let delay: u64 = headers[form]
+                    .to_str()
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .expect("a number");
+                assert!(delay <= 50, "{form}: {delay}");
+                if form == "retry-after" {
+                    assert_eq!(delay, 0);
+                }
+                forms.insert(form);
+            }
+            Ok((s, body, _)) => panic!("unexpected {s}: {body}"),
+            Err(_) => unknown += 1,
+        }
+    }
+    let stats = emu.fault_stats();
+    assert_eq!(stats.requests, 200, "{stats:?}");
+    assert_eq!(stats.throttled, throttled, "{stats:?}");
+    assert_eq!(stats.reset_before + stats.reset_after, unknown, "{stats:?}");
+    assert!((30..=70).contains(&throttled), "{stats:?}");
+    assert!((8..=36).contains(&unknown), "{stats:?}");
+    assert!(stats.reset_before > 0 && stats.reset_after > 0, "{stats:?}");
+    assert_eq!(forms.len(), 3, "{forms:?}");
+    // Count the versions (reads are safe to repeat through the faults):
+    // every acknowledged create and every reset-after made one, nothing else did.
+    let mut versions = 0u64;
+    let mut next = Some("/keys/f/versions?maxresults=25".to_owned());
+    while let Some(path) = next.take() {
+        let page = loop {
+            if let Ok((200, v, _)) = raw(&emu, Method::GET, &path, None).await {
+                break v;
+            }
+        };
+        versions += page["value"]
+            .as_array()
+            .map(|a| a.len() as u64)
+            .unwrap_or(0);
+        next = page["nextLink"]
+            .as_str()
+            .map(|l| l.trim_start_matches(emu.vault_url()).to_owned());
+    }
+    assert_eq!(
+        versions,
+        acked + stats.reset_after,
+        "{stats:?}, {acked} acknowledged"
+    );
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn byok_import_with_a_key_exchange_key() {
+    use keyvault_crypto::KeyExportEncryptionAlgorithm;
+    let (emu, _c) = start(EmulatorOptions::default()).await;
+    let (s, kek, _) = raw(
+        &emu,
+        Method::POST,
+        "/keys/kek/create",
+        Some(json!({"kty": "RSA-HSM", "key_size": 2048, "key_ops": ["import"]})),
+    )
+    .await
+    .expect("kek");
+    assert_eq!(s, 200, "{kek}");
+    let kek_kid = kek["key"]["kid"].as_str().expect("kid").to_owned();
+    let kek_public: types::JsonWebKey = serde_json::from_value(kek["key"].clone()).expect("jwk");
+    let kek_public = JsonWebKey::from_protocol(&kek_public).expect("kek jwk");
+    let blob = |kid: &str, material: &[u8]| {
+        let ct = keyvault_crypto::rsa_aes_key_wrap(
+            &kek_public,
+            &KeyExportEncryptionAlgorithm::CkmRsaAesKeyWrap,
+            material,
+        )
+        .expect("wrap");
+        let transfer = json!({"schema_version": "1.0.0", "header": {"kid": kid, "alg": "dir", "enc": "CKM_RSA_AES_KEY_WRAP"}, "ciphertext": b64::encode(&ct), "generator": "keyvault-emulator tests"});
+        b64::encode(transfer.to_string().as_bytes())
+    };
+    let make = |kty: KeyType, size: Option<u32>, curve: Option<keyvault_crypto::KeyCurveName>| {
+        keyvault_crypto::generate(&KeySpec {
+            kty,
+            size,
+            curve,
+            public_exponent: None,
+        })
+        .expect("generate")
+    };
+
+    // RSA: import, then sign in the vault and verify locally with the original.
+    let rsa = make(KeyType::Rsa, Some(2048), None);
+    let der = LocalKey::from_jwk(&rsa)
+        .expect("rsa")
+        .private_key_der()
+        .expect("der");
+    let body = json!({"key": {"kty": "RSA-HSM", "key_hsm": blob(&kek_kid, der.expose()), "key_ops": ["sign", "verify"]}});
+    let (s, imported, _) = raw(&emu, Method::PUT, "/keys/byok-rsa", Some(body))
+        .await
+        .expect("import");
+    assert_eq!(s, 200, "{imported}");
+    assert_eq!(imported["key"]["kty"], "RSA-HSM");
+    assert_eq!(
+        imported["key"]["n"].as_str(),
+        rsa.n.as_deref().map(b64::encode).as_deref()
+    );
+    assert!(imported["key"].get("key_hsm").is_none() && imported["key"].get("d").is_none());
+    let digest = HashAlgorithm::Sha256.digest(b"bring your own key");
+    let (s, sig, _) = raw(
+        &emu,
+        Method::POST,
+        "/keys/byok-rsa//sign",
+        Some(json!({"alg": "RS256", "value": b64::encode(&digest)})),
+    )
+    .await
+    .expect("sign");
+    assert_eq!(s, 200, "{sig}");
+    let signature = b64::decode(sig["value"].as_str().expect("sig")).expect("b64");
+    assert!(
+        LocalKey::from_jwk(&rsa.public_only())
+            .expect("public")
+            .verify(
+                &keyvault_crypto::SignatureAlgorithm::Rs256,
+                &digest,
+                &signature
+            )
+            .expect("verify")
+            .is_valid
+    );
+
+    // EC and oct.
+    let ec = make(KeyType::Ec, None, Some(keyvault_crypto::KeyCurveName::P384));
+    let der = LocalKey::from_jwk(&ec)
+        .expect("ec")
+        .private_key_der()
+        .expect("der");
+    let body = json!({"key": {"kty": "EC-HSM", "key_hsm": blob(&kek_kid, der.expose())}});
+    let (s, imported, _) = raw(&emu, Method::PUT, "/keys/byok-ec", Some(body))
+        .await
+        .expect("import");
+    assert_eq!(s, 200, "{imported}");
+    assert_eq!(imported["key"]["crv"], "P-384");
+    assert_eq!(
+        imported["key"]["x"].as_str(),
+        ec.x.as_deref().map(b64::encode).as_deref()
+    );
+    let aes = [9u8; 32];
+    let body = json!({"key": {"kty": "oct-HSM", "key_hsm": blob(&kek_kid, &aes)}});
+    let (s, imported, _) = raw(&emu, Method::PUT, "/keys/byok-oct", Some(body))
+        .await
+        .expect("import");
+    assert_eq!(s, 200, "{imported}");
+    let (s, enc, _) = raw(
+        &emu,
+        Method::POST,
+        "/keys/byok-oct//encrypt",
+        Some(json!({"alg": "A256GCM", "value": b64::encode(b"hello")})),
+    )
+    .await
+    .expect("encrypt");
+    assert_eq!(s, 200, "{enc}");
+    let mut local = JsonWebKey::new(KeyType::Oct);
+    local.k = Some(keyvault_crypto::SecretBytes::from_slice(&aes));
+    let plain = LocalKey::from_jwk(&local)
+        .expect("oct")
+        .decrypt(
+            &keyvault_crypto::DecryptParameters::new(
+                keyvault_crypto::EncryptionAlgorithm::A256Gcm,
+                b64::decode(enc["value"].as_str().expect("ct")).expect("b64"),
+            )
+            .with_iv(b64::decode(enc["iv"].as_str().expect("iv")).expect("b64"))
+            .with_tag(b64::decode(enc["tag"].as_str().expect("tag")).expect("b64")),
+        )
+        .expect("decrypt");
+    assert_eq!(plain.plaintext, b"hello");
+
+    // Refusals: 400 BadParameter with a clear message, and nothing imported.
+    assert_eq!(
+        status(
+            &emu,
+            Method::POST,
+            "/keys/plain/create",
+            Some(json!({"kty": "RSA-HSM"}))
+        )
+        .await,
+        200
+    );
+    let (_, plain_kek, _) = raw(&emu, Method::GET, "/keys/plain", None)
+        .await
+        .expect("get");
+    let plain_kid = plain_kek["key"]["kid"].as_str().expect("kid").to_owned();
+    assert_eq!(
+        status(
+            &emu,
+            Method::POST,
+            "/keys/old/create",
+            Some(json!({"kty": "RSA-HSM", "key_ops": ["import"], "attributes": {"exp": 1}}))
+        )
+        .await,
+        200
+    );
+    let (_, old_kek, _) = raw(&emu, Method::GET, "/keys/old", None)
+        .await
+        .expect("get");
+    let old_kid = old_kek["key"]["kid"].as_str().expect("kid").to_owned();
+    let missing_kid = format!(
+        "{}/keys/nokek/0123456789abcdef0123456789abcdef",
+        emu.vault_url()
+    );
+    let garbage = b64::encode(b"not json");
+    for (what, key, needle) in [
+        (
+            "a KEK without import",
+            json!({"kty": "oct-HSM", "key_hsm": blob(&plain_kid, &aes)}),
+            "import",
+        ),
+        (
+            "a KEK that does not exist",
+            json!({"kty": "oct-HSM", "key_hsm": blob(&missing_kid, &aes)}),
+            "does not exist",
+        ),
+        (
+            "an expired KEK",
+            json!({"kty": "oct-HSM", "key_hsm": blob(&old_kid, &aes)}),
+            "expired",
+        ),
+        (
+            "not a transfer blob",
+            json!({"kty": "oct-HSM", "key_hsm": garbage}),
+            "transfer blob",
+        ),
+        (
+            "a non-HSM kty",
+            json!({"kty": "oct", "key_hsm": blob(&kek_kid, &aes)}),
+            "oct-HSM",
+        ),
+    ] {
+        let (s, body, _) = raw(
+            &emu,
+            Method::PUT,
+            "/keys/refused",
+            Some(json!({"key": key})),
+        )
+        .await
+        .expect("answer");
+        assert_eq!(s, 400, "{what}: {body}");
+        assert_eq!(body["error"]["code"], "BadParameter", "{what}");
+        let m = body["error"]["message"].as_str().unwrap_or("");
+        assert!(m.contains(needle), "{what}: {m}");
+    }
+    assert_eq!(status(&emu, Method::GET, "/keys/refused", None).await, 404);
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_connection_cap_holds_excess_clients_until_a_slot_frees() {
+    let limits = keyvault_emulator::ConnectionLimits {
+        tls_handshake_timeout: std::time::Duration::from_secs(1),
+        header_read_timeout: std::time::Duration::from_secs(1),
+        body_read_timeout: std::time::Duration::from_secs(1),
+        max_connections: 1,
+    };
+    let (emu, _c) = start(EmulatorOptions {
+        limits,
+        ..Default::default()
+    })
+    .await;
+    let emu = std::sync::Arc::new(emu);
+    // The only slot: a TLS connection that sends no request.
+    let tcp = tokio::net::TcpStream::connect(emu.addr())
+        .await
+        .expect("tcp");
+    let name = rustls::pki_types::ServerName::try_from("localhost").expect("name");
+    let mut idle = tls_connector(&emu).connect(name, tcp).await.expect("tls");
+    let e = emu.clone();
+    let waiting = tokio::spawn(async move {
+        let s = status(&e, Method::GET, "/keys", None).await;
+        (s, std::time::Instant::now())
+    });
+    let (closed, _) = closed_within(&mut idle, std::time::Duration::from_secs(8)).await;
+    let idle_closed_at = std::time::Instant::now();
+    assert!(closed, "the idle connection was not cut off");
+    let (s, served_at) = waiting.await.expect("task");
+    assert_eq!(s, 200, "the waiting client is served once the slot frees");
+    assert!(
+        served_at >= idle_closed_at,
+        "the second client was served while the only slot was taken"
+    );
+    if let Ok(emu) = std::sync::Arc::try_unwrap(emu) {
+        emu.shutdown().await;
+    }
+}
+
+#[test]
+fn the_binary_binds_each_trusted_attestation_key_to_an_authority() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let key = keyvault_crypto::generate(&KeySpec {
+        kty: KeyType::Ec,
+        size: None,
+        curve: None,
+        public_exponent: None,
+    })
+    .expect("key");
+    let file = dir.path().join("jwks.json");
+    std::fs::write(
+        &file,
+        json!({"keys": [serde_json::to_value(key.public_only()).expect("jwk")]}).to_string(),
+    )
+    .expect("write");
+    let file = file.to_string_lossy().into_owned();
+    // A bare FILE is refused with the form it needs.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_keyvault-emulator"))
+        .args(["--listen", "127.0.0.1:0", "--trust-attestation-key", &file])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("AUTHORITY=FILE"), "{err}");
+    // AUTHORITY=FILE starts.
+    let ca = dir.path().join("ca.pem").to_string_lossy().into_owned();
+    let bound = format!("https://attest.test={file}");
+    let (mut child, url, _) = spawn_binary(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--ca-out",
+        &ca,
+        "--trust-attestation-key",
+        &bound,
+    ]);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(url.starts_with("KEYVAULT_URL=https://"), "{url}");
 }

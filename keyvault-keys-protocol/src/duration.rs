@@ -2,6 +2,11 @@
 //! `P1Y2M`, `PT12H`): parsed to validate input before a request, and to
 //! compute expiry times.
 
+/// 0001-01-01T00:00:00Z, the earliest time [`IsoDuration::checked_add_to`] gives.
+const MIN_UNIX: i64 = -62_135_596_800;
+/// 9999-12-31T23:59:59Z, the latest time [`IsoDuration::checked_add_to`] gives.
+const MAX_UNIX: i64 = 253_402_300_799;
+
 /// A duration: (years, months, days, seconds). Calendar parts are kept
 /// apart: a month is not a fixed number of days.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,16 +46,21 @@ impl IsoDuration {
                     let n: i64 = num.parse().map_err(|_| bad())?;
                     num.clear();
                     any = true;
-                    match (in_time, unit) {
-                        (false, 'Y') => d.years += n,
-                        (false, 'M') => d.months += n,
-                        (false, 'W') => d.days += 7 * n,
-                        (false, 'D') => d.days += n,
-                        (true, 'H') => d.seconds += 3600 * n,
-                        (true, 'M') => d.seconds += 60 * n,
-                        (true, 'S') => d.seconds += n,
+                    // Checked: a number too large for the unit is refused, never wrapped.
+                    let (slot, factor) = match (in_time, unit) {
+                        (false, 'Y') => (&mut d.years, 1),
+                        (false, 'M') => (&mut d.months, 1),
+                        (false, 'W') => (&mut d.days, 7),
+                        (false, 'D') => (&mut d.days, 1),
+                        (true, 'H') => (&mut d.seconds, 3600),
+                        (true, 'M') => (&mut d.seconds, 60),
+                        (true, 'S') => (&mut d.seconds, 1),
                         _ => return Err(bad()),
-                    }
+                    };
+                    *slot = n
+                        .checked_mul(factor)
+                        .and_then(|v| slot.checked_add(v))
+                        .ok_or_else(|| format!("{s:?} is too large a duration"))?;
                 }
             }
         }
@@ -60,27 +70,54 @@ impl IsoDuration {
         Ok(d)
     }
 
-    /// Adds the duration to a Unix time (calendar months and years).
+    /// Adds the duration to a Unix time (calendar months and years). Never
+    /// panics: a result out of range saturates at the latest (or earliest)
+    /// representable time; see [`Self::checked_add_to`].
     pub fn add_to(&self, unix: i64) -> i64 {
-        let Ok(t) = time::OffsetDateTime::from_unix_timestamp(unix) else {
-            return unix;
-        };
-        let total_months = t.month() as i64 - 1 + self.months + 12 * self.years;
-        let year = t.year() as i64 + total_months.div_euclid(12);
-        let month = (total_months.rem_euclid(12) + 1) as u8;
-        let Ok(month) = time::Month::try_from(month) else {
-            return unix;
-        };
-        let day = t.day().min(time::util::days_in_month(month, year as i32));
-        let date = time::Date::from_calendar_date(year as i32, month, day).unwrap_or(t.date());
-        let shifted = t.replace_date(date);
-        (shifted + time::Duration::days(self.days) + time::Duration::seconds(self.seconds))
-            .unix_timestamp()
+        self.checked_add_to(unix)
+            .unwrap_or(if self.approx_days() >= 0 {
+                MAX_UNIX
+            } else {
+                MIN_UNIX
+            })
+    }
+
+    /// Adds the duration to a Unix time (calendar months and years), or
+    /// says why the result is out of range (before year 1 or after 9999).
+    pub fn checked_add_to(&self, unix: i64) -> Result<i64, String> {
+        let out = || "the resulting date is out of range (after year 9999)".to_owned();
+        let t = time::OffsetDateTime::from_unix_timestamp(unix).map_err(|_| out())?;
+        let total_months = (t.month() as i64 - 1)
+            .checked_add(self.months)
+            .and_then(|m| self.years.checked_mul(12).and_then(|y| m.checked_add(y)))
+            .ok_or_else(out)?;
+        let year = (t.year() as i64)
+            .checked_add(total_months.div_euclid(12))
+            .filter(|y| (1..=9999).contains(y))
+            .ok_or_else(out)?;
+        let month =
+            time::Month::try_from((total_months.rem_euclid(12) + 1) as u8).map_err(|_| out())?;
+        let year = year as i32;
+        let day = t.day().min(time::util::days_in_month(month, year));
+        let date = time::Date::from_calendar_date(year, month, day).map_err(|_| out())?;
+        let shifted = t.replace_date(date).unix_timestamp();
+        let secs = self
+            .days
+            .checked_mul(86_400)
+            .and_then(|d| d.checked_add(self.seconds))
+            .and_then(|d| shifted.checked_add(d))
+            .filter(|r| (MIN_UNIX..=MAX_UNIX).contains(r))
+            .ok_or_else(out)?;
+        Ok(secs)
     }
 
     /// Approximate length in days (for minimum checks).
     pub fn approx_days(&self) -> i64 {
-        self.years * 365 + self.months * 30 + self.days + self.seconds / 86_400
+        self.years
+            .saturating_mul(365)
+            .saturating_add(self.months.saturating_mul(30))
+            .saturating_add(self.days)
+            .saturating_add(self.seconds / 86_400)
     }
 }
 
@@ -103,5 +140,34 @@ mod tests {
         let jan31 = 1_706_659_200; // 2024-01-31T00:00:00Z
         let d = IsoDuration::parse("P1M").expect("parse");
         assert_eq!(d.add_to(jan31), 1_709_164_800); // 2024-02-29
+    }
+
+    #[test]
+    fn huge_durations_are_refused_or_checked_never_a_panic() {
+        // Overflows in debug builds before the checks (issue 9, defect 1).
+        for s in [
+            "P9223372036854775807W",
+            "P1317624576693539402W1D",
+            "PT9223372036854775807H",
+            "P99999999999999999999D",
+        ] {
+            assert!(IsoDuration::parse(s).is_err(), "{s}");
+        }
+        let y = IsoDuration::parse("P9223372036854775807Y").expect("parses");
+        assert_eq!(y.approx_days(), i64::MAX);
+        // A date past year 9999 is out of range: an error, not a panic.
+        let now = 1_706_659_200;
+        let far = IsoDuration::parse("P99999999D").expect("parses");
+        assert!(far.checked_add_to(now).is_err());
+        assert!(y.checked_add_to(now).is_err());
+        assert_eq!(
+            IsoDuration::parse("P1M")
+                .expect("parse")
+                .checked_add_to(now),
+            Ok(1_709_164_800)
+        );
+        // The unchecked form never panics either.
+        let _ = far.add_to(now);
+        let _ = y.add_to(i64::MAX);
     }
 }

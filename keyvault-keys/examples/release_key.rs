@@ -27,15 +27,17 @@ async fn main() -> Result<(), common::AnyError> {
         curve: None,
         public_exponent: None,
     })?;
+    let authority = std::env::var("AZURE_KEYVAULT_ATTESTATION_AUTHORITY")
+        .unwrap_or_else(|_| "https://attest.example".into());
     let vault = common::connect_with(EmulatorOptions {
-        trusted_attestation_keys: vec![authority_key.public_only()],
+        trusted_attestation_keys: vec![keyvault_emulator::TrustedAttestationKey::new(
+            authority.clone(),
+            authority_key.public_only(),
+        )],
         ..Default::default()
     })
     .await?;
     let client = &vault.client;
-
-    let authority = std::env::var("AZURE_KEYVAULT_ATTESTATION_AUTHORITY")
-        .unwrap_or_else(|_| "https://attest.example".into());
     let policy = serde_json::json!({"version": "1.0.0", "anyOf": [{"authority": authority, "allOf": [{"claim": "x-ms-attestation-type", "equals": "sevsnpvm"}]}]});
     let name = common::unique("release-key");
     let options = CreateKeyOptions {
@@ -50,7 +52,7 @@ async fn main() -> Result<(), common::AnyError> {
         Ok(t) => t,
         Err(_) => keyvault_emulator::release::sign_token(
             &authority_key,
-            &serde_json::json!({"iss": authority, "x-ms-attestation-type": "sevsnpvm", "x-ms-runtime": {"keys": [runtime_key.public_only()]}}),
+            &serde_json::json!({"iss": authority, "x-ms-attestation-type": "sevsnpvm", "exp": time::OffsetDateTime::now_utc().unix_timestamp() + 600, "x-ms-runtime": {"keys": [runtime_key.public_only()]}}),
         )?,
     };
     let result = client

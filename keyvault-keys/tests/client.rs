@@ -530,7 +530,10 @@ async fn release_key_to_an_attested_target() {
     })
     .expect("runtime");
     let (emu, c) = setup(EmulatorOptions {
-        trusted_attestation_keys: vec![authority.public_only()],
+        trusted_attestation_keys: vec![keyvault_emulator::TrustedAttestationKey::new(
+            "https://attest",
+            authority.public_only(),
+        )],
         ..Default::default()
     })
     .await;
@@ -546,7 +549,7 @@ async fn release_key_to_an_attested_target() {
         )
         .await
         .expect("create");
-    let token = keyvault_emulator::release::sign_token(&authority, &serde_json::json!({"iss": "https://attest", "tee": "ok", "x-ms-runtime": {"keys": [runtime.public_only()]}})).expect("token");
+    let token = keyvault_emulator::release::sign_token(&authority, &serde_json::json!({"iss": "https://attest", "tee": "ok", "exp": 4102444800_i64, "x-ms-runtime": {"keys": [runtime.public_only()]}})).expect("token");
     let result = c
         .release_key(
             "rel",
@@ -560,7 +563,7 @@ async fn release_key_to_an_attested_target() {
         .await
         .expect("release");
     assert_eq!(result.value.split('.').count(), 3);
-    let bad = keyvault_emulator::release::sign_token(&authority, &serde_json::json!({"iss": "https://attest", "tee": "no", "x-ms-runtime": {"keys": [runtime.public_only()]}})).expect("token");
+    let bad = keyvault_emulator::release::sign_token(&authority, &serde_json::json!({"iss": "https://attest", "tee": "no", "exp": 4102444800_i64, "x-ms-runtime": {"keys": [runtime.public_only()]}})).expect("token");
     assert_eq!(
         c.release_key("rel", &bad, None)
             .await
