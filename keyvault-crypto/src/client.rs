@@ -240,7 +240,7 @@ impl CryptographyClient {
         Ok(EncryptResult {
             key_id: r.kid.clone().or_else(|| self.inner.key_id.clone()),
             algorithm: p.algorithm.clone(),
-            ciphertext: decode(r.value.as_deref())?,
+            ciphertext: decode(r.value.as_ref().map(|v| v.expose_secret()))?,
             iv: r.iv.as_deref().map(|v| decode(Some(v))).transpose()?,
             authentication_tag: r.tag.as_deref().map(|v| decode(Some(v))).transpose()?,
             additional_authenticated_data: r
@@ -274,7 +274,7 @@ impl CryptographyClient {
         Ok(DecryptResult {
             key_id: r.kid.or_else(|| self.inner.key_id.clone()),
             algorithm: p.algorithm.clone(),
-            plaintext: decode(r.value.as_deref())?,
+            plaintext: decode(r.value.as_ref().map(|v| v.expose_secret()))?,
         })
     }
 
@@ -302,7 +302,7 @@ impl CryptographyClient {
         Ok(WrapResult {
             key_id: r.kid.or_else(|| self.inner.key_id.clone()),
             algorithm: algorithm.clone(),
-            encrypted_key: decode(r.value.as_deref())?,
+            encrypted_key: decode(r.value.as_ref().map(|v| v.expose_secret()))?,
         })
     }
 
@@ -330,7 +330,7 @@ impl CryptographyClient {
         Ok(UnwrapResult {
             key_id: r.kid.or_else(|| self.inner.key_id.clone()),
             algorithm: algorithm.clone(),
-            key: SecretBytes::new(decode(r.value.as_deref())?),
+            key: SecretBytes::new(decode(r.value.as_ref().map(|v| v.expose_secret()))?),
         })
     }
 
@@ -358,7 +358,7 @@ impl CryptographyClient {
         Ok(SignResult {
             key_id: r.kid.or_else(|| self.inner.key_id.clone()),
             algorithm: algorithm.clone(),
-            signature: decode(r.value.as_deref())?,
+            signature: decode(r.value.as_ref().map(|v| v.expose_secret()))?,
         })
     }
 
@@ -433,7 +433,7 @@ fn op_params(
 ) -> types::KeyOperationsParameters {
     types::KeyOperationsParameters {
         alg: alg.into(),
-        value: b64::encode(value),
+        value: b64::encode(value).into(),
         iv: iv.map(b64::encode),
         aad: aad.map(b64::encode),
         tag: tag.map(b64::encode),

@@ -29,7 +29,7 @@
 //! let client = Client::with_credential("https://myvault.vault.azure.net", credential, ClientOptions::default())?;
 //! // Request bodies are the generated types; `Default` fills what is optional.
 //! let body = types::KeyUpdateParameters {
-//!     tags: [("env".to_owned(), "prod".to_owned())].into(),
+//!     tags: Some([("env".to_owned(), "prod".to_owned())].into()),
 //!     ..Default::default()
 //! };
 //! let key = call(client.update_key("my-key", "", &body)).await?;
@@ -51,6 +51,7 @@ mod paging;
 mod pipeline;
 mod raw;
 mod retry;
+pub mod secret;
 
 pub use challenge::{Challenge, verify_resource};
 pub use error::{Error, GeneratedError, HttpError, call, call_with_response};
@@ -59,6 +60,7 @@ pub use options::{ClientOptions, DEFAULT_API_VERSION, RetryOptions};
 pub use paging::Page;
 pub use pipeline::{CLIENT_REQUEST_ID, ChallengeClaims, ChallengeTenant, Pipeline};
 pub use raw::{RawRequest, RawResponse};
+pub use secret::SecretString;
 
 pub use azure_core;
 pub use progenitor_client;

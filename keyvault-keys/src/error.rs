@@ -22,6 +22,10 @@ pub enum ErrorKind {
     Transport,
     /// The service's answer is not what the API describes.
     InvalidResponse,
+    /// A wait ran out of time after the operation itself succeeded: the
+    /// polling that `delete_key` and `recover_deleted_key` do until the
+    /// service reports the change. The message says which.
+    Timeout,
     /// A local cryptographic operation failed.
     Cryptography,
 }
@@ -70,6 +74,24 @@ impl Error {
             request_id: None,
             message: message.into(),
             source: None,
+        }
+    }
+}
+
+impl Error {
+    /// A service answer that is not what the API describes.
+    pub(crate) fn invalid_response(message: impl Into<String>) -> Self {
+        Self {
+            kind: ErrorKind::InvalidResponse,
+            ..Self::validation(message)
+        }
+    }
+
+    /// A wait that ran out after the operation succeeded.
+    pub(crate) fn timeout(message: impl Into<String>) -> Self {
+        Self {
+            kind: ErrorKind::Timeout,
+            ..Self::validation(message)
         }
     }
 }
