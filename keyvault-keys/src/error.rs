@@ -31,7 +31,10 @@ pub enum ErrorKind {
 }
 
 /// An error of this crate: its kind, and what is known of the response.
-#[derive(Debug, thiserror::Error)]
+///
+/// `Debug` shows the error underneath by its message only: a raw response
+/// body (which can carry key material) never reaches a log through it.
+#[derive(thiserror::Error)]
 #[error("{message}")]
 pub struct Error {
     kind: ErrorKind,
@@ -41,6 +44,19 @@ pub struct Error {
     message: String,
     #[source]
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl std::fmt::Debug for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Error")
+            .field("kind", &self.kind)
+            .field("status", &self.status)
+            .field("code", &self.code)
+            .field("request_id", &self.request_id)
+            .field("message", &self.message)
+            .field("source", &self.source.as_ref().map(|s| s.to_string()))
+            .finish()
+    }
 }
 
 impl Error {
