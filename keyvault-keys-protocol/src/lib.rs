@@ -17,6 +17,9 @@
 //! - [`Client::send_request`]: raw calls through the same pipeline.
 //! - [`Error`]: every failure, with status, service code, message,
 //!   `x-ms-request-id` and raw body for error responses.
+//! - [`SecretString`]: the type the generator gives every wire member that
+//!   can carry secret material (private key members, plaintext, random
+//!   bytes, released keys): redacted in `Debug`, zeroized on drop.
 //!
 //! Most applications want the `keyvault-keys` crate instead; this one is for
 //! raw access and for the layers above.
