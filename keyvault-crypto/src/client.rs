@@ -337,7 +337,7 @@ impl CryptographyClient {
         Ok(EncryptResult {
             key_id: r.kid.clone().or_else(|| self.inner.key_id.clone()),
             algorithm: p.algorithm.clone(),
-            ciphertext: decode(r.value.as_deref())?,
+            ciphertext: decode(r.value.as_ref().map(|v| v.expose_secret()))?,
             iv: r.iv.as_deref().map(|v| decode(Some(v))).transpose()?,
             authentication_tag: r.tag.as_deref().map(|v| decode(Some(v))).transpose()?,
             additional_authenticated_data: r
@@ -400,7 +400,7 @@ impl CryptographyClient {
         Ok(WrapResult {
             key_id: r.kid.or_else(|| self.inner.key_id.clone()),
             algorithm: algorithm.clone(),
-            encrypted_key: decode(r.value.as_deref())?,
+            encrypted_key: decode(r.value.as_ref().map(|v| v.expose_secret()))?,
         })
     }
 
@@ -457,7 +457,7 @@ impl CryptographyClient {
         Ok(SignResult {
             key_id: r.kid.or_else(|| self.inner.key_id.clone()),
             algorithm: algorithm.clone(),
-            signature: decode(r.value.as_deref())?,
+            signature: decode(r.value.as_ref().map(|v| v.expose_secret()))?,
         })
     }
 
@@ -532,7 +532,7 @@ fn op_params(
 ) -> types::KeyOperationsParameters {
     types::KeyOperationsParameters {
         alg: alg.into(),
-        value: b64::encode(value),
+        value: b64::encode(value).into(),
         iv: iv.map(b64::encode),
         aad: aad.map(b64::encode),
         tag: tag.map(b64::encode),
@@ -542,9 +542,12 @@ fn op_params(
 
 /// Decodes a result that is secret (a plaintext, an unwrapped key): the
 /// service's base64url text is zeroized too.
-fn decode_secret(v: Option<String>) -> Result<SecretBytes, CryptoError> {
-    let text = v.map(zeroize::Zeroizing::new);
-    decode(text.as_deref().map(String::as_str)).map(SecretBytes::new)
+fn decode_secret(
+    v: Option<keyvault_keys_protocol::SecretString>,
+) -> Result<SecretBytes, CryptoError> {
+    // The text is a `SecretString` (wiped when dropped); the bytes become
+    // `SecretBytes`.
+    decode(v.as_ref().map(|s| s.expose_secret())).map(SecretBytes::new)
 }
 
 fn decode(v: Option<&str>) -> Result<Vec<u8>, CryptoError> {

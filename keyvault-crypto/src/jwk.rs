@@ -5,13 +5,13 @@ use serde::{Deserialize, Serialize};
 use crate::enums::{KeyCurveName, KeyOperation, KeyType};
 use crate::error::CryptoError;
 use crate::secret::{SecretBytes, b64};
-use keyvault_keys_protocol::types;
+use keyvault_keys_protocol::{SecretString, types};
 
 /// A JSON Web Key with Key Vault's members.
 ///
 /// Binary members hold raw bytes (base64url on the wire). Private members
 /// (`d`, `dp`, `dq`, `qi`, `p`, `q`, `k`) are [`SecretBytes`]: zeroized on
-/// drop and redacted in `Debug`.
+/// drop and redacted in `Debug`; so is the BYOK transfer blob `t`.
 ///
 /// ```
 /// use keyvault_crypto::{JsonWebKey, KeyType};
@@ -20,7 +20,7 @@ use keyvault_keys_protocol::types;
 /// assert!(!format!("{jwk:?}").contains("AAEC"));
 /// # Ok::<(), serde_json::Error>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JsonWebKey {
     /// Key identifier (the key version's URL).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -74,6 +74,37 @@ pub struct JsonWebKey {
     /// EC public y coordinate.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "b64::opt")]
     pub y: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for JsonWebKey {
+    /// Every member, with `t` (the BYOK transfer blob, which wraps the key)
+    /// shown by length only; the private members redact themselves.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JsonWebKey")
+            .field("kid", &self.kid)
+            .field("kty", &self.kty)
+            .field("key_ops", &self.key_ops)
+            .field("n", &self.n)
+            .field("e", &self.e)
+            .field("d", &self.d)
+            .field("dp", &self.dp)
+            .field("dq", &self.dq)
+            .field("qi", &self.qi)
+            .field("p", &self.p)
+            .field("q", &self.q)
+            .field("k", &self.k)
+            .field(
+                "t",
+                &self
+                    .t
+                    .as_ref()
+                    .map(|t| format!("<redacted {} bytes>", t.len())),
+            )
+            .field("crv", &self.crv)
+            .field("x", &self.x)
+            .field("y", &self.y)
+            .finish()
+    }
 }
 
 impl JsonWebKey {
@@ -162,8 +193,13 @@ impl JsonWebKey {
                 })
                 .transpose()
         };
-        let sec = |name: &str, v: &Option<String>| -> Result<Option<SecretBytes>, CryptoError> {
-            Ok(dec(name, v)?.map(SecretBytes::new))
+        let sec = |name: &str, v: &Option<SecretString>| -> Result<Option<Vec<u8>>, CryptoError> {
+            v.as_ref()
+                .map(|s| {
+                    b64::decode(s.expose_secret())
+                        .map_err(|e| CryptoError::InvalidKey(format!("member {name}: {e}")))
+                })
+                .transpose()
         };
         Ok(Self {
             kid: wire.kid.clone(),
@@ -175,14 +211,14 @@ impl JsonWebKey {
                 .collect(),
             n: dec("n", &wire.n)?,
             e: dec("e", &wire.e)?,
-            d: sec("d", &wire.d)?,
-            dp: sec("dp", &wire.dp)?,
-            dq: sec("dq", &wire.dq)?,
-            qi: sec("qi", &wire.qi)?,
-            p: sec("p", &wire.p)?,
-            q: sec("q", &wire.q)?,
-            k: sec("k", &wire.k)?,
-            t: dec("key_hsm", &wire.key_hsm)?,
+            d: sec("d", &wire.d)?.map(SecretBytes::new),
+            dp: sec("dp", &wire.dp)?.map(SecretBytes::new),
+            dq: sec("dq", &wire.dq)?.map(SecretBytes::new),
+            qi: sec("qi", &wire.qi)?.map(SecretBytes::new),
+            p: sec("p", &wire.p)?.map(SecretBytes::new),
+            q: sec("q", &wire.q)?.map(SecretBytes::new),
+            k: sec("k", &wire.k)?.map(SecretBytes::new),
+            t: sec("key_hsm", &wire.key_hsm)?,
             crv: wire.crv.as_ref().map(|c| KeyCurveName::parse(c.as_str())),
             x: dec("x", &wire.x)?,
             y: dec("y", &wire.y)?,
@@ -193,7 +229,7 @@ impl JsonWebKey {
     /// present: importing a key sends them).
     pub fn to_protocol(&self) -> types::JsonWebKey {
         let enc = |v: &Option<Vec<u8>>| v.as_deref().map(b64::encode);
-        let sec = |v: &Option<SecretBytes>| v.as_ref().map(|s| b64::encode(s.expose()));
+        let sec = |v: &Option<SecretBytes>| v.as_ref().map(|s| b64::encode(s.expose()).into());
         types::JsonWebKey {
             kid: self.kid.clone(),
             kty: Some(self.kty.as_str().into()),
@@ -207,7 +243,7 @@ impl JsonWebKey {
             p: sec(&self.p),
             q: sec(&self.q),
             k: sec(&self.k),
-            key_hsm: enc(&self.t),
+            key_hsm: enc(&self.t).map(Into::into),
             crv: self.crv.as_ref().map(|c| c.as_str().into()),
             x: enc(&self.x),
             y: enc(&self.y),

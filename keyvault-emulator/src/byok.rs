@@ -48,7 +48,8 @@ pub fn resolve(
             "A BYOK import (key_hsm) needs kty RSA-HSM, EC-HSM or oct-HSM, not {kty}."
         )));
     }
-    let blob_bytes = b64::decode(&key_hsm).map_err(|e| bad(format!("key_hsm: {e}")))?;
+    let blob_bytes =
+        b64::decode(key_hsm.expose_secret()).map_err(|e| bad(format!("key_hsm: {e}")))?;
     let blob: Value = serde_json::from_slice(&blob_bytes)
         .map_err(|e| bad(format!("key_hsm is not a BYOK transfer blob (JSON): {e}")))?;
     let header = &blob["header"];

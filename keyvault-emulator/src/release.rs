@@ -309,7 +309,7 @@ pub(crate) fn release(input: ReleaseInput<'_>) -> ApiResult<types::KeyReleaseRes
     )
     .map_err(ApiError::bad_parameter)?;
     Ok(types::KeyReleaseResult {
-        value: Some(jws),
+        value: Some(jws.into()),
         extra: Default::default(),
     })
 }

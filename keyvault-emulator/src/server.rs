@@ -608,7 +608,7 @@ fn crypto_op(
         "unwrapkey" => "unwrapKey",
         other => other,
     };
-    let value = decode_field("value", Some(&p.value))?.unwrap_or_default();
+    let value = decode_field("value", Some(p.value.expose_secret()))?.unwrap_or_default();
     let iv = decode_field("iv", p.iv.as_deref())?;
     let aad = decode_field("aad", p.aad.as_deref())?;
     let tag = decode_field("tag", p.tag.as_deref())?;
@@ -633,7 +633,7 @@ fn crypto_op(
             let r = key.encrypt(&params).map_err(|e| crypto_error(e, false))?;
             types::KeyOperationResult {
                 kid,
-                value: Some(b64::encode(&r.ciphertext)),
+                value: Some(b64::encode(&r.ciphertext).into()),
                 iv: r.iv.as_deref().map(b64::encode),
                 tag: r.authentication_tag.as_deref().map(b64::encode),
                 aad: r.additional_authenticated_data.as_deref().map(b64::encode),
@@ -648,7 +648,7 @@ fn crypto_op(
             let r = key.decrypt(&params).map_err(|e| crypto_error(e, true))?;
             types::KeyOperationResult {
                 kid,
-                value: Some(b64::encode(&r.plaintext)),
+                value: Some(b64::encode(&r.plaintext).into()),
                 iv: None,
                 tag: None,
                 aad: None,
@@ -661,7 +661,7 @@ fn crypto_op(
                 .map_err(|e| crypto_error(e, false))?;
             types::KeyOperationResult {
                 kid,
-                value: Some(b64::encode(&r.encrypted_key)),
+                value: Some(b64::encode(&r.encrypted_key).into()),
                 iv: None,
                 tag: None,
                 aad: None,
@@ -674,7 +674,7 @@ fn crypto_op(
                 .map_err(|e| crypto_error(e, true))?;
             types::KeyOperationResult {
                 kid,
-                value: Some(b64::encode(r.key.expose())),
+                value: Some(b64::encode(r.key.expose()).into()),
                 iv: None,
                 tag: None,
                 aad: None,
@@ -694,7 +694,7 @@ fn sign(shared: &Shared, ctx: &Ctx, name: &str, version: &str, body: &Bytes) -> 
         .map_err(|e| crypto_error(e, false))?;
     json_answer(&types::KeyOperationResult {
         kid: Some(result_kid(ctx, &name_version)),
-        value: Some(b64::encode(&r.signature)),
+        value: Some(b64::encode(&r.signature).into()),
         iv: None,
         tag: None,
         aad: None,
@@ -744,7 +744,7 @@ fn random_bytes(shared: &Shared, body: &Bytes) -> ApiResult<Answer> {
     let bytes = keyvault_crypto::random_bytes(count as usize)
         .map_err(|e| ApiError::bad_parameter(e.to_string()))?;
     json_answer(&types::RandomBytes {
-        value: b64::encode(&bytes),
+        value: b64::encode(&bytes).into(),
         extra: Default::default(),
     })
 }

@@ -598,11 +598,12 @@ impl Keys {
                 v.exportable = a.exportable;
             }
         }
-        if !p.key_ops.is_empty() {
-            v.key_ops = p.key_ops.iter().map(|o| o.to_string()).collect();
+        // Absent leaves them alone; present (even empty) replaces them.
+        if let Some(ops) = &p.key_ops {
+            v.key_ops = ops.iter().map(|o| o.to_string()).collect();
         }
-        if !p.tags.is_empty() || p.extra.contains_key("tags") {
-            v.tags = p.tags.clone();
+        if let Some(tags) = &p.tags {
+            v.tags = tags.clone();
         }
         if let Some(rp) = p.release_policy {
             v.release_policy = Some(normalise_policy(rp));

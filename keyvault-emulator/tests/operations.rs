@@ -669,7 +669,10 @@ async fn random_bytes_and_flavors() {
         }))
         .await
         .expect("rng");
-        assert_eq!(b64::decode(&r.value).expect("b64").len(), n as usize);
+        assert_eq!(
+            b64::decode(r.value.expose_secret()).expect("b64").len(),
+            n as usize
+        );
     }
     for n in [0, 129, -1] {
         let req = RawRequest::new(Method::POST, "/rng")
@@ -791,13 +794,13 @@ async fn cryptography_for_every_algorithm_and_the_usage_checks() {
             "",
             &op(
                 alg,
-                &b64::decode(e.value.as_deref().expect("ct")).expect("ct"),
+                &b64::decode(e.value.as_ref().map(|v| v.expose_secret()).expect("ct")).expect("ct"),
             ),
         ))
         .await
         .expect("decrypt");
         assert_eq!(
-            b64::decode(d.value.as_deref().expect("pt")).expect("pt"),
+            b64::decode(d.value.as_ref().map(|v| v.expose_secret()).expect("pt")).expect("pt"),
             b"hello"
         );
         let w = call(c.wrap_key("rsa", "", &op(alg, &[1u8; 32])))
@@ -808,13 +811,13 @@ async fn cryptography_for_every_algorithm_and_the_usage_checks() {
             "",
             &op(
                 alg,
-                &b64::decode(w.value.as_deref().expect("w")).expect("w"),
+                &b64::decode(w.value.as_ref().map(|v| v.expose_secret()).expect("w")).expect("w"),
             ),
         ))
         .await
         .expect("unwrap");
         assert_eq!(
-            b64::decode(u.value.as_deref().expect("k")).expect("k"),
+            b64::decode(u.value.as_ref().map(|v| v.expose_secret()).expect("k")).expect("k"),
             [1u8; 32]
         );
     }
@@ -824,14 +827,14 @@ async fn cryptography_for_every_algorithm_and_the_usage_checks() {
         let e = call(c.encrypt("aes", "", &p)).await.expect("encrypt");
         let mut d = op(
             alg,
-            &b64::decode(e.value.as_deref().expect("ct")).expect("ct"),
+            &b64::decode(e.value.as_ref().map(|v| v.expose_secret()).expect("ct")).expect("ct"),
         );
         d.iv = e.iv.clone();
         d.tag = e.tag.clone();
         d.aad = e.aad.clone();
         let out = call(c.decrypt("aes", "", &d)).await.expect("decrypt");
         assert_eq!(
-            b64::decode(out.value.as_deref().expect("pt")).expect("pt"),
+            b64::decode(out.value.as_ref().map(|v| v.expose_secret()).expect("pt")).expect("pt"),
             [7u8; 32],
             "{alg}"
         );
@@ -852,13 +855,13 @@ async fn cryptography_for_every_algorithm_and_the_usage_checks() {
             "",
             &op(
                 alg,
-                &b64::decode(w.value.as_deref().expect("w")).expect("w"),
+                &b64::decode(w.value.as_ref().map(|v| v.expose_secret()).expect("w")).expect("w"),
             ),
         ))
         .await
         .expect("unwrap");
         assert_eq!(
-            b64::decode(u.value.as_deref().expect("k")).expect("k"),
+            b64::decode(u.value.as_ref().map(|v| v.expose_secret()).expect("k")).expect("k"),
             [3u8; 24],
             "{alg}"
         );
@@ -1017,7 +1020,7 @@ async fn release_with_a_trusted_attestation_token() {
         .expect("jws");
 
     // The JWS verifies with the emulator's release key, and the wrapped key unwraps to the key.
-    let parts: Vec<&str> = jws.split('.').collect();
+    let parts: Vec<&str> = jws.expose_secret().split('.').collect();
     assert_eq!(parts.len(), 3);
     let signer = LocalKey::from_jwk(&emu.release_signing_key()).expect("signer");
     let digest = HashAlgorithm::Sha256.digest(format!("{}.{}", parts[0], parts[1]).as_bytes());
@@ -1275,7 +1278,8 @@ async fn sqlite_store_survives_a_restart() {
             .await
             .expect("decrypt")
             .value
-            .as_deref(),
+            .as_ref()
+            .map(|v| v.expose_secret()),
         Some("eA")
     );
     emu.shutdown().await;

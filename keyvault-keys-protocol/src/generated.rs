@@ -146,22 +146,22 @@ pub mod types {
         pub crv: ::std::option::Option<crate::generated::enums::JsonWebKeyCurveName>,
         ///RSA private exponent or EC private key.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub d: ::std::option::Option<::std::string::String>,
+        pub d: ::std::option::Option<crate::secret::SecretString>,
         ///RSA d mod (p-1).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub dp: ::std::option::Option<::std::string::String>,
+        pub dp: ::std::option::Option<crate::secret::SecretString>,
         ///RSA d mod (q-1).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub dq: ::std::option::Option<::std::string::String>,
+        pub dq: ::std::option::Option<crate::secret::SecretString>,
         ///RSA public exponent.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub e: ::std::option::Option<::std::string::String>,
         ///Symmetric key bytes.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub k: ::std::option::Option<::std::string::String>,
+        pub k: ::std::option::Option<crate::secret::SecretString>,
         ///HSM token for bring-your-own-key import.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub key_hsm: ::std::option::Option<::std::string::String>,
+        pub key_hsm: ::std::option::Option<crate::secret::SecretString>,
         ///Permitted operations. Plain strings, so future operations round-trip.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub key_ops: ::std::vec::Vec<::std::string::String>,
@@ -175,13 +175,13 @@ pub mod types {
         pub n: ::std::option::Option<::std::string::String>,
         ///RSA first prime.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub p: ::std::option::Option<::std::string::String>,
+        pub p: ::std::option::Option<crate::secret::SecretString>,
         ///RSA second prime.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub q: ::std::option::Option<::std::string::String>,
+        pub q: ::std::option::Option<crate::secret::SecretString>,
         ///RSA q^-1 mod p.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub qi: ::std::option::Option<::std::string::String>,
+        pub qi: ::std::option::Option<crate::secret::SecretString>,
         ///EC public point x.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub x: ::std::option::Option<::std::string::String>,
@@ -403,7 +403,7 @@ pub mod types {
         pub tag: ::std::option::Option<::std::string::String>,
         ///The output.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub value: ::std::option::Option<::std::string::String>,
+        pub value: ::std::option::Option<crate::secret::SecretString>,
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
@@ -421,7 +421,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tag: ::std::option::Option<::std::string::String>,
         ///The data to transform.
-        pub value: ::std::string::String,
+        pub value: crate::secret::SecretString,
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
@@ -530,7 +530,7 @@ pub mod types {
     pub struct KeyReleaseResult {
         ///A signed token (JWS) that holds the wrapped key.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub value: ::std::option::Option<::std::string::String>,
+        pub value: ::std::option::Option<crate::secret::SecretString>,
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
@@ -593,16 +593,16 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub attributes: ::std::option::Option<KeyAttributes>,
         ///Permitted operations.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub key_ops: ::std::vec::Vec<crate::generated::enums::JsonWebKeyOperation>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub key_ops:
+            ::std::option::Option<::std::vec::Vec<crate::generated::enums::JsonWebKeyOperation>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub release_policy: ::std::option::Option<KeyReleasePolicy>,
         ///Caller-defined name/value pairs.
-        #[serde(
-            default,
-            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
-        )]
-        pub tags: ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub tags: ::std::option::Option<
+            ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
+        >,
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
@@ -713,7 +713,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct RandomBytes {
         ///The bytes.
-        pub value: ::std::string::String,
+        pub value: crate::secret::SecretString,
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }

@@ -19,6 +19,9 @@
 //! - [`Client::send_request`]: raw calls through the same pipeline.
 //! - [`Error`]: every failure, with status, service code, message,
 //!   `x-ms-request-id` and raw body for error responses.
+//! - [`SecretString`]: the type the generator gives every wire member that
+//!   can carry secret material (private key members, plaintext, random
+//!   bytes, released keys): redacted in `Debug`, zeroized on drop.
 //!
 //! Most applications want the `keyvault-keys` crate instead; this one is for
 //! raw access and for the layers above.
@@ -31,7 +34,7 @@
 //! let client = Client::with_credential("https://myvault.vault.azure.net", credential, ClientOptions::default())?;
 //! // Request bodies are the generated types; `Default` fills what is optional.
 //! let body = types::KeyUpdateParameters {
-//!     tags: [("env".to_owned(), "prod".to_owned())].into(),
+//!     tags: Some([("env".to_owned(), "prod".to_owned())].into()),
 //!     ..Default::default()
 //! };
 //! let key = call(client.update_key("my-key", "", &body)).await?;
@@ -53,6 +56,7 @@ pub(crate) mod paging;
 mod pipeline;
 mod raw;
 mod retry;
+pub mod secret;
 
 pub use challenge::{Challenge, verify_resource};
 pub use error::{Error, GeneratedError, HttpError, call, call_with_response};
@@ -61,6 +65,7 @@ pub use options::{ClientOptions, DEFAULT_API_VERSION, DEFAULT_MAX_RESPONSE_SIZE,
 pub use paging::Page;
 pub use pipeline::{CLIENT_REQUEST_ID, ChallengeClaims, ChallengeTenant, Pipeline};
 pub use raw::{RawRequest, RawResponse};
+pub use secret::SecretString;
 
 pub use azure_core;
 pub use progenitor_client;

@@ -37,7 +37,7 @@ async fn challenging_server(
 
 fn update_body() -> types::KeyUpdateParameters {
     types::KeyUpdateParameters {
-        tags: [("purpose".to_owned(), "pipeline".to_owned())].into(),
+        tags: Some([("purpose".to_owned(), "pipeline".to_owned())].into()),
         ..Default::default()
     }
 }
@@ -737,7 +737,13 @@ async fn send_request_relative_and_absolute() {
         .with_json(&serde_json::json!({"count": 3}))
         .expect("json");
     let r = client.send_request(body).await.expect("post");
-    assert_eq!(r.json::<types::RandomBytes>().expect("bytes").value, "AAEC");
+    assert_eq!(
+        r.json::<types::RandomBytes>()
+            .expect("bytes")
+            .value
+            .expose_secret(),
+        "AAEC"
+    );
 
     // An error status is returned, not raised.
     let r = client

@@ -6,9 +6,15 @@ mod common;
 async fn main() -> Result<(), common::AnyError> {
     let vault = common::connect().await?;
     match vault.client.get_random_bytes(16).await {
+        // The bytes are `SecretBytes`: `Debug` shows only their length, and
+        // printing them takes an explicit `expose()`.
         Ok(bytes) => println!(
-            "16 random bytes: {}",
-            bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+            "16 random bytes: {} (Debug shows {bytes:?})",
+            bytes
+                .expose()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
         ),
         Err(e) => println!("random bytes are not available here: {e}"),
     }

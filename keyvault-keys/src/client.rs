@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use futures::stream::StreamExt as _;
-use keyvault_crypto::{CryptographyClient, JsonWebKey, KeyCurveName, KeyType, KeyUsage, b64};
+use keyvault_crypto::{
+    CryptographyClient, JsonWebKey, KeyCurveName, KeyType, KeyUsage, SecretBytes, b64,
+};
 use keyvault_keys_protocol::azure_core::credentials::TokenCredential;
 use keyvault_keys_protocol::duration::IsoDuration;
 use keyvault_keys_protocol::{Client, RawRequest, RawResponse, call, enums, types};
@@ -198,10 +200,23 @@ impl KeyClient {
                 )));
             }
         }
+        // The wire's members are int32: a larger value would wrap into a
+        // different (negative) number, so refuse it here.
+        let int32 = |what: &str, v: Option<u32>| -> Result<Option<i32>> {
+            v.map(|v| {
+                i32::try_from(v).map_err(|_| {
+                    Error::validation(format!(
+                        "{what} {v} is too large: the service takes at most {}",
+                        i32::MAX
+                    ))
+                })
+            })
+            .transpose()
+        };
         let body = types::KeyCreateParameters {
             kty: enums::JsonWebKeyType::new(kty.as_str()),
-            key_size: o.size.map(|s| s as i32),
-            public_exponent: o.public_exponent.map(|e| e as i32),
+            key_size: int32("size", o.size)?,
+            public_exponent: int32("public_exponent", o.public_exponent)?,
             key_ops: o
                 .key_operations
                 .unwrap_or_default()
@@ -317,15 +332,16 @@ impl KeyClient {
     ) -> Result<KeyVaultKey> {
         validate_key_name(name)?;
         let o = options.unwrap_or_default();
+        // `None` leaves tags and operations alone; `Some(empty)` sends `{}` /
+        // `[]`, which clears them (as the Python client does).
         let body = types::KeyUpdateParameters {
-            key_ops: o
-                .key_operations
-                .unwrap_or_default()
-                .iter()
-                .map(|op| enums::JsonWebKeyOperation::new(op.as_str()))
-                .collect(),
+            key_ops: o.key_operations.map(|ops| {
+                ops.iter()
+                    .map(|op| enums::JsonWebKeyOperation::new(op.as_str()))
+                    .collect()
+            }),
             attributes: attributes(o.enabled, o.not_before, o.expires_on, None),
-            tags: o.tags.unwrap_or_default(),
+            tags: o.tags,
             release_policy: o.release_policy.as_ref().map(KeyReleasePolicy::to_wire),
             extra: Default::default(),
         };
@@ -338,10 +354,13 @@ impl KeyClient {
         )
     }
 
+    /// Polls `check` until it succeeds. Running out of time is a
+    /// [`ErrorKind::Timeout`] whose message is `timed_out` (the operation
+    /// being waited for has already succeeded).
     async fn poll<T, F, Fut>(
         &self,
         options: &PollOptions,
-        what: &str,
+        timed_out: impl FnOnce(std::time::Duration) -> String,
         mut check: F,
     ) -> Result<Option<T>>
     where
@@ -358,10 +377,7 @@ impl KeyClient {
                 Err(e) => return Err(e),
             }
             if started.elapsed() >= options.timeout {
-                return Err(Error::validation(format!(
-                    "{what} did not complete within {:?}",
-                    options.timeout
-                )));
+                return Err(Error::timeout(timed_out(options.timeout)));
             }
             tokio::time::sleep(options.poll_interval).await;
         }
@@ -382,7 +398,14 @@ impl KeyClient {
         let deleted = DeletedKey::from_bundle(&call(self.protocol.delete_key(name)).await?)?;
         // Without a recovery id soft delete is off: the key is gone at once.
         if o.wait && deleted.recovery_id.is_some() {
-            self.poll(&o, "the deletion", || self.get_deleted_key(name))
+            let timed_out = |t| {
+                format!(
+                    "the delete of key {name:?} succeeded, but the service did not report the key \
+                     as deleted within {t:?} (the wait timed out, not the delete); \
+                     get_deleted_key tells when it is done"
+                )
+            };
+            self.poll(&o, timed_out, || self.get_deleted_key(name))
                 .await?;
         }
         Ok(deleted)
@@ -432,7 +455,13 @@ impl KeyClient {
         let o = options.unwrap_or_default();
         let key = KeyVaultKey::from_bundle(&call(self.protocol.recover_deleted_key(name)).await?)?;
         if o.wait {
-            self.poll(&o, "the recovery", || self.get_key(name, None))
+            let timed_out = |t| {
+                format!(
+                    "the recover of deleted key {name:?} succeeded, but the key was not readable \
+                     within {t:?} (the wait timed out, not the recovery); get_key tells when it is done"
+                )
+            };
+            self.poll(&o, timed_out, || self.get_key(name, None))
                 .await?;
         }
         Ok(key)
@@ -449,11 +478,11 @@ impl KeyClient {
     pub async fn backup_key(&self, name: &str) -> Result<Vec<u8>> {
         validate_key_name(name)?;
         let r = call(self.protocol.backup_key(name)).await?;
-        let value = r
-            .value
-            .ok_or_else(|| Error::validation("the service returned a backup without value"))?;
+        let value = r.value.ok_or_else(|| {
+            Error::invalid_response("the service returned a backup without value")
+        })?;
         b64::decode(&value).map_err(|e| {
-            Error::validation(format!(
+            Error::invalid_response(format!(
                 "the service returned a backup that is not base64url: {e}"
             ))
         })
@@ -492,9 +521,12 @@ impl KeyClient {
         options: Option<ImportKeyOptions>,
     ) -> Result<KeyVaultKey> {
         validate_key_name(name)?;
-        if !key.has_private_key() {
+        // A bring-your-own-key import carries the HSM transfer blob
+        // (`key_hsm`) instead of d/k; the service checks it.
+        if !key.has_private_key() && key.t.is_none() {
             return Err(Error::validation(
-                "the key to import has no private material (d for RSA and EC keys, k for oct keys)",
+                "the key to import has no private material (d for RSA and EC keys, k for oct \
+                 keys) and no key_hsm transfer blob (t) for a bring-your-own-key import",
             ));
         }
         let o = options.unwrap_or_default();
@@ -595,13 +627,17 @@ impl KeyClient {
 
     /// Draws `count` (1 to 128) random bytes from the HSM (Managed HSM).
     ///
+    /// They often become key material, so they come as [`SecretBytes`]:
+    /// zeroized when dropped, never printed by `Debug`.
+    ///
     /// ```no_run
     /// # async fn f(client: keyvault_keys::KeyClient) -> keyvault_keys::Result<()> {
     /// let bytes = client.get_random_bytes(16).await?;
     /// assert_eq!(bytes.len(), 16);
+    /// let raw: &[u8] = bytes.expose();
     /// # Ok(()) }
     /// ```
-    pub async fn get_random_bytes(&self, count: u32) -> Result<Vec<u8>> {
+    pub async fn get_random_bytes(&self, count: u32) -> Result<SecretBytes> {
         let Some(count) = NonZeroU32::new(count).filter(|c| c.get() <= 128) else {
             return Err(Error::validation(format!(
                 "count must be from 1 to 128, not {count}"
@@ -615,11 +651,13 @@ impl KeyClient {
                 }),
         )
         .await?;
-        b64::decode(&r.value).map_err(|e| {
-            Error::validation(format!(
-                "the service returned random bytes that are not base64url: {e}"
-            ))
-        })
+        b64::decode(r.value.expose_secret())
+            .map(SecretBytes::new)
+            .map_err(|e| {
+                Error::invalid_response(format!(
+                    "the service returned random bytes that are not base64url: {e}"
+                ))
+            })
     }
 
     /// Releases an exportable key to the environment that
@@ -660,8 +698,11 @@ impl KeyClient {
                 .release(name, o.version.as_deref().unwrap_or(""), &body),
         )
         .await?;
+        let value = r.value.ok_or_else(|| {
+            Error::invalid_response("the service returned a release result without value")
+        })?;
         Ok(ReleaseKeyResult {
-            value: r.value.unwrap_or_default(),
+            value: value.expose_secret().to_owned(),
         })
     }
 

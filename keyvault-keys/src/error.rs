@@ -22,6 +22,10 @@ pub enum ErrorKind {
     Transport,
     /// The service's answer is not what the API describes.
     InvalidResponse,
+    /// A wait ran out of time after the operation itself succeeded: the
+    /// polling that `delete_key` and `recover_deleted_key` do until the
+    /// service reports the change. The message says which.
+    Timeout,
     /// A local cryptographic operation failed.
     Cryptography,
     /// The request may or may not have been carried out: a create, import,
@@ -35,7 +39,10 @@ pub enum ErrorKind {
 }
 
 /// An error of this crate: its kind, and what is known of the response.
-#[derive(Debug, thiserror::Error)]
+///
+/// `Debug` shows the error underneath by its message only: a raw response
+/// body (which can carry key material) never reaches a log through it.
+#[derive(thiserror::Error)]
 #[error("{message}")]
 pub struct Error {
     kind: ErrorKind,
@@ -45,6 +52,19 @@ pub struct Error {
     message: String,
     #[source]
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl std::fmt::Debug for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Error")
+            .field("kind", &self.kind)
+            .field("status", &self.status)
+            .field("code", &self.code)
+            .field("request_id", &self.request_id)
+            .field("message", &self.message)
+            .field("source", &self.source.as_ref().map(|s| s.to_string()))
+            .finish()
+    }
 }
 
 impl Error {
@@ -78,6 +98,24 @@ impl Error {
             request_id: None,
             message: message.into(),
             source: None,
+        }
+    }
+}
+
+impl Error {
+    /// A service answer that is not what the API describes.
+    pub(crate) fn invalid_response(message: impl Into<String>) -> Self {
+        Self {
+            kind: ErrorKind::InvalidResponse,
+            ..Self::validation(message)
+        }
+    }
+
+    /// A wait that ran out after the operation succeeded.
+    pub(crate) fn timeout(message: impl Into<String>) -> Self {
+        Self {
+            kind: ErrorKind::Timeout,
+            ..Self::validation(message)
         }
     }
 }

@@ -221,8 +221,9 @@ impl KeyProperties {
     }
 }
 
+/// A service answer that does not describe a key: `InvalidResponse`.
 fn invalid(m: &str) -> Error {
-    Error::from(keyvault_keys_protocol::Error::InvalidRequest(m.to_owned()))
+    Error::invalid_response(m)
 }
 
 /// A key: its public material and its properties.
@@ -332,10 +333,23 @@ impl DeletedKey {
 }
 
 /// The result of `release_key`: a signed token (JWS) holding the wrapped key.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// `Debug` shows only its length: the token carries key material.
+#[derive(Clone, PartialEq, Eq)]
 pub struct ReleaseKeyResult {
     /// The JWS.
     pub value: String,
+}
+
+impl std::fmt::Debug for ReleaseKeyResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReleaseKeyResult")
+            .field(
+                "value",
+                &format_args!("<redacted {} chars>", self.value.len()),
+            )
+            .finish()
+    }
 }
 
 /// What a lifetime action does.

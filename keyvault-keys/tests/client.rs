@@ -736,3 +736,96 @@ async fn many_concurrent_tasks_on_one_client() {
     assert_eq!(count, 65);
     emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn update_clears_tags_and_key_operations_with_empty_values() {
+    // Issue 8 item 10: `Some(empty)` clears, `None` leaves alone (as Python
+    // sends `{}` / `[]` and omits what was not given).
+    let (emu, c) = setup(EmulatorOptions::default()).await;
+    c.create_ec_key(
+        "k",
+        Some(CreateKeyOptions {
+            tags: Some([("a".to_owned(), "1".to_owned())].into()),
+            key_operations: Some(vec![KeyOperation::Sign, KeyOperation::Verify]),
+            ..Default::default()
+        }),
+    )
+    .await
+    .expect("create");
+    let untouched = c
+        .update_key_properties(
+            "k",
+            Some(UpdateKeyPropertiesOptions {
+                enabled: Some(true),
+                ..Default::default()
+            }),
+        )
+        .await
+        .expect("update nothing but enabled");
+    assert_eq!(untouched.properties.tags.len(), 1, "absent tags stay");
+    assert_eq!(untouched.key_operations().len(), 2, "absent key_ops stay");
+
+    let cleared = c
+        .update_key_properties(
+            "k",
+            Some(UpdateKeyPropertiesOptions {
+                tags: Some(Default::default()),
+                key_operations: Some(Vec::new()),
+                ..Default::default()
+            }),
+        )
+        .await
+        .expect("clear");
+    assert!(cleared.properties.tags.is_empty(), "{cleared:?}");
+    assert!(cleared.key_operations().is_empty(), "{cleared:?}");
+    let read = c.get_key("k", None).await.expect("get");
+    assert!(read.properties.tags.is_empty() && read.key_operations().is_empty());
+
+    // What reaches the wire: `{}` and `[]`, not nothing.
+    let body = keyvault_keys_protocol::types::KeyUpdateParameters {
+        tags: Some(Default::default()),
+        key_ops: Some(Vec::new()),
+        ..Default::default()
+    };
+    assert_eq!(
+        serde_json::to_value(&body).expect("json"),
+        serde_json::json!({"tags": {}, "key_ops": []})
+    );
+    let absent = keyvault_keys_protocol::types::KeyUpdateParameters::default();
+    assert_eq!(
+        serde_json::to_value(&absent).expect("json"),
+        serde_json::json!({})
+    );
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn import_of_a_byok_key_with_only_key_hsm_is_sent_to_the_service() {
+    // Issue 8 item 9: a BYOK key carries the transfer blob (`key_hsm`, `t`)
+    // and no `d`/`k`; the client must not refuse it locally. Whether the
+    // emulator accepts this (fake) blob is its business: any error must come
+    // from the service (a status), not be a local Validation refusal.
+    let (emu, c) = setup(EmulatorOptions::default()).await;
+    for kty in [KeyType::RsaHsm, KeyType::EcHsm, KeyType::OctHsm] {
+        let mut jwk = JsonWebKey::new(kty.clone());
+        jwk.t = Some(br#"{"schema_version":"1.0.0","header":{},"ciphertext":"AA"}"#.to_vec());
+        match c.import_key("byok", &jwk, None).await {
+            Ok(key) => assert_eq!(key.name(), "byok"),
+            Err(e) => {
+                assert_ne!(
+                    e.kind(),
+                    ErrorKind::Validation,
+                    "{kty}: refused locally: {e}"
+                );
+                assert!(e.status().is_some(), "{kty}: the service answered: {e}");
+            }
+        }
+    }
+    // A key with neither private material nor a BYOK blob is still refused.
+    let e = c
+        .import_key("public-only", &JsonWebKey::new(KeyType::Rsa), None)
+        .await
+        .expect_err("nothing to import");
+    assert_eq!((e.kind(), e.status()), (ErrorKind::Validation, None));
+    emu.shutdown().await;
+}

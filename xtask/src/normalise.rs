@@ -18,6 +18,17 @@
 //! 6. Every object schema without `additionalProperties` gets
 //!    `additionalProperties: {}`, so fields from a newer service land in a
 //!    flattened `extra` map and survive a round trip.
+//! 7. Members marked `x-ms-secret: true` (private key members, plaintext,
+//!    random bytes, released keys) are reduced to one canonical schema,
+//!    [`secret_schema`], which the generator maps to the hand-written
+//!    `SecretString` (redacted `Debug`, zeroized on drop) instead of
+//!    `String`. Their `format` and length bounds are dropped: they only
+//!    decide the Rust type, which is now ours.
+//! 8. Members where an empty value means something different from an absent
+//!    one ([`PRESENCE_MATTERS`]: an update's `tags: {}` and `key_ops: []`
+//!    clear them, an absent member leaves them alone) become `nullable`, so
+//!    typify generates `Option<…>` skipped only when `None` instead of a
+//!    collection skipped when empty.
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Map, Value, json};
@@ -40,13 +51,73 @@ pub struct Normalised {
 
 const ERROR_SCHEMA_NEW_NAME: &str = "KeyVaultErrorDetail";
 
+/// The spec's marker for members that can carry secret material.
+pub const SECRET_MARKER: &str = "x-ms-secret";
+
+/// `(schema, property)` pairs whose empty value is not the same as absent.
+pub const PRESENCE_MATTERS: &[(&str, &str)] = &[
+    ("KeyUpdateParameters", "tags"),
+    ("KeyUpdateParameters", "key_ops"),
+];
+
+/// The one schema every secret member is reduced to (descriptions aside),
+/// as typify matches it: the generator maps exactly this to `SecretString`.
+pub fn secret_schema() -> Value {
+    json!({ "type": "string", SECRET_MARKER: true })
+}
+
 pub fn normalise(mut spec: Value) -> Result<Normalised> {
     let enums = collect_enums(&spec)?;
     rename_error_schema(&mut spec)?;
     open_objects(&mut spec);
     strip_api_version_and_patterns(&mut spec)?;
     rewrite_error_responses(&mut spec)?;
+    canonicalise_secrets(&mut spec)?;
+    mark_presence_matters(&mut spec)?;
     Ok(Normalised { spec, enums })
+}
+
+/// Step 7: every property marked secret becomes [`secret_schema`] plus its
+/// own description and read-only flag (typify ignores those when matching).
+fn canonicalise_secrets(spec: &mut Value) -> Result<()> {
+    let schemas = schemas_mut(spec)?;
+    for (name, schema) in schemas.iter_mut() {
+        let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        for (prop, p) in props.iter_mut() {
+            if p.get(SECRET_MARKER).and_then(Value::as_bool) != Some(true) {
+                continue;
+            }
+            if p.get("type").and_then(Value::as_str) != Some("string") {
+                bail!("{name}.{prop} is marked {SECRET_MARKER} but is not a string");
+            }
+            let mut canonical = secret_schema();
+            for keep in ["description", "readOnly"] {
+                if let Some(v) = p.get(keep) {
+                    canonical[keep] = v.clone();
+                }
+            }
+            *p = canonical;
+        }
+    }
+    Ok(())
+}
+
+/// Step 8: the [`PRESENCE_MATTERS`] members become nullable.
+fn mark_presence_matters(spec: &mut Value) -> Result<()> {
+    let schemas = schemas_mut(spec)?;
+    for (schema, prop) in PRESENCE_MATTERS {
+        let p = schemas
+            .get_mut(*schema)
+            .and_then(|s| s.pointer_mut(&format!("/properties/{prop}")))
+            .and_then(Value::as_object_mut)
+            .with_context(|| {
+                format!("{schema}.{prop} (listed in PRESENCE_MATTERS) is not in the spec")
+            })?;
+        p.insert("nullable".to_owned(), Value::Bool(true));
+    }
+    Ok(())
 }
 
 fn schemas_mut(spec: &mut Value) -> Result<&mut Map<String, Value>> {
