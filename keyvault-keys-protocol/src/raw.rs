@@ -14,7 +14,10 @@ use crate::error::Error;
 /// `url` is relative to the vault (`/keys/k/?api-version=7.6`, or `keys`) or
 /// absolute on the vault's origin. `api-version` is added unless the URL
 /// already has one.
-#[derive(Clone, Debug)]
+///
+/// `Debug` shows the body's length and the header names only: a raw body may
+/// be a plaintext to encrypt or a private key to import.
+#[derive(Clone)]
 pub struct RawRequest {
     /// The HTTP method.
     pub method: Method,
@@ -24,6 +27,31 @@ pub struct RawRequest {
     pub headers: HeaderMap,
     /// The body, if any.
     pub body: Option<Bytes>,
+}
+
+fn header_names(headers: &HeaderMap) -> Vec<&str> {
+    headers.keys().map(|k| k.as_str()).collect()
+}
+
+impl std::fmt::Debug for RawRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawRequest")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field("headers", &header_names(&self.headers))
+            .field("body_len", &self.body.as_ref().map(Bytes::len))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for RawResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawResponse")
+            .field("status", &self.status)
+            .field("headers", &header_names(&self.headers))
+            .field("body_len", &self.body.len())
+            .finish()
+    }
 }
 
 impl RawRequest {
@@ -51,7 +79,10 @@ impl RawRequest {
 }
 
 /// A raw response: whatever the status, it is returned, not raised.
-#[derive(Clone, Debug)]
+///
+/// `Debug` shows the body's length and the header names only: a raw answer
+/// may carry a decrypted plaintext, an unwrapped or a released key.
+#[derive(Clone)]
 pub struct RawResponse {
     /// The HTTP status.
     pub status: StatusCode,

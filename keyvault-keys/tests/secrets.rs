@@ -263,8 +263,6 @@ fn an_invalid_response_error_hides_the_body() {
 }
 
 #[test]
-#[ignore = "RawRequest/RawResponse (protocol layer) derive Debug with their bodies; \
-            run with --ignored once they redact"]
 fn raw_requests_and_responses_hide_their_bodies() {
     let mut request = RawRequest::new(Method::POST, "/keys/k/decrypt");
     request.body = Some(plaintext_body().into());

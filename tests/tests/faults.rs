@@ -122,7 +122,12 @@ async fn our_client_under_throttling_and_dropped_connections() {
 
     let mut rng = SEED;
     let plan: Vec<(usize, usize)> = (0..OPS)
-        .map(|_| ((next(&mut rng) % 7) as usize, (next(&mut rng) % KEYS as u64) as usize))
+        .map(|_| {
+            (
+                (next(&mut rng) % 7) as usize,
+                (next(&mut rng) % KEYS as u64) as usize,
+            )
+        })
         .collect();
     stream::iter(plan.into_iter().enumerate())
         .for_each_concurrent(CONCURRENCY, |(n, (op, k))| {
