@@ -829,3 +829,103 @@ async fn import_of_a_byok_key_with_only_key_hsm_is_sent_to_the_service() {
     assert_eq!((e.kind(), e.status()), (ErrorKind::Validation, None));
     emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn byok_end_to_end_kek_then_local_wrap_then_import_then_use() {
+    // Issue 8 item 9, the whole BYOK path: a key-exchange key made in the
+    // vault with the `import` operation, a key made and wrapped locally for
+    // it by our engine (`keyvault_crypto::byok`), imported as `key_hsm` only,
+    // then used in the vault: its signatures verify with the local original.
+    let (emu, c) = setup(EmulatorOptions::default()).await;
+    let kek = c
+        .create_rsa_key(
+            "byok-kek",
+            Some(CreateKeyOptions {
+                hardware_protected: Some(true),
+                key_operations: Some(vec![KeyOperation::Import]),
+                ..Default::default()
+            }),
+        )
+        .await
+        .expect("key-exchange key");
+    assert_eq!(kek.key.key_ops, vec![KeyOperation::Import]);
+    let cases = [
+        (
+            "byok-rsa",
+            KeySpec {
+                kty: CK::Rsa,
+                size: Some(2048),
+                curve: None,
+                public_exponent: None,
+            },
+            SignatureAlgorithm::Rs256,
+        ),
+        (
+            "byok-ec",
+            KeySpec {
+                kty: CK::Ec,
+                size: None,
+                curve: Some(KeyCurveName::P256),
+                public_exponent: None,
+            },
+            SignatureAlgorithm::Es256,
+        ),
+    ];
+    for (name, spec, alg) in cases {
+        let mut target = keyvault_crypto::generate(&spec).expect("local key");
+        target.key_ops = vec![KeyOperation::Sign, KeyOperation::Verify];
+        let jwk = keyvault_crypto::byok::import_jwk(&kek.key, &target).expect("transfer blob");
+        assert!(
+            jwk.d.is_none() && jwk.k.is_none() && jwk.t.is_some(),
+            "{name}"
+        );
+        let imported = c.import_key(name, &jwk, None).await.expect("BYOK import");
+        assert!(imported.key.kty.to_string().ends_with("-HSM"), "{name}");
+        assert_eq!(
+            (&imported.key.n, &imported.key.x),
+            (&target.n, &target.x),
+            "{name}: the vault holds the key that was wrapped"
+        );
+        assert!(!imported.key.has_private_key(), "{name}");
+        let digest = [7u8; 32];
+        let signed = c
+            .get_cryptography_client(name, None)
+            .expect("crypto client")
+            .sign(&alg, &digest)
+            .await
+            .expect("the vault signs with the imported key");
+        let local = keyvault_crypto::LocalKey::from_jwk(&target).expect("local");
+        assert!(
+            local
+                .verify(&alg, &digest, &signed.signature)
+                .expect("verify")
+                .is_valid,
+            "{name}: the signature of the imported key verifies with the original"
+        );
+    }
+    // A blob for another vault's KEK (a KEK this vault does not hold) is refused.
+    let mut other_kek = keyvault_crypto::generate(&KeySpec {
+        kty: CK::RsaHsm,
+        size: Some(2048),
+        curve: None,
+        public_exponent: None,
+    })
+    .expect("kek");
+    other_kek.kid = Some(format!("{}/keys/elsewhere/0123", emu.vault_url()));
+    other_kek.key_ops = vec![KeyOperation::Import];
+    let target = keyvault_crypto::generate(&KeySpec {
+        kty: CK::Ec,
+        size: None,
+        curve: Some(KeyCurveName::P256),
+        public_exponent: None,
+    })
+    .expect("target");
+    let jwk = keyvault_crypto::byok::import_jwk(&other_kek.public_only(), &target)
+        .expect("transfer blob");
+    let e = c
+        .import_key("byok-refused", &jwk, None)
+        .await
+        .expect_err("unknown KEK");
+    assert_eq!(e.status(), Some(400), "{e}");
+    emu.shutdown().await;
+}
