@@ -161,7 +161,7 @@ try {
 
   const cryptoOptions = defaultSettings ? {} : { disableChallengeResourceVerification: true };
 
-  await check("CryptographyClient RSA-OAEP-256 encrypt then decrypt (remote)", async () => {
+  await check("CryptographyClient RSA-OAEP-256 encrypt, then decrypt by the emulator", async () => {
     const crypto = new CryptographyClient(rsa.id, credential, cryptoOptions);
     const plaintext = randomBytes(48);
     const enc = await crypto.encrypt({ algorithm: "RSA-OAEP-256", plaintext });

@@ -1,5 +1,6 @@
 //! End-to-end tests across the workspace's crates (see `tests/`), and the
-//! official-SDK interop suites (`python/`), run by `cargo xtask test`.
+//! official-SDK interop suites (`python/`, `js/`, `official-rust/`), run by
+//! `cargo xtask test`.
 //!
 //! Helpers shared by those tests live here.
 #![forbid(unsafe_code)]
@@ -8,6 +9,8 @@
 use std::io::{BufRead as _, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+
+pub mod interop;
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {

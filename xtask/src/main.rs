@@ -8,6 +8,7 @@
 //! ```
 
 mod codegen;
+mod interop;
 mod normalise;
 mod spec_compare;
 mod test_cmd;
