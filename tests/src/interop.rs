@@ -14,14 +14,20 @@ pub fn in_ci() -> bool {
 }
 
 /// What a test does when something it needs is missing: in CI this panics
-/// (a skipped interop test must not pass there); elsewhere it prints why the
-/// test is skipped and returns, so the caller returns too.
+/// (a skipped interop test must not pass there); elsewhere it says why the
+/// test is skipped (see [`say`]) and returns, so the caller returns too.
 pub fn missing(what: &str) {
     if in_ci() {
         panic!("CI is set, so this interop test may not be skipped: {what}");
     }
-    println!("SKIPPED: {what}");
-    eprintln!("SKIPPED: {what}");
+    say(&format!("SKIPPED: {what}"));
+}
+
+/// Writes a line to the real stderr, past the test harness's capture, so a
+/// skip is visible in `cargo test`'s output even when the test passes.
+pub fn say(line: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
 /// The `node` executable (`KEYVAULT_NODE`, else `node` on `PATH`) and the
@@ -75,6 +81,9 @@ pub enum NameResolution {
     PrivateHosts {
         /// The hosts file mounted over `/etc/hosts`.
         hosts: PathBuf,
+        /// Also a user namespace (`unshare -r`), for a user without
+        /// CAP_SYS_ADMIN where unprivileged user namespaces are allowed.
+        user_namespace: bool,
     },
 }
 
@@ -97,30 +106,46 @@ impl NameResolution {
         }
         text.push_str(&format!("127.0.0.1 {host}\n"));
         std::fs::write(&hosts, text).map_err(|e| format!("writing {}: {e}", hosts.display()))?;
-        let this = Self::PrivateHosts { hosts };
-        let probe = this
-            .command("getent")
-            .args(["hosts", host])
-            .output()
-            .map_err(|e| format!("`unshare` is not available: {e}"))?;
-        let out = String::from_utf8_lossy(&probe.stdout);
-        if probe.status.success() && out.starts_with("127.0.0.1") {
-            Ok(this)
-        } else {
-            Err(format!(
-                "{host} does not resolve here and a private mount namespace with its own /etc/hosts \
-                 is not possible (`unshare -m` + bind mount: {}; needs root or CAP_SYS_ADMIN)",
-                String::from_utf8_lossy(&probe.stderr).trim()
-            ))
+        let mut failures = Vec::new();
+        for user_namespace in [false, true] {
+            let this = Self::PrivateHosts {
+                hosts: hosts.clone(),
+                user_namespace,
+            };
+            match this.command("getent").args(["hosts", host]).output() {
+                Ok(probe)
+                    if probe.status.success()
+                        && String::from_utf8_lossy(&probe.stdout).starts_with("127.0.0.1") =>
+                {
+                    return Ok(this);
+                }
+                Ok(probe) => failures.push(format!(
+                    "{}: {}",
+                    this.describe(),
+                    String::from_utf8_lossy(&probe.stderr).trim()
+                )),
+                Err(e) => failures.push(format!("`unshare` is not available: {e}")),
+            }
         }
+        Err(format!(
+            "{host} does not resolve here, and no private mount namespace with its own /etc/hosts \
+             could be made (needs root, CAP_SYS_ADMIN or unprivileged user namespaces): {}",
+            failures.join("; ")
+        ))
     }
 
     /// A command running `program` where the name resolves.
     pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
         match self {
             Self::Native => Command::new(program),
-            Self::PrivateHosts { hosts } => {
+            Self::PrivateHosts {
+                hosts,
+                user_namespace,
+            } => {
                 let mut c = Command::new("unshare");
+                if *user_namespace {
+                    c.arg("-r");
+                }
                 c.args([
                     "-m",
                     "sh",
@@ -138,9 +163,14 @@ impl NameResolution {
     pub fn describe(&self) -> &'static str {
         match self {
             Self::Native => "the system resolver maps it to loopback",
-            Self::PrivateHosts { .. } => {
-                "a private mount namespace (unshare -m) with its own /etc/hosts"
-            }
+            Self::PrivateHosts {
+                user_namespace: false,
+                ..
+            } => "a private mount namespace (unshare -m) with its own /etc/hosts",
+            Self::PrivateHosts {
+                user_namespace: true,
+                ..
+            } => "private user and mount namespaces (unshare -r -m) with their own /etc/hosts",
         }
     }
 }

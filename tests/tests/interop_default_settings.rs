@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::process::Output;
 
 use keyvault_tests::interop::{
-    NameResolution, assert_client_passed, missing, node_and_suite, official_rust_binary,
+    NameResolution, assert_client_passed, missing, node_and_suite, official_rust_binary, say,
 };
 use keyvault_tests::{EmulatorProcess, python, workspace_root};
 
@@ -62,12 +62,14 @@ fn official_clients_with_default_settings_against_vault_localhost() {
     let resolution = match NameResolution::for_host(HOST, &scratch) {
         Ok(r) => r,
         Err(why) => {
-            println!("SKIPPED (cannot make {HOST} resolve here): {why}");
-            eprintln!("SKIPPED (cannot make {HOST} resolve here): {why}");
+            say(&format!("SKIPPED (cannot make {HOST} resolve here): {why}"));
             return;
         }
     };
-    println!("{HOST} resolves through {}", resolution.describe());
+    say(&format!(
+        "default settings: {HOST} resolves through {}",
+        resolution.describe()
+    ));
 
     let mut clients = vec![Client {
         name: "Python aio",
