@@ -1,5 +1,6 @@
 //! End-to-end tests across the workspace's crates (see `tests/`), and the
-//! official-SDK interop suites (`python/`), run by `cargo xtask test`.
+//! official-SDK interop suites (`python/`, `js/`, `official-rust/`), run by
+//! `cargo xtask test`.
 //!
 //! Helpers shared by those tests live here.
 #![forbid(unsafe_code)]
@@ -10,6 +11,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
 pub mod durability;
+pub mod interop;
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {

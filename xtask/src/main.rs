@@ -10,6 +10,7 @@
 
 mod codegen;
 mod durability;
+mod interop;
 mod normalise;
 mod spec_compare;
 mod test_cmd;

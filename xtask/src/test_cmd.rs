@@ -2,9 +2,12 @@
 //!
 //! 1. makes `.venv` from `tests/python/requirements.txt` (PyPI) when it is
 //!    missing or lacks a package, for the official-SDK interop suites;
-//! 2. builds the emulator binary the interop suites start;
-//! 3. runs `cargo test --workspace` (unit, integration, doc tests) with
-//!    `KEYVAULT_PYTHON` and `KEYVAULT_EMULATOR_BIN` set.
+//! 2. runs `npm ci` in `tests/js` when `node_modules` is missing and builds
+//!    `tests/official-rust` (see `interop.rs`);
+//! 3. builds the emulator binary the interop suites start;
+//! 4. runs `cargo test --workspace` (unit, integration, doc tests) with
+//!    `KEYVAULT_PYTHON`, `KEYVAULT_EMULATOR_BIN` and
+//!    `KEYVAULT_OFFICIAL_RUST_BIN` set.
 
 use std::path::Path;
 use std::process::{Command, ExitCode};
@@ -69,6 +72,7 @@ pub fn ensure_python(root: &Path) -> Result<std::path::PathBuf> {
 pub fn run_tests(extra: &[String]) -> Result<ExitCode> {
     let root = crate::workspace_root();
     let python = ensure_python(&root)?;
+    crate::interop::ensure_node_modules(&root)?;
     run(
         Command::new(cargo()).current_dir(&root).args([
             "build",
@@ -81,6 +85,7 @@ pub fn run_tests(extra: &[String]) -> Result<ExitCode> {
     let target = std::env::var("CARGO_TARGET_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|_| root.join("target"));
+    let official_rust = crate::interop::build_official_rust(&root, &target)?;
     let status = Command::new(cargo())
         .current_dir(&root)
         .args(["test", "--workspace"])
@@ -90,6 +95,7 @@ pub fn run_tests(extra: &[String]) -> Result<ExitCode> {
             "KEYVAULT_EMULATOR_BIN",
             target.join("debug/keyvault-emulator"),
         )
+        .env("KEYVAULT_OFFICIAL_RUST_BIN", &official_rust)
         .status()
         .context("running cargo test")?;
     Ok(if status.success() {
