@@ -366,17 +366,15 @@ fn dispatch(
     let l: Vec<&str> = lower.iter().map(String::as_str).collect();
     match l.as_slice() {
         ["keys"] | ["keys", ""] => match *method {
-            Method::GET => page(
-                ctx,
-                "/keys",
-                query,
-                vault(shared).read().list_keys(ctx),
-                |items, next| types::KeyListResult {
+            Method::GET => {
+                let (max, after) = paging(query, AFTER)?;
+                let (items, next) = vault(shared).read().list_keys(ctx, after.as_deref(), max);
+                json_answer(&types::KeyListResult {
                     value: items,
-                    next_link: next,
+                    next_link: next.map(|n| next_link(ctx, "/keys", AFTER, &n, max)),
                     extra: Default::default(),
-                },
-            ),
+                })
+            }
             _ => Err(method_not_allowed(method)),
         },
         ["keys", "restore"] => match *method {
@@ -419,18 +417,32 @@ fn dispatch(
         }),
         ["keys", _, "versions"] => match *method {
             Method::GET => {
+                // A key's versions are few (the service caps them); an
+                // offset into their creation order is enough here.
+                let (max, offset) = paging(query, OFFSET)?;
+                let offset = match offset {
+                    None => 0usize,
+                    Some(o) => o
+                        .parse()
+                        .map_err(|_| ApiError::bad_parameter("The $skiptoken is not valid."))?,
+                };
                 let items = vault(shared).read().list_versions(ctx, segs[1])?;
-                page(
-                    ctx,
-                    &format!("/keys/{}/versions", segs[1]),
-                    query,
-                    items,
-                    |items, next| types::KeyListResult {
-                        value: items,
-                        next_link: next,
-                        extra: Default::default(),
-                    },
-                )
+                let total = items.len();
+                let end = offset.saturating_add(max).min(total);
+                let next = (end < total).then(|| {
+                    next_link(
+                        ctx,
+                        &format!("/keys/{}/versions", segs[1]),
+                        OFFSET,
+                        &end.to_string(),
+                        max,
+                    )
+                });
+                json_answer(&types::KeyListResult {
+                    value: items.into_iter().skip(offset).take(max).collect(),
+                    next_link: next,
+                    extra: Default::default(),
+                })
             }
             _ => Err(method_not_allowed(method)),
         },
@@ -474,17 +486,17 @@ fn dispatch(
             }
         }
         ["deletedkeys"] | ["deletedkeys", ""] => match *method {
-            Method::GET => page(
-                ctx,
-                "/deletedkeys",
-                query,
-                vault(shared).read().list_deleted(ctx),
-                |items, next| types::DeletedKeyListResult {
+            Method::GET => {
+                let (max, after) = paging(query, AFTER)?;
+                let (items, next) = vault(shared)
+                    .read()
+                    .list_deleted(ctx, after.as_deref(), max);
+                json_answer(&types::DeletedKeyListResult {
                     value: items,
-                    next_link: next,
+                    next_link: next.map(|n| next_link(ctx, "/deletedkeys", AFTER, &n, max)),
                     extra: Default::default(),
-                },
-            ),
+                })
+            }
             _ => Err(method_not_allowed(method)),
         },
         ["deletedkeys", _] | ["deletedkeys", _, ""] => match *method {
@@ -519,14 +531,16 @@ fn post(method: &Method, f: impl FnOnce() -> ApiResult<Answer>) -> ApiResult<Ans
     }
 }
 
-/// One page of a list, with an absolute nextLink on the request's host.
-fn page<I, P: Serialize>(
-    ctx: &Ctx,
-    path: &str,
-    query: &[(String, String)],
-    items: Vec<I>,
-    make: impl FnOnce(Vec<I>, Option<String>) -> P,
-) -> ApiResult<Answer> {
+/// Continuation tokens of the key lists: the lowercased name of the last key
+/// of the page (a position, so a page is a range scan and changes between
+/// pages neither skip nor repeat a key).
+const AFTER: &str = "after:";
+/// Continuation tokens of a key's versions: an offset into creation order.
+const OFFSET: &str = "offset:";
+
+/// `maxresults` (1–25, default 25) and the decoded `$skiptoken` of a list
+/// request, whose token must carry `kind`.
+fn paging(query: &[(String, String)], kind: &str) -> ApiResult<(usize, Option<String>)> {
     let get = |k: &str| {
         query
             .iter()
@@ -544,26 +558,27 @@ fn page<I, P: Serialize>(
             }
         },
     };
-    let offset = match get("$skiptoken") {
-        None | Some("") => 0usize,
-        Some(t) => b64::decode(t)
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok())
-            .and_then(|s| s.strip_prefix("offset:").and_then(|n| n.parse().ok()))
-            .ok_or_else(|| ApiError::bad_parameter("The $skiptoken is not valid."))?,
+    let token = match get("$skiptoken") {
+        None | Some("") => None,
+        Some(t) => Some(
+            b64::decode(t)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .and_then(|s| s.strip_prefix(kind).map(str::to_owned))
+                .ok_or_else(|| ApiError::bad_parameter("The $skiptoken is not valid."))?,
+        ),
     };
-    let total = items.len();
-    let end = offset.saturating_add(max).min(total);
-    let next = (end < total).then(|| {
-        let token = b64::encode(format!("offset:{end}").as_bytes());
-        format!(
-            "{}{path}?api-version={}&$skiptoken={token}&maxresults={max}",
-            ctx.base(),
-            ctx.api_version
-        )
-    });
-    let page: Vec<I> = items.into_iter().skip(offset).take(max).collect();
-    json_answer(&make(page, next))
+    Ok((max, token))
+}
+
+/// An absolute nextLink on the request's host carrying `kind` + `position`.
+fn next_link(ctx: &Ctx, path: &str, kind: &str, position: &str, max: usize) -> String {
+    let token = b64::encode(format!("{kind}{position}").as_bytes());
+    format!(
+        "{}{path}?api-version={}&$skiptoken={token}&maxresults={max}",
+        ctx.base(),
+        ctx.api_version
+    )
 }
 
 fn decode_field(name: &str, v: Option<&str>) -> ApiResult<Option<Vec<u8>>> {

@@ -95,7 +95,9 @@ impl Ctx {
 /// a write builds the new record, commits it, and only then swaps it in
 /// ([`Vault::write`]).
 pub struct Keys {
-    keys: HashMap<String, KeyRecord>,
+    /// Keyed by the lowercased name, in name order, so a list page is a range
+    /// scan from the last name of the previous page: O(page + log n).
+    keys: BTreeMap<String, KeyRecord>,
     flavor: Flavor,
     backup_key: [u8; 32],
 }
@@ -620,27 +622,59 @@ impl Keys {
 
     // ------------------------------------------------------------------ lists
 
-    /// Live (or deleted) records in name order. The map is keyed by the
-    /// lowercased name, so sorting by key needs no allocation.
-    fn sorted_records(&self, deleted: bool) -> Vec<&KeyRecord> {
-        let mut records: Vec<(&String, &KeyRecord)> = self
+    /// Up to `max` live (or deleted) records in name order after the
+    /// lowercased name `after`, and the position to continue from when more
+    /// follow. A range scan of the ordered map: O(max + log n), whatever the
+    /// vault's size, and a key added or removed before the position between
+    /// two pages neither skips nor repeats one.
+    fn records_after(
+        &self,
+        deleted: bool,
+        after: Option<&str>,
+        max: usize,
+    ) -> (Vec<&KeyRecord>, Option<String>) {
+        use std::ops::Bound::{Excluded, Unbounded};
+        let start = match after {
+            Some(a) => Excluded(a.to_owned()),
+            None => Unbounded,
+        };
+        let mut page = Vec::with_capacity(max.min(64));
+        let mut next = None;
+        for r in self
             .keys
-            .iter()
-            .filter(|(_, r)| r.deleted.is_some() == deleted)
-            .collect();
-        records.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        records.into_iter().map(|(_, r)| r).collect()
+            .range((start, Unbounded))
+            .map(|(_, r)| r)
+            .filter(|r| r.deleted.is_some() == deleted && !r.versions.is_empty())
+        {
+            if page.len() == max {
+                next = page
+                    .last()
+                    .map(|r: &&KeyRecord| r.name.to_ascii_lowercase());
+                break;
+            }
+            page.push(r);
+        }
+        (page, next)
     }
 
-    pub fn list_keys(&self, ctx: &Ctx) -> Vec<types::KeyItem> {
-        self.sorted_records(false)
+    /// One page of the live keys after the position `after` (see
+    /// [`Keys::records_after`]).
+    pub fn list_keys(
+        &self,
+        ctx: &Ctx,
+        after: Option<&str>,
+        max: usize,
+    ) -> (Vec<types::KeyItem>, Option<String>) {
+        let (records, next) = self.records_after(false, after, max);
+        let items = records
             .into_iter()
             .filter_map(|r| {
                 r.versions
                     .last()
                     .map(|v| self.item(format!("{}/keys/{}", ctx.base(), r.name), v))
             })
-            .collect()
+            .collect();
+        (items, next)
     }
 
     pub fn list_versions(&self, ctx: &Ctx, name: &str) -> ApiResult<Vec<types::KeyItem>> {
@@ -652,8 +686,15 @@ impl Keys {
             .collect())
     }
 
-    pub fn list_deleted(&self, ctx: &Ctx) -> Vec<types::DeletedKeyItem> {
-        self.sorted_records(true)
+    /// One page of the deleted keys after the position `after`.
+    pub fn list_deleted(
+        &self,
+        ctx: &Ctx,
+        after: Option<&str>,
+        max: usize,
+    ) -> (Vec<types::DeletedKeyItem>, Option<String>) {
+        let (records, next) = self.records_after(true, after, max);
+        let items = records
             .into_iter()
             .filter_map(|r| {
                 let v = r.versions.last()?;
@@ -670,7 +711,8 @@ impl Keys {
                     extra: Default::default(),
                 })
             })
-            .collect()
+            .collect();
+        (items, next)
     }
 
     // ---------------------------------------------------------------- delete

@@ -2332,3 +2332,74 @@ fn the_binary_binds_each_trusted_attestation_key_to_an_authority() {
     let _ = child.wait();
     assert!(url.starts_with("KEYVAULT_URL=https://"), "{url}");
 }
+
+#[tokio::test]
+async fn a_list_continues_after_the_last_name_seen_when_keys_change_between_pages() {
+    // The continuation token names a position (the last key of the page), not
+    // an offset: a key deleted or added before that position between two
+    // pages neither skips nor repeats a key (an offset token did both), and a
+    // page costs O(page size + log n) (issue 11 P4: every page used to build
+    // and sort the whole list).
+    let (emu, _client) = start(EmulatorOptions::default()).await;
+    for i in 0..30 {
+        let (s, _, _) = raw(
+            &emu,
+            Method::POST,
+            &format!("/keys/page-{i:02}/create"),
+            Some(json!({"kty": "EC"})),
+        )
+        .await
+        .expect("create");
+        assert_eq!(s, 200);
+    }
+    let names = |v: &Value| -> Vec<String> {
+        v["value"]
+            .as_array()
+            .expect("value")
+            .iter()
+            .map(|i| {
+                let kid = i["kid"].as_str().expect("kid");
+                kid.rsplit('/').next().unwrap_or_default().to_owned()
+            })
+            .collect()
+    };
+    let (s, first, _) = raw(&emu, Method::GET, "/keys?maxresults=10", None)
+        .await
+        .expect("first page");
+    assert_eq!(s, 200);
+    let expected: Vec<String> = (0..10).map(|i| format!("page-{i:02}")).collect();
+    assert_eq!(names(&first), expected);
+    // Between the pages: two keys already listed go away, one is added
+    // before the position reached.
+    for gone in ["/keys/page-00", "/keys/page-01"] {
+        let (s, _, _) = raw(&emu, Method::DELETE, gone, None).await.expect("delete");
+        assert_eq!(s, 200);
+    }
+    let (s, _, _) = raw(
+        &emu,
+        Method::POST,
+        "/keys/page-00a/create",
+        Some(json!({"kty": "EC"})),
+    )
+    .await
+    .expect("create");
+    assert_eq!(s, 200);
+    let next = first["nextLink"]
+        .as_str()
+        .expect("nextLink")
+        .trim_start_matches(emu.vault_url())
+        .to_owned();
+    let (s, second, _) = raw(&emu, Method::GET, &next, None).await.expect("second");
+    assert_eq!(s, 200);
+    let expected: Vec<String> = (10..20).map(|i| format!("page-{i:02}")).collect();
+    assert_eq!(names(&second), expected, "no key skipped or repeated");
+    // A token that is not one of ours is a 400, not a panic or a silent restart.
+    let (s, body, _) = raw(&emu, Method::GET, "/keys?$skiptoken=bm9wZQ", None)
+        .await
+        .expect("bad token");
+    assert_eq!(
+        (s, body["error"]["code"].as_str()),
+        (400, Some("BadParameter"))
+    );
+    emu.shutdown().await;
+}
