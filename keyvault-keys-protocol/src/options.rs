@@ -55,7 +55,23 @@ pub struct ClientOptions {
     /// holds at most 25 items. 16 MiB leaves room for that while bounding
     /// what a hostile or broken server can make the client hold.
     pub max_response_size: usize,
+    /// The most pages one listing reads (the first page included); the
+    /// next one ends it with
+    /// [`Error::TooManyPages`](crate::Error::TooManyPages). `None` reads
+    /// every page.
+    ///
+    /// Every nextLink is checked against the links already followed in the
+    /// listing (a loop ends with
+    /// [`Error::RepeatedNextLink`](crate::Error::RepeatedNextLink)), but a
+    /// hostile or broken server can hand out an endless series of distinct
+    /// links; this bounds it. Default [`DEFAULT_MAX_PAGES`] (100,000): a
+    /// page holds up to 25 items, so that is 2.5 million keys or versions,
+    /// far more than a vault holds, while a runaway listing still ends.
+    pub max_pages: Option<usize>,
 }
+
+/// The default [`ClientOptions::max_pages`]: 100,000 pages.
+pub const DEFAULT_MAX_PAGES: usize = 100_000;
 
 /// The default [`ClientOptions::max_response_size`]: 16 MiB.
 pub const DEFAULT_MAX_RESPONSE_SIZE: usize = 16 * 1024 * 1024;
@@ -71,6 +87,7 @@ impl Default for ClientOptions {
             timeout: Duration::from_secs(60),
             user_agent_suffix: None,
             max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
+            max_pages: Some(DEFAULT_MAX_PAGES),
         }
     }
 }
