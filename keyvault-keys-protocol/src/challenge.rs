@@ -571,4 +571,77 @@ mod tests {
             Ok("https://vault.azure.net:8443/.default".to_owned())
         );
     }
+
+    /// Whatever a challenge says, an accepted scope is the canonical
+    /// `{origin}/.default` of a URL that belongs to the vault: random
+    /// challenges built from pieces of hostile values never yield anything
+    /// else.
+    #[test]
+    fn an_accepted_scope_is_always_a_canonical_scope_of_the_vault() {
+        use rand::Rng as _;
+        let vault = Url::parse("https://myvault.vault.azure.net").expect("url");
+        let allowed = [
+            "https://vault.azure.net/.default",
+            "https://myvault.vault.azure.net/.default",
+        ];
+        let slots: [&[&str]; 8] = [
+            &["scope=\"", "resource=\"", "scope=", "resource="],
+            &["https://", "https://", "http://", "HTTPS://"],
+            &[
+                "",
+                "",
+                "u:p@",
+                "management.azure.com@",
+                "vault.azure.net\\@",
+            ],
+            &[
+                "vault.azure.net",
+                "VAULT.azure.net",
+                "myvault.vault.azure.net",
+                "management.azure.com",
+                "evil.net",
+            ],
+            &["", "", ":443", ":8443"],
+            &["", "/", "/.default", "/.default", "/x", "/.default/"],
+            &[
+                "",
+                "",
+                "",
+                " https://management.azure.com/.default",
+                "\t",
+                "\n",
+                "?x",
+                "#x",
+                "%20x",
+                "@management.azure.com",
+                "\\@management.azure.com/.default",
+                "\u{0}",
+            ],
+            &[
+                "\"",
+                "",
+                "\", resource=\"https://vault.azure.net\"",
+                ", scope=https://management.azure.com/.default",
+            ],
+        ];
+        let mut rng = rand::rng();
+        let mut accepted = 0;
+        for _ in 0..50_000 {
+            let mut h = String::from("Bearer authorization=\"https://login/t\", ");
+            for slot in slots {
+                h.push_str(slot[rng.random_range(0..slot.len())]);
+            }
+            let Some(c) = Challenge::parse(&h) else {
+                continue;
+            };
+            if let Ok(scope) = c.verified_scope(&vault, false) {
+                accepted += 1;
+                assert!(allowed.contains(&scope.as_str()), "{h:?} -> {scope:?}");
+            }
+        }
+        assert!(
+            accepted > 100,
+            "only {accepted} accepted: the generator misses the accepting paths"
+        );
+    }
 }
