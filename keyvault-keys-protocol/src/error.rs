@@ -251,7 +251,8 @@ pub struct HttpError {
     /// `error.code` from the body (for example `KeyNotFound`), if the body is
     /// the service's error envelope.
     pub code: Option<String>,
-    /// `error.message` from the body.
+    /// `error.message` from the body, as sent. `Display` shows at most 512
+    /// characters of it, control characters escaped.
     pub message: Option<String>,
     /// `error.innererror.code` (for example `ObjectIsDeletedButRecoverable`).
     pub inner_code: Option<String>,

@@ -24,6 +24,11 @@ pub struct ClientOptions {
     /// Check that the resource in the service's authentication challenge
     /// belongs to the vault: the vault's host must be a subdomain of the
     /// resource's host, or the resource must be the vault's own origin.
+    /// The scope or resource must be a plain URL (no whitespace, userinfo,
+    /// query or fragment; path `/.default` for a scope, none for a
+    /// resource), and the scope requested is rebuilt from it
+    /// (`{origin}/.default`, see
+    /// [`Challenge::verified_scope`](crate::Challenge::verified_scope)).
     /// Default `true`. Turn it off only for a service you trust whose
     /// challenge names an unrelated resource.
     pub verify_challenge_resource: bool,
