@@ -76,45 +76,54 @@ impl Challenge {
     /// The scope to request, verified for the vault at `vault`: what the
     /// pipeline asks the credential for, or why the challenge is refused.
     ///
-    /// The URL verified is the scope itself (as the Python SDK does), so
-    /// what is verified is exactly what is requested. When the challenge
-    /// names both a `scope` and a `resource`, they must name the same host
-    /// (scheme, host and effective port): a challenge whose `resource` is
-    /// acceptable but whose `scope` names another service (Azure Resource
-    /// Manager, say) is refused, and so is the reverse. A scope that is not
-    /// an absolute URL with a host cannot be verified and is refused.
+    /// What is requested is rebuilt from the URL that was verified, never
+    /// the challenge's raw text: `scope` (else `resource`) must be an
+    /// absolute URL with a host and nothing that could make its text name
+    /// more than that URL — no whitespace, control characters or
+    /// backslashes anywhere in the value (a space would make it two scopes
+    /// for the credential), no userinfo, no query, no fragment — and its
+    /// path must be `/.default` (for `resource`, empty or `/`). The scope
+    /// requested is then `{origin}/.default`, the origin in its canonical
+    /// form (lower-case host, a default port dropped, any other port kept).
+    /// The Python SDK verifies the host of the scope it requests and
+    /// requests the raw string; this is stricter, so that what is verified
+    /// is exactly what is requested.
     ///
-    /// The scope's origin must then pass [`verify_resource`].
+    /// When the challenge names both a `scope` and a `resource`, both must
+    /// pass these rules and name the same host (scheme, host and effective
+    /// port): a challenge whose `resource` is acceptable but whose `scope`
+    /// names another service (Azure Resource Manager, say) is refused, and
+    /// so is the reverse.
+    ///
+    /// The URL must then pass [`verify_resource`].
     pub fn verified_scope(
         &self,
         vault: &Url,
         allow_insecure_loopback: bool,
     ) -> Result<String, String> {
-        let scope = self
-            .token_scope()
-            .ok_or("the challenge names neither a scope nor a resource")?;
-        let scope_url = Url::parse(&scope)
-            .ok()
-            .filter(|u| u.host_str().is_some())
-            .ok_or_else(|| {
-                format!(
-                    "the challenge's scope {scope:?} is not a URL with a host, so it cannot be \
-                     verified against the vault. If you trust this service, set \
-                     `verify_challenge_resource: false`."
-                )
-            })?;
-        if let Some(resource) = self.resource.as_deref().filter(|r| !r.is_empty()) {
-            let same = Url::parse(resource).is_ok_and(|r| same_authority(&r, &scope_url));
-            if !same {
-                return Err(format!(
-                    "the challenge's scope {scope:?} and resource {resource:?} name different \
-                     hosts; a token is only requested for a scope that was verified. If you \
-                     trust this service, set `verify_challenge_resource: false`."
-                ));
+        let scope = self.scope.as_deref().filter(|s| !s.is_empty());
+        let resource = self.resource.as_deref().filter(|r| !r.is_empty());
+        let scope_url = scope.map(|s| strict_url(s, "scope")).transpose()?;
+        let resource_url = resource.map(|r| strict_url(r, "resource")).transpose()?;
+        let (url, shown) = match (&scope_url, &resource_url) {
+            (Some(s), Some(r)) => {
+                if !same_authority(s, r) {
+                    return Err(format!(
+                        "the challenge's scope {:?} and resource {:?} name different hosts; a \
+                         token is only requested for a scope that was verified. If you trust \
+                         this service, set `verify_challenge_resource: false`.",
+                        scope.unwrap_or_default(),
+                        resource.unwrap_or_default()
+                    ));
+                }
+                (s, scope.unwrap_or_default())
             }
-        }
-        check_resource(vault, &scope_url, &scope, allow_insecure_loopback)?;
-        Ok(scope)
+            (Some(s), None) => (s, scope.unwrap_or_default()),
+            (None, Some(r)) => (r, resource.unwrap_or_default()),
+            (None, None) => return Err("the challenge names neither a scope nor a resource".into()),
+        };
+        check_resource(vault, url, shown, allow_insecure_loopback)?;
+        Ok(format!("{}/.default", url.origin().ascii_serialization()))
     }
 
     /// The tenant: the first path segment of the authorization URL.
@@ -207,6 +216,45 @@ fn same_authority(a: &Url, b: &Url) -> bool {
     a.scheme().eq_ignore_ascii_case(b.scheme())
         && a.host() == b.host()
         && a.port_or_known_default() == b.port_or_known_default()
+}
+
+/// A challenge's `scope` or `resource` (`what`) parsed under the rules of
+/// [`Challenge::verified_scope`]: nothing in its text beyond the URL that is
+/// checked.
+fn strict_url(raw: &str, what: &str) -> Result<Url, String> {
+    let refuse = |why: &str| {
+        Err(format!(
+            "the challenge's {what} {raw:?} {why}, so it cannot be verified against the vault. \
+             If you trust this service, set `verify_challenge_resource: false`."
+        ))
+    };
+    if raw
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || c == '\\')
+    {
+        return refuse("contains whitespace, a control character or a backslash");
+    }
+    let Some(url) = Url::parse(raw).ok().filter(|u| u.host_str().is_some()) else {
+        return refuse("is not a URL with a host");
+    };
+    if !url.username().is_empty() || url.password().is_some() {
+        return refuse("carries userinfo");
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return refuse("carries a query or a fragment");
+    }
+    let path_ok = match what {
+        "scope" => url.path() == "/.default",
+        _ => url.path().is_empty() || url.path() == "/",
+    };
+    if !path_ok {
+        return refuse(if what == "scope" {
+            "does not have the path `/.default`"
+        } else {
+            "has a path"
+        });
+    }
+    Ok(url)
 }
 
 /// A loopback address: 127.0.0.0/8, `::1` or `localhost`.
@@ -444,6 +492,156 @@ mod tests {
         assert_eq!(
             scope(r#"Bearer resource="https://vault.azure.net", scope="""#),
             Ok("https://vault.azure.net/.default".to_owned())
+        );
+    }
+
+    /// The scope handed to the credential is rebuilt from the URL that was
+    /// verified: a value whose raw text names more than that URL (a second
+    /// scope after a space, userinfo, a query, a fragment, another path) is
+    /// refused, and an accepted one is requested in its canonical form.
+    #[test]
+    fn only_the_canonical_form_of_the_verified_url_is_requested() {
+        let vault = Url::parse("https://myvault.vault.azure.net").expect("url");
+        let scope = |h: &str| {
+            Challenge::parse(h)
+                .expect("bearer")
+                .verified_scope(&vault, false)
+        };
+        let refused = [
+            r#"Bearer authorization="https://login.microsoftonline.com/t", scope="https://vault.azure.net/.default https://management.azure.com/.default""#,
+            r#"Bearer authorization="https://login.microsoftonline.com/t", resource="https://vault.azure.net/.default https://management.azure.com""#,
+            r#"Bearer authorization="https://login.microsoftonline.com/t", resource="https://vault.azure.net https://management.azure.com""#,
+            r#"Bearer authorization="https://login.microsoftonline.com/t", scope="https://management.azure.com@vault.azure.net/.default""#,
+            r#"Bearer authorization="https://login.microsoftonline.com/t", scope="https://vault.azure.net\@management.azure.com/.default""#,
+            r#"Bearer authorization="https://login.microsoftonline.com/t", scope="https://vault.azure.net\\@management.azure.com/.default""#,
+            "Bearer authorization=\"https://login.microsoftonline.com/t\", scope=\"https://vault.azure.net/.default\thttps://management.azure.com/.default\"",
+            "Bearer scope=\"https://vault.azure.net/.default\n\"",
+            "Bearer scope=\"https://vault.azure.net/\x01.default\"",
+            r#"Bearer scope="https://vault.azure.net/.default?x=https://management.azure.com/.default""#,
+            r#"Bearer scope="https://vault.azure.net/.default#https://management.azure.com/.default""#,
+            r#"Bearer scope="https://vault.azure.net/other""#,
+            r#"Bearer scope="https://vault.azure.net/.default/""#,
+            r#"Bearer scope="https://vault.azure.net""#,
+            r#"Bearer resource="https://vault.azure.net/.default""#,
+            r#"Bearer resource="https://vault.azure.net/x""#,
+            r#"Bearer resource="https://vault.azure.net?x""#,
+            r#"Bearer resource="https://u:p@vault.azure.net""#,
+            r#"Bearer resource="https://vault.azure.net", scope="https://vault.azure.net/.default https://management.azure.com/.default""#,
+            r#"Bearer resource="https://vault.azure.net/ https://management.azure.com", scope="https://vault.azure.net/.default""#,
+        ];
+        for h in refused {
+            assert!(scope(h).is_err(), "accepted: {h:?} -> {:?}", scope(h));
+        }
+        // the same refusals when the raw value does not come through the parser
+        for raw in [
+            "https://vault.azure.net\\@management.azure.com/.default",
+            "https://vault.azure.net/.default ",
+            " https://vault.azure.net/.default",
+        ] {
+            let c = Challenge {
+                authorization: None,
+                resource: None,
+                scope: Some(raw.to_owned()),
+                claims: None,
+                error: None,
+            };
+            assert!(
+                c.verified_scope(&vault, false).is_err(),
+                "accepted: {raw:?}"
+            );
+        }
+        // accepted values are requested in canonical form
+        let canonical = Ok("https://vault.azure.net/.default".to_owned());
+        for h in [
+            r#"Bearer scope="https://vault.azure.net/.default""#,
+            r#"Bearer scope="HTTPS://VAULT.Azure.NET:443/.default""#,
+            r#"Bearer resource="https://vault.azure.net""#,
+            r#"Bearer resource="https://vault.azure.net/""#,
+            r#"Bearer resource="https://Vault.Azure.Net:443""#,
+            r#"Bearer resource="https://vault.azure.net:443/", scope="https://VAULT.azure.net/.default""#,
+        ] {
+            assert_eq!(scope(h), canonical, "{h:?}");
+        }
+        // a non-default port is kept
+        let odd = Url::parse("https://myvault.vault.azure.net:8443").expect("url");
+        let c = Challenge::parse(r#"Bearer scope="https://Vault.Azure.Net:8443/.default""#)
+            .expect("bearer");
+        assert_eq!(
+            c.verified_scope(&odd, false),
+            Ok("https://vault.azure.net:8443/.default".to_owned())
+        );
+    }
+
+    /// Whatever a challenge says, an accepted scope is the canonical
+    /// `{origin}/.default` of a URL that belongs to the vault: random
+    /// challenges built from pieces of hostile values never yield anything
+    /// else.
+    #[test]
+    fn an_accepted_scope_is_always_a_canonical_scope_of_the_vault() {
+        use rand::Rng as _;
+        let vault = Url::parse("https://myvault.vault.azure.net").expect("url");
+        let allowed = [
+            "https://vault.azure.net/.default",
+            "https://myvault.vault.azure.net/.default",
+        ];
+        let slots: [&[&str]; 8] = [
+            &["scope=\"", "resource=\"", "scope=", "resource="],
+            &["https://", "https://", "http://", "HTTPS://"],
+            &[
+                "",
+                "",
+                "u:p@",
+                "management.azure.com@",
+                "vault.azure.net\\@",
+            ],
+            &[
+                "vault.azure.net",
+                "VAULT.azure.net",
+                "myvault.vault.azure.net",
+                "management.azure.com",
+                "evil.net",
+            ],
+            &["", "", ":443", ":8443"],
+            &["", "/", "/.default", "/.default", "/x", "/.default/"],
+            &[
+                "",
+                "",
+                "",
+                " https://management.azure.com/.default",
+                "\t",
+                "\n",
+                "?x",
+                "#x",
+                "%20x",
+                "@management.azure.com",
+                "\\@management.azure.com/.default",
+                "\u{0}",
+            ],
+            &[
+                "\"",
+                "",
+                "\", resource=\"https://vault.azure.net\"",
+                ", scope=https://management.azure.com/.default",
+            ],
+        ];
+        let mut rng = rand::rng();
+        let mut accepted = 0;
+        for _ in 0..50_000 {
+            let mut h = String::from("Bearer authorization=\"https://login/t\", ");
+            for slot in slots {
+                h.push_str(slot[rng.random_range(0..slot.len())]);
+            }
+            let Some(c) = Challenge::parse(&h) else {
+                continue;
+            };
+            if let Ok(scope) = c.verified_scope(&vault, false) {
+                accepted += 1;
+                assert!(allowed.contains(&scope.as_str()), "{h:?} -> {scope:?}");
+            }
+        }
+        assert!(
+            accepted > 100,
+            "only {accepted} accepted: the generator misses the accepting paths"
         );
     }
 }

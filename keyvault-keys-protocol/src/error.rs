@@ -54,8 +54,10 @@ pub enum Error {
     /// import, a rotation, a restore, a recovery, a purge) failed in a way
     /// that leaves its outcome unknown: the connection broke after the
     /// request was sent, or the service answered 500, 502, 504 or 503
-    /// without `Retry-After`. It was not retried, since repeating it could
-    /// perform it twice. The service may or may not have performed it:
+    /// without `Retry-After`, or it answered with success but its answer
+    /// could not be read (the connection broke, or the body was over
+    /// [`ClientOptions::max_response_size`](crate::ClientOptions::max_response_size)).
+    /// It was not retried, since repeating it could perform it twice. The service may or may not have performed it:
     /// check (list the key's versions, get the key) before repeating it.
     #[error(
         "the service may or may not have performed {operation} ({method} {path}); it was not \
@@ -70,7 +72,8 @@ pub enum Error {
         path: String,
         /// What happened: [`Error::Transport`] for a broken connection or a
         /// time-out, [`Error::Http`] (status, body, request id) for an
-        /// error answer.
+        /// error answer, [`Error::ResponseTooLarge`] for a success whose
+        /// body was over the limit.
         #[source]
         cause: Box<Error>,
     },
@@ -92,10 +95,24 @@ pub enum Error {
         /// The repeated link.
         url: String,
     },
+    /// A listing read [`ClientOptions::max_pages`](crate::ClientOptions::max_pages)
+    /// pages and the last one still had a nextLink; paging stopped.
+    #[error("the listing went on past {limit} pages (ClientOptions::max_pages); paging stopped")]
+    TooManyPages {
+        /// The limit, in pages.
+        limit: usize,
+    },
     /// A success response whose body is not what the API describes.
+    ///
+    /// The message names the kind of failure and where it happened (line
+    /// and column), never serde_json's own message: that quotes the
+    /// offending value (in quotes or backticks, escaped or not), and the
+    /// value may be key material. Read `source` when you need it.
     #[error(
-        "the {status} response body is not the expected JSON: {}",
-        without_quoted_values(&source.to_string())
+        "the {status} response body is not the expected JSON: {} at line {}, column {}",
+        category(source.classify()),
+        source.line(),
+        source.column()
     )]
     InvalidResponse {
         /// The response status.
@@ -108,21 +125,35 @@ pub enum Error {
     },
 }
 
-/// serde_json quotes the offending value in its messages (`invalid type:
-/// string "…"`); that value may be key material, so messages keep the field
-/// names (in backticks) and drop the quoted values.
-fn without_quoted_values(message: &str) -> String {
-    let mut out = String::with_capacity(message.len());
-    let mut inside = false;
-    for c in message.chars() {
-        if c == '"' {
-            if inside {
-                out.push_str("<redacted>\"");
-            } else {
-                out.push('"');
-            }
-            inside = !inside;
-        } else if !inside {
+/// What kind of JSON failure it was, in words.
+fn category(c: serde_json::error::Category) -> &'static str {
+    use serde_json::error::Category;
+    match c {
+        Category::Io => "an I/O error",
+        Category::Syntax => "a syntax error",
+        Category::Data => "a value of the wrong type or out of range",
+        Category::Eof => "an unexpected end of the body",
+    }
+}
+
+/// The longest part of a server-supplied string (`error.message`, `code`)
+/// that [`HttpError`]'s `Display` shows, in characters.
+const MAX_SHOWN_CHARS: usize = 512;
+
+/// A server-supplied string as `Display` shows it: at most
+/// [`MAX_SHOWN_CHARS`] characters (then `…`), control characters escaped
+/// (`\n`, `\u{1b}`), so a hostile server can neither flood a log nor forge
+/// its lines.
+fn shown(s: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i == MAX_SHOWN_CHARS {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
             out.push(c);
         }
     }
@@ -163,6 +194,10 @@ impl std::fmt::Debug for Error {
             Error::RepeatedNextLink { url } => f
                 .debug_struct("RepeatedNextLink")
                 .field("url", url)
+                .finish(),
+            Error::TooManyPages { limit } => f
+                .debug_struct("TooManyPages")
+                .field("limit", limit)
                 .finish(),
             Error::InvalidResponse {
                 status,
@@ -216,7 +251,8 @@ pub struct HttpError {
     /// `error.code` from the body (for example `KeyNotFound`), if the body is
     /// the service's error envelope.
     pub code: Option<String>,
-    /// `error.message` from the body.
+    /// `error.message` from the body, as sent. `Display` shows at most 512
+    /// characters of it, control characters escaped.
     pub message: Option<String>,
     /// `error.innererror.code` (for example `ObjectIsDeletedButRecoverable`).
     pub inner_code: Option<String>,
@@ -247,14 +283,14 @@ impl std::fmt::Display for HttpError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "the service answered {}", self.status)?;
         if let Some(code) = &self.code {
-            write!(f, " ({code}")?;
+            write!(f, " ({}", shown(code))?;
             if let Some(inner) = &self.inner_code {
-                write!(f, "/{inner}")?;
+                write!(f, "/{}", shown(inner))?;
             }
             write!(f, ")")?;
         }
         match &self.message {
-            Some(m) => write!(f, ": {m}")?,
+            Some(m) => write!(f, ": {}", shown(m))?,
             None if self.body.is_empty() => write!(f, " with an empty body")?,
             None => {
                 let text = String::from_utf8_lossy(&self.body);
@@ -528,7 +564,6 @@ mod redaction_tests {
             body: Bytes::new(),
             source: serde_json::from_str::<u64>(&format!("\"{secret}\"")).unwrap_err(),
         };
-        assert!(format!("{typed}").contains("invalid type"), "{typed}");
         let wrapped = Error::OutcomeUnknown {
             operation: "decrypt".into(),
             method: reqwest::Method::POST,
@@ -545,5 +580,72 @@ mod redaction_tests {
             }
         }
         assert!(format!("{err:?}").contains("body_len"), "{err:?}");
+    }
+
+    /// serde_json escapes a quote inside a value (`\"`), and puts some
+    /// values in backticks (`unknown variant`, `invalid value: integer`):
+    /// neither may carry a value into the message.
+    #[test]
+    fn an_invalid_response_message_names_no_value_however_it_is_quoted() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        enum Kty {
+            Rsa,
+        }
+        let secret = "c2VjcmV0LWtleS1tYXRlcmlhbA";
+        let sources = [
+            serde_json::from_str::<u64>(&format!(r#""a\"{secret}""#)).unwrap_err(),
+            serde_json::from_str::<u64>(&format!(r#""\"{secret}\"{secret}""#)).unwrap_err(),
+            serde_json::from_str::<Kty>(&format!(r#""{secret}""#)).unwrap_err(),
+            serde_json::from_str::<u8>("98765432123").unwrap_err(),
+            serde_json::from_str::<Vec<u8>>("[1, 2, 98765432123]").unwrap_err(),
+            serde_json::from_str::<bool>(&format!("\"{secret}\"")).unwrap_err(),
+        ];
+        for source in sources {
+            let shown = source.to_string();
+            let e = Error::InvalidResponse {
+                status: StatusCode::OK,
+                body: Bytes::new(),
+                source,
+            };
+            for text in [format!("{e}"), format!("{e:?}"), format!("{e:#?}")] {
+                assert!(!text.contains(secret), "secret printed: {text} ({shown})");
+                assert!(
+                    !text.contains("98765432123"),
+                    "value printed: {text} ({shown})"
+                );
+            }
+            let text = e.to_string();
+            assert!(text.contains("line 1"), "{text}");
+            assert!(text.contains("column"), "{text}");
+        }
+    }
+
+    /// The service's `message` is shown, but bounded and with its control
+    /// characters escaped (a hostile server cannot flood or forge log lines).
+    #[test]
+    fn an_http_error_message_is_truncated_and_its_control_characters_escaped() {
+        let body = serde_json::json!({"error": {
+            "code": "Bad",
+            "message": format!("line\nforged\r\x1b[31m\u{7}{}", "x".repeat(100_000)),
+        }})
+        .to_string();
+        let e = HttpError::from_parts(StatusCode::BAD_REQUEST, HeaderMap::new(), Bytes::from(body));
+        let text = e.to_string();
+        assert!(text.len() < 1024, "{} bytes", text.len());
+        assert!(!text.chars().any(char::is_control), "{text:?}");
+        assert!(text.contains(r"line\nforged\r\u{1b}[31m\u{7}xxx"), "{text}");
+        // a short, clean message is shown whole
+        let body = r#"{"error":{"code":"KeyNotFound","message":"A key with (name/id) k was not found in this key vault."}}"#;
+        let e = HttpError::from_parts(StatusCode::NOT_FOUND, HeaderMap::new(), Bytes::from(body));
+        assert!(
+            e.to_string()
+                .ends_with(": A key with (name/id) k was not found in this key vault."),
+            "{e}"
+        );
+        // 512 characters, not bytes
+        let body = serde_json::json!({"error": {"message": "é".repeat(600)}}).to_string();
+        let e = HttpError::from_parts(StatusCode::BAD_REQUEST, HeaderMap::new(), Bytes::from(body));
+        assert_eq!(e.to_string().matches('é').count(), 512, "{e}");
     }
 }

@@ -61,7 +61,9 @@ pub mod secret;
 pub use challenge::{Challenge, verify_resource};
 pub use error::{Error, GeneratedError, HttpError, call, call_with_response};
 pub use generated::{ByteStream, Client, ResponseValue, enums, types};
-pub use options::{ClientOptions, DEFAULT_API_VERSION, DEFAULT_MAX_RESPONSE_SIZE, RetryOptions};
+pub use options::{
+    ClientOptions, DEFAULT_API_VERSION, DEFAULT_MAX_PAGES, DEFAULT_MAX_RESPONSE_SIZE, RetryOptions,
+};
 pub use paging::Page;
 pub use pipeline::{CLIENT_REQUEST_ID, ChallengeClaims, ChallengeTenant, Pipeline};
 pub use raw::{RawRequest, RawResponse};

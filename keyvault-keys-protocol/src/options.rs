@@ -24,6 +24,11 @@ pub struct ClientOptions {
     /// Check that the resource in the service's authentication challenge
     /// belongs to the vault: the vault's host must be a subdomain of the
     /// resource's host, or the resource must be the vault's own origin.
+    /// The scope or resource must be a plain URL (no whitespace, userinfo,
+    /// query or fragment; path `/.default` for a scope, none for a
+    /// resource), and the scope requested is rebuilt from it
+    /// (`{origin}/.default`, see
+    /// [`Challenge::verified_scope`](crate::Challenge::verified_scope)).
     /// Default `true`. Turn it off only for a service you trust whose
     /// challenge names an unrelated resource.
     pub verify_challenge_resource: bool,
@@ -55,7 +60,23 @@ pub struct ClientOptions {
     /// holds at most 25 items. 16 MiB leaves room for that while bounding
     /// what a hostile or broken server can make the client hold.
     pub max_response_size: usize,
+    /// The most pages one listing reads (the first page included); the
+    /// next one ends it with
+    /// [`Error::TooManyPages`](crate::Error::TooManyPages). `None` reads
+    /// every page.
+    ///
+    /// Every nextLink is checked against the links already followed in the
+    /// listing (a loop ends with
+    /// [`Error::RepeatedNextLink`](crate::Error::RepeatedNextLink)), but a
+    /// hostile or broken server can hand out an endless series of distinct
+    /// links; this bounds it. Default [`DEFAULT_MAX_PAGES`] (100,000): a
+    /// page holds up to 25 items, so that is 2.5 million keys or versions,
+    /// far more than a vault holds, while a runaway listing still ends.
+    pub max_pages: Option<usize>,
 }
+
+/// The default [`ClientOptions::max_pages`]: 100,000 pages.
+pub const DEFAULT_MAX_PAGES: usize = 100_000;
 
 /// The default [`ClientOptions::max_response_size`]: 16 MiB.
 pub const DEFAULT_MAX_RESPONSE_SIZE: usize = 16 * 1024 * 1024;
@@ -71,6 +92,7 @@ impl Default for ClientOptions {
             timeout: Duration::from_secs(60),
             user_agent_suffix: None,
             max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
+            max_pages: Some(DEFAULT_MAX_PAGES),
         }
     }
 }

@@ -139,7 +139,10 @@ impl Client {
     /// method and following each nextLink.
     ///
     /// A nextLink already followed in this listing ends it with
-    /// [`Error::RepeatedNextLink`] instead of paging forever.
+    /// [`Error::RepeatedNextLink`] instead of paging forever, and a listing
+    /// longer than [`ClientOptions::max_pages`](crate::ClientOptions::max_pages)
+    /// pages ends with [`Error::TooManyPages`] (an endless series of
+    /// distinct links).
     ///
     /// ```no_run
     /// # async fn f(client: keyvault_keys_protocol::Client) -> Result<(), keyvault_keys_protocol::Error> {
@@ -198,11 +201,17 @@ impl Client {
             + 'static,
     {
         let client = self.clone();
+        let max_pages = self.pipeline().options().max_pages;
         stream::unfold(
-            (client, start, Visited::new()),
-            |(client, next, mut visited)| async move {
+            (client, start, Visited::new(), 0usize),
+            move |(client, next, mut visited, read)| async move {
                 let page = match next {
                     Next::Done => return None,
+                    Next::First(_) | Next::Link(_) if max_pages.is_some_and(|m| read >= m) => {
+                        Err(Error::TooManyPages {
+                            limit: max_pages.unwrap_or_default(),
+                        })
+                    }
                     Next::First(f) => match f.await {
                         Ok(v) => Ok(v.into_inner()),
                         Err(e) => Err(Error::from_generated(e).await),
@@ -218,9 +227,9 @@ impl Client {
                             Some(l) => Next::Link(l.to_owned()),
                             None => Next::Done,
                         };
-                        Some((Ok(p), (client, next, visited)))
+                        Some((Ok(p), (client, next, visited, read + 1)))
                     }
-                    Err(e) => Some((Err(e), (client, Next::Done, visited))),
+                    Err(e) => Some((Err(e), (client, Next::Done, visited, read))),
                 }
             },
         )

@@ -10,7 +10,8 @@
 //!   address, with `allow_insecure_loopback`), only to the vault's origin
 //!   (nextLinks and `send_request` URLs are checked before sending), and
 //!   only for a scope that was verified: the scope requested from the
-//!   credential is exactly the URL checked against the vault (see
+//!   credential is rebuilt from the URL checked against the vault, in
+//!   canonical form (see
 //!   [`Challenge::verified_scope`]). The credential is not called for a
 //!   challenge that fails verification, on the first challenge and on a CAE
 //!   re-challenge alike. The default HTTP client follows no redirects.
@@ -20,13 +21,28 @@
 //!   does not challenge, its answer is the operation's answer and nothing is
 //!   sent again. A request with a body is probed without it (as the Python
 //!   policy does): a 401 challenge is answered by sending the request with
-//!   its body and a token; any other 4xx means the service refused the
-//!   bodiless copy without acting, so the request is then sent, once,
-//!   without a token (Python returns the refusal of the bodiless copy as
-//!   the result, which reports an error the request itself may not have);
-//!   any other answer (2xx, 3xx, 5xx) means the service may have acted on
-//!   the bodiless copy, so that answer is the operation's answer (as in
-//!   Python) and the request is not sent again.
+//!   its body and a token. Any other answer means the service does not ask
+//!   for a token here, and then it depends on the operation:
+//!   - a repeatable one (an update, a key operation such as encrypt or sign,
+//!     the rotation policy) is sent, once, with its body and without a
+//!     token, whatever the probe's answer: the bodiless copy cannot stand
+//!     for it (an update without its changes), and performing it twice is
+//!     harmless;
+//!   - one that cannot be repeated (a create, import, rotation, restore,
+//!     recovery, purge, delete) is sent only after a 4xx, which means the
+//!     service refused the bodiless copy without acting (Python returns that
+//!     refusal as the result, which reports an error the request itself may
+//!     not have); after a 2xx, 3xx or 5xx the service may have acted on the
+//!     bodiless copy, so that answer is the operation's answer (as in
+//!     Python) and the request is not sent again.
+//!
+//!   When the request sent after the probe is itself challenged (401 with a
+//!   `Bearer` challenge), that challenge is answered, once.
+//! - **An answer that cannot be read is not a transport error for a write
+//!   that cannot be repeated**: the body of a 2xx answer to one is read in
+//!   the pipeline, and a failure to read it (a broken connection, a body
+//!   over the size limit) is [`Error::OutcomeUnknown`]: the service acted,
+//!   and the caller cannot know the result.
 //! - **Retries by what the operation does** (see [`crate::retry_policy`]).
 //!   `x-ms-client-request-id` is the same on every attempt.
 //! - **Bounded memory**: every response body is read through the
@@ -49,7 +65,7 @@ use url::Url;
 
 use crate::Client;
 use crate::challenge::{Challenge, is_loopback};
-use crate::error::{Error, HttpError, PipelineFailure};
+use crate::error::{Error, HttpError, PipelineFailure, body_error};
 use crate::options::ClientOptions;
 use crate::retry::{
     OperationClass, backoff, certainly_not_performed, classify, failed_before_sending,
@@ -60,7 +76,7 @@ use crate::retry::{
 pub const CLIENT_REQUEST_ID: &str = "x-ms-client-request-id";
 
 /// Refresh a cached token this long before it expires.
-const TOKEN_REFRESH_MARGIN: Duration = Duration::from_secs(300);
+const TOKEN_REFRESH_MARGIN: time::Duration = time::Duration::minutes(5);
 
 /// The tenant named by the service's challenge (the first path segment of its
 /// authorization URL), handed to the credential in
@@ -258,7 +274,19 @@ impl Pipeline {
             if let Ok(r) = &result {
                 record_response(&tracing::Span::current(), r);
             }
-            result
+            match (class, result) {
+                // The service performed the write and answered: an answer
+                // that cannot be read (a broken connection, a body over the
+                // size limit) leaves the caller not knowing what was done,
+                // which is what OutcomeUnknown says. So the body is read here
+                // (it is bounded by the size limit), not by the caller.
+                (OperationClass::Unrepeatable | OperationClass::DeleteKey, Ok(r))
+                    if r.status().is_success() =>
+                {
+                    read_whole(r).await.map_err(|e| op.outcome_unknown(e))
+                }
+                (_, result) => result,
+            }
         }
         .instrument(span)
         .await
@@ -271,7 +299,7 @@ impl Pipeline {
     async fn challenge_and_send(
         &self,
         http: &reqwest::Client,
-        mut request: Request,
+        request: Request,
         class: OperationClass,
         op: &Op,
     ) -> Result<Response, Error> {
@@ -309,10 +337,9 @@ impl Pipeline {
             // The body is not read: a 401's body is of no use, and an
             // unread body only costs this one connection.
             drop(response);
-            let (scope, tenant) = self.accept_challenge(&challenge).await?;
-            let token = self.token(&scope, tenant.as_deref(), None, false).await?;
-            set_bearer(&mut request, &token)?;
-            return self.send_with_retries(http, request, class, op).await;
+            return self
+                .answer_challenge(http, request, &challenge, class, op)
+                .await;
         }
         if !has_body {
             // The probe was the request itself: its answer is the answer.
@@ -322,23 +349,55 @@ impl Pipeline {
             );
             return Ok(response);
         }
-        if status.is_client_error() {
-            // The service refused the bodiless copy without acting on it.
+        // A 4xx: the service refused the bodiless copy without acting on it.
+        // A repeatable request may be performed twice, so whatever the
+        // service did with the bodiless copy, the request itself is sent.
+        if !status.is_client_error() && class != OperationClass::Repeatable {
+            // 2xx, 3xx, 5xx to a write that cannot be repeated: the service
+            // may have acted on the bodiless copy; sending the request too
+            // could perform the operation twice (Python returns this answer
+            // too).
             tracing::warn!(
                 status = status.as_u16(),
-                "the service did not challenge; sending the request without a token"
+                "the service did not challenge and answered the bodiless probe; that answer is \
+                 the result, and the request is not sent again"
             );
-            drop(response);
-            return self.send_with_retries(http, request, class, op).await;
+            return Ok(response);
         }
-        // 2xx, 3xx, 5xx: the service may have acted on the bodiless copy;
-        // sending the request too could perform the operation twice.
         tracing::warn!(
             status = status.as_u16(),
-            "the service did not challenge and answered the bodiless probe; that answer is the \
-             result, and the request is not sent again"
+            "the service did not challenge the bodiless probe; sending the request without a token"
         );
+        drop(response);
+        let spare = request.try_clone();
+        let response = self.send_with_retries(http, request, class, op).await?;
+        if response.status() == StatusCode::UNAUTHORIZED
+            && let (Some(request), Some(challenge)) = (spare, find_challenge(&response))
+        {
+            // The service challenges the request with its body after all
+            // (401: it did not act): answer that challenge, once.
+            drop(response);
+            return self
+                .answer_challenge(http, request, &challenge, class, op)
+                .await;
+        }
         Ok(response)
+    }
+
+    /// Verifies `challenge`, gets a token for its scope and sends `request`
+    /// with it.
+    async fn answer_challenge(
+        &self,
+        http: &reqwest::Client,
+        mut request: Request,
+        challenge: &Challenge,
+        class: OperationClass,
+        op: &Op,
+    ) -> Result<Response, Error> {
+        let (scope, tenant) = self.accept_challenge(challenge).await?;
+        let token = self.token(&scope, tenant.as_deref(), None, false).await?;
+        set_bearer(&mut request, &token)?;
+        self.send_with_retries(http, request, class, op).await
     }
 
     /// Verifies a challenge and caches its scope and tenant.
@@ -381,7 +440,12 @@ impl Pipeline {
         if !force
             && claims.is_none()
             && let Some(t) = &st.token
-            && t.expires_on - TOKEN_REFRESH_MARGIN > time::OffsetDateTime::now_utc()
+            // checked: a credential may return any date, even the earliest
+            // representable one; a token whose refresh time cannot be
+            // computed is renewed.
+            && t.expires_on
+                .checked_sub(TOKEN_REFRESH_MARGIN)
+                .is_some_and(|refresh| refresh > time::OffsetDateTime::now_utc())
         {
             return Ok(t.token.secret().to_owned());
         }
@@ -640,6 +704,27 @@ async fn http_error(response: Response) -> Error {
         Ok(h) => Error::Http(Box::new(h)),
         Err(e) => e,
     }
+}
+
+/// The same response with its body read whole (within the size limit
+/// [`limit_body`] set), or why the body could not be read.
+async fn read_whole(mut response: Response) -> Result<Response, Error> {
+    use reqwest::ResponseBuilderExt as _;
+    let mut builder = http::Response::builder()
+        .status(response.status())
+        .version(response.version())
+        .url(response.url().clone());
+    if let Some(h) = builder.headers_mut() {
+        *h = std::mem::take(response.headers_mut());
+    }
+    if let Some(x) = builder.extensions_mut() {
+        *x = std::mem::take(response.extensions_mut());
+    }
+    let body = response.bytes().await.map_err(body_error)?;
+    builder
+        .body(reqwest::Body::from(body))
+        .map(Response::from)
+        .map_err(|e| Error::InvalidRequest(e.to_string()))
 }
 
 fn record_response(span: &tracing::Span, response: &Response) {

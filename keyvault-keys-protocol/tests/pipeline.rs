@@ -124,7 +124,7 @@ async fn scope_parameter_is_preferred_over_resource() {
             json(200, key_bundle(info.port, "k"))
         } else {
             unauthorized(&format!(
-                r#"Bearer authorization_uri="https://login.microsoftonline.com/tenant-2", scope="https://localhost:{}/custom.scope""#,
+                r#"Bearer authorization_uri="https://login.microsoftonline.com/tenant-2", scope="https://localhost:{}/.default""#,
                 info.port
             ))
         }
@@ -137,10 +137,7 @@ async fn scope_parameter_is_preferred_over_resource() {
     let calls = cred.calls();
     assert_eq!(
         calls[0].scopes,
-        vec![format!(
-            "https://localhost:{}/custom.scope",
-            server.addr.port()
-        )]
+        vec![format!("https://localhost:{}/.default", server.addr.port())]
     );
     assert_eq!(calls[0].tenant.as_deref(), Some("tenant-2"));
 }
@@ -1626,5 +1623,325 @@ async fn a_next_link_loop_ends_with_an_error() {
             pages.len()
         );
         assert!(pages.len() <= 3, "{start}: {} pages", pages.len());
+    }
+}
+
+// Review of the pipeline, finding 1: the scope requested is exactly the URL
+// that was verified, in canonical form.
+
+#[tokio::test]
+async fn a_scope_whose_raw_text_names_more_than_the_verified_url_is_refused() {
+    type Header = Box<dyn Fn(u16) -> String + Send + Sync>;
+    let auth = r#"authorization="https://login.microsoftonline.com/t""#;
+    let cases: Vec<(&str, Header)> = vec![
+        (
+            "two scopes separated by a space",
+            Box::new(move |p| {
+                format!(
+                    r#"Bearer {auth}, scope="https://localhost:{p}/.default https://management.azure.com/.default""#
+                )
+            }),
+        ),
+        (
+            "a resource followed by another",
+            Box::new(move |p| {
+                format!(
+                    r#"Bearer {auth}, resource="https://localhost:{p}/.default https://management.azure.com""#
+                )
+            }),
+        ),
+        (
+            "userinfo",
+            Box::new(move |p| {
+                format!(
+                    r#"Bearer {auth}, scope="https://management.azure.com@localhost:{p}/.default""#
+                )
+            }),
+        ),
+        (
+            "an escaped backslash before userinfo",
+            Box::new(move |p| {
+                format!(
+                    r#"Bearer {auth}, scope="https://localhost:{p}\\@management.azure.com/.default""#
+                )
+            }),
+        ),
+        (
+            "a tab",
+            Box::new(move |p| {
+                format!(
+                    "Bearer {auth}, scope=\"https://localhost:{p}/.default\thttps://management.azure.com/.default\""
+                )
+            }),
+        ),
+        (
+            "a query",
+            Box::new(move |p| {
+                format!(
+                    r#"Bearer {auth}, scope="https://localhost:{p}/.default?https://management.azure.com/.default""#
+                )
+            }),
+        ),
+        (
+            "a fragment",
+            Box::new(move |p| {
+                format!(
+                    r#"Bearer {auth}, scope="https://localhost:{p}/.default#https://management.azure.com/.default""#
+                )
+            }),
+        ),
+        (
+            "another path",
+            Box::new(move |p| {
+                format!(r#"Bearer {auth}, scope="https://localhost:{p}/x/.default""#)
+            }),
+        ),
+    ];
+    for (what, header) in cases {
+        let server = server_challenging_with(header).await;
+        let cred = RecordingCredential::new();
+        let err = call(server.client(cred.clone()).get_key("k", ""))
+            .await
+            .expect_err(what);
+        assert!(matches!(err, Error::Challenge(_)), "{what}: {err:?}");
+        assert!(cred.calls().is_empty(), "{what}: the credential was called");
+        assert!(
+            server.seen().iter().all(|s| !authorised(s)),
+            "{what}: a token was sent"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_credential_is_asked_for_the_canonical_form_of_the_verified_scope() {
+    type Header = Box<dyn Fn(u16) -> String + Send + Sync>;
+    let cases: Vec<Header> = vec![
+        Box::new(|p| format!(r#"Bearer scope="HTTPS://LOCALHOST:{p}/.default""#)),
+        Box::new(|p| format!(r#"Bearer resource="https://LocalHost:{p}/""#)),
+        Box::new(|p| format!(r#"Bearer resource="https://localhost:{p}""#)),
+    ];
+    for header in cases {
+        let server = server_challenging_with(header).await;
+        let cred = RecordingCredential::new();
+        call(server.client(cred.clone()).get_key("k", ""))
+            .await
+            .expect("get");
+        let scope = format!("https://localhost:{}/.default", server.addr.port());
+        let calls = cred.calls();
+        assert_eq!(calls.len(), 1);
+        assert_eq!(calls[0].scopes, [scope]);
+    }
+}
+
+// Finding 2: a success of an unrepeatable write whose answer cannot be read.
+
+#[tokio::test]
+async fn an_unreadable_success_of_an_unrepeatable_write_is_outcome_unknown() {
+    let server = challenging_server(
+        |p| format!("https://localhost:{p}"),
+        |_, _| truncated(200, 1000, b"{\"key\": {"),
+    )
+    .await;
+    let client = server.client(RecordingCredential::new());
+    let err = call(client.create_key("k", &create_body()))
+        .await
+        .expect_err("truncated create");
+    assert!(err.is_outcome_unknown(), "{err:?}");
+    assert!(
+        matches!(&err, Error::OutcomeUnknown { cause, .. } if matches!(**cause, Error::Transport(_) | Error::Network(_))),
+        "{err:?}"
+    );
+    assert_eq!(
+        authorised_attempts(&server).await.len(),
+        1,
+        "not sent again"
+    );
+    let err = call(client.delete_key("k"))
+        .await
+        .expect_err("truncated delete");
+    assert!(err.is_outcome_unknown(), "{err:?}");
+    // A read whose answer cannot be read is an ordinary transport error.
+    let err = call(client.get_key("k", ""))
+        .await
+        .expect_err("truncated get");
+    assert!(!err.is_outcome_unknown(), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_too_large_success_of_an_unrepeatable_write_is_outcome_unknown() {
+    let produced = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let p2 = produced.clone();
+    let server = challenging_server(
+        |p| format!("https://localhost:{p}"),
+        move |_, _| streamed(200, BIG, false, p2.clone()),
+    )
+    .await;
+    let client = small_limit(&server, 64 * 1024);
+    let err = call(client.create_key("k", &create_body()))
+        .await
+        .expect_err("too large");
+    assert!(
+        matches!(&err, Error::OutcomeUnknown { cause, .. } if matches!(**cause, Error::ResponseTooLarge { limit: 65536 })),
+        "{err:?}"
+    );
+}
+
+// Finding 3: the probe never drops a write.
+
+#[tokio::test]
+async fn a_repeatable_request_with_a_body_is_sent_after_an_answered_probe() {
+    // Never challenges; answers 200 with an echo of the body ({} for none).
+    let server = open_server(|s, _, _| {
+        let body = if s.body.is_empty() {
+            "{}".to_owned()
+        } else {
+            String::from_utf8_lossy(&s.body).into_owned()
+        };
+        raw(200, "application/json", &body)
+    })
+    .await;
+    let client = server.client(RecordingCredential::new());
+    let updated = call(client.update_key("k", "", &update_body()))
+        .await
+        .expect("update");
+    assert_eq!(
+        updated.tags.get("purpose").map(String::as_str),
+        Some("pipeline"),
+        "the answer is the answer to the request with its body"
+    );
+    let seen = server.seen();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert!(seen[0].body.is_empty());
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&seen[1].body).expect("json"),
+        serde_json::json!({"tags": {"purpose": "pipeline"}})
+    );
+    assert!(seen.iter().all(|s| !authorised(s)));
+
+    // The pure computations and the rotation policy alike.
+    for op in ["encrypt", "update_key_rotation_policy"] {
+        let before = server.seen().len();
+        let _ = run_op(&client, op).await;
+        let seen = server.seen();
+        assert_eq!(seen.len(), before + 2, "{op}");
+        assert!(!seen[before + 1].body.is_empty(), "{op}: the body was sent");
+    }
+
+    // An unrepeatable write whose bodiless probe was answered 200 may have
+    // been performed: it is not sent again.
+    let before = server.seen().len();
+    let _ = call(client.create_key("k", &create_body())).await;
+    assert_eq!(
+        server.seen().len(),
+        before + 1,
+        "the create was not sent again"
+    );
+}
+
+#[tokio::test]
+async fn a_challenge_to_the_request_sent_after_the_probe_is_answered() {
+    // The bodiless copy is refused (create) or answered (update) without a
+    // challenge; the request with its body is challenged.
+    let server = TestServer::start(|s, _, info| {
+        let p = info.port;
+        if authorised(s) {
+            json(200, key_bundle(p, "k"))
+        } else if s.body.is_empty() && s.path.ends_with("/create") {
+            json(
+                400,
+                serde_json::json!({"error": {"code": "BadParameter", "message": "no body"}}),
+            )
+        } else if s.body.is_empty() {
+            json(200, key_bundle(p, "k"))
+        } else {
+            unauthorized(&challenge(&format!("https://localhost:{p}")))
+        }
+    })
+    .await;
+    for op in ["create_key", "update_key"] {
+        let cred = RecordingCredential::new();
+        let client = server.client(cred.clone());
+        let before = server.seen().len();
+        run_op(&client, op).await.expect(op);
+        let seen = server.seen();
+        let seen = &seen[before..];
+        assert_eq!(seen.len(), 3, "{op}: {seen:?}");
+        assert!(authorised(&seen[2]) && !seen[2].body.is_empty(), "{op}");
+        assert_eq!(cred.calls().len(), 1, "{op}");
+    }
+}
+
+// Finding 5: a bound on the number of pages.
+
+#[tokio::test]
+async fn an_endless_series_of_next_links_ends_at_max_pages() {
+    let server = challenging_server(
+        |p| format!("https://localhost:{p}"),
+        |s, p| {
+            let n: u64 = s.query_value("p").and_then(|v| v.parse().ok()).unwrap_or(0);
+            json(
+                200,
+                list_page(
+                    p,
+                    &["k"],
+                    Some(format!("https://{VAULT_HOST}:{p}/keys?p={}", n + 1)),
+                ),
+            )
+        },
+    )
+    .await;
+    let options = ClientOptions {
+        max_pages: Some(5),
+        ..server.options()
+    };
+    let client = Client::with_credential(&server.vault_url(), RecordingCredential::new(), options)
+        .expect("client");
+    let link = format!("https://{VAULT_HOST}:{}/keys?p=1", server.addr.port());
+    let pages: Vec<Result<types::KeyListResult, Error>> =
+        client.pages_from(link).take(20).collect().await;
+    assert_eq!(pages.len(), 6, "{pages:?}");
+    assert!(pages[..5].iter().all(Result::is_ok));
+    assert!(
+        matches!(pages[5], Err(Error::TooManyPages { limit: 5 })),
+        "{:?}",
+        pages[5]
+    );
+    assert_eq!(authorised_attempts(&server).await.len(), 5);
+
+    // From the first page of a list method too.
+    let c = client.clone();
+    let pages: Vec<Result<types::KeyListResult, Error>> = client
+        .pages(async move { c.get_keys(None).await })
+        .take(20)
+        .collect()
+        .await;
+    assert_eq!(pages.len(), 6);
+    assert!(matches!(pages[5], Err(Error::TooManyPages { limit: 5 })));
+    assert_eq!(
+        ClientOptions::default().max_pages,
+        Some(keyvault_keys_protocol::DEFAULT_MAX_PAGES)
+    );
+}
+
+// Finding 6: an extreme expiry from the credential cannot panic the client.
+
+#[tokio::test]
+async fn a_token_expiring_at_the_earliest_representable_date_is_renewed_without_panicking() {
+    let server = challenging_server(
+        |p| format!("https://localhost:{p}"),
+        |_, p| json(200, key_bundle(p, "k")),
+    )
+    .await;
+    for expiry in [
+        time::PrimitiveDateTime::MIN.assume_utc(),
+        time::PrimitiveDateTime::MAX.assume_utc(),
+    ] {
+        let cred = RecordingCredential::new();
+        *cred.expires_on.lock().expect("lock") = Some(expiry);
+        let client = server.client(cred.clone());
+        call(client.get_key("k", "")).await.expect("first");
+        call(client.get_key("k", "")).await.expect("second");
+        let expected = if expiry.year() < 0 { 2 } else { 1 };
+        assert_eq!(cred.calls().len(), expected, "{expiry}");
     }
 }

@@ -163,12 +163,59 @@ pub fn streamed(
     r
 }
 
+/// Marks a scripted answer: declare `declared` bytes, send `sent`, then
+/// break the connection.
+#[derive(Clone, Debug)]
+struct Truncated {
+    declared: u64,
+    sent: Bytes,
+}
+
+/// An answer with `Content-Length: declared` whose body stops after `sent`
+/// and whose connection is then broken: the client cannot read it whole.
+pub fn truncated(status: u16, declared: u64, sent: &'static [u8]) -> Response<Full<Bytes>> {
+    let mut r = Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .header("x-ms-request-id", "req-truncated")
+        .body(Full::new(Bytes::new()))
+        .expect("response");
+    r.extensions_mut().insert(Truncated {
+        declared,
+        sent: Bytes::from_static(sent),
+    });
+    r
+}
+
 type ServedBody = http_body_util::combinators::BoxBody<Bytes, std::io::Error>;
 
 fn deliver(r: Response<Full<Bytes>>) -> Result<Response<ServedBody>, std::io::Error> {
     if r.extensions().get::<DropConnection>().is_some() {
         // hyper closes the connection without answering when the service fails.
         return Err(std::io::Error::other("scripted: drop the connection"));
+    }
+    if let Some(t) = r.extensions().get::<Truncated>().cloned() {
+        let (mut parts, _) = r.into_parts();
+        parts.headers.insert(
+            "content-length",
+            t.declared.to_string().parse().expect("length"),
+        );
+        // The first part is flushed (headers and `sent`) before the body
+        // fails, which breaks the connection.
+        let frames = futures::stream::unfold(Some(t.sent), |sent| async move {
+            match sent {
+                Some(bytes) => Some((Ok(hyper::body::Frame::data(bytes)), None)),
+                None => {
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    let e = std::io::Error::other("scripted: the body stops here");
+                    Some((Err(e), None))
+                }
+            }
+        });
+        return Ok(Response::from_parts(
+            parts,
+            http_body_util::StreamBody::new(frames).boxed(),
+        ));
     }
     let streamed = r.extensions().get::<Streamed>().cloned();
     let (mut parts, body) = r.into_parts();
@@ -380,6 +427,8 @@ pub struct RecordingCredential {
     pub lifetime_secs: Mutex<Option<i64>>,
     /// Fail every call with this message.
     pub fail_with: Mutex<Option<String>>,
+    /// The expiry of the tokens it issues (overrides `lifetime_secs`).
+    pub expires_on: Mutex<Option<time::OffsetDateTime>>,
 }
 
 #[derive(Debug, Clone)]
@@ -427,9 +476,13 @@ impl TokenCredential for RecordingCredential {
             calls.len()
         };
         let lifetime = self.lifetime_secs.lock().expect("lock").unwrap_or(3600);
+        let expires_on =
+            self.expires_on.lock().expect("lock").unwrap_or_else(|| {
+                time::OffsetDateTime::now_utc() + time::Duration::seconds(lifetime)
+            });
         Ok(AccessToken::new(
             Secret::new(format!("token-{n}")),
-            time::OffsetDateTime::now_utc() + time::Duration::seconds(lifetime),
+            expires_on,
         ))
     }
 }
