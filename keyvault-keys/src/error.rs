@@ -160,7 +160,7 @@ impl From<keyvault_keys_protocol::Error> for Error {
                     http.and_then(|h| h.request_id.clone()),
                 )
             }
-            P::ResponseTooLarge { .. } | P::RepeatedNextLink { .. } => {
+            P::ResponseTooLarge { .. } | P::RepeatedNextLink { .. } | P::TooManyPages { .. } => {
                 (ErrorKind::InvalidResponse, None, None, None)
             }
             _ => (ErrorKind::Transport, None, None, None),
@@ -250,6 +250,8 @@ mod tests {
         let e = Error::from(P::RepeatedNextLink {
             url: "https://v/keys?x".to_owned(),
         });
+        assert_eq!(e.kind(), ErrorKind::InvalidResponse);
+        let e = Error::from(P::TooManyPages { limit: 5 });
         assert_eq!(e.kind(), ErrorKind::InvalidResponse);
     }
 }

@@ -32,6 +32,12 @@ pub struct KeyClientOptions {
     /// [`keyvault_keys_protocol::ClientOptions::max_response_size`]); a
     /// longer one fails with [`ErrorKind::InvalidResponse`](crate::ErrorKind::InvalidResponse).
     pub max_response_size: usize,
+    /// The most pages one listing reads before it fails with
+    /// [`ErrorKind::InvalidResponse`](crate::ErrorKind::InvalidResponse)
+    /// (default 100,000, see
+    /// [`keyvault_keys_protocol::ClientOptions::max_pages`]; `None`: no limit).
+    /// A service whose nextLinks never end cannot keep a listing going forever.
+    pub max_pages: Option<usize>,
 }
 
 impl Default for KeyClientOptions {
@@ -43,6 +49,7 @@ impl Default for KeyClientOptions {
             http_client: None,
             allow_insecure_loopback: false,
             max_response_size: keyvault_keys_protocol::DEFAULT_MAX_RESPONSE_SIZE,
+            max_pages: Some(keyvault_keys_protocol::DEFAULT_MAX_PAGES),
         }
     }
 }
@@ -56,6 +63,7 @@ impl KeyClientOptions {
             allow_insecure_loopback: self.allow_insecure_loopback,
             http_client: self.http_client.clone(),
             max_response_size: self.max_response_size,
+            max_pages: self.max_pages,
             ..Default::default()
         }
     }
@@ -192,5 +200,18 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(options.to_protocol().max_response_size, 1234);
+    }
+
+    #[test]
+    fn the_page_limit_is_passed_through() {
+        assert_eq!(
+            KeyClientOptions::default().to_protocol().max_pages,
+            Some(keyvault_keys_protocol::DEFAULT_MAX_PAGES)
+        );
+        let options = KeyClientOptions {
+            max_pages: Some(3),
+            ..Default::default()
+        };
+        assert_eq!(options.to_protocol().max_pages, Some(3));
     }
 }
