@@ -27,6 +27,8 @@ mod client;
 pub mod engine;
 mod enums;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod jwk;
 mod key_id;
 mod ops;

@@ -46,6 +46,8 @@ pub mod generated;
 mod challenge;
 pub mod duration;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod options;
 mod paging;
 mod pipeline;

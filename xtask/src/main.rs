@@ -5,9 +5,11 @@
 //! cargo xtask codegen --check    fail (exit 1) when the checked-in file is stale
 //! cargo xtask spec-compare PATH  compare specs/ with a Microsoft Swagger 2.0 keys document
 //! cargo xtask test [ARGS]        the whole test suite (README's test command)
+//! cargo xtask fuzz [--seconds N] [TARGET]  run the fuzz targets in fuzz/
 //! ```
 
 mod codegen;
+mod fuzz;
 mod normalise;
 mod spec_compare;
 mod test_cmd;
@@ -17,7 +19,7 @@ use std::process::ExitCode;
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage:\n  cargo xtask codegen [--check]\n  cargo xtask spec-compare PATH-TO-SWAGGER.json [--ours PATH]\n  cargo xtask test [-- CARGO-TEST-ARGS]"
+        "usage:\n  cargo xtask codegen [--check]\n  cargo xtask spec-compare PATH-TO-SWAGGER.json [--ours PATH]\n  cargo xtask test [-- CARGO-TEST-ARGS]\n  cargo xtask fuzz [--seconds N] [--runs N] [TARGET]"
     );
     ExitCode::from(2)
 }
@@ -51,6 +53,7 @@ fn main() -> ExitCode {
             spec_compare::run(&ours, &PathBuf::from(theirs))
         }
         Some("test") => test_cmd::run_tests(&args[1..]),
+        Some("fuzz") => fuzz::run(&args[1..]),
         _ => return usage(),
     };
     match result {
