@@ -23,7 +23,8 @@ pub fn jwk_all_ops(json: &[u8]) {
     };
     for alg in EncryptionAlgorithm::KNOWN {
         let iv = if alg.as_str().contains("GCM") { 12 } else { 16 };
-        let p = EncryptParameters::new(alg.clone(), b"fuzz plaintext".to_vec()).with_iv(vec![7; iv]);
+        let p =
+            EncryptParameters::new(alg.clone(), b"fuzz plaintext".to_vec()).with_iv(vec![7; iv]);
         if let Ok(r) = key.encrypt(&p) {
             let _ = key.decrypt(&DecryptParameters::from_encrypt_result(&r));
         }

@@ -246,7 +246,10 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     eprintln!("xtask: building the fuzz targets (cargo fuzz build --sanitizer none)");
     let start = Instant::now();
     let mut build = Command::new(cargo());
-    build.current_dir(&root).args(["fuzz", "build"]).args(FUZZ_FLAGS);
+    build
+        .current_dir(&root)
+        .args(["fuzz", "build"])
+        .args(FUZZ_FLAGS);
     if let Some(t) = &args.target {
         build.arg(t);
     }
@@ -261,7 +264,10 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
         outcomes.push(run_target(&root, target, &args)?);
     }
 
-    println!("\n{:<20} {:>14} {:>8} {:>8}", "target", "executions", "crashes", "seconds");
+    println!(
+        "\n{:<20} {:>14} {:>8} {:>8}",
+        "target", "executions", "crashes", "seconds"
+    );
     for o in &outcomes {
         let execs = o
             .executions
