@@ -219,11 +219,29 @@ fn run_target(root: &Path, target: &str, args: &Args) -> Result<Outcome> {
     })
 }
 
-/// The tail of a log: where libFuzzer and the panic say what happened.
-fn tail(path: &Path, lines: usize) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let all: Vec<&str> = text.lines().collect();
-    all[all.len().saturating_sub(lines)..].join("\n")
+/// What a crash log says happened: the panic (its location and message),
+/// libFuzzer's error line and the input as base64; the last lines when none
+/// of these is there.
+fn crash_summary(log: &str) -> String {
+    let lines: Vec<&str> = log.lines().collect();
+    let mut out = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        if line.contains(" panicked at ") {
+            out.push(*line);
+            if let Some(message) = lines.get(i + 1) {
+                out.push(message);
+            }
+        } else if line.contains("ERROR: libFuzzer")
+            || line.starts_with("Base64:")
+            || line.starts_with("SUMMARY:")
+        {
+            out.push(line);
+        }
+    }
+    if out.is_empty() {
+        out = lines[lines.len().saturating_sub(20)..].to_vec();
+    }
+    out.join("\n")
 }
 
 /// Runs the command.
@@ -261,7 +279,15 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
 
     let mut outcomes = Vec::new();
     for target in &chosen {
-        outcomes.push(run_target(&root, target, &args)?);
+        let o = run_target(&root, target, &args)?;
+        eprintln!(
+            "xtask: {target}: {} executions, {} in {:.1} s",
+            o.executions
+                .map_or_else(|| "?".to_owned(), |n| n.to_string()),
+            if o.crashed { "crashed" } else { "no crash" },
+            o.seconds
+        );
+        outcomes.push(o);
     }
 
     println!(
@@ -283,7 +309,8 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     let crashed: Vec<&Outcome> = outcomes.iter().filter(|o| o.crashed).collect();
     for o in &crashed {
         println!("\n--- {} crashed; log {} ---", o.target, o.log.display());
-        println!("{}", tail(&o.log, 30));
+        let log = std::fs::read_to_string(&o.log).unwrap_or_default();
+        println!("{}", crash_summary(&log));
         for a in &o.artifacts {
             println!("input kept: {}", a.display());
         }
@@ -336,6 +363,16 @@ x = "1"
         assert_eq!(executions(log), Some(2001));
         assert_eq!(executions("#77\tNEW cov: 1\n==1== ERROR"), Some(77));
         assert_eq!(executions("nothing"), None);
+    }
+
+    #[test]
+    fn summarises_a_crash() {
+        let log = "#5\tNEW cov: 3\nthread '<unnamed>' (1) panicked at src/x.rs:1:2:\nboom\nstack backtrace:\n   0: f\n==1== ERROR: libFuzzer: deadly signal\nBase64: AAE=\n";
+        assert_eq!(
+            crash_summary(log),
+            "thread '<unnamed>' (1) panicked at src/x.rs:1:2:\nboom\n==1== ERROR: libFuzzer: deadly signal\nBase64: AAE="
+        );
+        assert_eq!(crash_summary("a\nb"), "a\nb");
     }
 
     #[test]
