@@ -6,10 +6,12 @@
 //! cargo xtask spec-compare PATH  compare specs/ with a Microsoft Swagger 2.0 keys document
 //! cargo xtask test [ARGS]        the whole test suite (README's test command)
 //! cargo xtask durability [--trials N] [--seed S]   crash durability (SIGKILL) trials
+//! cargo xtask fuzz [--seconds N] [--runs N] [TARGET]  run the fuzz targets in fuzz/
 //! ```
 
 mod codegen;
 mod durability;
+mod fuzz;
 mod interop;
 mod normalise;
 mod spec_compare;
@@ -20,7 +22,7 @@ use std::process::ExitCode;
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage:\n  cargo xtask codegen [--check]\n  cargo xtask spec-compare PATH-TO-SWAGGER.json [--ours PATH]\n  cargo xtask test [-- CARGO-TEST-ARGS]\n  cargo xtask durability [--trials N] [--seed S]"
+        "usage:\n  cargo xtask codegen [--check]\n  cargo xtask spec-compare PATH-TO-SWAGGER.json [--ours PATH]\n  cargo xtask test [-- CARGO-TEST-ARGS]\n  cargo xtask durability [--trials N] [--seed S]\n  cargo xtask fuzz [--seconds N] [--runs N] [TARGET]"
     );
     ExitCode::from(2)
 }
@@ -55,6 +57,7 @@ fn main() -> ExitCode {
         }
         Some("test") => test_cmd::run_tests(&args[1..]),
         Some("durability") => durability::run(&args[1..]),
+        Some("fuzz") => fuzz::run(&args[1..]),
         _ => return usage(),
     };
     match result {

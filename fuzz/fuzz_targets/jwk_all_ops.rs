@@ -1,0 +1,9 @@
+//! JWK JSON → engine import → every operation the key allows.
+#![no_main]
+
+use keyvault_crypto::fuzzing;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = fuzzing::jwk_all_ops(data);
+});
