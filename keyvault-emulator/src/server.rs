@@ -417,7 +417,7 @@ fn dispatch(
         }),
         ["keys", _, "versions"] => match *method {
             Method::GET => {
-                // A key's versions are few (the service caps them); an
+                // A key has at most MAX_VERSIONS (500) versions; an
                 // offset into their creation order is enough here.
                 let (max, offset) = paging(query, OFFSET)?;
                 let offset = match offset {

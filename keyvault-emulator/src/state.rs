@@ -241,6 +241,32 @@ fn valid_name(name: &str) -> ApiResult<()> {
     }
 }
 
+/// The service's tag limits: at most 15 tags per key version, names up to
+/// 512 characters and values up to 256.
+pub const MAX_TAGS: usize = 15;
+const MAX_TAG_NAME: usize = 512;
+const MAX_TAG_VALUE: usize = 256;
+/// The most versions a key keeps here (the most the service can back up);
+/// without a bound, rotating a key in a loop grows memory and disk forever.
+pub const MAX_VERSIONS: usize = 500;
+
+fn check_tags(tags: &BTreeMap<String, String>) -> ApiResult<()> {
+    if tags.len() > MAX_TAGS {
+        return Err(ApiError::bad_parameter(format!(
+            "A key has at most {MAX_TAGS} tags, not {}.",
+            tags.len()
+        )));
+    }
+    for (name, value) in tags {
+        if name.chars().count() > MAX_TAG_NAME || value.chars().count() > MAX_TAG_VALUE {
+            return Err(ApiError::bad_parameter(format!(
+                "Tag names are at most {MAX_TAG_NAME} characters and values at most {MAX_TAG_VALUE}."
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn new_version() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
@@ -386,6 +412,13 @@ impl Keys {
             deleted: None,
             rotation_policy: None,
         });
+        check_tags(&v.tags)?;
+        if record.versions.len() >= MAX_VERSIONS {
+            return Err(ApiError::bad_parameter(format!(
+                "The key {} has {MAX_VERSIONS} versions, the most this emulator keeps.",
+                record.name
+            )));
+        }
         let answer = self.bundle(ctx, &record.name, &v);
         record.versions.push(v);
         Ok(Change {
@@ -605,6 +638,7 @@ impl Keys {
             v.key_ops = ops.iter().map(|o| o.to_string()).collect();
         }
         if let Some(tags) = &p.tags {
+            check_tags(tags)?;
             v.tags = tags.clone();
         }
         if let Some(rp) = p.release_policy {

@@ -2403,3 +2403,80 @@ async fn a_list_continues_after_the_last_name_seen_when_keys_change_between_page
     );
     emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn tags_and_versions_are_bounded_and_a_refusal_changes_nothing() {
+    // A review found that nothing bounded a key's data: ~1 MB of tags copied
+    // into every rotated version grows memory and disk without limit. The
+    // service's limits hold: at most 15 tags, names up to 512 characters,
+    // values up to 256; and a key keeps at most 500 versions (the most the
+    // service can back up).
+    let (emu, _client) = start(EmulatorOptions::default()).await;
+    let many: serde_json::Map<String, Value> =
+        (0..16).map(|i| (format!("t{i}"), json!("v"))).collect();
+    let long_value = json!({"t": "v".repeat(257)});
+    let long_name = json!({ "n".repeat(513): "v" });
+    for tags in [Value::Object(many), long_value, long_name] {
+        let (s, body, _) = raw(
+            &emu,
+            Method::POST,
+            "/keys/tagged/create",
+            Some(json!({"kty": "EC", "tags": tags})),
+        )
+        .await
+        .expect("create");
+        assert_eq!(
+            (s, body["error"]["code"].as_str()),
+            (400, Some("BadParameter")),
+            "{body}"
+        );
+    }
+    let (s, _, _) = raw(&emu, Method::GET, "/keys/tagged", None)
+        .await
+        .expect("get");
+    assert_eq!(s, 404, "a refused create made nothing");
+    let (s, _, _) = raw(
+        &emu,
+        Method::POST,
+        "/keys/tagged/create",
+        Some(json!({"kty": "EC", "tags": {"a": "1"}})),
+    )
+    .await
+    .expect("create");
+    assert_eq!(s, 200);
+    let too_many: serde_json::Map<String, Value> =
+        (0..16).map(|i| (format!("t{i}"), json!("v"))).collect();
+    let (s, _, _) = raw(
+        &emu,
+        Method::PATCH,
+        "/keys/tagged",
+        Some(json!({"tags": too_many})),
+    )
+    .await
+    .expect("update");
+    assert_eq!(s, 400);
+    let (_, key, _) = raw(&emu, Method::GET, "/keys/tagged", None)
+        .await
+        .expect("get");
+    assert_eq!(
+        key["tags"],
+        json!({"a": "1"}),
+        "a refused update changed nothing"
+    );
+    // Versions: 500 in all, then a refusal.
+    for _ in 1..500 {
+        let (s, _, _) = raw(&emu, Method::POST, "/keys/tagged/rotate", None)
+            .await
+            .expect("rotate");
+        assert_eq!(s, 200);
+    }
+    let (s, body, _) = raw(&emu, Method::POST, "/keys/tagged/rotate", None)
+        .await
+        .expect("rotate");
+    assert_eq!(
+        (s, body["error"]["code"].as_str()),
+        (400, Some("BadParameter")),
+        "{body}"
+    );
+    emu.shutdown().await;
+}
