@@ -34,6 +34,7 @@
 mod api_error;
 mod backup;
 mod byok;
+mod deadline;
 mod faults;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -143,6 +144,10 @@ pub struct ConnectionLimits {
     pub header_read_timeout: std::time::Duration,
     /// A request's body must arrive within this (default 30 s).
     pub body_read_timeout: std::time::Duration,
+    /// A response write that makes no progress for this long (a client that
+    /// stopped reading, for example while pipelining requests) closes the
+    /// connection (default 30 s).
+    pub write_timeout: std::time::Duration,
     /// At most this many connections are served at once; more wait in the
     /// listen backlog (default 512).
     pub max_connections: usize,
@@ -154,6 +159,7 @@ impl Default for ConnectionLimits {
             tls_handshake_timeout: std::time::Duration::from_secs(10),
             header_read_timeout: std::time::Duration::from_secs(30),
             body_read_timeout: std::time::Duration::from_secs(30),
+            write_timeout: std::time::Duration::from_secs(30),
             max_connections: 512,
         }
     }
@@ -411,6 +417,7 @@ async fn accept_loop(
             builder
                 .timer(hyper_util::rt::TokioTimer::new())
                 .header_read_timeout(limits.header_read_timeout);
+            let stream = deadline::WriteDeadline::new(stream, limits.write_timeout);
             let conn = builder.serve_connection(TokioIo::new(stream), service);
             tokio::pin!(conn);
             tokio::select! {

@@ -6,7 +6,7 @@
 //!                   [--flavor any|vault|managed-hsm] [--tls-cert FILE --tls-key FILE]
 //!                   [--trust-attestation-key AUTHORITY=FILE]...
 //!                   [--tls-handshake-timeout SECS] [--header-read-timeout SECS]
-//!                   [--body-read-timeout SECS] [--max-connections N]
+//!                   [--body-read-timeout SECS] [--write-timeout SECS] [--max-connections N]
 //!                   [--faults throttle=P,reset=P[,latency=MS][,seed=N]]
 //! ```
 //!
@@ -25,7 +25,7 @@ use std::process::ExitCode;
 
 use keyvault_emulator::{Emulator, EmulatorOptions};
 
-const USAGE: &str = "usage: keyvault-emulator [--listen ADDR:PORT] [--data-dir DIR] [--hostname NAME]... [--ca-out FILE] [--token TOKEN | --insecure-any-token] [--flavor any|vault|managed-hsm] [--tls-cert FILE --tls-key FILE] [--trust-attestation-key AUTHORITY=FILE]... [--tls-handshake-timeout SECS] [--header-read-timeout SECS] [--body-read-timeout SECS] [--max-connections N] [--faults throttle=P,reset=P[,latency=MS][,seed=N]]";
+const USAGE: &str = "usage: keyvault-emulator [--listen ADDR:PORT] [--data-dir DIR] [--hostname NAME]... [--ca-out FILE] [--token TOKEN | --insecure-any-token] [--flavor any|vault|managed-hsm] [--tls-cert FILE --tls-key FILE] [--trust-attestation-key AUTHORITY=FILE]... [--tls-handshake-timeout SECS] [--header-read-timeout SECS] [--body-read-timeout SECS] [--write-timeout SECS] [--max-connections N] [--faults throttle=P,reset=P[,latency=MS][,seed=N]]";
 
 struct Args {
     options: EmulatorOptions,
@@ -159,6 +159,10 @@ fn parse_args() -> Result<Args, String> {
             "--body-read-timeout" => {
                 options.limits.body_read_timeout =
                     seconds("--body-read-timeout", &value("--body-read-timeout")?)?
+            }
+            "--write-timeout" => {
+                options.limits.write_timeout =
+                    seconds("--write-timeout", &value("--write-timeout")?)?
             }
             "--max-connections" => {
                 let v = value("--max-connections")?;

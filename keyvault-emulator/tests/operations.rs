@@ -1626,6 +1626,7 @@ async fn silent_and_slow_connections_are_cut_off_and_others_are_served() {
         tls_handshake_timeout: std::time::Duration::from_millis(500),
         header_read_timeout: std::time::Duration::from_millis(500),
         body_read_timeout: std::time::Duration::from_millis(500),
+        write_timeout: std::time::Duration::from_millis(500),
         max_connections: 64,
     };
     let (emu, _c) = start(EmulatorOptions {
@@ -2258,6 +2259,7 @@ async fn the_connection_cap_holds_excess_clients_until_a_slot_frees() {
         tls_handshake_timeout: std::time::Duration::from_secs(1),
         header_read_timeout: std::time::Duration::from_secs(1),
         body_read_timeout: std::time::Duration::from_secs(1),
+        write_timeout: std::time::Duration::from_secs(1),
         max_connections: 1,
     };
     let (emu, _c) = start(EmulatorOptions {
@@ -2478,5 +2480,75 @@ async fn tags_and_versions_are_bounded_and_a_refusal_changes_nothing() {
         (400, Some("BadParameter")),
         "{body}"
     );
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_its_answers_is_cut_off() {
+    // A review found that a connection pipelining requests without reading
+    // the answers held its slot forever: hyper stops reading once its writes
+    // block, so no read time-out ever starts. A write that makes no progress
+    // for write_timeout now closes the connection.
+    use tokio::io::AsyncWriteExt as _;
+    let limits = keyvault_emulator::ConnectionLimits {
+        write_timeout: std::time::Duration::from_millis(500),
+        ..Default::default()
+    };
+    let (emu, _c) = start(EmulatorOptions {
+        limits,
+        ..Default::default()
+    })
+    .await;
+    // A small receive window, so the server's writes block quickly.
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.set_recv_buffer_size(4096).expect("rcvbuf");
+    let tcp = socket.connect(emu.addr()).await.expect("tcp");
+    let server_name = rustls::pki_types::ServerName::try_from("localhost").expect("name");
+    let stream = tls_connector(&emu)
+        .connect(server_name, tcp)
+        .await
+        .expect("tls");
+    let (mut reader, mut writer) = tokio::io::split(stream);
+    let request = format!(
+        "GET /keys?api-version=7.6&maxresults=25 HTTP/1.1\r\nhost: localhost\r\nauthorization: Bearer {}\r\n\r\n",
+        keyvault_emulator::DEFAULT_TOKEN
+    );
+    // Pipeline requests, never reading (they queue in the socket buffers).
+    let pipeliner = tokio::spawn(async move {
+        for _ in 0..20_000 {
+            match tokio::time::timeout(
+                std::time::Duration::from_secs(3),
+                writer.write_all(request.as_bytes()),
+            )
+            .await
+            {
+                Ok(Ok(())) => {}
+                _ => break,
+            }
+        }
+    });
+    for i in 0..40 {
+        let (s, _, _) = raw(
+            &emu,
+            Method::POST,
+            &format!("/keys/big-{i}/create"),
+            Some(json!({"kty": "EC", "tags": {"pad": "p".repeat(250)}})),
+        )
+        .await
+        .expect("create");
+        assert_eq!(s, 200);
+    }
+    let _ = pipeliner.await;
+    // Read nothing for longer than the write time-out (the requests are
+    // queued on the connection, the answers blocked behind a full window).
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    // The server must have given up on the connection: reading what it sent
+    // ends (EOF or reset) instead of waiting forever.
+    let (closed, _) = closed_within(&mut reader, std::time::Duration::from_secs(10)).await;
+    assert!(
+        closed,
+        "a connection that never reads its answers stays open"
+    );
+    assert_eq!(status(&emu, Method::GET, "/keys", None).await, 200);
     emu.shutdown().await;
 }
