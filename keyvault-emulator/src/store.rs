@@ -80,8 +80,25 @@ impl Store {
         }
         let conn = rusqlite::Connection::open(&path)
             .map_err(|e| format!("opening {}: {e}", path.display()))?;
-        conn.pragma_update(None, "journal_mode", "WAL")
+        // One emulator per folder: two would each keep their own copy in
+        // memory and overwrite each other's rows. The exclusive lock is
+        // taken now (an empty exclusive transaction) and held until the
+        // store is dropped; a second emulator fails at once (no busy wait).
+        conn.busy_timeout(std::time::Duration::ZERO)
             .map_err(|e| e.to_string())?;
+        conn.pragma_update(None, "locking_mode", "EXCLUSIVE")
+            .map_err(|e| e.to_string())?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .and_then(|_| conn.execute_batch("BEGIN EXCLUSIVE; COMMIT;"))
+            .map_err(|e| match e.sqlite_error_code() {
+                Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+                    format!(
+                        "{} is in use by another emulator (one emulator per --data-dir)",
+                        dir.display()
+                    )
+                }
+                _ => e.to_string(),
+            })?;
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(|e| e.to_string())?;
         conn.execute_batch(

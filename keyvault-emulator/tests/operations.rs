@@ -2552,3 +2552,26 @@ async fn a_client_that_stops_reading_its_answers_is_cut_off() {
     assert_eq!(status(&emu, Method::GET, "/keys", None).await, 200);
     emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_data_dir_in_use_by_another_emulator_is_refused() {
+    // Two emulators on one --data-dir would each keep their own copy in
+    // memory and overwrite each other's rows: updates silently lost. The
+    // second one must refuse to start, saying why; once the first has
+    // stopped, the folder can be used again.
+    let dir = tempfile::tempdir().expect("tmp");
+    let options = EmulatorOptions {
+        data_dir: Some(dir.path().join("data")),
+        ..Default::default()
+    };
+    let (first, _c) = start(options.clone()).await;
+    let second = Emulator::start(options.clone()).await;
+    let e = second.expect_err("a second emulator on the same folder");
+    assert!(e.to_string().contains("in use"), "{e}");
+    first.shutdown().await;
+    let (again, c) = start(options).await;
+    call(c.get_keys(None))
+        .await
+        .expect("serves after the first stopped");
+    again.shutdown().await;
+}
