@@ -574,10 +574,12 @@ fn paging(query: &[(String, String)], kind: &str) -> ApiResult<(usize, Option<St
 /// An absolute nextLink on the request's host carrying `kind` + `position`.
 fn next_link(ctx: &Ctx, path: &str, kind: &str, position: &str, max: usize) -> String {
     let token = b64::encode(format!("{kind}{position}").as_bytes());
+    // The api-version is the caller's text: escaped, so it adds no pairs.
+    let api_version: String =
+        url::form_urlencoded::byte_serialize(ctx.api_version.as_bytes()).collect();
     format!(
-        "{}{path}?api-version={}&$skiptoken={token}&maxresults={max}",
+        "{}{path}?api-version={api_version}&$skiptoken={token}&maxresults={max}",
         ctx.base(),
-        ctx.api_version
     )
 }
 

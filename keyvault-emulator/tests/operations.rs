@@ -2575,3 +2575,47 @@ async fn a_data_dir_in_use_by_another_emulator_is_refused() {
         .expect("serves after the first stopped");
     again.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_next_link_carries_the_api_version_escaped() {
+    // The api-version is echoed into nextLink: a value with `&` must not add
+    // query parameters of its own (review finding).
+    let (emu, _client) = start(EmulatorOptions::default()).await;
+    for i in 0..2 {
+        let (s, _, _) = raw(
+            &emu,
+            Method::POST,
+            &format!("/keys/esc-{i}/create"),
+            Some(json!({"kty": "EC"})),
+        )
+        .await
+        .expect("create");
+        assert_eq!(s, 200);
+    }
+    let url = format!(
+        "{}/keys?api-version=7.6%26maxresults%3D25&maxresults=1",
+        emu.vault_url()
+    );
+    let page: Value = emu
+        .http_client()
+        .get(url)
+        .bearer_auth(keyvault_emulator::DEFAULT_TOKEN)
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    let next = url::Url::parse(page["nextLink"].as_str().expect("nextLink")).expect("url");
+    let pairs: Vec<(String, String)> = next.query_pairs().into_owned().collect();
+    assert_eq!(
+        pairs.iter().filter(|(k, _)| k == "maxresults").count(),
+        1,
+        "{next}"
+    );
+    assert!(
+        pairs.contains(&("api-version".to_owned(), "7.6&maxresults=25".to_owned())),
+        "{next}"
+    );
+    emu.shutdown().await;
+}
