@@ -46,7 +46,11 @@ impl Harness {
             },
             ..Default::default()
         };
-        let shared = Shared::new(&options).map_err(|e| e.to_string())?;
+        let mut shared = Shared::new(&options).map_err(|e| e.to_string())?;
+        // Keys are generated once per key spec for the whole process: a fuzz
+        // run should spend its time in request handling, not RSA generation.
+        static KEYS: std::sync::OnceLock<crate::server::KeyMemo> = std::sync::OnceLock::new();
+        shared.key_memo = Some(KEYS.get_or_init(Default::default).clone());
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

@@ -37,7 +37,14 @@ pub struct Shared {
     pub signing_key: JsonWebKey,
     pub body_read_timeout: Duration,
     pub faults: Option<Injector>,
+    /// Fuzzing only: one generated key per key spec, reused, so a fuzz run
+    /// measures the request handling rather than RSA key generation. `None`
+    /// (a fresh key every time) everywhere else.
+    pub key_memo: Option<KeyMemo>,
 }
+
+/// Generated keys by key spec (see [`Shared::key_memo`]).
+pub type KeyMemo = std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, JsonWebKey>>>;
 
 impl Shared {
     /// The state a server (or the fuzzing harness) serves from.
@@ -63,6 +70,7 @@ impl Shared {
             signing_key,
             body_read_timeout: options.limits.body_read_timeout,
             faults: options.faults.clone().map(Injector::new),
+            key_memo: None,
         })
     }
 }
@@ -338,8 +346,21 @@ fn parse_body<T: DeserializeOwned>(body: &Bytes) -> ApiResult<T> {
 
 /// Generates a key (CPU-heavy for RSA; the caller is on the blocking pool
 /// and holds no lock).
-fn generate(spec: &keyvault_crypto::KeySpec) -> ApiResult<JsonWebKey> {
-    keyvault_crypto::generate(spec).map_err(|e| ApiError::bad_parameter(e.to_string()))
+fn generate(shared: &Shared, spec: &keyvault_crypto::KeySpec) -> ApiResult<JsonWebKey> {
+    let fresh =
+        || keyvault_crypto::generate(spec).map_err(|e| ApiError::bad_parameter(e.to_string()));
+    let Some(memo) = &shared.key_memo else {
+        return fresh();
+    };
+    let id = format!("{spec:?}");
+    if let Some(jwk) = memo.lock().unwrap_or_else(|e| e.into_inner()).get(&id) {
+        return Ok(jwk.clone());
+    }
+    let jwk = fresh()?;
+    memo.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(id, jwk.clone());
+    Ok(jwk)
 }
 
 fn vault(shared: &Shared) -> &Vault {
@@ -404,12 +425,12 @@ fn dispatch(
         ["keys", _, "create"] => post(method, || {
             let p: types::KeyCreateParameters = parse_body(body)?;
             let spec = vault(shared).read().create_spec(segs[1], &p)?;
-            let jwk = generate(&spec)?;
+            let jwk = generate(shared, &spec)?;
             json_answer(&vault(shared).write(|k| k.create(ctx, segs[1], p, &spec, jwk))?)
         }),
         ["keys", _, "rotate"] => post(method, || {
             let spec = vault(shared).read().rotate_spec(segs[1])?;
-            let jwk = generate(&spec)?;
+            let jwk = generate(shared, &spec)?;
             json_answer(&vault(shared).write(|k| k.rotate(ctx, segs[1], jwk))?)
         }),
         ["keys", _, "backup"] => post(method, || {
