@@ -709,6 +709,17 @@ async fn http_error(response: Response) -> Error {
 /// The same response with its body read whole (within the size limit
 /// [`limit_body`] set), or why the body could not be read.
 async fn read_whole(mut response: Response) -> Result<Response, Error> {
+    let builder = same_head(&mut response);
+    let body = response.bytes().await.map_err(body_error)?;
+    builder
+        .body(reqwest::Body::from(body))
+        .map(Response::from)
+        .map_err(|e| Error::InvalidRequest(e.to_string()))
+}
+
+/// A builder for a response like `response` (status, version, URL; its
+/// headers and extensions moved over), to be given a new body.
+fn same_head(response: &mut Response) -> http::response::Builder {
     use reqwest::ResponseBuilderExt as _;
     let mut builder = http::Response::builder()
         .status(response.status())
@@ -720,11 +731,7 @@ async fn read_whole(mut response: Response) -> Result<Response, Error> {
     if let Some(x) = builder.extensions_mut() {
         *x = std::mem::take(response.extensions_mut());
     }
-    let body = response.bytes().await.map_err(body_error)?;
     builder
-        .body(reqwest::Body::from(body))
-        .map(Response::from)
-        .map_err(|e| Error::InvalidRequest(e.to_string()))
 }
 
 fn record_response(span: &tracing::Span, response: &Response) {
@@ -772,18 +779,8 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// limit is declared). Nothing is buffered: chunks pass through as they
 /// come, and reading stops at the limit.
 pub(crate) fn limit_body(mut response: Response, limit: usize) -> Response {
-    use reqwest::ResponseBuilderExt as _;
     let declared_too_large = response.content_length().is_some_and(|n| n > limit as u64);
-    let mut builder = http::Response::builder()
-        .status(response.status())
-        .version(response.version())
-        .url(response.url().clone());
-    if let Some(h) = builder.headers_mut() {
-        *h = std::mem::take(response.headers_mut());
-    }
-    if let Some(x) = builder.extensions_mut() {
-        *x = std::mem::take(response.extensions_mut());
-    }
+    let builder = same_head(&mut response);
     let inner = Box::pin(response.bytes_stream());
     let limited = futures::stream::unfold(
         Some((inner, 0usize, declared_too_large)),
