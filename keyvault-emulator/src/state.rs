@@ -702,13 +702,15 @@ impl Keys {
         let (records, next) = self.records_after(false, after, max);
         let items = records
             .into_iter()
-            .filter_map(|r| {
-                r.versions
-                    .last()
-                    .map(|v| self.item(format!("{}/keys/{}", ctx.base(), r.name), v))
-            })
+            .filter_map(|r| self.latest_item(ctx, r))
             .collect();
         (items, next)
+    }
+
+    /// A list item for a key: its latest version, under the key's URL.
+    fn latest_item(&self, ctx: &Ctx, r: &KeyRecord) -> Option<types::KeyItem> {
+        let v = r.versions.last()?;
+        Some(self.item(format!("{}/keys/{}", ctx.base(), r.name), v))
     }
 
     pub fn list_versions(&self, ctx: &Ctx, name: &str) -> ApiResult<Vec<types::KeyItem>> {
@@ -731,9 +733,8 @@ impl Keys {
         let items = records
             .into_iter()
             .filter_map(|r| {
-                let v = r.versions.last()?;
                 let d = r.deleted.as_ref()?;
-                let item = self.item(format!("{}/keys/{}", ctx.base(), r.name), v);
+                let item = self.latest_item(ctx, r)?;
                 Some(types::DeletedKeyItem {
                     kid: item.kid,
                     attributes: item.attributes,
