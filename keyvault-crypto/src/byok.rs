@@ -152,16 +152,15 @@ pub fn import_jwk(kek: &JsonWebKey, target: &JsonWebKey) -> Result<JsonWebKey, C
     Ok(jwk)
 }
 
-/// The vault's side: reads a transfer blob (bounded, checked), unwraps it
-/// with the key-exchange key's private part, and returns the KEK `kid` the
-/// blob names and the target as a JWK with its private part (`kty` `RSA`,
-/// `EC` or `oct`; no `kid`, no `key_ops`). Any input gives a result or an
-/// error, never a panic; a wrong KEK or a tampered blob is
-/// [`CryptoError::DecryptionFailed`].
-pub fn unwrap_transfer_blob(
-    kek_private: &JsonWebKey,
-    key_hsm: &[u8],
-) -> Result<(String, JsonWebKey), CryptoError> {
+/// The key-exchange key a transfer blob names (its header's `kid`), read
+/// and checked as [`unwrap_transfer_blob`] does, so a vault can find the
+/// KEK before unwrapping.
+pub fn transfer_blob_kek_kid(key_hsm: &[u8]) -> Result<String, CryptoError> {
+    read_blob(key_hsm).map(|b| b.header.kid)
+}
+
+/// Reads a transfer blob (bounded) and checks its schema and header.
+fn read_blob(key_hsm: &[u8]) -> Result<Blob, CryptoError> {
     if key_hsm.len() > MAX_TRANSFER_BLOB {
         return Err(invalid(format!(
             "the transfer blob has {} bytes; at most {MAX_TRANSFER_BLOB} are read",
@@ -185,6 +184,20 @@ pub fn unwrap_transfer_blob(
     if blob.header.kid.is_empty() {
         return Err(invalid("the transfer blob's header has no kid"));
     }
+    Ok(blob)
+}
+
+/// The vault's side: reads a transfer blob (bounded, checked), unwraps it
+/// with the key-exchange key's private part, and returns the KEK `kid` the
+/// blob names and the target as a JWK with its private part (`kty` `RSA`,
+/// `EC` or `oct`; no `kid`, no `key_ops`). Any input gives a result or an
+/// error, never a panic; a wrong KEK or a tampered blob is
+/// [`CryptoError::DecryptionFailed`].
+pub fn unwrap_transfer_blob(
+    kek_private: &JsonWebKey,
+    key_hsm: &[u8],
+) -> Result<(String, JsonWebKey), CryptoError> {
+    let blob = read_blob(key_hsm)?;
     if !kek_private.kty.is_rsa() {
         return Err(invalid("a BYOK key-exchange key is an RSA key"));
     }

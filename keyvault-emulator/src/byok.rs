@@ -12,13 +12,12 @@
 //!
 //! `ciphertext` is RSA-OAEP (SHA-1) of an ephemeral AES-256 key followed by
 //! AES key wrap with padding (RFC 5649) of the target key: PKCS#8 DER for
-//! RSA and EC keys, the raw bytes for oct keys.
+//! RSA and EC keys, the raw bytes for oct keys. Reading and unwrapping the
+//! blob is `keyvault_crypto::byok`'s (the code that builds blobs for
+//! clients); this module finds the KEK and applies the vault's rules.
 
-use keyvault_crypto::{
-    JsonWebKey, KeyCurveName, KeyExportEncryptionAlgorithm, KeyType, SecretBytes, b64,
-};
+use keyvault_crypto::{JsonWebKey, KeyType, b64};
 use keyvault_keys_protocol::types;
-use serde_json::Value;
 
 use crate::api_error::{ApiError, ApiResult};
 use crate::state::{Keys, now};
@@ -48,55 +47,32 @@ pub fn resolve(
             "A BYOK import (key_hsm) needs kty RSA-HSM, EC-HSM or oct-HSM, not {kty}."
         )));
     }
-    let blob_bytes =
-        b64::decode(key_hsm.expose_secret()).map_err(|e| bad(format!("key_hsm: {e}")))?;
-    let blob: Value = serde_json::from_slice(&blob_bytes)
-        .map_err(|e| bad(format!("key_hsm is not a BYOK transfer blob (JSON): {e}")))?;
-    let header = &blob["header"];
-    if blob["schema_version"].as_str() != Some("1.0.0") {
-        return Err(bad("key_hsm: schema_version must be 1.0.0."));
-    }
-    if header["alg"].as_str() != Some("dir")
-        || header["enc"].as_str() != Some("CKM_RSA_AES_KEY_WRAP")
-    {
-        return Err(bad(
-            "key_hsm: the header must say alg dir and enc CKM_RSA_AES_KEY_WRAP.",
-        ));
-    }
-    let kid = header["kid"]
-        .as_str()
-        .ok_or_else(|| bad("key_hsm: the header has no kid of the key exchange key."))?;
-    let ciphertext = blob["ciphertext"]
-        .as_str()
-        .ok_or_else(|| bad("key_hsm: the blob has no ciphertext."))
-        .and_then(|c| b64::decode(c).map_err(|e| bad(format!("key_hsm ciphertext: {e}"))))?;
-    let kek = kek(keys, kid)?;
-    let material = keyvault_crypto::rsa_aes_key_unwrap(
-        &kek,
-        &KeyExportEncryptionAlgorithm::CkmRsaAesKeyWrap,
-        &ciphertext,
-    )
-    .map_err(|_| {
+    let blob = b64::decode(key_hsm.expose_secret()).map_err(|e| bad(format!("key_hsm: {e}")))?;
+    // The blob format is keyvault_crypto::byok's (the same code builds blobs
+    // for clients): read the KEK it names, then unwrap with that KEK.
+    let kid = keyvault_crypto::byok::transfer_blob_kek_kid(&blob)
+        .map_err(|e| bad(format!("key_hsm is not a BYOK transfer blob: {e}")))?;
+    let kek = kek(keys, &kid)?;
+    let (_, target) = keyvault_crypto::byok::unwrap_transfer_blob(&kek, &blob).map_err(|_| {
         bad("key_hsm: the ciphertext does not unwrap with the key exchange key it names.")
     })?;
-    let mut jwk = JsonWebKey::new(kty.clone());
-    match kty {
-        KeyType::RsaHsm => {
-            keyvault_crypto::engine::fill_rsa_from_pkcs8(&mut jwk, material.expose())
-                .map_err(|e| bad(format!("key_hsm: the wrapped RSA key is not PKCS#8: {e}")))?
-        }
-        KeyType::EcHsm => fill_ec_from_pkcs8(&mut jwk, material.expose())?,
-        _ => {
-            if ![16, 24, 32].contains(&material.len()) {
-                return Err(bad("key_hsm: a wrapped oct key is 128, 192 or 256 bits."));
-            }
-            jwk.k = Some(SecretBytes::from_slice(material.expose()));
-        }
+    let fits = match kty {
+        KeyType::RsaHsm => target.kty.is_rsa(),
+        KeyType::EcHsm => target.kty.is_ec(),
+        _ => target.kty.is_oct(),
+    };
+    if !fits {
+        return Err(bad(format!(
+            "key_hsm: the wrapped key is {}, not the {kty} key the request names.",
+            target.kty
+        )));
     }
+    let mut jwk = target;
+    jwk.kty = kty;
     let key_ops = std::mem::take(&mut p.key.key_ops);
     p.key = jwk.to_protocol();
     p.key.key_ops = key_ops;
-    tracing::debug!(name, kek = kid, "BYOK import unwrapped");
+    tracing::debug!(name, kek = %kid, "BYOK import unwrapped");
     Ok(p)
 }
 
@@ -136,55 +112,4 @@ fn kek(keys: &Keys, kid: &str) -> ApiResult<JsonWebKey> {
         ));
     }
     Ok(v.jwk)
-}
-
-/// Fills an EC JWK (crv, x, y, d) from PKCS#8, trying each curve.
-fn fill_ec_from_pkcs8(jwk: &mut JsonWebKey, der: &[u8]) -> ApiResult<()> {
-    use aws_lc_rs::signature::{self, KeyPair as _};
-    let curves: [(
-        KeyCurveName,
-        &'static signature::EcdsaSigningAlgorithm,
-        usize,
-    ); 4] = [
-        (
-            KeyCurveName::P256,
-            &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-            32,
-        ),
-        (
-            KeyCurveName::P384,
-            &signature::ECDSA_P384_SHA384_FIXED_SIGNING,
-            48,
-        ),
-        (
-            KeyCurveName::P521,
-            &signature::ECDSA_P521_SHA512_FIXED_SIGNING,
-            66,
-        ),
-        (
-            KeyCurveName::P256K,
-            &signature::ECDSA_P256K1_SHA256_FIXED_SIGNING,
-            32,
-        ),
-    ];
-    for (crv, alg, len) in curves {
-        let Ok(pair) = signature::EcdsaKeyPair::from_pkcs8(alg, der) else {
-            continue;
-        };
-        let point = pair.public_key().as_ref();
-        if point.len() != 1 + 2 * len {
-            continue;
-        }
-        let d: aws_lc_rs::encoding::EcPrivateKeyBin =
-            aws_lc_rs::encoding::AsBigEndian::as_be_bytes(&pair.private_key())
-                .map_err(|_| bad("key_hsm: the wrapped EC key cannot be read."))?;
-        jwk.x = Some(point[1..1 + len].to_vec());
-        jwk.y = Some(point[1 + len..].to_vec());
-        jwk.d = Some(SecretBytes::from_slice(d.as_ref()));
-        jwk.crv = Some(crv);
-        return Ok(());
-    }
-    Err(bad(
-        "key_hsm: the wrapped EC key is not PKCS#8 on P-256, P-384, P-521 or P-256K.",
-    ))
 }
