@@ -22,7 +22,10 @@ static HARNESS: Mutex<Option<(Harness, u32)>> = Mutex::new(None);
 
 fuzz_target!(|data: &[u8]| {
     let mut slot = HARNESS.lock().unwrap_or_else(|e| e.into_inner());
-    if slot.as_ref().is_none_or(|(_, served)| *served >= INPUTS_PER_VAULT) {
+    if slot
+        .as_ref()
+        .is_none_or(|(_, served)| *served >= INPUTS_PER_VAULT)
+    {
         *slot = Some((Harness::new().expect("the harness starts"), 0));
     }
     let Some((harness, served)) = slot.as_mut() else {
