@@ -3,8 +3,8 @@
 
 use bytes::Bytes;
 use keyvault_crypto::{
-    CryptoError, DecryptParameters, EncryptParameters, EncryptionAlgorithm, KeyWrapAlgorithm,
-    SignatureAlgorithm, b64,
+    CryptoError, DecryptParameters, EncryptParameters, EncryptionAlgorithm, KeyOperation,
+    KeyWrapAlgorithm, SignatureAlgorithm, b64,
 };
 use keyvault_keys_protocol::types;
 use serde_json::Value;
@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::{Answer, Shared, json_answer, parse_body, vault};
 use crate::Flavor;
 use crate::api_error::{ApiError, ApiResult};
-use crate::state::Ctx;
+use crate::state::{Ctx, hsm_only_algorithm};
 
 pub(super) fn decode_field(name: &str, v: Option<&str>) -> ApiResult<Option<Vec<u8>>> {
     v.map(|s| {
@@ -42,92 +42,122 @@ pub(super) fn crypto_error(e: CryptoError, secret_dependent: bool) -> ApiError {
     }
 }
 
-pub(super) fn crypto_op(
+/// The operations whose body is `KeyOperationsParameters`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum CipherOp {
+    Encrypt,
+    Decrypt,
+    WrapKey,
+    UnwrapKey,
+}
+
+impl CipherOp {
+    /// The key operation (`key_ops` entry) it needs.
+    fn key_operation(self) -> KeyOperation {
+        match self {
+            CipherOp::Encrypt => KeyOperation::Encrypt,
+            CipherOp::Decrypt => KeyOperation::Decrypt,
+            CipherOp::WrapKey => KeyOperation::WrapKey,
+            CipherOp::UnwrapKey => KeyOperation::UnwrapKey,
+        }
+    }
+}
+
+/// A decoded `KeyOperationsParameters` body.
+struct CipherInput {
+    alg: String,
+    value: Vec<u8>,
+    iv: Option<Vec<u8>>,
+    aad: Option<Vec<u8>>,
+    tag: Option<Vec<u8>>,
+}
+
+fn cipher_input(body: &Bytes) -> ApiResult<CipherInput> {
+    let p: types::KeyOperationsParameters = parse_body(body)?;
+    Ok(CipherInput {
+        value: decode_field("value", Some(p.value.expose_secret()))?.unwrap_or_default(),
+        iv: decode_field("iv", p.iv.as_deref())?,
+        aad: decode_field("aad", p.aad.as_deref())?,
+        tag: decode_field("tag", p.tag.as_deref())?,
+        alg: p.alg.as_str().to_owned(),
+    })
+}
+
+/// A result carrying only `kid` and `value`.
+fn value_result(kid: Option<String>, value: &[u8]) -> types::KeyOperationResult {
+    types::KeyOperationResult {
+        kid,
+        value: Some(b64::encode(value).into()),
+        iv: None,
+        tag: None,
+        aad: None,
+        extra: Default::default(),
+    }
+}
+
+/// Encrypt, decrypt, wrapKey or unwrapKey with a vault key.
+pub(super) fn cipher(
     shared: &Shared,
     ctx: &Ctx,
     name: &str,
     version: &str,
-    op: &str,
+    op: CipherOp,
     body: &Bytes,
 ) -> ApiResult<Answer> {
-    let p: types::KeyOperationsParameters = parse_body(body)?;
-    let wire_op = match op {
-        "wrapkey" => "wrapKey",
-        "unwrapkey" => "unwrapKey",
-        other => other,
-    };
-    let value = decode_field("value", Some(p.value.expose_secret()))?.unwrap_or_default();
-    let iv = decode_field("iv", p.iv.as_deref())?;
-    let aad = decode_field("aad", p.aad.as_deref())?;
-    let tag = decode_field("tag", p.tag.as_deref())?;
-    let alg = p.alg.as_str().to_owned();
+    let input = cipher_input(body)?;
     if vault(shared).read().flavor() == Flavor::Vault
-        && (alg.starts_with("CKM_") || alg.contains("KWPAD"))
+        && hsm_only_algorithm(&KeyWrapAlgorithm::parse(&input.alg))
     {
         return Err(ApiError::not_supported(format!(
-            "Algorithm {alg} is available on a Managed HSM only."
+            "Algorithm {} is available on a Managed HSM only.",
+            input.alg
         )));
     }
-    let (name_version, key) = vault(shared).usable_key(name, version, wire_op)?;
+    let (name_version, key) = vault(shared).usable_key(name, version, &op.key_operation())?;
     let kid = Some(result_kid(ctx, &name_version));
     let result = match op {
-        "encrypt" => {
-            let mut params = EncryptParameters::new(EncryptionAlgorithm::parse(&alg), value);
-            params.additional_authenticated_data = aad;
+        CipherOp::Encrypt => {
+            let alg = EncryptionAlgorithm::parse(&input.alg);
             // The service makes the GCM IV itself; a CBC IV may be given.
-            if !alg.contains("GCM") {
-                params.iv = iv;
+            let gcm = matches!(
+                alg,
+                EncryptionAlgorithm::A128Gcm
+                    | EncryptionAlgorithm::A192Gcm
+                    | EncryptionAlgorithm::A256Gcm
+            );
+            let mut params = EncryptParameters::new(alg, input.value);
+            params.additional_authenticated_data = input.aad;
+            if !gcm {
+                params.iv = input.iv;
             }
             let r = key.encrypt(&params).map_err(|e| crypto_error(e, false))?;
             types::KeyOperationResult {
-                kid,
-                value: Some(b64::encode(&r.ciphertext).into()),
                 iv: r.iv.as_deref().map(b64::encode),
                 tag: r.authentication_tag.as_deref().map(b64::encode),
                 aad: r.additional_authenticated_data.as_deref().map(b64::encode),
-                extra: Default::default(),
+                ..value_result(kid, &r.ciphertext)
             }
         }
-        "decrypt" => {
-            let mut params = DecryptParameters::new(EncryptionAlgorithm::parse(&alg), value);
-            params.iv = iv;
-            params.additional_authenticated_data = aad;
-            params.authentication_tag = tag;
+        CipherOp::Decrypt => {
+            let alg = EncryptionAlgorithm::parse(&input.alg);
+            let mut params = DecryptParameters::new(alg, input.value);
+            params.iv = input.iv;
+            params.additional_authenticated_data = input.aad;
+            params.authentication_tag = input.tag;
             let r = key.decrypt(&params).map_err(|e| crypto_error(e, true))?;
-            types::KeyOperationResult {
-                kid,
-                value: Some(b64::encode(&r.plaintext).into()),
-                iv: None,
-                tag: None,
-                aad: None,
-                extra: Default::default(),
-            }
+            value_result(kid, &r.plaintext)
         }
-        "wrapkey" => {
+        CipherOp::WrapKey => {
             let r = key
-                .wrap_key(&KeyWrapAlgorithm::parse(&alg), &value)
+                .wrap_key(&KeyWrapAlgorithm::parse(&input.alg), &input.value)
                 .map_err(|e| crypto_error(e, false))?;
-            types::KeyOperationResult {
-                kid,
-                value: Some(b64::encode(&r.encrypted_key).into()),
-                iv: None,
-                tag: None,
-                aad: None,
-                extra: Default::default(),
-            }
+            value_result(kid, &r.encrypted_key)
         }
-        _ => {
+        CipherOp::UnwrapKey => {
             let r = key
-                .unwrap_key(&KeyWrapAlgorithm::parse(&alg), &value)
+                .unwrap_key(&KeyWrapAlgorithm::parse(&input.alg), &input.value)
                 .map_err(|e| crypto_error(e, true))?;
-            types::KeyOperationResult {
-                kid,
-                value: Some(b64::encode(r.key.expose()).into()),
-                iv: None,
-                tag: None,
-                aad: None,
-                extra: Default::default(),
-            }
+            value_result(kid, r.key.expose())
         }
     };
     json_answer(&result)
@@ -136,7 +166,7 @@ pub(super) fn crypto_op(
 pub(super) fn sign(shared: &Shared, ctx: &Ctx, name: &str, version: &str, body: &Bytes) -> ApiResult<Answer> {
     let p: types::KeySignParameters = parse_body(body)?;
     let digest = decode_field("value", Some(&p.value))?.unwrap_or_default();
-    let (name_version, key) = vault(shared).usable_key(name, version, "sign")?;
+    let (name_version, key) = vault(shared).usable_key(name, version, &KeyOperation::Sign)?;
     let r = key
         .sign(&SignatureAlgorithm::parse(p.alg.as_str()), &digest)
         .map_err(|e| crypto_error(e, false))?;
@@ -160,7 +190,7 @@ pub(super) fn verify(
     let p: types::KeyVerifyParameters = parse_body(body)?;
     let digest = decode_field("digest", Some(&p.digest))?.unwrap_or_default();
     let signature = decode_field("value", Some(&p.value))?.unwrap_or_default();
-    let (_, key) = vault(shared).usable_key(name, version, "verify")?;
+    let (_, key) = vault(shared).usable_key(name, version, &KeyOperation::Verify)?;
     let r = key
         .verify(
             &SignatureAlgorithm::parse(p.alg.as_str()),

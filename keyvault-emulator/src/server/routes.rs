@@ -6,10 +6,38 @@ use hyper::{Method, StatusCode};
 use keyvault_crypto::b64;
 use keyvault_keys_protocol::types;
 
-use super::crypto_ops::{crypto_op, random_bytes, release, sign, verify};
+use super::crypto_ops::{CipherOp, cipher, random_bytes, release, sign, verify};
 use super::{Answer, Shared, generate, json_answer, method_not_allowed, parse_body, vault};
 use crate::api_error::{ApiError, ApiResult};
 use crate::state::Ctx;
+
+/// What a request does with a key version (`/keys/{name}/{version}/{action}`,
+/// the action in any letter case).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum VersionAction {
+    Attestation,
+    Cipher(CipherOp),
+    Sign,
+    Verify,
+    Release,
+}
+
+impl VersionAction {
+    /// The action a lowercased path segment names.
+    fn parse(lowercased: &str) -> Option<Self> {
+        Some(match lowercased {
+            "attestation" => Self::Attestation,
+            "encrypt" => Self::Cipher(CipherOp::Encrypt),
+            "decrypt" => Self::Cipher(CipherOp::Decrypt),
+            "wrapkey" => Self::Cipher(CipherOp::WrapKey),
+            "unwrapkey" => Self::Cipher(CipherOp::UnwrapKey),
+            "sign" => Self::Sign,
+            "verify" => Self::Verify,
+            "release" => Self::Release,
+            _ => return None,
+        })
+    }
+}
 
 pub(super) fn dispatch(
     shared: &Shared,
@@ -122,24 +150,22 @@ pub(super) fn dispatch(
                 _ => Err(method_not_allowed(method)),
             }
         }
-        ["keys", _, _, op] => {
+        ["keys", _, _, action] => {
             let (name, version) = (segs[1], segs[2]);
-            match (method.clone(), *op) {
-                (Method::GET, "attestation") => {
+            let Some(action) = VersionAction::parse(action) else {
+                return Err(not_found_route(segs));
+            };
+            match (action, method.clone()) {
+                (VersionAction::Attestation, Method::GET) => {
                     json_answer(&vault(shared).read().attestation(ctx, name, version)?)
                 }
-                (Method::POST, "encrypt" | "decrypt" | "wrapkey" | "unwrapkey") => {
-                    crypto_op(shared, ctx, name, version, op, body)
+                (VersionAction::Cipher(op), Method::POST) => {
+                    cipher(shared, ctx, name, version, op, body)
                 }
-                (Method::POST, "sign") => sign(shared, ctx, name, version, body),
-                (Method::POST, "verify") => verify(shared, ctx, name, version, body),
-                (Method::POST, "release") => release(shared, ctx, name, version, body),
-                (
-                    _,
-                    "attestation" | "encrypt" | "decrypt" | "wrapkey" | "unwrapkey" | "sign"
-                    | "verify" | "release",
-                ) => Err(method_not_allowed(method)),
-                _ => Err(not_found_route(segs)),
+                (VersionAction::Sign, Method::POST) => sign(shared, ctx, name, version, body),
+                (VersionAction::Verify, Method::POST) => verify(shared, ctx, name, version, body),
+                (VersionAction::Release, Method::POST) => release(shared, ctx, name, version, body),
+                _ => Err(method_not_allowed(method)),
             }
         }
         ["deletedkeys"] | ["deletedkeys", ""] => match *method {

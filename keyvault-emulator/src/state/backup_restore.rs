@@ -62,3 +62,37 @@ impl Keys {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{apply, create, ctx, keys};
+    use crate::Flavor;
+    use keyvault_keys_protocol::types;
+    use serde_json::json;
+
+    #[test]
+    fn a_backup_restores_under_a_free_name_only() {
+        let mut k = keys(Flavor::Any);
+        create(&mut k, "k", json!({"kty": "EC", "tags": {"t": "1"}})).expect("create");
+        let blob = k.backup("k").expect("backup").value.expect("value");
+        let restore = |value: String| types::KeyRestoreParameters {
+            value,
+            extra: Default::default(),
+        };
+        let taken = k.restore(&ctx(), restore(blob.clone())).err();
+        assert_eq!(taken.map(|e| e.status.as_u16()), Some(409));
+        let planned = k.delete(&ctx(), "k");
+        apply(&mut k, planned).expect("delete");
+        let planned = k.purge("k");
+        apply(&mut k, planned).expect("purge");
+        let planned = k.restore(&ctx(), restore(blob.clone()));
+        let restored = apply(&mut k, planned).expect("restore");
+        assert_eq!(restored.tags.get("t").map(String::as_str), Some("1"));
+        let mut tampered = keyvault_crypto::b64::decode(&blob).expect("b64");
+        if let Some(b) = tampered.last_mut() {
+            *b ^= 1;
+        }
+        let bad = k.restore(&ctx(), restore(keyvault_crypto::b64::encode(&tampered)));
+        assert_eq!(bad.err().map(|e| e.code), Some("Malformed backup blob"));
+    }
+}

@@ -41,7 +41,7 @@ impl Keys {
     pub fn bundle(&self, ctx: &Ctx, name: &str, v: &VersionRecord) -> types::KeyBundle {
         let mut key = v.jwk.public_only().to_protocol();
         key.kid = Some(ctx.kid(name, &v.version));
-        key.key_ops = v.key_ops.clone();
+        key.key_ops = v.key_ops.iter().map(|o| o.as_str().to_owned()).collect();
         types::KeyBundle {
             key: Some(key),
             attributes: Some(self.attributes(v)),

@@ -1,7 +1,7 @@
 //! Creating and importing keys: each adds a version (a new key when there
 //! is none).
 
-use keyvault_crypto::{JsonWebKey, KeyCurveName, KeySpec, KeyType, LocalKey};
+use keyvault_crypto::{JsonWebKey, KeyCurveName, KeyOperation, KeySpec, KeyType, LocalKey};
 use keyvault_keys_protocol::types;
 
 use super::records::{KeyRecord, NewVersion, VersionRecord};
@@ -91,7 +91,7 @@ impl Keys {
         let key_ops = if p.key_ops.is_empty() {
             default_ops(&kty)
         } else {
-            p.key_ops.iter().map(|o| o.to_string()).collect()
+            p.key_ops.iter().map(|o| KeyOperation::parse(&o.to_string())).collect()
         };
         let v = NewVersion {
             jwk,
@@ -146,10 +146,8 @@ impl Keys {
         let key_ops = if jwk.key_ops.is_empty() {
             default_ops(&jwk.kty)
         } else {
-            jwk.key_ops.iter().map(|o| o.to_string()).collect()
+            std::mem::take(&mut jwk.key_ops)
         };
-        jwk.kid = None;
-        jwk.key_ops.clear();
         let v = NewVersion {
             jwk,
             key_ops,
@@ -160,5 +158,73 @@ impl Keys {
         }
         .into_record()?;
         self.append_version(ctx, name, v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{apply, create, ctx, keys, len};
+    use crate::Flavor;
+    use keyvault_crypto::KeyOperation;
+    use keyvault_keys_protocol::types;
+    use serde_json::json;
+
+    fn import(v: serde_json::Value) -> types::KeyImportParameters {
+        serde_json::from_value(v).expect("import parameters")
+    }
+
+    #[test]
+    fn an_imported_rsa_key_must_have_a_size_the_service_offers() {
+        let mut k = keys(Flavor::Any);
+        let jwk: serde_json::Value =
+            serde_json::from_str(include_str!("testdata/rsa2304.json")).expect("fixture");
+        let planned = k.import(&ctx(), "odd", import(json!({"key": jwk})));
+        let err = apply(&mut k, planned).err().map(|e| e.message);
+        assert!(
+            err.as_deref().is_some_and(|m| m.contains("2304")),
+            "{err:?}"
+        );
+        assert_eq!(len(&k), 0);
+    }
+
+    #[test]
+    fn key_ops_are_kept_once_typed_and_the_stored_jwk_carries_none() {
+        let mut k = keys(Flavor::Any);
+        let ec = keyvault_crypto::generate(&keyvault_crypto::KeySpec {
+            kty: keyvault_crypto::KeyType::Ec,
+            size: None,
+            curve: None,
+            public_exponent: None,
+        })
+        .expect("generate");
+        let mut wire = serde_json::to_value(&ec).expect("jwk");
+        wire["key_ops"] = json!(["sign"]);
+        wire["kid"] = json!("https://elsewhere/keys/x/1");
+        let planned = k.import(&ctx(), "imported", import(json!({"key": wire})));
+        let bundle = apply(&mut k, planned).expect("import");
+        let created = create(&mut k, "created", json!({"kty": "EC", "key_ops": ["verify"]}))
+            .expect("create");
+        for (name, op, bundle) in [
+            ("imported", KeyOperation::Sign, bundle),
+            ("created", KeyOperation::Verify, created),
+        ] {
+            let (_, v) = k.version_record(name, "").expect("version");
+            assert_eq!(v.key_ops, [op.clone()]);
+            assert!(v.jwk.key_ops.is_empty() && v.jwk.kid.is_none(), "{name}");
+            assert_eq!(bundle.key.expect("key").key_ops, [op.as_str()]);
+        }
+    }
+
+    #[test]
+    fn a_name_taken_by_a_deleted_key_and_a_type_the_flavor_lacks_are_refused() {
+        let mut k = keys(Flavor::Vault);
+        create(&mut k, "gone", json!({"kty": "EC"})).expect("create");
+        let planned = k.delete(&ctx(), "GONE");
+        apply(&mut k, planned).expect("delete");
+        let again = create(&mut k, "gone", json!({"kty": "EC"})).err();
+        assert_eq!(again.and_then(|e| e.inner), Some("ObjectIsDeletedButRecoverable"));
+        assert!(create(&mut k, "sym", json!({"kty": "oct"})).is_err());
+        assert!(create(&mut k, "bad name", json!({"kty": "EC"})).is_err());
+        assert_eq!(len(&k), 1);
     }
 }

@@ -61,3 +61,33 @@ impl Keys {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{apply, create, ctx, keys, len};
+    use crate::Flavor;
+    use serde_json::json;
+
+    #[test]
+    fn delete_recover_and_purge_follow_the_key_state() {
+        let mut k = keys(Flavor::Any);
+        create(&mut k, "k", json!({"kty": "EC"})).expect("create");
+        assert!(k.purge("k").is_err(), "a live key is not purged");
+        assert!(k.get_deleted(&ctx(), "k").is_err());
+        let planned = k.delete(&ctx(), "k");
+        let deleted = apply(&mut k, planned).expect("delete");
+        let (d, p) = (deleted.deleted_date, deleted.scheduled_purge_date);
+        assert_eq!(p.zip(d).map(|(p, d)| p - d), Some(90 * 86_400));
+        assert!(k.get(&ctx(), "k", "").is_err());
+        assert!(k.delete(&ctx(), "k").is_err());
+        let planned = k.recover(&ctx(), "k");
+        apply(&mut k, planned).expect("recover");
+        assert!(k.get(&ctx(), "k", "").is_ok());
+        let planned = k.delete(&ctx(), "k");
+        apply(&mut k, planned).expect("delete");
+        let planned = k.purge("K");
+        apply(&mut k, planned).expect("purge");
+        assert_eq!(len(&k), 0);
+        assert!(k.recover(&ctx(), "k").is_err());
+    }
+}

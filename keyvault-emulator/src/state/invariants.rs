@@ -13,7 +13,18 @@ impl Keys {
         &self,
         seen: &mut std::collections::HashSet<String>,
     ) -> Result<(), String> {
+        let indexed = self.live.len() + self.deleted.len();
+        if indexed != self.keys.len() {
+            return Err(format!(
+                "the live and deleted indexes hold {indexed} names for {} keys",
+                self.keys.len()
+            ));
+        }
         for (lower, r) in &self.keys {
+            let index = if r.deleted.is_some() { &self.deleted } else { &self.live };
+            if !index.contains(lower) {
+                return Err(format!("key {} is missing from its list index", r.name));
+            }
             if *lower != r.name.to_ascii_lowercase() {
                 return Err(format!("key {} is stored under {lower}", r.name));
             }

@@ -11,8 +11,8 @@ impl Keys {
 
     /// Up to `max` live (or deleted) records in name order after the
     /// lowercased name `after`, and the position to continue from when more
-    /// follow. A range scan of the ordered map: O(max + log n), whatever the
-    /// vault's size, and a key added or removed before the position between
+    /// follow. A range scan of the kind's index: O(max · log n), whatever
+    /// the vault's size and however many keys of the other kind it holds, and a key added or removed before the position between
     /// two pages neither skips nor repeats one.
     fn records_after(
         &self,
@@ -25,13 +25,13 @@ impl Keys {
             Some(a) => Excluded(a.to_owned()),
             None => Unbounded,
         };
+        let index = if deleted { &self.deleted } else { &self.live };
         let mut page = Vec::with_capacity(max.min(64));
         let mut next = None;
-        for r in self
-            .keys
+        for r in index
             .range((start, Unbounded))
-            .map(|(_, r)| r)
-            .filter(|r| r.deleted.is_some() == deleted && !r.versions.is_empty())
+            .filter_map(|lower| self.keys.get(lower))
+            .filter(|r| !r.versions.is_empty())
         {
             if page.len() == max {
                 next = page
@@ -101,5 +101,44 @@ impl Keys {
             })
             .collect();
         (items, next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{apply, create, ctx, keys};
+    use crate::Flavor;
+    use serde_json::json;
+
+    fn names<T>(items: &[T], kid: impl Fn(&T) -> Option<&String>) -> Vec<String> {
+        items
+            .iter()
+            .filter_map(|i| kid(i).and_then(|k| k.rsplit('/').next()).map(str::to_owned))
+            .collect()
+    }
+
+    #[test]
+    fn pages_walk_live_and_deleted_keys_in_name_order() {
+        let mut k = keys(Flavor::Any);
+        for n in ["b", "A", "c", "d", "e"] {
+            create(&mut k, n, json!({"kty": "EC"})).expect("create");
+        }
+        for n in ["c", "e"] {
+            let planned = k.delete(&ctx(), n);
+            apply(&mut k, planned).expect("delete");
+        }
+        let (page, next) = k.list_keys(&ctx(), None, 2);
+        assert_eq!(names(&page, |i| i.kid.as_ref()), ["A", "b"]);
+        assert_eq!(next.as_deref(), Some("b"));
+        let (page, next) = k.list_keys(&ctx(), next.as_deref(), 2);
+        assert_eq!(names(&page, |i| i.kid.as_ref()), ["d"]);
+        assert_eq!(next, None);
+        let (deleted, next) = k.list_deleted(&ctx(), None, 1);
+        assert_eq!(names(&deleted, |i| i.kid.as_ref()), ["c"]);
+        let (deleted, next) = k.list_deleted(&ctx(), next.as_deref(), 1);
+        assert_eq!(names(&deleted, |i| i.kid.as_ref()), ["e"]);
+        assert_eq!(next, None);
+        assert_eq!(k.list_versions(&ctx(), "a").map(|v| v.len()).ok(), Some(1));
+        assert!(k.list_versions(&ctx(), "c").is_err());
     }
 }

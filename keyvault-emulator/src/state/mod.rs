@@ -24,7 +24,7 @@ mod update;
 mod usage;
 mod vault;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use hyper::StatusCode;
 
@@ -32,7 +32,7 @@ use crate::Flavor;
 use crate::api_error::ApiError;
 
 pub use records::{Deleted, KeyRecord, StoredPolicy, VersionRecord};
-pub use rules::{MAX_TAGS, MAX_VERSIONS, RECOVERABLE_DAYS};
+pub use rules::{MAX_TAGS, MAX_VERSIONS, RECOVERABLE_DAYS, hsm_only_algorithm};
 pub use vault::Vault;
 
 pub fn now() -> i64 {
@@ -64,8 +64,48 @@ pub struct Keys {
     /// Keyed by the lowercased name, in name order, so a list page is a range
     /// scan from the last name of the previous page: O(page + log n).
     keys: BTreeMap<String, KeyRecord>,
+    /// The lowercased names of the live keys and of the deleted keys: a
+    /// list page ranges over its own kind and never scans past the other.
+    live: BTreeSet<String>,
+    deleted: BTreeSet<String>,
     flavor: Flavor,
     backup_key: [u8; 32],
+}
+
+impl Keys {
+    /// Contents holding `records`.
+    fn new(records: Vec<KeyRecord>, flavor: Flavor, backup_key: [u8; 32]) -> Self {
+        let mut keys = Self {
+            keys: BTreeMap::new(),
+            live: BTreeSet::new(),
+            deleted: BTreeSet::new(),
+            flavor,
+            backup_key,
+        };
+        for r in records {
+            keys.put(r.name.to_ascii_lowercase(), Some(r));
+        }
+        keys
+    }
+
+    /// Stores `record` under `lower` (removes the key when `None`), keeping
+    /// the live and deleted indexes in step; returns the record it replaces.
+    fn put(&mut self, lower: String, record: Option<KeyRecord>) -> Option<KeyRecord> {
+        self.live.remove(&lower);
+        self.deleted.remove(&lower);
+        match record {
+            Some(r) => {
+                let index = if r.deleted.is_some() {
+                    &mut self.deleted
+                } else {
+                    &mut self.live
+                };
+                index.insert(lower.clone());
+                self.keys.insert(lower, r)
+            }
+            None => self.keys.remove(&lower),
+        }
+    }
 }
 
 /// A planned write: the record to store under `lower` (or `None` to remove
@@ -82,4 +122,51 @@ fn internal(e: impl std::fmt::Display) -> ApiError {
         "InternalError",
         format!("the store failed: {e}"),
     )
+}
+
+/// Builds vault contents in memory for the unit tests of the operations:
+/// a plan's change is applied directly (no store, no locks).
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::*;
+    use crate::api_error::ApiResult;
+    use keyvault_crypto::{JsonWebKey, KeySpec};
+    use keyvault_keys_protocol::types;
+
+    pub fn keys(flavor: Flavor) -> Keys {
+        Keys::new(Vec::new(), flavor, [7; 32])
+    }
+
+    pub fn ctx() -> Ctx {
+        Ctx {
+            authority: "vault.localhost".into(),
+            api_version: "7.6".into(),
+        }
+    }
+
+    /// Applies a planned change as a committed write would.
+    pub fn apply<T>(keys: &mut Keys, change: ApiResult<Change<T>>) -> ApiResult<T> {
+        let change = change?;
+        keys.put(change.lower, change.record);
+        Ok(change.answer)
+    }
+
+    /// Create parameters from JSON.
+    pub fn params(v: serde_json::Value) -> types::KeyCreateParameters {
+        serde_json::from_value(v).expect("create parameters")
+    }
+
+    /// Creates `name` from create parameters, generating its key.
+    pub fn create(keys: &mut Keys, name: &str, v: serde_json::Value) -> ApiResult<types::KeyBundle> {
+        let p = params(v);
+        let spec: KeySpec = keys.create_spec(name, &p)?;
+        let jwk: JsonWebKey = keyvault_crypto::generate(&spec).expect("generate");
+        let planned = keys.create(&ctx(), name, p, &spec, jwk);
+        apply(keys, planned)
+    }
+
+    /// The number of records (live and deleted).
+    pub fn len(keys: &Keys) -> usize {
+        keys.keys.len()
+    }
 }

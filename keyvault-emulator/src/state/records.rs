@@ -3,7 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use keyvault_crypto::JsonWebKey;
+use keyvault_crypto::validity::Validity;
+use keyvault_crypto::{JsonWebKey, KeyOperation};
 use keyvault_keys_protocol::types;
 use serde::{Deserialize, Serialize};
 
@@ -15,8 +16,12 @@ use crate::api_error::{ApiError, ApiResult};
 #[derive(Clone, Serialize, Deserialize)]
 pub struct VersionRecord {
     pub version: String,
+    /// The key material; its `kid` and `key_ops` are always empty (the kid
+    /// depends on the request's host; the operations are `key_ops` below).
     pub jwk: JsonWebKey,
-    pub key_ops: Vec<String>,
+    /// The operations the version permits: the one place they are kept.
+    /// An empty list permits none (as after a `PATCH` with `key_ops: []`).
+    pub key_ops: Vec<KeyOperation>,
     pub enabled: bool,
     pub nbf: Option<i64>,
     pub exp: Option<i64>,
@@ -27,6 +32,17 @@ pub struct VersionRecord {
     pub release_policy: Option<types::KeyReleasePolicy>,
     /// RSA modulus bits or AES bits, for rotation.
     pub size: Option<u32>,
+}
+
+impl VersionRecord {
+    /// What the validity rule ([`keyvault_crypto::validity`]) looks at.
+    pub fn validity(&self) -> Validity<i64> {
+        Validity {
+            enabled: Some(self.enabled),
+            not_before: self.nbf,
+            expires: self.exp,
+        }
+    }
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -64,7 +80,7 @@ impl KeyRecord {
 /// What a new version (created or imported) is made of.
 pub(super) struct NewVersion {
     pub(super) jwk: JsonWebKey,
-    pub(super) key_ops: Vec<String>,
+    pub(super) key_ops: Vec<KeyOperation>,
     pub(super) attributes: Option<types::KeyAttributes>,
     pub(super) tags: BTreeMap<String, String>,
     pub(super) release_policy: Option<types::KeyReleasePolicy>,
@@ -76,9 +92,12 @@ impl NewVersion {
         let attrs = self.attributes.unwrap_or_default();
         check_exportable(attrs.exportable, self.release_policy.as_ref())?;
         let now = now();
+        let mut jwk = self.jwk;
+        jwk.kid = None;
+        jwk.key_ops.clear();
         Ok(VersionRecord {
             version: new_version(),
-            jwk: self.jwk,
+            jwk,
             key_ops: self.key_ops,
             enabled: attrs.enabled.unwrap_or(true),
             nbf: attrs.nbf,

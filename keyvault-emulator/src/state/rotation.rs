@@ -151,3 +151,37 @@ impl Keys {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{apply, create, ctx, keys};
+    use crate::Flavor;
+    use keyvault_keys_protocol::types;
+    use serde_json::json;
+
+    #[test]
+    fn a_rotation_keeps_the_settings_and_takes_the_policy_expiry() {
+        let mut k = keys(Flavor::Any);
+        create(&mut k, "k", json!({"kty": "EC", "key_ops": ["sign"], "tags": {"t": "1"}}))
+            .expect("create");
+        let policy: types::KeyRotationPolicy = serde_json::from_value(json!({
+            "lifetimeActions": [{"action": {"type": "rotate"}, "trigger": {"timeAfterCreate": "P90D"}}],
+            "attributes": {"expiryTime": "P28D"}
+        }))
+        .expect("policy");
+        let planned = k.update_policy(&ctx(), "k", policy);
+        let answer = apply(&mut k, planned).expect("policy");
+        let kind = answer.lifetime_actions[0].action.as_ref().and_then(|a| a.type_.as_ref());
+        assert_eq!(kind.map(|t| t.to_string()).as_deref(), Some("Rotate"));
+        let spec = k.rotate_spec("k").expect("spec");
+        let jwk = keyvault_crypto::generate(&spec).expect("generate");
+        let planned = k.rotate(&ctx(), "k", jwk);
+        apply(&mut k, planned).expect("rotate");
+        let (_, v) = k.version_record("k", "").expect("latest");
+        assert_eq!(v.key_ops, [keyvault_crypto::KeyOperation::Sign]);
+        assert_eq!(v.tags.get("t").map(String::as_str), Some("1"));
+        assert_eq!(v.exp.map(|e| e - v.created), Some(28 * 86_400));
+        assert_eq!(k.list_versions(&ctx(), "k").map(|v| v.len()).ok(), Some(2));
+        assert!(k.rotate_spec("missing").is_err());
+    }
+}

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use keyvault_crypto::{KeyCurveName, KeyType};
+use keyvault_crypto::{KeyCurveName, KeyOperation, KeyType, KeyWrapAlgorithm};
 use keyvault_keys_protocol::duration::IsoDuration;
 use keyvault_keys_protocol::types;
 
@@ -55,26 +55,44 @@ pub(super) fn check_tags(tags: &BTreeMap<String, String>) -> ApiResult<()> {
     Ok(())
 }
 
+/// The RSA key sizes the service creates and imports, in bits.
+pub const RSA_SIZES: [u32; 3] = [2048, 3072, 4096];
+
+/// Checks an RSA key size (created or imported).
+pub(super) fn check_rsa_size(bits: impl TryInto<u32> + std::fmt::Display + Copy) -> ApiResult<u32> {
+    match bits.try_into() {
+        Ok(b) if RSA_SIZES.contains(&b) => Ok(b),
+        _ => Err(ApiError::bad_parameter(format!(
+            "Invalid RSA key size {bits}; use 2048, 3072 or 4096."
+        ))),
+    }
+}
+
 pub(super) fn new_version() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 
-pub(super) fn default_ops(kty: &KeyType) -> Vec<String> {
-    let ops: &[&str] = if kty.is_rsa() {
-        &[
-            "encrypt",
-            "decrypt",
-            "sign",
-            "verify",
-            "wrapKey",
-            "unwrapKey",
-        ]
+/// Whether a key vault (not a Managed HSM) refuses the algorithm: AES key
+/// wrap with padding and the PKCS#11 (`CKM_`) names are Managed HSM only.
+pub fn hsm_only_algorithm(alg: &KeyWrapAlgorithm) -> bool {
+    use KeyWrapAlgorithm::*;
+    matches!(
+        alg,
+        A128KwPad | A192KwPad | A256KwPad | CkmAesKeyWrap | CkmAesKeyWrapPad
+    )
+}
+
+/// The operations a key permits when its create or import request names
+/// none: what its type can do.
+pub(super) fn default_ops(kty: &KeyType) -> Vec<KeyOperation> {
+    use KeyOperation::*;
+    if kty.is_rsa() {
+        vec![Encrypt, Decrypt, Sign, Verify, WrapKey, UnwrapKey]
     } else if kty.is_ec() {
-        &["sign", "verify"]
+        vec![Sign, Verify]
     } else {
-        &["encrypt", "decrypt", "wrapKey", "unwrapKey"]
-    };
-    ops.iter().map(|s| s.to_string()).collect()
+        vec![Encrypt, Decrypt, WrapKey, UnwrapKey]
+    }
 }
 
 impl Keys {
@@ -119,10 +137,7 @@ pub(super) fn validate_size(
         }
         return match size {
             None => Ok(Some(2048)),
-            Some(s @ (2048 | 3072 | 4096)) => Ok(Some(s as u32)),
-            Some(s) => Err(ApiError::bad_parameter(format!(
-                "Invalid RSA key size {s}; use 2048, 3072 or 4096."
-            ))),
+            Some(s) => check_rsa_size(s).map(Some),
         };
     }
     if kty.is_ec() {
@@ -225,4 +240,104 @@ pub(super) fn validate_policy(actions: &[types::LifetimeActions], expiry: Option
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_1_to_127_letters_digits_and_dashes() {
+        assert!(valid_name("a-Z-9").is_ok());
+        assert!(valid_name(&"k".repeat(127)).is_ok());
+        for bad in ["", "a_b", "a.b", "a b", "ä", &"k".repeat(128)] {
+            assert!(valid_name(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn tags_are_bounded_in_number_and_length() {
+        let tags = |n: usize| -> BTreeMap<String, String> {
+            (0..n).map(|i| (format!("t{i}"), "v".into())).collect()
+        };
+        assert!(check_tags(&tags(MAX_TAGS)).is_ok());
+        assert!(check_tags(&tags(MAX_TAGS + 1)).is_err());
+        let long_name = BTreeMap::from([("n".repeat(MAX_TAG_NAME + 1), String::new())]);
+        let long_value = BTreeMap::from([("n".into(), "é".repeat(MAX_TAG_VALUE + 1))]);
+        let at_limit = BTreeMap::from([("n".repeat(MAX_TAG_NAME), "é".repeat(MAX_TAG_VALUE))]);
+        assert!(check_tags(&long_name).is_err());
+        assert!(check_tags(&long_value).is_err());
+        assert!(check_tags(&at_limit).is_ok());
+    }
+
+    #[test]
+    fn sizes_and_curves_fit_the_key_type() {
+        let (rsa, ec, oct) = (KeyType::Rsa, KeyType::Ec, KeyType::OctHsm);
+        assert_eq!(validate_size(&rsa, None, None).ok(), Some(Some(2048)));
+        assert_eq!(validate_size(&rsa, Some(4096), None).ok(), Some(Some(4096)));
+        assert!(validate_size(&rsa, Some(1024), None).is_err());
+        assert!(validate_size(&rsa, None, Some(&KeyCurveName::P256)).is_err());
+        assert_eq!(validate_size(&ec, None, None).ok(), Some(None));
+        assert!(validate_size(&ec, Some(384), Some(&KeyCurveName::P384)).is_ok());
+        assert!(validate_size(&ec, Some(256), Some(&KeyCurveName::P521)).is_err());
+        assert!(validate_size(&ec, None, Some(&KeyCurveName::parse("P-192"))).is_err());
+        assert_eq!(validate_size(&oct, None, None).ok(), Some(Some(256)));
+        assert!(validate_size(&oct, Some(64), None).is_err());
+        assert!(validate_size(&KeyType::parse("DSA"), None, None).is_err());
+        assert_eq!(check_rsa_size(3072_usize).ok(), Some(3072));
+        assert!(check_rsa_size(usize::MAX).is_err());
+    }
+
+    #[test]
+    fn default_ops_follow_the_key_type() {
+        assert_eq!(default_ops(&KeyType::Ec), [KeyOperation::Sign, KeyOperation::Verify]);
+        assert_eq!(default_ops(&KeyType::RsaHsm).len(), 6);
+        assert!(!default_ops(&KeyType::Oct).contains(&KeyOperation::Sign));
+    }
+
+    #[test]
+    fn padded_and_pkcs11_wraps_are_managed_hsm_only() {
+        for alg in ["A256KWPAD", "CKM_AES_KEY_WRAP", "CKM_AES_KEY_WRAP_PAD"] {
+            assert!(hsm_only_algorithm(&KeyWrapAlgorithm::parse(alg)), "{alg}");
+        }
+        for alg in ["A256KW", "RSA-OAEP", "A256GCM"] {
+            assert!(!hsm_only_algorithm(&KeyWrapAlgorithm::parse(alg)), "{alg}");
+        }
+    }
+
+    #[test]
+    fn an_exportable_key_needs_a_release_policy() {
+        let policy: types::KeyReleasePolicy =
+            serde_json::from_value(serde_json::json!({"data": "e30"})).expect("policy");
+        assert!(check_exportable(Some(true), None).is_err());
+        assert!(check_exportable(Some(true), Some(&policy)).is_ok());
+        assert!(check_exportable(Some(false), None).is_ok());
+    }
+
+    fn action(kind: &str, trigger: serde_json::Value) -> types::LifetimeActions {
+        serde_json::from_value(serde_json::json!({"action": {"type": kind}, "trigger": trigger}))
+            .expect("action")
+    }
+
+    #[test]
+    fn rotation_policies_follow_the_service_rules() {
+        let rotate = action("Rotate", serde_json::json!({"timeAfterCreate": "P90D"}));
+        let notify = action("notify", serde_json::json!({"timeBeforeExpiry": "P30D"}));
+        assert!(validate_policy(&[rotate.clone(), notify.clone()], Some("P1Y")).is_ok());
+        // One of each kind, exactly one trigger, Notify before expiry only.
+        assert!(validate_policy(&[rotate.clone(), rotate.clone()], None).is_err());
+        let both = action(
+            "Rotate",
+            serde_json::json!({"timeAfterCreate": "P1D", "timeBeforeExpiry": "P1D"}),
+        );
+        assert!(validate_policy(&[both], None).is_err());
+        let early_notify = action("Notify", serde_json::json!({"timeAfterCreate": "P1D"}));
+        assert!(validate_policy(&[early_notify], None).is_err());
+        assert!(validate_policy(&[action("Delete", serde_json::json!({"timeAfterCreate": "P1D"}))], None).is_err());
+        // The expiry is at least 28 days and must fit the calendar.
+        assert!(validate_policy(&[], Some("P27D")).is_err());
+        assert!(validate_policy(&[], Some("P28D")).is_ok());
+        assert!(validate_policy(&[], Some("P99999999Y")).is_err());
+        assert_eq!(expiry_from("P1D", 0).ok(), Some(86_400));
+    }
 }

@@ -1,6 +1,7 @@
 //! Updating a key version's attributes, key operations, tags and release
 //! policy.
 
+use keyvault_crypto::KeyOperation;
 use keyvault_keys_protocol::types;
 
 use super::records::normalise_policy;
@@ -61,7 +62,7 @@ impl Keys {
         }
         // Absent leaves them alone; present (even empty) replaces them.
         if let Some(ops) = &p.key_ops {
-            v.key_ops = ops.iter().map(|o| o.to_string()).collect();
+            v.key_ops = ops.iter().map(|o| KeyOperation::parse(&o.to_string())).collect();
         }
         if let Some(tags) = &p.tags {
             check_tags(tags)?;
@@ -78,5 +79,48 @@ impl Keys {
             record: Some(record),
             answer,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{apply, create, ctx, keys};
+    use crate::Flavor;
+    use keyvault_crypto::KeyOperation;
+    use keyvault_keys_protocol::types;
+    use serde_json::json;
+
+    fn update(v: serde_json::Value) -> types::KeyUpdateParameters {
+        serde_json::from_value(v).expect("update parameters")
+    }
+
+    #[test]
+    fn an_update_changes_only_what_it_names() {
+        let mut k = keys(Flavor::Any);
+        create(&mut k, "k", json!({"kty": "EC", "tags": {"a": "1"}})).expect("create");
+        let planned = k.update(&ctx(), "k", "", update(json!({"key_ops": ["sign"], "attributes": {"exp": 4102444800_i64}})));
+        apply(&mut k, planned).expect("update");
+        let (_, v) = k.version_record("k", "").expect("version");
+        assert_eq!(v.key_ops, [KeyOperation::Sign]);
+        assert_eq!((v.exp, v.enabled), (Some(4102444800), true));
+        assert_eq!(v.tags.get("a").map(String::as_str), Some("1"));
+    }
+
+    #[test]
+    fn a_refused_update_plans_nothing() {
+        let mut k = keys(Flavor::Any);
+        create(&mut k, "k", json!({"kty": "EC"})).expect("create");
+        let tags: serde_json::Map<String, serde_json::Value> =
+            (0..16).map(|i| (format!("t{i}"), json!("v"))).collect();
+        let refused = [
+            update(json!({"tags": tags, "key_ops": []})),
+            update(json!({"attributes": {"exportable": true}})),
+        ];
+        for p in refused {
+            assert!(k.update(&ctx(), "k", "", p).is_err());
+        }
+        let (_, v) = k.version_record("k", "").expect("version");
+        assert_eq!(v.key_ops.len(), 2);
+        assert!(k.update(&ctx(), "k", "0123", update(json!({}))).is_err());
     }
 }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
 
-use keyvault_crypto::LocalKey;
+use keyvault_crypto::{KeyOperation, LocalKey};
 
 use super::{Change, Keys, internal};
 use crate::Flavor;
@@ -26,14 +26,7 @@ impl Vault {
     pub fn open(store: Store, flavor: Flavor) -> Result<Self, String> {
         let (records, backup_key) = store.load()?;
         Ok(Self {
-            keys: RwLock::new(Keys {
-                keys: records
-                    .into_iter()
-                    .map(|r| (r.name.to_ascii_lowercase(), r))
-                    .collect(),
-                flavor,
-                backup_key,
-            }),
+            keys: RwLock::new(Keys::new(records, flavor, backup_key)),
             writer: Mutex::new(()),
             store,
             cache: Mutex::new(HashMap::new()),
@@ -66,10 +59,7 @@ impl Vault {
         .map_err(internal)?;
         let old = {
             let mut keys = self.keys.write().unwrap_or_else(PoisonError::into_inner);
-            match change.record {
-                Some(r) => keys.keys.insert(change.lower, r),
-                None => keys.keys.remove(&change.lower),
-            }
+            keys.put(change.lower, change.record)
         };
         if let Some(old) = old {
             let live: Vec<String> = self
@@ -94,7 +84,7 @@ impl Vault {
         &self,
         name: &str,
         version: &str,
-        op: &str,
+        op: &KeyOperation,
     ) -> ApiResult<(String, Arc<LocalKey>)> {
         let (name_version, version_id, jwk) = {
             let keys = self.read();
