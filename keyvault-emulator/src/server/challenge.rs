@@ -5,7 +5,6 @@ use hyper::Request;
 
 use super::EMULATOR_TENANT;
 
-
 /// The challenge resource for a request's `Host`: the host minus its first
 /// DNS label, port kept (`vault.localhost:8443` → `https://localhost:8443`);
 /// the request's own origin when there is no label to drop (an IP address,

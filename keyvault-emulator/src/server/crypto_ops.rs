@@ -163,7 +163,13 @@ pub(super) fn cipher(
     json_answer(&result)
 }
 
-pub(super) fn sign(shared: &Shared, ctx: &Ctx, name: &str, version: &str, body: &Bytes) -> ApiResult<Answer> {
+pub(super) fn sign(
+    shared: &Shared,
+    ctx: &Ctx,
+    name: &str,
+    version: &str,
+    body: &Bytes,
+) -> ApiResult<Answer> {
     let p: types::KeySignParameters = parse_body(body)?;
     let digest = decode_field("value", Some(&p.value))?.unwrap_or_default();
     let (name_version, key) = vault(shared).usable_key(name, version, &KeyOperation::Sign)?;

@@ -16,19 +16,15 @@ use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full, Limited};
 use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
-use keyvault_crypto::{
-    CryptoError, DecryptParameters, EncryptParameters, EncryptionAlgorithm, JsonWebKey,
-    KeyWrapAlgorithm, SignatureAlgorithm, b64,
-};
-use keyvault_keys_protocol::types;
+use keyvault_crypto::JsonWebKey;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::TrustedAttestationKey;
 use crate::api_error::{ApiError, ApiResult};
 use crate::faults::{Fault, Injector};
 use crate::state::{Ctx, Vault};
-use crate::{Flavor, TrustedAttestationKey};
 
 /// The largest request body accepted.
 pub const MAX_BODY: usize = 1024 * 1024;

@@ -52,7 +52,11 @@ impl Keys {
         }
     }
 
-    pub(super) fn deleted_bundle(&self, ctx: &Ctx, record: &KeyRecord) -> ApiResult<types::DeletedKeyBundle> {
+    pub(super) fn deleted_bundle(
+        &self,
+        ctx: &Ctx,
+        record: &KeyRecord,
+    ) -> ApiResult<types::DeletedKeyBundle> {
         let v = record.latest()?;
         let b = self.bundle(ctx, &record.name, v);
         let d = record.deleted.as_ref();

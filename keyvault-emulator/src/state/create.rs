@@ -5,7 +5,10 @@ use keyvault_crypto::{JsonWebKey, KeyCurveName, KeyOperation, KeySpec, KeyType, 
 use keyvault_keys_protocol::types;
 
 use super::records::{KeyRecord, NewVersion, VersionRecord};
-use super::rules::{MAX_VERSIONS, check_exportable, check_tags, default_ops, valid_name, validate_size};
+use super::rules::{
+    MAX_VERSIONS, check_exportable, check_rsa_size, check_tags, default_ops, valid_name,
+    validate_size,
+};
 use super::{Change, Ctx, Keys};
 use crate::api_error::{ApiError, ApiResult};
 
@@ -91,7 +94,10 @@ impl Keys {
         let key_ops = if p.key_ops.is_empty() {
             default_ops(&kty)
         } else {
-            p.key_ops.iter().map(|o| KeyOperation::parse(&o.to_string())).collect()
+            p.key_ops
+                .iter()
+                .map(|o| KeyOperation::parse(&o.to_string()))
+                .collect()
         };
         let v = NewVersion {
             jwk,
@@ -139,10 +145,10 @@ impl Keys {
         }
         let local = LocalKey::from_jwk(&jwk)
             .map_err(|e| ApiError::bad_parameter(format!("The JSON Web Key is not valid: {e}")))?;
-        let size = local
-            .rsa_modulus_bits()
-            .map(|b| b as u32)
-            .or_else(|| jwk.k.as_ref().map(|k| (k.len() * 8) as u32));
+        let size = match local.rsa_modulus_bits() {
+            Some(bits) => Some(check_rsa_size(bits)?),
+            None => jwk.k.as_ref().map(|k| (k.len() * 8) as u32),
+        };
         let key_ops = if jwk.key_ops.is_empty() {
             default_ops(&jwk.kty)
         } else {
@@ -202,8 +208,12 @@ mod tests {
         wire["kid"] = json!("https://elsewhere/keys/x/1");
         let planned = k.import(&ctx(), "imported", import(json!({"key": wire})));
         let bundle = apply(&mut k, planned).expect("import");
-        let created = create(&mut k, "created", json!({"kty": "EC", "key_ops": ["verify"]}))
-            .expect("create");
+        let created = create(
+            &mut k,
+            "created",
+            json!({"kty": "EC", "key_ops": ["verify"]}),
+        )
+        .expect("create");
         for (name, op, bundle) in [
             ("imported", KeyOperation::Sign, bundle),
             ("created", KeyOperation::Verify, created),
@@ -222,7 +232,10 @@ mod tests {
         let planned = k.delete(&ctx(), "GONE");
         apply(&mut k, planned).expect("delete");
         let again = create(&mut k, "gone", json!({"kty": "EC"})).err();
-        assert_eq!(again.and_then(|e| e.inner), Some("ObjectIsDeletedButRecoverable"));
+        assert_eq!(
+            again.and_then(|e| e.inner),
+            Some("ObjectIsDeletedButRecoverable")
+        );
         assert!(create(&mut k, "sym", json!({"kty": "oct"})).is_err());
         assert!(create(&mut k, "bad name", json!({"kty": "EC"})).is_err());
         assert_eq!(len(&k), 1);

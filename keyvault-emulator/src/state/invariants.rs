@@ -21,7 +21,11 @@ impl Keys {
             ));
         }
         for (lower, r) in &self.keys {
-            let index = if r.deleted.is_some() { &self.deleted } else { &self.live };
+            let index = if r.deleted.is_some() {
+                &self.deleted
+            } else {
+                &self.live
+            };
             if !index.contains(lower) {
                 return Err(format!("key {} is missing from its list index", r.name));
             }

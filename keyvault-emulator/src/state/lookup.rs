@@ -1,7 +1,7 @@
 //! Finding a key and a version: live or deleted, latest or named.
 
-use super::records::{KeyRecord, VersionRecord};
 use super::Keys;
+use super::records::{KeyRecord, VersionRecord};
 use crate::Flavor;
 use crate::api_error::{ApiError, ApiResult};
 

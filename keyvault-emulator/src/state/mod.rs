@@ -18,8 +18,8 @@ mod invariants;
 mod lists;
 mod lookup;
 mod records;
-mod rules;
 mod rotation;
+mod rules;
 mod update;
 mod usage;
 mod vault;
@@ -31,8 +31,8 @@ use hyper::StatusCode;
 use crate::Flavor;
 use crate::api_error::ApiError;
 
-pub use records::{Deleted, KeyRecord, StoredPolicy, VersionRecord};
-pub use rules::{MAX_TAGS, MAX_VERSIONS, RECOVERABLE_DAYS, hsm_only_algorithm};
+pub use records::{KeyRecord, VersionRecord};
+pub use rules::hsm_only_algorithm;
 pub use vault::Vault;
 
 pub fn now() -> i64 {
@@ -157,7 +157,11 @@ pub(crate) mod test_support {
     }
 
     /// Creates `name` from create parameters, generating its key.
-    pub fn create(keys: &mut Keys, name: &str, v: serde_json::Value) -> ApiResult<types::KeyBundle> {
+    pub fn create(
+        keys: &mut Keys,
+        name: &str,
+        v: serde_json::Value,
+    ) -> ApiResult<types::KeyBundle> {
         let p = params(v);
         let spec: KeySpec = keys.create_spec(name, &p)?;
         let jwk: JsonWebKey = keyvault_crypto::generate(&spec).expect("generate");

@@ -162,8 +162,12 @@ mod tests {
     #[test]
     fn a_rotation_keeps_the_settings_and_takes_the_policy_expiry() {
         let mut k = keys(Flavor::Any);
-        create(&mut k, "k", json!({"kty": "EC", "key_ops": ["sign"], "tags": {"t": "1"}}))
-            .expect("create");
+        create(
+            &mut k,
+            "k",
+            json!({"kty": "EC", "key_ops": ["sign"], "tags": {"t": "1"}}),
+        )
+        .expect("create");
         let policy: types::KeyRotationPolicy = serde_json::from_value(json!({
             "lifetimeActions": [{"action": {"type": "rotate"}, "trigger": {"timeAfterCreate": "P90D"}}],
             "attributes": {"expiryTime": "P28D"}
@@ -171,7 +175,10 @@ mod tests {
         .expect("policy");
         let planned = k.update_policy(&ctx(), "k", policy);
         let answer = apply(&mut k, planned).expect("policy");
-        let kind = answer.lifetime_actions[0].action.as_ref().and_then(|a| a.type_.as_ref());
+        let kind = answer.lifetime_actions[0]
+            .action
+            .as_ref()
+            .and_then(|a| a.type_.as_ref());
         assert_eq!(kind.map(|t| t.to_string()).as_deref(), Some("Rotate"));
         let spec = k.rotate_spec("k").expect("spec");
         let jwk = keyvault_crypto::generate(&spec).expect("generate");

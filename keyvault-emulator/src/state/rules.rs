@@ -181,7 +181,10 @@ pub(super) fn expiry_from(expiry_time: &str, now: i64) -> ApiResult<i64> {
         .map_err(|m| ApiError::bad_parameter(format!("attributes.expiryTime: {m}")))
 }
 
-pub(super) fn validate_policy(actions: &[types::LifetimeActions], expiry: Option<&str>) -> ApiResult<()> {
+pub(super) fn validate_policy(
+    actions: &[types::LifetimeActions],
+    expiry: Option<&str>,
+) -> ApiResult<()> {
     if let Some(e) = expiry {
         let d = IsoDuration::parse(e)
             .map_err(|m| ApiError::bad_parameter(format!("attributes.expiryTime: {m}")))?;
@@ -290,7 +293,10 @@ mod tests {
 
     #[test]
     fn default_ops_follow_the_key_type() {
-        assert_eq!(default_ops(&KeyType::Ec), [KeyOperation::Sign, KeyOperation::Verify]);
+        assert_eq!(
+            default_ops(&KeyType::Ec),
+            [KeyOperation::Sign, KeyOperation::Verify]
+        );
         assert_eq!(default_ops(&KeyType::RsaHsm).len(), 6);
         assert!(!default_ops(&KeyType::Oct).contains(&KeyOperation::Sign));
     }
@@ -333,7 +339,16 @@ mod tests {
         assert!(validate_policy(&[both], None).is_err());
         let early_notify = action("Notify", serde_json::json!({"timeAfterCreate": "P1D"}));
         assert!(validate_policy(&[early_notify], None).is_err());
-        assert!(validate_policy(&[action("Delete", serde_json::json!({"timeAfterCreate": "P1D"}))], None).is_err());
+        assert!(
+            validate_policy(
+                &[action(
+                    "Delete",
+                    serde_json::json!({"timeAfterCreate": "P1D"})
+                )],
+                None
+            )
+            .is_err()
+        );
         // The expiry is at least 28 days and must fit the calendar.
         assert!(validate_policy(&[], Some("P27D")).is_err());
         assert!(validate_policy(&[], Some("P28D")).is_ok());

@@ -62,7 +62,10 @@ impl Keys {
         }
         // Absent leaves them alone; present (even empty) replaces them.
         if let Some(ops) = &p.key_ops {
-            v.key_ops = ops.iter().map(|o| KeyOperation::parse(&o.to_string())).collect();
+            v.key_ops = ops
+                .iter()
+                .map(|o| KeyOperation::parse(&o.to_string()))
+                .collect();
         }
         if let Some(tags) = &p.tags {
             check_tags(tags)?;
@@ -98,7 +101,12 @@ mod tests {
     fn an_update_changes_only_what_it_names() {
         let mut k = keys(Flavor::Any);
         create(&mut k, "k", json!({"kty": "EC", "tags": {"a": "1"}})).expect("create");
-        let planned = k.update(&ctx(), "k", "", update(json!({"key_ops": ["sign"], "attributes": {"exp": 4102444800_i64}})));
+        let planned = k.update(
+            &ctx(),
+            "k",
+            "",
+            update(json!({"key_ops": ["sign"], "attributes": {"exp": 4102444800_i64}})),
+        );
         apply(&mut k, planned).expect("update");
         let (_, v) = k.version_record("k", "").expect("version");
         assert_eq!(v.key_ops, [KeyOperation::Sign]);

@@ -19,9 +19,7 @@ impl Keys {
     ) -> ApiResult<(&str, &VersionRecord)> {
         let record = self.live(name)?;
         let v = Self::version(record, name, version)?;
-        v.validity()
-            .check(op, now())
-            .map_err(|r| refused(op, r))?;
+        v.validity().check(op, now()).map_err(|r| refused(op, r))?;
         if !v.key_ops.contains(op) {
             let ops: Vec<&str> = v.key_ops.iter().map(KeyOperation::as_str).collect();
             return Err(ApiError::forbidden(
@@ -55,7 +53,9 @@ mod tests {
     use keyvault_crypto::KeyOperation;
     use serde_json::json;
 
-    fn inner(r: Result<(&str, &super::VersionRecord), crate::api_error::ApiError>) -> Option<&'static str> {
+    fn inner(
+        r: Result<(&str, &super::VersionRecord), crate::api_error::ApiError>,
+    ) -> Option<&'static str> {
         r.err().and_then(|e| e.inner)
     }
 
@@ -63,25 +63,52 @@ mod tests {
     fn outside_its_window_a_key_still_decrypts_unwraps_and_verifies() {
         let mut k = keys(Flavor::Any);
         let now = super::now();
-        create(&mut k, "expired", json!({"kty": "oct-HSM", "attributes": {"exp": now - 60}})).expect("create");
-        create(&mut k, "early", json!({"kty": "oct-HSM", "attributes": {"nbf": now + 3600}})).expect("create");
-        create(&mut k, "ec", json!({"kty": "EC", "attributes": {"exp": now - 60}})).expect("create");
+        create(
+            &mut k,
+            "expired",
+            json!({"kty": "oct-HSM", "attributes": {"exp": now - 60}}),
+        )
+        .expect("create");
+        create(
+            &mut k,
+            "early",
+            json!({"kty": "oct-HSM", "attributes": {"nbf": now + 3600}}),
+        )
+        .expect("create");
+        create(
+            &mut k,
+            "ec",
+            json!({"kty": "EC", "attributes": {"exp": now - 60}}),
+        )
+        .expect("create");
         for (name, code) in [("expired", "KeyExpired"), ("early", "KeyNotYetValid")] {
             for op in [KeyOperation::Encrypt, KeyOperation::WrapKey] {
-                assert_eq!(inner(k.check_usable(name, "", &op)), Some(code), "{name} {op}");
+                assert_eq!(
+                    inner(k.check_usable(name, "", &op)),
+                    Some(code),
+                    "{name} {op}"
+                );
             }
             for op in [KeyOperation::Decrypt, KeyOperation::UnwrapKey] {
                 assert!(k.check_usable(name, "", &op).is_ok(), "{name} {op}");
             }
         }
-        assert_eq!(inner(k.check_usable("ec", "", &KeyOperation::Sign)), Some("KeyExpired"));
+        assert_eq!(
+            inner(k.check_usable("ec", "", &KeyOperation::Sign)),
+            Some("KeyExpired")
+        );
         assert!(k.check_usable("ec", "", &KeyOperation::Verify).is_ok());
     }
 
     #[test]
     fn a_disabled_key_refuses_everything_and_key_ops_are_enforced() {
         let mut k = keys(Flavor::Any);
-        create(&mut k, "off", json!({"kty": "EC", "attributes": {"enabled": false}})).expect("create");
+        create(
+            &mut k,
+            "off",
+            json!({"kty": "EC", "attributes": {"enabled": false}}),
+        )
+        .expect("create");
         create(&mut k, "signer", json!({"kty": "EC", "key_ops": ["sign"]})).expect("create");
         for op in [KeyOperation::Sign, KeyOperation::Verify] {
             assert_eq!(inner(k.check_usable("off", "", &op)), Some("KeyDisabled"));
@@ -91,7 +118,10 @@ mod tests {
             inner(k.check_usable("signer", "", &KeyOperation::Verify)),
             Some("KeyOperationForbidden")
         );
-        let missing = k.check_usable("nope", "", &KeyOperation::Sign).err().map(|e| e.code);
+        let missing = k
+            .check_usable("nope", "", &KeyOperation::Sign)
+            .err()
+            .map(|e| e.code);
         assert_eq!(missing, Some("KeyNotFound"));
     }
 }

@@ -276,3 +276,71 @@ async fn cryptography_for_every_algorithm_and_the_usage_checks() {
     }
     emu.shutdown().await;
 }
+
+/// The service's date-time controlled operations: outside its nbf/exp
+/// window a key refuses wrapKey and sign (and encrypt) but still unwraps and
+/// verifies, so data protected while it was valid can be recovered.
+#[tokio::test]
+async fn outside_its_window_a_key_still_unwraps_and_verifies() {
+    let (emu, c) = start(EmulatorOptions::default()).await;
+    let secret = |v: Option<&keyvault_keys_protocol::SecretString>| {
+        b64::decode(v.map(|v| v.expose_secret()).expect("value")).expect("b64")
+    };
+    let op = |alg: &str, value: &[u8]| -> types::KeyOperationsParameters {
+        serde_json::from_value(json!({"alg": alg, "value": b64::encode(value)})).expect("params")
+    };
+    call(c.create_key("aes", &create("oct-HSM", json!({}))))
+        .await
+        .expect("create");
+    call(c.create_key("ec", &create("EC", json!({}))))
+        .await
+        .expect("create");
+    let wrapped = call(c.wrap_key("aes", "", &op("A256KW", &[5u8; 32])))
+        .await
+        .expect("wrap");
+    let digest = HashAlgorithm::Sha256.digest(b"data");
+    let sign: types::KeySignParameters =
+        serde_json::from_value(json!({"alg": "ES256", "value": b64::encode(&digest)}))
+            .expect("sign");
+    let signature = call(c.sign("ec", "", &sign)).await.expect("sign");
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    for (attributes, inner) in [
+        (json!({"exp": now - 60}), "KeyExpired"),
+        (json!({"exp": null, "nbf": now + 3600}), "KeyNotYetValid"),
+    ] {
+        let body: types::KeyUpdateParameters =
+            serde_json::from_value(json!({ "attributes": attributes })).expect("update");
+        for name in ["aes", "ec"] {
+            call(c.update_key(name, "", &body)).await.expect("update");
+        }
+        let refused = [
+            call(c.wrap_key("aes", "", &op("A256KW", &[5u8; 32])))
+                .await
+                .expect_err("wrap"),
+            call(c.sign("ec", "", &sign)).await.expect_err("sign"),
+        ];
+        for err in refused {
+            let h = err.http().expect("http");
+            assert_eq!(
+                (h.status.as_u16(), h.inner_code.as_deref()),
+                (403, Some(inner))
+            );
+        }
+        let unwrapped =
+            call(c.unwrap_key("aes", "", &op("A256KW", &secret(wrapped.value.as_ref()))))
+                .await
+                .expect("unwrap outside the window");
+        assert_eq!(secret(unwrapped.value.as_ref()), [5u8; 32]);
+        let verify: types::KeyVerifyParameters = serde_json::from_value(json!({
+            "alg": "ES256",
+            "digest": b64::encode(&digest),
+            "value": signature.value.as_ref().map(|v| v.expose_secret()),
+        }))
+        .expect("verify");
+        let verified = call(c.verify("ec", "", &verify))
+            .await
+            .expect("verify outside the window");
+        assert_eq!(verified.value, Some(true));
+    }
+    emu.shutdown().await;
+}

@@ -169,7 +169,6 @@ pub fn fresh_seed() -> u64 {
     rng.next_u64()
 }
 
-
 /// Runs `trials` trials from `seed`, printing the table to stdout as it
 /// goes (and each unclean trial's findings), and returns the totals and the
 /// reports of the trials that ran to the end.

@@ -30,7 +30,6 @@ impl TrialReport {
     }
 }
 
-
 /// The table's header line.
 pub fn table_header() -> String {
     format!(

@@ -62,7 +62,12 @@ pub(super) fn choose(rng: &mut Rng, keys: &[KeyLedger]) -> Choice {
 }
 
 /// One writer: its own names (`w<id>-<n>`), sequential writes until `stop`.
-pub(super) async fn writer(id: usize, http: VaultHttp, stop: Arc<AtomicBool>, mut rng: Rng) -> Ledger {
+pub(super) async fn writer(
+    id: usize,
+    http: VaultHttp,
+    stop: Arc<AtomicBool>,
+    mut rng: Rng,
+) -> Ledger {
     use reqwest::Method;
     let mut ledger = Ledger::default();
     let mut counter = 0u64;
