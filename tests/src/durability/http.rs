@@ -1,5 +1,8 @@
 //! The harness's requests to the vault, and what their answers carry.
 
+use std::path::Path;
+use std::time::Duration;
+
 use keyvault_keys_protocol::reqwest;
 use serde_json::Value;
 

@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use super::KEEP_MESSAGES;
+
 /// A small seeded generator (SplitMix64): the same seed gives the same
 /// choices on every platform and with every dependency version.
 #[derive(Clone, Debug)]
@@ -115,7 +117,7 @@ impl Counts {
         self.creates + self.versions + self.tags + self.deletes + self.purges
     }
 
-    fn add(&mut self, other: &Counts) {
+    pub(super) fn add(&mut self, other: &Counts) {
         self.creates += other.creates;
         self.versions += other.versions;
         self.tags += other.tags;
@@ -141,14 +143,14 @@ pub struct Ledger {
 }
 
 impl Ledger {
-    fn error(&mut self, message: String) {
+    pub(super) fn error(&mut self, message: String) {
         self.errors += 1;
         if self.error_messages.len() < KEEP_MESSAGES {
             self.error_messages.push(message);
         }
     }
 
-    fn merge(&mut self, other: Ledger) {
+    pub(super) fn merge(&mut self, other: Ledger) {
         self.keys.extend(other.keys);
         self.acknowledged.add(&other.acknowledged);
         self.unknown += other.unknown;

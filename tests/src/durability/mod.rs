@@ -101,7 +101,7 @@ pub async fn run_trial(seed: u64) -> Result<TrialReport, String> {
     let writers: Vec<_> = (0..WRITERS)
         .map(|id| {
             let writer_rng = Rng::new(rng.next_u64());
-            tokio::spawn(writer(id, http.clone(), stop.clone(), writer_rng))
+            tokio::spawn(writer::writer(id, http.clone(), stop.clone(), writer_rng))
         })
         .collect();
     tokio::time::sleep(kill_after).await;

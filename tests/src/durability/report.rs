@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::ledger::Ledger;
+use super::ledger::{Counts, Ledger};
 use super::verdict::Verdict;
 
 /// What one trial did and found.

@@ -4,9 +4,9 @@
 use futures::StreamExt as _;
 use serde_json::Value;
 
-use super::KEEP_MESSAGES;
 use super::http::{VaultHttp, counter_of, version_of};
 use super::ledger::{KeyLedger, KeyState, Pending};
+use super::{KEEP_MESSAGES, WRITERS};
 
 /// What the check found.
 #[derive(Clone, Debug, Default)]

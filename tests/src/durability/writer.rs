@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use serde_json::json;
 
 use super::MAX_LIVE_PER_WRITER;
-use super::http::{VaultHttp, counter_of, version_of};
+use super::http::{TransportError, VaultHttp, counter_of, version_of};
 use super::ledger::{KeyLedger, KeyState, Ledger, Pending, Rng};
 
 /// What one writer does next.
@@ -68,7 +68,7 @@ pub(super) async fn writer(
     stop: Arc<AtomicBool>,
     mut rng: Rng,
 ) -> Ledger {
-    use reqwest::Method;
+    use keyvault_keys_protocol::reqwest::Method;
     let mut ledger = Ledger::default();
     let mut counter = 0u64;
     let ec = json!({"kty": "EC", "crv": "P-256"});
