@@ -96,7 +96,7 @@ impl Keys {
         } else {
             p.key_ops
                 .iter()
-                .map(|o| KeyOperation::parse(&o.to_string()))
+                .map(|o| KeyOperation::parse(o.as_ref()))
                 .collect()
         };
         let v = NewVersion {
@@ -219,7 +219,7 @@ mod tests {
             ("created", KeyOperation::Verify, created),
         ] {
             let (_, v) = k.version_record(name, "").expect("version");
-            assert_eq!(v.key_ops, [op.clone()]);
+            assert_eq!(v.key_ops, std::slice::from_ref(&op));
             assert!(v.jwk.key_ops.is_empty() && v.jwk.kid.is_none(), "{name}");
             assert_eq!(bundle.key.expect("key").key_ops, [op.as_str()]);
         }

@@ -64,7 +64,7 @@ impl Keys {
         if let Some(ops) = &p.key_ops {
             v.key_ops = ops
                 .iter()
-                .map(|o| KeyOperation::parse(&o.to_string()))
+                .map(|o| KeyOperation::parse(o.as_ref()))
                 .collect();
         }
         if let Some(tags) = &p.tags {
