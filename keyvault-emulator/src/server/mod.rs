@@ -26,6 +26,10 @@ use crate::api_error::{ApiError, ApiResult};
 use crate::faults::{Fault, Injector};
 use crate::state::{Ctx, Vault};
 
+pub use challenge::challenge_resource;
+use challenge::{authorised, www_authenticate};
+use routes::dispatch;
+
 /// The largest request body accepted.
 pub const MAX_BODY: usize = 1024 * 1024;
 /// The tenant named in the challenge.
@@ -315,7 +319,3 @@ pub(super) fn method_not_allowed(method: &Method) -> ApiError {
         format!("Method {method} is not allowed on this path."),
     )
 }
-
-pub use challenge::challenge_resource;
-use challenge::{authorised, www_authenticate};
-use routes::dispatch;
