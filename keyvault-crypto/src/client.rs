@@ -30,11 +30,12 @@ use keyvault_keys_protocol::{Client, ClientOptions, call, types};
 use time::OffsetDateTime;
 use tokio::sync::OnceCell;
 
-use crate::enums::{KeyWrapAlgorithm, SignatureAlgorithm};
+use crate::enums::{KeyOperation, KeyWrapAlgorithm, SignatureAlgorithm};
 use crate::error::CryptoError;
 use crate::key_id::KeyVaultKeyIdentifier;
 use crate::ops::*;
 use crate::secret::{SecretBytes, b64};
+use crate::validity::{Refusal, Validity};
 use crate::{JsonWebKey, LocalKey};
 
 /// When a key may be used, as far as the client knows.
@@ -48,41 +49,22 @@ pub struct KeyUsage {
     pub expires_on: Option<OffsetDateTime>,
 }
 
-/// Whether an operation is limited by the key's validity window
-/// (`nbf`/`exp`). The service and the Python client
-/// (`raise_if_time_invalid`) apply it to encrypt, wrapKey and sign only:
-/// data protected while the key was valid can still be decrypted, unwrapped
-/// and verified after it expires.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Window {
-    Applies,
-    Ignored,
-}
-
 impl KeyUsage {
-    fn check(&self, window: Window) -> Result<(), CryptoError> {
-        let now = OffsetDateTime::now_utc();
-        if self.enabled == Some(false) {
-            return Err(CryptoError::KeyNotValid("the key is disabled".into()));
-        }
-        if window == Window::Ignored {
-            return Ok(());
-        }
-        if let Some(nbf) = self.not_before
-            && now < nbf
-        {
-            return Err(CryptoError::KeyNotValid(format!(
-                "the key is not valid before {nbf}"
-            )));
-        }
-        if let Some(exp) = self.expires_on
-            && now >= exp
-        {
-            return Err(CryptoError::KeyNotValid(format!(
-                "the key expired at {exp}"
-            )));
-        }
-        Ok(())
+    /// Applies the validity rule ([`crate::validity`]) to `op` now.
+    fn check(&self, op: KeyOperation) -> Result<(), CryptoError> {
+        let rule = Validity {
+            enabled: self.enabled,
+            not_before: self.not_before,
+            expires: self.expires_on,
+        };
+        rule.check(&op, OffsetDateTime::now_utc())
+            .map_err(|refusal| {
+                CryptoError::KeyNotValid(match refusal {
+                    Refusal::Disabled => "the key is disabled".into(),
+                    Refusal::NotYetValid(nbf) => format!("the key is not valid before {nbf}"),
+                    Refusal::Expired(exp) => format!("the key expired at {exp}"),
+                })
+            })
     }
 
     /// Reads the validity from the wire attributes.
@@ -319,7 +301,7 @@ impl CryptographyClient {
         if let Some(l) = self.local().await?
             && (l.key.jwk().kty.is_rsa() || l.key.has_private_key())
         {
-            l.usage.check(Window::Applies)?;
+            l.usage.check(KeyOperation::Encrypt)?;
             let mut r = l.key.encrypt(p)?;
             r.key_id = r.key_id.or_else(|| self.inner.key_id.clone());
             return Ok(r);
@@ -354,7 +336,7 @@ impl CryptographyClient {
         if let Some(l) = self.local().await?
             && l.key.has_private_key()
         {
-            l.usage.check(Window::Ignored)?;
+            l.usage.check(KeyOperation::Decrypt)?;
             let mut r = l.key.decrypt(p)?;
             r.key_id = r.key_id.or_else(|| self.inner.key_id.clone());
             return Ok(r);
@@ -385,7 +367,7 @@ impl CryptographyClient {
         if let Some(l) = self.local().await?
             && (l.key.jwk().kty.is_rsa() || l.key.has_private_key())
         {
-            l.usage.check(Window::Applies)?;
+            l.usage.check(KeyOperation::WrapKey)?;
             let mut r = l.key.wrap_key(algorithm, key)?;
             r.key_id = r.key_id.or_else(|| self.inner.key_id.clone());
             return Ok(r);
@@ -413,7 +395,7 @@ impl CryptographyClient {
         if let Some(l) = self.local().await?
             && l.key.has_private_key()
         {
-            l.usage.check(Window::Ignored)?;
+            l.usage.check(KeyOperation::UnwrapKey)?;
             let mut r = l.key.unwrap_key(algorithm, encrypted_key)?;
             r.key_id = r.key_id.or_else(|| self.inner.key_id.clone());
             return Ok(r);
@@ -442,7 +424,7 @@ impl CryptographyClient {
         if let Some(l) = self.local().await?
             && l.key.has_private_key()
         {
-            l.usage.check(Window::Applies)?;
+            l.usage.check(KeyOperation::Sign)?;
             let mut r = l.key.sign(algorithm, digest)?;
             r.key_id = r.key_id.or_else(|| self.inner.key_id.clone());
             return Ok(r);
@@ -471,7 +453,7 @@ impl CryptographyClient {
         if let Some(l) = self.local().await?
             && (l.key.jwk().kty.is_rsa() || l.key.jwk().kty.is_ec() || l.key.has_private_key())
         {
-            l.usage.check(Window::Ignored)?;
+            l.usage.check(KeyOperation::Verify)?;
             let mut r = l.key.verify(algorithm, digest, signature)?;
             r.key_id = r.key_id.or_else(|| self.inner.key_id.clone());
             return Ok(r);

@@ -8,7 +8,9 @@
 //! - the local engine ([`LocalKey`], [`generate`]): every algorithm the
 //!   service offers, in-process, on aws-lc-rs. The emulator uses the same
 //!   engine;
-//! - [`byok`]: the key transfer blob for bring-your-own-key import.
+//! - [`byok`]: the key transfer blob for bring-your-own-key import;
+//! - [`validity`]: when a key may be used (enabled, `nbf`, `exp`), for the
+//!   local operations and the emulator alike.
 //!
 //! Secrets (private key members, plaintexts, unwrapped keys) are
 //! [`SecretBytes`]: zeroized when dropped and redacted in `Debug`.
@@ -38,6 +40,7 @@ mod jwk;
 mod key_id;
 mod ops;
 mod secret;
+pub mod validity;
 
 pub use client::{CryptographyClient, KeyUsage};
 pub use engine::{KeySpec, LocalKey, generate, random_bytes, rsa_aes_key_unwrap, rsa_aes_key_wrap};

@@ -16,7 +16,7 @@
 //! blob is `keyvault_crypto::byok`'s (the code that builds blobs for
 //! clients); this module finds the KEK and applies the vault's rules.
 
-use keyvault_crypto::{JsonWebKey, KeyType, b64};
+use keyvault_crypto::{JsonWebKey, KeyOperation, KeyType, b64};
 use keyvault_keys_protocol::types;
 
 use crate::api_error::{ApiError, ApiResult};
@@ -100,13 +100,12 @@ fn kek(keys: &Keys, kid: &str) -> ApiResult<JsonWebKey> {
     if !v.jwk.kty.is_rsa() {
         return Err(bad("key_hsm: the key exchange key must be an RSA-HSM key."));
     }
-    if !v.key_ops.iter().any(|o| o == "import") {
+    if !v.key_ops.contains(&KeyOperation::Import) {
         return Err(bad(
             "key_hsm: the key exchange key must have the import operation (key_ops [\"import\"]).",
         ));
     }
-    let t = now();
-    if !v.enabled || v.exp.is_some_and(|e| t >= e) || v.nbf.is_some_and(|n| t < n) {
+    if v.validity().check(&KeyOperation::Import, now()).is_err() {
         return Err(bad(
             "key_hsm: the key exchange key is disabled, expired or not yet valid.",
         ));

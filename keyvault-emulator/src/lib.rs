@@ -21,6 +21,14 @@
 //! # Ok(()) }
 //! ```
 //!
+//! The client-side helpers ([`Emulator::credential`],
+//! [`Emulator::http_client`], [`Emulator::client_options`],
+//! `StaticTokenCredential`) are behind the `client-helpers` feature (on by
+//! default): they are for the tests and examples that talk to the emulator,
+//! and pull in client crates (azure_core, reqwest) the service itself does
+//! not need. `cargo build -p keyvault-emulator --no-default-features` builds
+//! the service alone.
+//!
 //! Or run the binary (see `src/main.rs` for its contract):
 //! `keyvault-emulator --listen 127.0.0.1:0` prints `KEYVAULT_URL=…` and
 //! `KEYVAULT_CA=…` once it accepts connections.
@@ -34,6 +42,8 @@
 mod api_error;
 mod backup;
 mod byok;
+#[cfg(feature = "client-helpers")]
+mod client_helpers;
 mod deadline;
 mod faults;
 #[doc(hidden)]
@@ -48,11 +58,12 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use azure_core::credentials::{AccessToken, Secret, TokenCredential, TokenRequestOptions};
 use hyper_util::rt::TokioIo;
 use keyvault_crypto::JsonWebKey;
 use tokio::net::TcpListener;
 
+#[cfg(feature = "client-helpers")]
+pub use client_helpers::StaticTokenCredential;
 pub use faults::{FaultStats, Faults};
 pub use server::{EMULATOR_TENANT, MAX_BODY, SERVICE_VERSION, challenge_resource};
 
@@ -192,7 +203,9 @@ pub struct Emulator {
     addr: SocketAddr,
     vault_url: String,
     ca_pem: String,
+    #[cfg_attr(not(feature = "client-helpers"), allow(dead_code))]
     token: String,
+    #[cfg_attr(not(feature = "client-helpers"), allow(dead_code))]
     hostnames: Vec<String>,
     signing_key: JsonWebKey,
     shutdown: tokio::sync::watch::Sender<bool>,
@@ -294,32 +307,6 @@ impl Emulator {
     /// The PEM certificate clients should trust.
     pub fn ca_pem(&self) -> &str {
         &self.ca_pem
-    }
-
-    /// A credential that works against this emulator.
-    pub fn credential(&self) -> Arc<dyn TokenCredential> {
-        Arc::new(StaticTokenCredential::new(self.token.clone()))
-    }
-
-    /// An HTTP client that trusts the emulator's certificate and resolves
-    /// its host names to it.
-    pub fn http_client(&self) -> reqwest::Client {
-        let mut b = reqwest::Client::builder();
-        if let Ok(cert) = reqwest::Certificate::from_pem(self.ca_pem.as_bytes()) {
-            b = b.tls_certs_only([cert]);
-        }
-        for h in &self.hostnames {
-            b = b.resolve(h, self.addr);
-        }
-        b.build().unwrap_or_default()
-    }
-
-    /// Client options for the protocol layer, with [`Self::http_client`].
-    pub fn client_options(&self) -> keyvault_keys_protocol::ClientOptions {
-        keyvault_keys_protocol::ClientOptions {
-            http_client: Some(self.http_client()),
-            ..Default::default()
-        }
     }
 
     /// The public key that signs release results (RS256 JWS).
@@ -435,40 +422,4 @@ async fn accept_loop(
         while connections.join_next().await.is_some() {}
     })
     .await;
-}
-
-/// A credential that always hands out the same token (valid for an hour
-/// from each call), for the emulator and tests.
-#[derive(Clone)]
-pub struct StaticTokenCredential {
-    token: String,
-}
-
-impl StaticTokenCredential {
-    /// A credential for `token`.
-    pub fn new(token: impl Into<String>) -> Self {
-        Self {
-            token: token.into(),
-        }
-    }
-}
-
-impl std::fmt::Debug for StaticTokenCredential {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("StaticTokenCredential")
-    }
-}
-
-#[async_trait::async_trait]
-impl TokenCredential for StaticTokenCredential {
-    async fn get_token(
-        &self,
-        _scopes: &[&str],
-        _options: Option<TokenRequestOptions<'_>>,
-    ) -> azure_core::Result<AccessToken> {
-        Ok(AccessToken::new(
-            Secret::new(self.token.clone()),
-            time::OffsetDateTime::now_utc() + time::Duration::hours(1),
-        ))
-    }
 }

@@ -1,0 +1,73 @@
+//! Client-side helpers (feature `client-helpers`): a credential, and an
+//! HTTP client that trusts the emulator's certificate, for tests and
+//! examples. The service does not use them.
+
+use std::sync::Arc;
+
+use azure_core::credentials::{AccessToken, Secret, TokenCredential, TokenRequestOptions};
+
+use crate::Emulator;
+
+impl Emulator {
+    /// A credential that works against this emulator.
+    pub fn credential(&self) -> Arc<dyn TokenCredential> {
+        Arc::new(StaticTokenCredential::new(self.token.clone()))
+    }
+
+    /// An HTTP client that trusts the emulator's certificate and resolves
+    /// its host names to it.
+    pub fn http_client(&self) -> reqwest::Client {
+        let mut b = reqwest::Client::builder();
+        if let Ok(cert) = reqwest::Certificate::from_pem(self.ca_pem.as_bytes()) {
+            b = b.tls_certs_only([cert]);
+        }
+        for h in &self.hostnames {
+            b = b.resolve(h, self.addr);
+        }
+        b.build().unwrap_or_default()
+    }
+
+    /// Client options for the protocol layer, with [`Self::http_client`].
+    pub fn client_options(&self) -> keyvault_keys_protocol::ClientOptions {
+        keyvault_keys_protocol::ClientOptions {
+            http_client: Some(self.http_client()),
+            ..Default::default()
+        }
+    }
+}
+
+/// A credential that always hands out the same token (valid for an hour
+/// from each call), for the emulator and tests.
+#[derive(Clone)]
+pub struct StaticTokenCredential {
+    token: String,
+}
+
+impl StaticTokenCredential {
+    /// A credential for `token`.
+    pub fn new(token: impl Into<String>) -> Self {
+        Self {
+            token: token.into(),
+        }
+    }
+}
+
+impl std::fmt::Debug for StaticTokenCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StaticTokenCredential")
+    }
+}
+
+#[async_trait::async_trait]
+impl TokenCredential for StaticTokenCredential {
+    async fn get_token(
+        &self,
+        _scopes: &[&str],
+        _options: Option<TokenRequestOptions<'_>>,
+    ) -> azure_core::Result<AccessToken> {
+        Ok(AccessToken::new(
+            Secret::new(self.token.clone()),
+            time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+        ))
+    }
+}

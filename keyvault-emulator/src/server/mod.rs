@@ -1,0 +1,321 @@
+//! HTTP: the challenge, routing, wire details (headers, status codes, error
+//! bodies), body limits, and the handlers that call the vault.
+//!
+//! [`challenge`] answers unauthenticated requests, [`routes`] maps a
+//! method and path to an operation, and [`crypto_ops`] runs the
+//! cryptographic operations.
+
+mod challenge;
+mod crypto_ops;
+mod routes;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Full, Limited};
+use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use keyvault_crypto::JsonWebKey;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::TrustedAttestationKey;
+use crate::api_error::{ApiError, ApiResult};
+use crate::faults::{Fault, Injector};
+use crate::state::{Ctx, Vault};
+
+pub use challenge::challenge_resource;
+use challenge::{authorised, www_authenticate};
+use routes::dispatch;
+
+/// The largest request body accepted.
+pub const MAX_BODY: usize = 1024 * 1024;
+/// The tenant named in the challenge.
+pub const EMULATOR_TENANT: &str = "00000000-0000-4000-8000-00000000e4a1";
+/// Sent as `x-ms-keyvault-service-version`.
+pub const SERVICE_VERSION: &str = "1.9.0-keyvault-emulator";
+const DEFAULT_API_VERSION: &str = "2025-07-01";
+
+pub struct Shared {
+    pub vault: Vault,
+    pub token: Option<String>,
+    pub trusted: Vec<TrustedAttestationKey>,
+    pub signing_key: JsonWebKey,
+    pub body_read_timeout: Duration,
+    pub faults: Option<Injector>,
+    /// Fuzzing only: one generated key per key spec, reused, so a fuzz run
+    /// measures the request handling rather than RSA key generation. `None`
+    /// (a fresh key every time) everywhere else.
+    pub key_memo: Option<KeyMemo>,
+}
+
+/// Generated keys by key spec (see [`Shared::key_memo`]).
+pub type KeyMemo = std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, JsonWebKey>>>;
+
+impl Shared {
+    /// The state a server (or the fuzzing harness) serves from.
+    pub fn new(options: &crate::EmulatorOptions) -> Result<Self, crate::StartError> {
+        let err = |e: String| crate::StartError(e);
+        let store = match &options.data_dir {
+            Some(dir) => crate::store::Store::sqlite(dir),
+            None => crate::store::Store::memory(),
+        }
+        .map_err(err)?;
+        let vault = Vault::open(store, options.flavor).map_err(err)?;
+        let signing_key = keyvault_crypto::generate(&keyvault_crypto::KeySpec {
+            kty: keyvault_crypto::KeyType::Rsa,
+            size: Some(2048),
+            curve: None,
+            public_exponent: None,
+        })
+        .map_err(|e| err(e.to_string()))?;
+        Ok(Self {
+            vault,
+            token: options.token.clone(),
+            trusted: options.trusted_attestation_keys.clone(),
+            signing_key,
+            body_read_timeout: options.limits.body_read_timeout,
+            faults: options.faults.clone().map(Injector::new),
+            key_memo: None,
+        })
+    }
+}
+
+/// What to do with a request: answer it, or drop its connection without
+/// an answer (fault injection).
+pub enum Outcome {
+    Answer(Response<Full<Bytes>>),
+    Drop,
+}
+
+/// What the handler answers: a status and an optional JSON body.
+pub(super) type Answer = (StatusCode, Option<Value>);
+
+pub(super) fn json_answer<T: Serialize>(v: &T) -> ApiResult<Answer> {
+    serde_json::to_value(v)
+        .map(|v| (StatusCode::OK, Some(v)))
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalError",
+                e.to_string(),
+            )
+        })
+}
+
+fn finish(
+    mut resp: Response<Full<Bytes>>,
+    request_id: &str,
+    client_request_id: Option<&HeaderValue>,
+) -> Response<Full<Bytes>> {
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        h.insert("x-ms-request-id", v);
+    }
+    if let Some(c) = client_request_id {
+        h.insert("x-ms-client-request-id", c.clone());
+    }
+    h.insert(
+        "x-ms-keyvault-service-version",
+        HeaderValue::from_static(SERVICE_VERSION),
+    );
+    h.insert("cache-control", HeaderValue::from_static("no-cache"));
+    resp
+}
+
+fn json_response(status: StatusCode, body: Option<&Value>) -> Response<Full<Bytes>> {
+    let mut b = Response::builder().status(status);
+    let bytes = match body {
+        Some(v) => {
+            b = b.header(CONTENT_TYPE, "application/json; charset=utf-8");
+            Bytes::from(v.to_string())
+        }
+        None => Bytes::new(),
+    };
+    b.body(Full::new(bytes))
+        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+}
+
+/// Serves one request. Never panics on input; every failure is an error
+/// body. The handler runs on the blocking pool (it may generate keys or
+/// wait for a commit); a panic in it answers 500 and changes nothing.
+pub async fn serve<B>(shared: Arc<Shared>, req: Request<B>) -> Outcome
+where
+    B: hyper::body::Body<Data = Bytes> + Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let client_request_id = req.headers().get("x-ms-client-request-id").cloned();
+    let authority = req
+        .headers()
+        .get(hyper::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| req.uri().authority().map(|a| a.to_string()))
+        .unwrap_or_else(|| "localhost".to_owned());
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let query: Vec<(String, String)> =
+        url::form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
+            .into_owned()
+            .collect();
+
+    if !authorised(&req, shared.token.as_deref()) {
+        let err = ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            "AKV10000: Request is missing a Bearer or PoP token.",
+        );
+        let mut resp = json_response(err.status, Some(&err.body()));
+        if let Ok(v) = HeaderValue::from_str(&www_authenticate(&authority)) {
+            resp.headers_mut()
+                .insert(hyper::header::WWW_AUTHENTICATE, v);
+        }
+        tracing::debug!(%method, %path, "401 challenge");
+        return Outcome::Answer(finish(resp, &request_id, client_request_id.as_ref()));
+    }
+
+    let fault = match &shared.faults {
+        Some(f) => f.decide().await,
+        None => Fault::None,
+    };
+    match fault {
+        Fault::Throttle(resp) => {
+            tracing::info!(%method, %path, status = resp.status().as_u16(), "fault: throttled");
+            return Outcome::Answer(finish(resp, &request_id, client_request_id.as_ref()));
+        }
+        Fault::ResetBefore => {
+            tracing::info!(%method, %path, "fault: connection dropped before the operation");
+            return Outcome::Drop;
+        }
+        Fault::ResetAfter | Fault::None => {}
+    }
+
+    let read = tokio::time::timeout(
+        shared.body_read_timeout,
+        Limited::new(req.into_body(), MAX_BODY).collect(),
+    )
+    .await;
+    let body = match read {
+        Ok(Ok(b)) => b.to_bytes(),
+        Ok(Err(_)) => {
+            let err = ApiError::bad_parameter(format!(
+                "The request body is larger than {MAX_BODY} bytes, or could not be read."
+            ));
+            return Outcome::Answer(finish(
+                json_response(err.status, Some(&err.body())),
+                &request_id,
+                client_request_id.as_ref(),
+            ));
+        }
+        Err(_) => {
+            let err = ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "RequestTimeout",
+                format!(
+                    "The request body did not arrive within {} ms.",
+                    shared.body_read_timeout.as_millis()
+                ),
+            );
+            let mut resp = json_response(err.status, Some(&err.body()));
+            resp.headers_mut()
+                .insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
+            return Outcome::Answer(finish(resp, &request_id, client_request_id.as_ref()));
+        }
+    };
+    let api_version = query
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("api-version"))
+        .map(|(_, v)| v.clone())
+        .unwrap_or_else(|| DEFAULT_API_VERSION.to_owned());
+    let ctx = Ctx {
+        authority,
+        api_version,
+    };
+    let segments: Vec<String> = path
+        .trim_start_matches('/')
+        .split('/')
+        .map(|s| {
+            url::form_urlencoded::parse(s.as_bytes())
+                .map(|(k, v)| {
+                    if v.is_empty() {
+                        k.into_owned()
+                    } else {
+                        format!("{k}={v}")
+                    }
+                })
+                .collect::<String>()
+        })
+        .collect();
+    let handler = {
+        let (method, shared) = (method.clone(), shared.clone());
+        tokio::task::spawn_blocking(move || {
+            let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
+            dispatch(&shared, &ctx, &method, &segs, &query, &body)
+        })
+    };
+    let result = handler.await.unwrap_or_else(|_| {
+        // The vault's records are swapped whole after their commit, so a
+        // panic cannot leave them half-changed or any lock unusable.
+        tracing::error!(%method, %path, "the handler panicked");
+        Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalError",
+            "An internal error interrupted the request.",
+        ))
+    });
+    if matches!(fault, Fault::ResetAfter) {
+        tracing::info!(%method, %path, "fault: connection dropped after the operation");
+        return Outcome::Drop;
+    }
+    let resp = match result {
+        Ok((status, body)) => json_response(status, body.as_ref()),
+        Err(e) => {
+            tracing::debug!(%method, %path, status = e.status.as_u16(), code = e.code, "error");
+            json_response(e.status, Some(&e.body()))
+        }
+    };
+    tracing::info!(%method, %path, status = resp.status().as_u16(), "request");
+    Outcome::Answer(finish(resp, &request_id, client_request_id.as_ref()))
+}
+
+pub(super) fn parse_body<T: DeserializeOwned>(body: &Bytes) -> ApiResult<T> {
+    if body.is_empty() {
+        return Err(ApiError::bad_parameter("The request body is required."));
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_parameter(format!("The request body is not valid: {e}")))
+}
+
+/// Generates a key (CPU-heavy for RSA; the caller is on the blocking pool
+/// and holds no lock).
+pub(super) fn generate(shared: &Shared, spec: &keyvault_crypto::KeySpec) -> ApiResult<JsonWebKey> {
+    let fresh =
+        || keyvault_crypto::generate(spec).map_err(|e| ApiError::bad_parameter(e.to_string()));
+    let Some(memo) = &shared.key_memo else {
+        return fresh();
+    };
+    let id = format!("{spec:?}");
+    if let Some(jwk) = memo.lock().unwrap_or_else(|e| e.into_inner()).get(&id) {
+        return Ok(jwk.clone());
+    }
+    let jwk = fresh()?;
+    memo.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(id, jwk.clone());
+    Ok(jwk)
+}
+
+pub(super) fn vault(shared: &Shared) -> &Vault {
+    &shared.vault
+}
+
+pub(super) fn method_not_allowed(method: &Method) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "BadParameter",
+        format!("Method {method} is not allowed on this path."),
+    )
+}

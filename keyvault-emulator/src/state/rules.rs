@@ -1,0 +1,358 @@
+//! The service's rules in one place: key names, key sizes and curves,
+//! default key operations, tag limits, versions per key, exportability,
+//! rotation-policy durations, and which key types each flavor accepts.
+
+use std::collections::BTreeMap;
+
+use keyvault_crypto::{KeyCurveName, KeyOperation, KeyType, KeyWrapAlgorithm};
+use keyvault_keys_protocol::duration::IsoDuration;
+use keyvault_keys_protocol::types;
+
+use super::{Keys, now};
+use crate::Flavor;
+use crate::api_error::{ApiError, ApiResult};
+
+/// Days a deleted key stays recoverable.
+pub const RECOVERABLE_DAYS: i32 = 90;
+pub(super) const RECOVERY_LEVEL: &str = "Recoverable+Purgeable";
+
+pub(super) fn valid_name(name: &str) -> ApiResult<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 127
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::bad_parameter(format!(
+            "The request URI contains an invalid name: {name:?}. Key names are 1 to 127 letters, digits and dashes."
+        )))
+    }
+}
+
+/// The service's tag limits: at most 15 tags per key version, names up to
+/// 512 characters and values up to 256.
+pub const MAX_TAGS: usize = 15;
+pub(super) const MAX_TAG_NAME: usize = 512;
+pub(super) const MAX_TAG_VALUE: usize = 256;
+/// The most versions a key keeps here (the most the service can back up);
+/// without a bound, rotating a key in a loop grows memory and disk forever.
+pub const MAX_VERSIONS: usize = 500;
+
+pub(super) fn check_tags(tags: &BTreeMap<String, String>) -> ApiResult<()> {
+    if tags.len() > MAX_TAGS {
+        return Err(ApiError::bad_parameter(format!(
+            "A key has at most {MAX_TAGS} tags, not {}.",
+            tags.len()
+        )));
+    }
+    for (name, value) in tags {
+        if name.chars().count() > MAX_TAG_NAME || value.chars().count() > MAX_TAG_VALUE {
+            return Err(ApiError::bad_parameter(format!(
+                "Tag names are at most {MAX_TAG_NAME} characters and values at most {MAX_TAG_VALUE}."
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The RSA key sizes the service creates and imports, in bits.
+pub const RSA_SIZES: [u32; 3] = [2048, 3072, 4096];
+
+/// Checks an RSA key size (created or imported).
+pub(super) fn check_rsa_size(bits: impl TryInto<u32> + std::fmt::Display + Copy) -> ApiResult<u32> {
+    match bits.try_into() {
+        Ok(b) if RSA_SIZES.contains(&b) => Ok(b),
+        _ => Err(ApiError::bad_parameter(format!(
+            "Invalid RSA key size {bits}; use 2048, 3072 or 4096."
+        ))),
+    }
+}
+
+pub(super) fn new_version() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// Whether a key vault (not a Managed HSM) refuses the algorithm: AES key
+/// wrap with padding and the PKCS#11 (`CKM_`) names are Managed HSM only.
+pub fn hsm_only_algorithm(alg: &KeyWrapAlgorithm) -> bool {
+    use KeyWrapAlgorithm::*;
+    matches!(
+        alg,
+        A128KwPad | A192KwPad | A256KwPad | CkmAesKeyWrap | CkmAesKeyWrapPad
+    )
+}
+
+/// The operations a key permits when its create or import request names
+/// none: what its type can do.
+pub(super) fn default_ops(kty: &KeyType) -> Vec<KeyOperation> {
+    use KeyOperation::*;
+    if kty.is_rsa() {
+        vec![Encrypt, Decrypt, Sign, Verify, WrapKey, UnwrapKey]
+    } else if kty.is_ec() {
+        vec![Sign, Verify]
+    } else {
+        vec![Encrypt, Decrypt, WrapKey, UnwrapKey]
+    }
+}
+
+impl Keys {
+    pub(super) fn check_kty_for_flavor(&self, kty: &KeyType) -> ApiResult<()> {
+        match self.flavor {
+            Flavor::Vault if kty.is_oct() => Err(ApiError::not_supported(format!(
+                "Key type {kty} is not supported by a key vault; symmetric keys need a Managed HSM."
+            ))),
+            Flavor::ManagedHsm if !kty.is_hsm() => Err(ApiError::not_supported(format!(
+                "Key type {kty} is not supported by a Managed HSM; use {kty}-HSM."
+            ))),
+            _ if !kty.is_known() => {
+                Err(ApiError::bad_parameter(format!("Unknown key type: {kty}")))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+pub(super) fn check_exportable(
+    exportable: Option<bool>,
+    policy: Option<&types::KeyReleasePolicy>,
+) -> ApiResult<()> {
+    if exportable == Some(true) && policy.and_then(|p| p.data.as_ref()).is_none() {
+        return Err(ApiError::bad_parameter(
+            "An exportable key must have a release policy (release_policy.data).",
+        ));
+    }
+    Ok(())
+}
+
+pub(super) fn validate_size(
+    kty: &KeyType,
+    size: Option<i32>,
+    curve: Option<&KeyCurveName>,
+) -> ApiResult<Option<u32>> {
+    if kty.is_rsa() {
+        if curve.is_some() {
+            return Err(ApiError::bad_parameter(
+                "An RSA key takes key_size, not crv.",
+            ));
+        }
+        return match size {
+            None => Ok(Some(2048)),
+            Some(s) => check_rsa_size(s).map(Some),
+        };
+    }
+    if kty.is_ec() {
+        if let Some(c) = curve
+            && !c.is_known()
+        {
+            return Err(ApiError::bad_parameter(format!(
+                "Invalid curve {c}; use P-256, P-256K, P-384 or P-521."
+            )));
+        }
+        if let Some(s) = size {
+            let expected = match curve.unwrap_or(&KeyCurveName::P256) {
+                KeyCurveName::P256 | KeyCurveName::P256K => 256,
+                KeyCurveName::P384 => 384,
+                _ => 521,
+            };
+            if s != expected {
+                return Err(ApiError::bad_parameter(format!(
+                    "key_size {s} does not fit the curve; omit it for EC keys."
+                )));
+            }
+        }
+        return Ok(None);
+    }
+    if kty.is_oct() {
+        return match size {
+            None => Ok(Some(256)),
+            Some(s @ (128 | 192 | 256)) => Ok(Some(s as u32)),
+            Some(s) => Err(ApiError::bad_parameter(format!(
+                "Invalid oct key size {s}; use 128, 192 or 256."
+            ))),
+        };
+    }
+    Err(ApiError::bad_parameter(format!("Unknown key type: {kty}")))
+}
+
+/// The expiry a rotation policy's `expiryTime` gives a version made at `now`.
+pub(super) fn expiry_from(expiry_time: &str, now: i64) -> ApiResult<i64> {
+    IsoDuration::parse(expiry_time)
+        .and_then(|d| d.checked_add_to(now))
+        .map_err(|m| ApiError::bad_parameter(format!("attributes.expiryTime: {m}")))
+}
+
+pub(super) fn validate_policy(
+    actions: &[types::LifetimeActions],
+    expiry: Option<&str>,
+) -> ApiResult<()> {
+    if let Some(e) = expiry {
+        let d = IsoDuration::parse(e)
+            .map_err(|m| ApiError::bad_parameter(format!("attributes.expiryTime: {m}")))?;
+        // A version made now must get an expiry date the calendar can hold.
+        expiry_from(e, now())?;
+        if d.approx_days() < 28 {
+            return Err(ApiError::bad_parameter(format!(
+                "attributes.expiryTime {e} is too short; the minimum is 28 days (P28D)."
+            )));
+        }
+    }
+    let mut seen = Vec::new();
+    for (i, a) in actions.iter().enumerate() {
+        let kind = a
+            .action
+            .as_ref()
+            .and_then(|x| x.type_.as_ref())
+            .map(|t| t.as_str().to_ascii_lowercase())
+            .ok_or_else(|| {
+                ApiError::bad_parameter(format!(
+                    "lifetimeActions[{i}].action.type is required (Rotate or Notify)."
+                ))
+            })?;
+        if kind != "rotate" && kind != "notify" {
+            return Err(ApiError::bad_parameter(format!(
+                "lifetimeActions[{i}].action.type must be Rotate or Notify."
+            )));
+        }
+        if seen.contains(&kind) {
+            return Err(ApiError::bad_parameter(format!(
+                "lifetimeActions may hold one {kind} action at most."
+            )));
+        }
+        seen.push(kind.clone());
+        let trigger = a.trigger.as_ref().ok_or_else(|| {
+            ApiError::bad_parameter(format!("lifetimeActions[{i}].trigger is required."))
+        })?;
+        match (&trigger.time_after_create, &trigger.time_before_expiry) {
+            (Some(_), Some(_)) | (None, None) => {
+                return Err(ApiError::bad_parameter(format!(
+                    "lifetimeActions[{i}].trigger needs exactly one of timeAfterCreate and timeBeforeExpiry."
+                )));
+            }
+            (Some(t), None) | (None, Some(t)) => {
+                IsoDuration::parse(t)
+                    .and_then(|d| d.checked_add_to(now()))
+                    .map_err(|m| {
+                        ApiError::bad_parameter(format!("lifetimeActions[{i}].trigger: {m}"))
+                    })?;
+            }
+        }
+        if kind == "notify" && trigger.time_before_expiry.is_none() {
+            return Err(ApiError::bad_parameter(
+                "A Notify action is triggered by timeBeforeExpiry.",
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_1_to_127_letters_digits_and_dashes() {
+        assert!(valid_name("a-Z-9").is_ok());
+        assert!(valid_name(&"k".repeat(127)).is_ok());
+        for bad in ["", "a_b", "a.b", "a b", "ä", &"k".repeat(128)] {
+            assert!(valid_name(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn tags_are_bounded_in_number_and_length() {
+        let tags = |n: usize| -> BTreeMap<String, String> {
+            (0..n).map(|i| (format!("t{i}"), "v".into())).collect()
+        };
+        assert!(check_tags(&tags(MAX_TAGS)).is_ok());
+        assert!(check_tags(&tags(MAX_TAGS + 1)).is_err());
+        let long_name = BTreeMap::from([("n".repeat(MAX_TAG_NAME + 1), String::new())]);
+        let long_value = BTreeMap::from([("n".into(), "é".repeat(MAX_TAG_VALUE + 1))]);
+        let at_limit = BTreeMap::from([("n".repeat(MAX_TAG_NAME), "é".repeat(MAX_TAG_VALUE))]);
+        assert!(check_tags(&long_name).is_err());
+        assert!(check_tags(&long_value).is_err());
+        assert!(check_tags(&at_limit).is_ok());
+    }
+
+    #[test]
+    fn sizes_and_curves_fit_the_key_type() {
+        let (rsa, ec, oct) = (KeyType::Rsa, KeyType::Ec, KeyType::OctHsm);
+        assert_eq!(validate_size(&rsa, None, None).ok(), Some(Some(2048)));
+        assert_eq!(validate_size(&rsa, Some(4096), None).ok(), Some(Some(4096)));
+        assert!(validate_size(&rsa, Some(1024), None).is_err());
+        assert!(validate_size(&rsa, None, Some(&KeyCurveName::P256)).is_err());
+        assert_eq!(validate_size(&ec, None, None).ok(), Some(None));
+        assert!(validate_size(&ec, Some(384), Some(&KeyCurveName::P384)).is_ok());
+        assert!(validate_size(&ec, Some(256), Some(&KeyCurveName::P521)).is_err());
+        assert!(validate_size(&ec, None, Some(&KeyCurveName::parse("P-192"))).is_err());
+        assert_eq!(validate_size(&oct, None, None).ok(), Some(Some(256)));
+        assert!(validate_size(&oct, Some(64), None).is_err());
+        assert!(validate_size(&KeyType::parse("DSA"), None, None).is_err());
+        assert_eq!(check_rsa_size(3072_usize).ok(), Some(3072));
+        assert!(check_rsa_size(usize::MAX).is_err());
+    }
+
+    #[test]
+    fn default_ops_follow_the_key_type() {
+        assert_eq!(
+            default_ops(&KeyType::Ec),
+            [KeyOperation::Sign, KeyOperation::Verify]
+        );
+        assert_eq!(default_ops(&KeyType::RsaHsm).len(), 6);
+        assert!(!default_ops(&KeyType::Oct).contains(&KeyOperation::Sign));
+    }
+
+    #[test]
+    fn padded_and_pkcs11_wraps_are_managed_hsm_only() {
+        for alg in ["A256KWPAD", "CKM_AES_KEY_WRAP", "CKM_AES_KEY_WRAP_PAD"] {
+            assert!(hsm_only_algorithm(&KeyWrapAlgorithm::parse(alg)), "{alg}");
+        }
+        for alg in ["A256KW", "RSA-OAEP", "A256GCM"] {
+            assert!(!hsm_only_algorithm(&KeyWrapAlgorithm::parse(alg)), "{alg}");
+        }
+    }
+
+    #[test]
+    fn an_exportable_key_needs_a_release_policy() {
+        let policy: types::KeyReleasePolicy =
+            serde_json::from_value(serde_json::json!({"data": "e30"})).expect("policy");
+        assert!(check_exportable(Some(true), None).is_err());
+        assert!(check_exportable(Some(true), Some(&policy)).is_ok());
+        assert!(check_exportable(Some(false), None).is_ok());
+    }
+
+    fn action(kind: &str, trigger: serde_json::Value) -> types::LifetimeActions {
+        serde_json::from_value(serde_json::json!({"action": {"type": kind}, "trigger": trigger}))
+            .expect("action")
+    }
+
+    #[test]
+    fn rotation_policies_follow_the_service_rules() {
+        let rotate = action("Rotate", serde_json::json!({"timeAfterCreate": "P90D"}));
+        let notify = action("notify", serde_json::json!({"timeBeforeExpiry": "P30D"}));
+        assert!(validate_policy(&[rotate.clone(), notify.clone()], Some("P1Y")).is_ok());
+        // One of each kind, exactly one trigger, Notify before expiry only.
+        assert!(validate_policy(&[rotate.clone(), rotate.clone()], None).is_err());
+        let both = action(
+            "Rotate",
+            serde_json::json!({"timeAfterCreate": "P1D", "timeBeforeExpiry": "P1D"}),
+        );
+        assert!(validate_policy(&[both], None).is_err());
+        let early_notify = action("Notify", serde_json::json!({"timeAfterCreate": "P1D"}));
+        assert!(validate_policy(&[early_notify], None).is_err());
+        assert!(
+            validate_policy(
+                &[action(
+                    "Delete",
+                    serde_json::json!({"timeAfterCreate": "P1D"})
+                )],
+                None
+            )
+            .is_err()
+        );
+        // The expiry is at least 28 days and must fit the calendar.
+        assert!(validate_policy(&[], Some("P27D")).is_err());
+        assert!(validate_policy(&[], Some("P28D")).is_ok());
+        assert!(validate_policy(&[], Some("P99999999Y")).is_err());
+        assert_eq!(expiry_from("P1D", 0).ok(), Some(86_400));
+    }
+}
