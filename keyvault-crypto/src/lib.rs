@@ -37,6 +37,7 @@ pub mod fuzzing;
 mod jwk;
 mod key_id;
 mod ops;
+mod options;
 mod secret;
 
 pub use client::{CryptographyClient, KeyUsage};
@@ -48,6 +49,10 @@ pub use enums::{
 pub use error::CryptoError;
 pub use jwk::JsonWebKey;
 pub use key_id::KeyVaultKeyIdentifier;
+pub use options::{
+    CryptographyClientOptions, DecryptOptions, EncryptOptions, SignDataOptions, SignOptions,
+    UnwrapKeyOptions, VerifyDataOptions, VerifyOptions, WrapKeyOptions,
+};
 pub use ops::{
     DecryptParameters, DecryptResult, EncryptParameters, EncryptResult, SignResult, UnwrapResult,
     VerifyResult, WrapResult,

@@ -18,7 +18,7 @@ async fn main() -> Result<(), common::AnyError> {
         key.properties.vault_url
     );
     let old = client
-        .get_key(&name, first.properties.version.as_deref())
+        .get_key(&name, Some(GetKeyOptions { version: first.properties.version.clone() }))
         .await?;
     println!(
         "specific: {} version {} ({})",

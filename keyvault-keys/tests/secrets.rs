@@ -83,25 +83,10 @@ fn secret_wire_jwk() -> types::JsonWebKey {
 }
 
 fn properties() -> KeyProperties {
-    KeyProperties {
-        id: "https://v.vault.azure.net/keys/k/0123".into(),
-        name: "k".into(),
-        version: Some("0123".into()),
-        vault_url: "https://v.vault.azure.net".into(),
-        enabled: Some(true),
-        not_before: None,
-        expires_on: None,
-        created_on: None,
-        updated_on: None,
-        recovery_level: None,
-        recoverable_days: None,
-        tags: BTreeMap::new(),
-        managed: None,
-        exportable: Some(true),
-        release_policy: None,
-        hsm_platform: None,
-        attestation: None,
-    }
+    let mut p = KeyProperties::from_id("https://v.vault.azure.net/keys/k/0123").expect("id");
+    p.enabled = Some(true);
+    p.exportable = Some(true);
+    p
 }
 
 #[test]
@@ -120,26 +105,20 @@ fn public_types_of_the_keys_crate_hide_secret_material() {
     debug_hidden("JsonWebKey", &secret_jwk());
     debug_hidden(
         "KeyVaultKey",
-        &KeyVaultKey {
-            key: secret_jwk(),
-            properties: properties(),
-        },
+        &KeyVaultKey::new(secret_jwk(), properties()),
     );
     debug_hidden(
         "DeletedKey",
-        &DeletedKey {
-            key: Some(secret_jwk()),
-            properties: properties(),
-            recovery_id: None,
-            deleted_date: None,
-            scheduled_purge_date: None,
+        &{
+            let mut d = DeletedKey::default();
+            d.key = Some(secret_jwk());
+            d.properties = properties();
+            d
         },
     );
     debug_hidden(
         "ReleaseKeyResult",
-        &ReleaseKeyResult {
-            value: wire(SECRET),
-        },
+        &ReleaseKeyResult::new(wire(SECRET)),
     );
 }
 
@@ -235,7 +214,7 @@ async fn random_bytes_are_not_printed() {
         }),
     )
     .expect("client");
-    let bytes = client.get_random_bytes(32).await.expect("random bytes");
+    let bytes = client.get_random_bytes(32, None).await.expect("random bytes");
     assert_eq!(bytes.len(), 32);
     let drawn = bytes.expose().to_vec();
     assert_hidden("get_random_bytes' result", &drawn, &format!("{bytes:?}"));

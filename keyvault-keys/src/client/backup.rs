@@ -7,12 +7,13 @@ impl KeyClient {
     ///
     /// ```no_run
     /// # async fn f(client: keyvault_keys::KeyClient) -> keyvault_keys::Result<()> {
-    /// let backup: Vec<u8> = client.backup_key("key-name").await?;
+    /// let backup: Vec<u8> = client.backup_key("key-name", None).await?;
     /// println!("{} bytes", backup.len());
     /// # Ok(()) }
     /// ```
-    pub async fn backup_key(&self, name: &str) -> Result<Vec<u8>> {
+    pub async fn backup_key(&self, name: &str, options: Option<BackupKeyOptions>) -> Result<Vec<u8>> {
         validate_key_name(name)?;
+        let BackupKeyOptions {} = options.unwrap_or_default();
         let r = call(self.protocol.backup_key(name)).await?;
         let value = r.value.ok_or_else(|| {
             Error::invalid_response("the service returned a backup without value")
@@ -28,14 +29,17 @@ impl KeyClient {
     ///
     /// ```no_run
     /// # async fn f(client: keyvault_keys::KeyClient, backup: Vec<u8>) -> keyvault_keys::Result<()> {
-    /// let restored = client.restore_key_backup(&backup).await?;
+    /// let restored = client.restore_key_backup(&backup, None).await?;
     /// println!("{} {:?}", restored.name(), restored.properties.version);
     /// # Ok(()) }
     /// ```
-    pub async fn restore_key_backup(&self, backup: &[u8]) -> Result<KeyVaultKey> {
-        if backup.is_empty() {
-            return Err(Error::validation("the backup is empty"));
-        }
+    pub async fn restore_key_backup(
+        &self,
+        backup: &[u8],
+        options: Option<RestoreKeyBackupOptions>,
+    ) -> Result<KeyVaultKey> {
+        // An empty or damaged backup is the service's to refuse.
+        let RestoreKeyBackupOptions {} = options.unwrap_or_default();
         let body = types::KeyRestoreParameters {
             value: b64::encode(backup),
             extra: Default::default(),

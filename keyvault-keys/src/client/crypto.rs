@@ -10,18 +10,19 @@ impl KeyClient {
     /// # async fn f(client: keyvault_keys::KeyClient) -> keyvault_keys::Result<()> {
     /// use keyvault_keys::crypto::{EncryptParameters, EncryptionAlgorithm};
     /// let crypto = client.get_cryptography_client("key-name", None)?;
-    /// let r = crypto.encrypt(&EncryptParameters::new(EncryptionAlgorithm::RsaOaep256, b"plaintext".to_vec())).await?;
+    /// let r = crypto.encrypt(&EncryptParameters::new(EncryptionAlgorithm::RsaOaep256, b"plaintext".to_vec()), None).await?;
     /// # Ok(()) }
     /// ```
     pub fn get_cryptography_client(
         &self,
-        key_name: &str,
-        key_version: Option<&str>,
+        name: &str,
+        options: Option<GetCryptographyClientOptions>,
     ) -> Result<CryptographyClient> {
-        validate_key_name(key_name)?;
-        let id = match key_version {
-            Some(v) if !v.is_empty() => format!("{}/keys/{key_name}/{v}", self.vault_url),
-            _ => format!("{}/keys/{key_name}", self.vault_url),
+        validate_key_name(name)?;
+        let o = options.unwrap_or_default();
+        let id = match o.version.as_deref() {
+            Some(v) if !v.is_empty() => format!("{}/keys/{name}/{v}", self.vault_url),
+            _ => format!("{}/keys/{name}", self.vault_url),
         };
         Ok(CryptographyClient::with_client(self.protocol.clone(), &id)?)
     }

@@ -26,59 +26,9 @@ impl KeyClient {
             (KeyType::Oct, Some(true)) => KeyType::OctHsm,
             (k, _) => k.clone(),
         };
-        if !kty.is_known() {
-            return Err(Error::validation(format!(
-                "key type {kty} is not one this client can create; use RSA, EC or oct (or their -HSM forms)"
-            )));
-        }
-        if kty.is_ec() {
-            if let (Some(size), Some(curve)) = (o.size, o.curve.as_ref()) {
-                let fits = matches!(
-                    (size, curve),
-                    (256, KeyCurveName::P256 | KeyCurveName::P256K)
-                        | (384, KeyCurveName::P384)
-                        | (521, KeyCurveName::P521)
-                );
-                if !fits {
-                    return Err(Error::validation(format!(
-                        "size {size} does not fit curve {curve}; omit size for EC keys"
-                    )));
-                }
-            }
-            if o.public_exponent.is_some() {
-                return Err(Error::validation(
-                    "public_exponent applies to RSA keys only",
-                ));
-            }
-        } else if o.curve.is_some() {
-            return Err(Error::validation(format!(
-                "curve applies to EC keys only, not {kty}"
-            )));
-        }
-        if kty.is_oct() && o.public_exponent.is_some() {
-            return Err(Error::validation(
-                "public_exponent applies to RSA keys only",
-            ));
-        }
-        if let Some(size) = o.size {
-            let ok = if kty.is_rsa() {
-                [2048, 3072, 4096].contains(&size)
-            } else if kty.is_oct() {
-                [128, 192, 256].contains(&size)
-            } else {
-                true
-            };
-            if !ok {
-                let allowed = if kty.is_rsa() {
-                    "2048, 3072 or 4096"
-                } else {
-                    "128, 192 or 256"
-                };
-                return Err(Error::validation(format!(
-                    "size {size} does not fit a {kty} key: use {allowed}"
-                )));
-            }
-        }
+        // Sizes, curves and which option fits which key type are the
+        // service's to check (Azure SDK guideline: no client-side copy of
+        // service validation); its answer comes back as the error.
         // The wire's members are int32: a larger value would wrap into a
         // different (negative) number, so refuse it here.
         let int32 = |what: &str, v: Option<u32>| -> Result<Option<i32>> {
@@ -159,17 +109,27 @@ impl KeyClient {
         self.create_key(name, KeyType::Oct, options).await
     }
 
-    /// Gets a key: the latest version, or `version`.
+    /// Gets a key: the latest version, or the options' `version`.
     ///
     /// ```no_run
     /// # async fn f(client: keyvault_keys::KeyClient) -> keyvault_keys::Result<()> {
+    /// use keyvault_keys::GetKeyOptions;
     /// let key = client.get_key("key-name", None).await?;
     /// println!("{} {:?} {}", key.id(), key.properties.version, key.properties.vault_url);
+    /// let version = key.properties.version.clone();
+    /// let same = client.get_key("key-name", Some(GetKeyOptions { version, ..Default::default() })).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn get_key(&self, name: &str, version: Option<&str>) -> Result<KeyVaultKey> {
+    pub async fn get_key(&self, name: &str, options: Option<GetKeyOptions>) -> Result<KeyVaultKey> {
         validate_key_name(name)?;
-        KeyVaultKey::from_bundle(&call(self.protocol.get_key(name, version.unwrap_or(""))).await?)
+        let o = options.unwrap_or_default();
+        KeyVaultKey::from_bundle(
+            &call(
+                self.protocol
+                    .get_key(name, o.version.as_deref().unwrap_or("")),
+            )
+            .await?,
+        )
     }
 
     /// Gets a key with the HSM's attestation of it.
@@ -183,13 +143,14 @@ impl KeyClient {
     pub async fn get_key_attestation(
         &self,
         name: &str,
-        version: Option<&str>,
+        options: Option<GetKeyAttestationOptions>,
     ) -> Result<KeyVaultKey> {
         validate_key_name(name)?;
+        let o = options.unwrap_or_default();
         KeyVaultKey::from_bundle(
             &call(
                 self.protocol
-                    .get_key_attestation(name, version.unwrap_or("")),
+                    .get_key_attestation(name, o.version.as_deref().unwrap_or("")),
             )
             .await?,
         )
@@ -247,14 +208,8 @@ impl KeyClient {
         options: Option<ImportKeyOptions>,
     ) -> Result<KeyVaultKey> {
         validate_key_name(name)?;
-        // A bring-your-own-key import carries the HSM transfer blob
-        // (`key_hsm`) instead of d/k; the service checks it.
-        if !key.has_private_key() && key.t.is_none() {
-            return Err(Error::validation(
-                "the key to import has no private material (d for RSA and EC keys, k for oct \
-                 keys) and no key_hsm transfer blob (t) for a bring-your-own-key import",
-            ));
-        }
+        // Whether the key has the private material (or, for bring your own
+        // key, the HSM transfer blob `key_hsm`) is the service's to check.
         let o = options.unwrap_or_default();
         let body = types::KeyImportParameters {
             hsm: o.hardware_protected,

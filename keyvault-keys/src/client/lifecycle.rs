@@ -54,7 +54,7 @@ impl KeyClient {
                      get_deleted_key tells when it is done"
                 )
             };
-            self.poll(&o, timed_out, || self.get_deleted_key(name))
+            self.poll(&o, timed_out, || self.get_deleted_key(name, None))
                 .await?;
         }
         Ok(deleted)
@@ -64,12 +64,17 @@ impl KeyClient {
     ///
     /// ```no_run
     /// # async fn f(client: keyvault_keys::KeyClient) -> keyvault_keys::Result<()> {
-    /// let deleted = client.get_deleted_key("key-name").await?;
+    /// let deleted = client.get_deleted_key("key-name", None).await?;
     /// println!("{}", deleted.name());
     /// # Ok(()) }
     /// ```
-    pub async fn get_deleted_key(&self, name: &str) -> Result<DeletedKey> {
+    pub async fn get_deleted_key(
+        &self,
+        name: &str,
+        options: Option<GetDeletedKeyOptions>,
+    ) -> Result<DeletedKey> {
         validate_key_name(name)?;
+        let GetDeletedKeyOptions {} = options.unwrap_or_default();
         DeletedKey::from_bundle(&call(self.protocol.get_deleted_key(name)).await?)
     }
 
@@ -77,11 +82,16 @@ impl KeyClient {
     ///
     /// ```no_run
     /// # async fn f(client: keyvault_keys::KeyClient) -> keyvault_keys::Result<()> {
-    /// client.purge_deleted_key("key-name").await?;
+    /// client.purge_deleted_key("key-name", None).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn purge_deleted_key(&self, name: &str) -> Result<()> {
+    pub async fn purge_deleted_key(
+        &self,
+        name: &str,
+        options: Option<PurgeDeletedKeyOptions>,
+    ) -> Result<()> {
         validate_key_name(name)?;
+        let PurgeDeletedKeyOptions {} = options.unwrap_or_default();
         call(self.protocol.purge_deleted_key(name)).await?;
         Ok(())
     }

@@ -21,13 +21,14 @@ impl KeyClient {
         )
     }
 
+    /// The request's `maxresults` is a non-zero number, so 0 cannot be
+    /// sent; the upper limit (25) is the service's to check.
     fn max_results(o: &ListOptions) -> Result<Option<NonZeroU32>> {
         match o.max_page_size {
             None => Ok(None),
-            Some(n @ 1..=25) => Ok(NonZeroU32::new(n)),
-            Some(n) => Err(Error::validation(format!(
-                "max_page_size must be from 1 to 25, not {n}"
-            ))),
+            Some(n) => NonZeroU32::new(n).map(Some).ok_or_else(|| {
+                Error::validation("max_page_size must be at least 1, not 0")
+            }),
         }
     }
 

@@ -6,10 +6,9 @@ use std::time::Instant;
 
 use futures::stream::StreamExt as _;
 use keyvault_crypto::{
-    CryptographyClient, JsonWebKey, KeyCurveName, KeyType, KeyUsage, SecretBytes, b64,
+    CryptographyClient, JsonWebKey, KeyType, KeyUsage, SecretBytes, b64,
 };
 use keyvault_keys_protocol::azure_core::credentials::TokenCredential;
-use keyvault_keys_protocol::duration::IsoDuration;
 use keyvault_keys_protocol::{Client, RawRequest, RawResponse, call, enums, types};
 
 use crate::error::{Error, ErrorKind, Result};
@@ -57,12 +56,6 @@ pub fn validate_key_name(name: &str) -> Result<()> {
             "invalid key name {name:?}: a key name is 1 to 127 characters of letters, digits and dashes (^[0-9a-zA-Z-]{{1,127}}$)"
         )))
     }
-}
-
-fn validate_duration(what: &str, d: &str) -> Result<()> {
-    IsoDuration::parse(d)
-        .map(|_| ())
-        .map_err(|e| Error::validation(format!("{what}: {e}")))
 }
 
 fn unix(t: Option<time::OffsetDateTime>) -> Option<i64> {

@@ -3,23 +3,29 @@
 use super::*;
 
 impl KeyClient {
-    /// Draws `count` (1 to 128) random bytes from the HSM (Managed HSM).
+    /// Draws `count` random bytes from the HSM (Managed HSM; the service
+    /// allows 1 to 128).
     ///
     /// They often become key material, so they come as [`SecretBytes`]:
     /// zeroized when dropped, never printed by `Debug`.
     ///
     /// ```no_run
     /// # async fn f(client: keyvault_keys::KeyClient) -> keyvault_keys::Result<()> {
-    /// let bytes = client.get_random_bytes(16).await?;
+    /// let bytes = client.get_random_bytes(16, None).await?;
     /// assert_eq!(bytes.len(), 16);
     /// let raw: &[u8] = bytes.expose();
     /// # Ok(()) }
     /// ```
-    pub async fn get_random_bytes(&self, count: u32) -> Result<SecretBytes> {
-        let Some(count) = NonZeroU32::new(count).filter(|c| c.get() <= 128) else {
-            return Err(Error::validation(format!(
-                "count must be from 1 to 128, not {count}"
-            )));
+    pub async fn get_random_bytes(
+        &self,
+        count: u32,
+        options: Option<GetRandomBytesOptions>,
+    ) -> Result<SecretBytes> {
+        let GetRandomBytesOptions {} = options.unwrap_or_default();
+        // The request's count is a non-zero number, so 0 cannot be sent; the
+        // upper limit is the service's to check.
+        let Some(count) = NonZeroU32::new(count) else {
+            return Err(Error::validation("count must be at least 1, not 0"));
         };
         let r = call(
             self.protocol
@@ -54,9 +60,6 @@ impl KeyClient {
         options: Option<ReleaseKeyOptions>,
     ) -> Result<ReleaseKeyResult> {
         validate_key_name(name)?;
-        if target_attestation_token.trim().is_empty() {
-            return Err(Error::validation("the target attestation token is empty"));
-        }
         let o = options.unwrap_or_default();
         let target =
             types::KeyReleaseParametersTarget::try_from(target_attestation_token.to_owned())

@@ -108,7 +108,7 @@ async fn create_with_every_option() {
 }
 
 #[tokio::test]
-async fn validation_happens_before_any_request() {
+async fn only_what_builds_the_url_or_body_is_checked_before_a_request() {
     // Port 1 on loopback: anything actually sent would be a transport error.
     let c = KeyClient::new(
         "https://127.0.0.1:1",
@@ -122,106 +122,32 @@ async fn validation_happens_before_any_request() {
             "long name",
             c.get_key(&"a".repeat(128), None).await.map(|_| ()),
         ),
+        // The request's count and maxresults are non-zero numbers.
+        ("count 0", c.get_random_bytes(0, None).await.map(|_| ())),
         (
-            "curve on RSA",
-            c.create_rsa_key(
-                "k",
-                Some(CreateKeyOptions {
-                    curve: Some(KeyCurveName::P256),
-                    ..Default::default()
-                }),
-            )
-            .await
-            .map(|_| ()),
-        ),
-        (
-            "size vs curve",
-            c.create_ec_key(
-                "k",
-                Some(CreateKeyOptions {
-                    curve: Some(KeyCurveName::P384),
-                    size: Some(256),
-                    ..Default::default()
-                }),
-            )
-            .await
-            .map(|_| ()),
-        ),
-        (
-            "oct size",
-            c.create_oct_key(
-                "k",
-                Some(CreateKeyOptions {
-                    size: Some(100),
-                    ..Default::default()
-                }),
-            )
-            .await
-            .map(|_| ()),
-        ),
-        (
-            "rsa size",
-            c.create_rsa_key(
-                "k",
-                Some(CreateKeyOptions {
-                    size: Some(1024),
-                    ..Default::default()
-                }),
-            )
-            .await
-            .map(|_| ()),
-        ),
-        ("count 0", c.get_random_bytes(0).await.map(|_| ())),
-        ("count 129", c.get_random_bytes(129).await.map(|_| ())),
-        (
-            "empty token",
-            c.release_key("k", " ", None).await.map(|_| ()),
-        ),
-        (
-            "bad duration",
-            c.update_key_rotation_policy(
-                "k",
-                &KeyRotationPolicy {
-                    expires_in: Some("90 days".into()),
-                    ..Default::default()
-                },
-                None,
-            )
-            .await
-            .map(|_| ()),
-        ),
-        (
-            "bad trigger",
-            c.update_key_rotation_policy(
-                "k",
-                &KeyRotationPolicy {
-                    lifetime_actions: vec![KeyRotationLifetimeAction::new(
-                        KeyRotationPolicyAction::Rotate,
-                    )],
-                    ..Default::default()
-                },
-                None,
-            )
-            .await
-            .map(|_| ()),
-        ),
-        (
-            "public-only import",
-            c.import_key("k", &JsonWebKey::new(KeyType::Rsa), None)
-                .await
-                .map(|_| ()),
-        ),
-        ("empty backup", c.restore_key_backup(&[]).await.map(|_| ())),
-        (
-            "page size",
+            "page size 0",
             c.list_properties_of_keys(Some(ListOptions {
-                max_page_size: Some(26),
+                max_page_size: Some(0),
                 ..Default::default()
             }))
             .try_next()
             .await
             .map(|_| ()),
         ),
+        // The wire's key size is an int32.
+        (
+            "size beyond int32",
+            c.create_rsa_key(
+                "k",
+                Some(CreateKeyOptions {
+                    size: Some(u32::MAX),
+                    ..Default::default()
+                }),
+            )
+            .await
+            .map(|_| ()),
+        ),
+        ("empty token", c.release_key("k", "", None).await.map(|_| ())),
         (
             "versions name",
             c.list_properties_of_key_versions("no spaces", None)
@@ -240,6 +166,18 @@ async fn validation_happens_before_any_request() {
         e.to_string().contains("^[0-9a-zA-Z-]{1,127}$"),
         "the message says what a name is: {e}"
     );
+    // What the service checks is sent: here it meets the closed port.
+    let e = c
+        .create_rsa_key(
+            "k",
+            Some(CreateKeyOptions {
+                size: Some(1024),
+                ..Default::default()
+            }),
+        )
+        .await
+        .expect_err("nothing listens");
+    assert_eq!(e.kind(), ErrorKind::Transport, "{e}");
     // Plain http is refused before anything is sent.
     let e = KeyClient::new(
         "http://example.com",
@@ -248,6 +186,116 @@ async fn validation_happens_before_any_request() {
     )
     .expect_err("http");
     assert_eq!(e.kind(), ErrorKind::Authentication);
+}
+
+/// Sizes, curves, durations, triggers, counts, page sizes, backups and
+/// import material are the service's to check (Azure SDK guideline): the
+/// client sends them and returns the service's error.
+#[tokio::test]
+async fn service_side_checks_come_back_as_the_services_error() {
+    let (emu, c) = setup(EmulatorOptions::default()).await;
+    c.create_rsa_key("k", None).await.expect("key for the policy");
+    let cases: Vec<(&str, Result<(), Error>)> = vec![
+        (
+            "curve on RSA",
+            c.create_rsa_key(
+                "k2",
+                Some(CreateKeyOptions {
+                    curve: Some(KeyCurveName::P256),
+                    ..Default::default()
+                }),
+            )
+            .await
+            .map(|_| ()),
+        ),
+        (
+            "size vs curve",
+            c.create_ec_key(
+                "k2",
+                Some(CreateKeyOptions {
+                    curve: Some(KeyCurveName::P384),
+                    size: Some(256),
+                    ..Default::default()
+                }),
+            )
+            .await
+            .map(|_| ()),
+        ),
+        (
+            "oct size",
+            c.create_oct_key(
+                "k2",
+                Some(CreateKeyOptions {
+                    size: Some(100),
+                    ..Default::default()
+                }),
+            )
+            .await
+            .map(|_| ()),
+        ),
+        (
+            "rsa size",
+            c.create_rsa_key(
+                "k2",
+                Some(CreateKeyOptions {
+                    size: Some(1024),
+                    ..Default::default()
+                }),
+            )
+            .await
+            .map(|_| ()),
+        ),
+        ("count 129", c.get_random_bytes(129, None).await.map(|_| ())),
+        (
+            "bad duration",
+            c.update_key_rotation_policy(
+                "k",
+                &KeyRotationPolicy::default().with_expires_in("90 days"),
+                None,
+            )
+            .await
+            .map(|_| ()),
+        ),
+        (
+            "bad trigger",
+            c.update_key_rotation_policy(
+                "k",
+                &KeyRotationPolicy::new(vec![KeyRotationLifetimeAction::new(
+                    KeyRotationPolicyAction::Rotate,
+                )]),
+                None,
+            )
+            .await
+            .map(|_| ()),
+        ),
+        (
+            "public-only import",
+            c.import_key("k2", &JsonWebKey::new(KeyType::Rsa), None)
+                .await
+                .map(|_| ()),
+        ),
+        ("empty backup", c.restore_key_backup(&[], None).await.map(|_| ())),
+        (
+            "page size 26",
+            c.list_properties_of_keys(Some(ListOptions {
+                max_page_size: Some(26),
+                ..Default::default()
+            }))
+            .try_next()
+            .await
+            .map(|_| ()),
+        ),
+    ];
+    for (what, r) in cases {
+        let e = r.expect_err(what);
+        assert_eq!(e.kind(), ErrorKind::HttpResponse, "{what}: {e}");
+        assert_eq!(e.status(), Some(400), "{what}: {e}");
+    }
+    assert!(
+        c.get_key("k2", None).await.is_err(),
+        "no refused create left a key behind"
+    );
+    emu.shutdown().await;
 }
 
 #[tokio::test]
@@ -264,7 +312,7 @@ async fn get_update_and_error_kinds() {
         v2.properties.version
     );
     assert_eq!(
-        c.get_key("k", v1.properties.version.as_deref())
+        c.get_key("k", Some(GetKeyOptions { version: v1.properties.version.clone() }))
             .await
             .expect("v1")
             .key
@@ -484,7 +532,7 @@ async fn byok_end_to_end_kek_then_local_wrap_then_import_then_use() {
         let signed = c
             .get_cryptography_client(name, None)
             .expect("crypto client")
-            .sign(&alg, &digest)
+            .sign(&alg, &digest, None)
             .await
             .expect("the vault signs with the imported key");
         let local = keyvault_crypto::LocalKey::from_jwk(&target).expect("local");

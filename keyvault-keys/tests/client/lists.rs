@@ -63,12 +63,12 @@ async fn many_concurrent_tasks_on_one_client() {
             c.get_key(&name, None).await.expect("get");
             let crypto = c.get_cryptography_client("shared", None).expect("crypto");
             let s = crypto
-                .sign_data(&SignatureAlgorithm::Rs256, name.as_bytes())
+                .sign_data(&SignatureAlgorithm::Rs256, name.as_bytes(), None)
                 .await
                 .expect("sign");
             assert!(
                 crypto
-                    .verify_data(&SignatureAlgorithm::Rs256, name.as_bytes(), &s.signature)
+                    .verify_data(&SignatureAlgorithm::Rs256, name.as_bytes(), &s.signature, None)
                     .await
                     .expect("verify")
                     .is_valid

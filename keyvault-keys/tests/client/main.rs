@@ -16,6 +16,7 @@ mod crypto;
 mod keys;
 mod lifecycle;
 mod lists;
+mod models;
 mod rotation_release;
 
 pub(crate) async fn setup(options: EmulatorOptions) -> (Emulator, KeyClient) {

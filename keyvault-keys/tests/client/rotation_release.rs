@@ -29,17 +29,14 @@ async fn import_rotate_policy_random_attestation_and_send_request() {
     assert!(!imported.key.has_private_key());
 
     let default = c
-        .get_key_rotation_policy("imp")
+        .get_key_rotation_policy("imp", None)
         .await
         .expect("default policy");
     assert_eq!(
         default.lifetime_actions[0].action,
         KeyRotationPolicyAction::Notify
     );
-    let policy = KeyRotationPolicy {
-        expires_in: Some("P30D".into()),
-        ..Default::default()
-    };
+    let policy = KeyRotationPolicy::default().with_expires_in("P30D");
     let options = UpdateKeyRotationPolicyOptions {
         lifetime_actions: Some(vec![
             KeyRotationLifetimeAction::new(KeyRotationPolicyAction::Rotate).before_expiry("P7D"),
@@ -59,7 +56,7 @@ async fn import_rotate_policy_random_attestation_and_send_request() {
         set.lifetime_actions[0].time_before_expiry.as_deref(),
         Some("P7D")
     );
-    let rotated = c.rotate_key("imp").await.expect("rotate");
+    let rotated = c.rotate_key("imp", None).await.expect("rotate");
     assert_ne!(rotated.properties.version, imported.properties.version);
     assert_ne!(rotated.key.n, jwk.n);
     let (created, exp) = (
@@ -68,7 +65,7 @@ async fn import_rotate_policy_random_attestation_and_send_request() {
     );
     assert_eq!((exp - created).whole_days(), 60);
 
-    assert_eq!(c.get_random_bytes(32).await.expect("rng").len(), 32);
+    assert_eq!(c.get_random_bytes(32, None).await.expect("rng").len(), 32);
     assert_eq!(
         c.get_key_attestation("imp", None)
             .await
