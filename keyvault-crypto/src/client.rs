@@ -201,13 +201,7 @@ impl CryptographyClient {
         Ok(Self {
             inner: Arc::new(Inner {
                 key_id: Some(key_id.to_owned()),
-                vault_url: Some(
-                    client
-                        .vault_url()
-                        .as_str()
-                        .trim_end_matches('/')
-                        .to_owned(),
-                ),
+                vault_url: Some(client.vault_url().as_str().trim_end_matches('/').to_owned()),
                 name: id.name,
                 version: id.version.unwrap_or_default(),
                 remote: Some(client),
@@ -331,7 +325,11 @@ impl CryptographyClient {
     /// AES-GCM always uses a fresh random IV (made locally, or by the
     /// service); a chosen one is refused before anything is sent (see
     /// [`EncryptParameters`]).
-    pub async fn encrypt(&self, p: &EncryptParameters, options: Option<EncryptOptions>) -> Result<EncryptResult, CryptoError> {
+    pub async fn encrypt(
+        &self,
+        p: &EncryptParameters,
+        options: Option<EncryptOptions>,
+    ) -> Result<EncryptResult, CryptoError> {
         let EncryptOptions {} = options.unwrap_or_default();
         let gcm = p.algorithm.as_str().ends_with("GCM");
         if gcm && p.iv.is_some() && !p.gcm_iv_for_interop_tests {
@@ -373,7 +371,11 @@ impl CryptographyClient {
     }
 
     /// Decrypts: locally when the client holds the private or symmetric key, else in the vault.
-    pub async fn decrypt(&self, p: &DecryptParameters, options: Option<DecryptOptions>) -> Result<DecryptResult, CryptoError> {
+    pub async fn decrypt(
+        &self,
+        p: &DecryptParameters,
+        options: Option<DecryptOptions>,
+    ) -> Result<DecryptResult, CryptoError> {
         let DecryptOptions {} = options.unwrap_or_default();
         if let Some(l) = self.local().await?
             && l.key.has_private_key()
@@ -555,7 +557,8 @@ impl CryptographyClient {
                 algorithm: algorithm.to_string(),
                 context: "for verify_data (it has no hash)".into(),
             })?;
-        self.verify(algorithm, &hash.digest(data), signature, None).await
+        self.verify(algorithm, &hash.digest(data), signature, None)
+            .await
     }
 }
 

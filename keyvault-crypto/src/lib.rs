@@ -49,12 +49,12 @@ pub use enums::{
 pub use error::CryptoError;
 pub use jwk::JsonWebKey;
 pub use key_id::KeyVaultKeyIdentifier;
-pub use options::{
-    CryptographyClientOptions, DecryptOptions, EncryptOptions, SignDataOptions, SignOptions,
-    UnwrapKeyOptions, VerifyDataOptions, VerifyOptions, WrapKeyOptions,
-};
 pub use ops::{
     DecryptParameters, DecryptResult, EncryptParameters, EncryptResult, SignResult, UnwrapResult,
     VerifyResult, WrapResult,
+};
+pub use options::{
+    CryptographyClientOptions, DecryptOptions, EncryptOptions, SignDataOptions, SignOptions,
+    UnwrapKeyOptions, VerifyDataOptions, VerifyOptions, WrapKeyOptions,
 };
 pub use secret::{SecretBytes, b64};

@@ -63,10 +63,10 @@ async fn rsa_every_algorithm_both_ways() {
         EncryptionAlgorithm::Rsa15,
     ] {
         let e = local
-            .encrypt(&EncryptParameters::new(
-                alg.clone(),
-                b"local to remote".to_vec(),
-            ), None)
+            .encrypt(
+                &EncryptParameters::new(alg.clone(), b"local to remote".to_vec()),
+                None,
+            )
             .await
             .expect("local encrypt");
         assert_eq!(
@@ -78,10 +78,10 @@ async fn rsa_every_algorithm_both_ways() {
             b"local to remote"
         );
         let e = remote
-            .encrypt(&EncryptParameters::new(
-                alg.clone(),
-                b"remote to local".to_vec(),
-            ), None)
+            .encrypt(
+                &EncryptParameters::new(alg.clone(), b"remote to local".to_vec()),
+                None,
+            )
             .await
             .expect("remote encrypt");
         assert_eq!(
@@ -223,7 +223,10 @@ async fn symmetric_every_algorithm_both_ways() {
             "CKM_AES_KEY_WRAP_PAD".into(),
         ] {
             let alg = KeyWrapAlgorithm::parse(&alg);
-            let w = local.wrap_key(&alg, &[7u8; 24], None).await.expect("local wrap");
+            let w = local
+                .wrap_key(&alg, &[7u8; 24], None)
+                .await
+                .expect("local wrap");
             assert_eq!(
                 remote
                     .unwrap_key(&alg, &w.encrypted_key, None)
@@ -254,7 +257,10 @@ async fn symmetric_every_algorithm_both_ways() {
             SignatureAlgorithm::Hs384,
             SignatureAlgorithm::Hs512,
         ] {
-            let s = remote.sign_data(&alg, b"mac me", None).await.expect("remote mac");
+            let s = remote
+                .sign_data(&alg, b"mac me", None)
+                .await
+                .expect("remote mac");
             assert!(
                 local
                     .verify_data(&alg, b"mac me", &s.signature, None)
@@ -288,10 +294,10 @@ async fn a_symmetric_key_without_k_goes_to_the_vault_and_never_gets_a_local_key(
     let crypto = CryptographyClient::from_key(client.clone(), jwk.clone(), KeyUsage::default())
         .expect("client");
     let e = crypto
-        .encrypt(&EncryptParameters::new(
-            EncryptionAlgorithm::A256Gcm,
-            b"hsm".to_vec(),
-        ), None)
+        .encrypt(
+            &EncryptParameters::new(EncryptionAlgorithm::A256Gcm, b"hsm".to_vec()),
+            None,
+        )
         .await
         .expect("encrypt");
     let by_id = CryptographyClient::with_client(client.clone(), jwk.kid.as_deref().expect("kid"))
@@ -366,10 +372,10 @@ async fn local_checks_mirror_the_service() {
         .expect("kid");
     let crypto = CryptographyClient::with_client(client.clone(), &kid).expect("client");
     let err = crypto
-        .encrypt(&EncryptParameters::new(
-            EncryptionAlgorithm::RsaOaep,
-            b"x".to_vec(),
-        ), None)
+        .encrypt(
+            &EncryptParameters::new(EncryptionAlgorithm::RsaOaep, b"x".to_vec()),
+            None,
+        )
         .await
         .expect_err("expired");
     assert!(matches!(err, CryptoError::KeyNotValid(_)), "{err}");
@@ -394,10 +400,10 @@ async fn local_checks_mirror_the_service() {
     // An algorithm that does not fit, and a digest of the wrong length.
     assert!(matches!(
         crypto
-            .encrypt(&EncryptParameters::new(
-                EncryptionAlgorithm::A128Gcm,
-                b"x".to_vec()
-            ), None)
+            .encrypt(
+                &EncryptParameters::new(EncryptionAlgorithm::A128Gcm, b"x".to_vec()),
+                None
+            )
             .await,
         Err(CryptoError::AlgorithmMismatch { .. })
     ));
@@ -416,10 +422,10 @@ async fn outside_its_validity_window_a_key_still_verifies_decrypts_and_unwraps_l
     let mut with_kid = jwk.clone();
     with_kid.kid = remote.key_id().map(str::to_owned);
     let ciphertext = valid
-        .encrypt(&EncryptParameters::new(
-            EncryptionAlgorithm::RsaOaep256,
-            b"window".to_vec(),
-        ), None)
+        .encrypt(
+            &EncryptParameters::new(EncryptionAlgorithm::RsaOaep256, b"window".to_vec()),
+            None,
+        )
         .await
         .expect("encrypt");
     let wrapped = valid
@@ -463,13 +469,15 @@ async fn outside_its_validity_window_a_key_still_verifies_decrypts_and_unwraps_l
         );
         // The three that the window does limit.
         let e = c
-            .encrypt(&EncryptParameters::new(
-                EncryptionAlgorithm::RsaOaep256,
-                b"x".to_vec(),
-            ), None)
+            .encrypt(
+                &EncryptParameters::new(EncryptionAlgorithm::RsaOaep256, b"x".to_vec()),
+                None,
+            )
             .await;
         assert!(matches!(e, Err(CryptoError::KeyNotValid(_))), "{e:?}");
-        let w = c.wrap_key(&KeyWrapAlgorithm::RsaOaep256, &[1u8; 16], None).await;
+        let w = c
+            .wrap_key(&KeyWrapAlgorithm::RsaOaep256, &[1u8; 16], None)
+            .await;
         assert!(matches!(w, Err(CryptoError::KeyNotValid(_))), "{w:?}");
         let s = c.sign(&SignatureAlgorithm::Rs256, &digest, None).await;
         assert!(matches!(s, Err(CryptoError::KeyNotValid(_))), "{s:?}");
@@ -502,10 +510,10 @@ async fn a_key_that_does_not_exist_surfaces_key_not_found() {
     );
     let crypto = CryptographyClient::with_client(client.clone(), &kid).expect("client");
     let err = crypto
-        .encrypt(&EncryptParameters::new(
-            EncryptionAlgorithm::RsaOaep,
-            b"x".to_vec(),
-        ), None)
+        .encrypt(
+            &EncryptParameters::new(EncryptionAlgorithm::RsaOaep, b"x".to_vec()),
+            None,
+        )
         .await
         .expect_err("no such key");
     let CryptoError::Service(e) = &err else {

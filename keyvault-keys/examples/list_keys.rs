@@ -2,8 +2,8 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use keyvault_keys::TryStreamExt as _;
 use keyvault_keys::ListOptions;
+use keyvault_keys::TryStreamExt as _;
 
 #[tokio::main]
 async fn main() -> Result<(), common::AnyError> {

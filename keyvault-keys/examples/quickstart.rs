@@ -60,7 +60,10 @@ async fn main() -> Result<(), common::AnyError> {
             }),
         )
         .await?;
-    step(format!("tagged it: {}", common::tags(&updated.properties.tags)));
+    step(format!(
+        "tagged it: {}",
+        common::tags(&updated.properties.tags)
+    ));
 
     let names: Vec<String> = client
         .list_properties_of_keys(None)
@@ -75,10 +78,10 @@ async fn main() -> Result<(), common::AnyError> {
 
     let crypto = client.cryptography_client_for(&key)?;
     let encrypted = crypto
-        .encrypt(&EncryptParameters::new(
-            EncryptionAlgorithm::RsaOaep256,
-            b"hello, vault".to_vec(),
-        ), None)
+        .encrypt(
+            &EncryptParameters::new(EncryptionAlgorithm::RsaOaep256, b"hello, vault".to_vec()),
+            None,
+        )
         .await?;
     let decrypted = crypto
         .decrypt(&DecryptParameters::from_encrypt_result(&encrypted), None)
@@ -94,7 +97,8 @@ async fn main() -> Result<(), common::AnyError> {
         .verify_data(
             &SignatureAlgorithm::Rs256,
             b"quickstart",
-            &signature.signature, None,
+            &signature.signature,
+            None,
         )
         .await?;
     step(format!(

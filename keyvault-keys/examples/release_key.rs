@@ -7,8 +7,8 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use keyvault_keys::crypto::{KeySpec, KeyType as CryptoKeyType};
 use keyvault_emulator::EmulatorOptions;
+use keyvault_keys::crypto::{KeySpec, KeyType as CryptoKeyType};
 use keyvault_keys::{
     CreateKeyOptions, KeyExportEncryptionAlgorithm, KeyReleasePolicy, ReleaseKeyOptions,
 };

@@ -10,8 +10,8 @@ async fn main() -> Result<(), common::AnyError> {
     let client = &vault.client;
     let name = common::unique("update-key");
     client.create_ec_key(&name, None).await?;
-    let expires = keyvault_keys::OffsetDateTime::now_utc()
-        + std::time::Duration::from_secs(365 * 24 * 3600);
+    let expires =
+        keyvault_keys::OffsetDateTime::now_utc() + std::time::Duration::from_secs(365 * 24 * 3600);
     let updated = client
         .update_key_properties(
             &name,

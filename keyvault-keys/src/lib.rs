@@ -60,6 +60,12 @@ pub use keyvault_keys_protocol::{RawRequest, RawResponse, RetryOptions};
 // What the public signatures use, re-exported so a user's `Cargo.toml`
 // needs only this crate (and a credential crate): no version to match.
 
+/// The stream traits the `list_*` [`Pager`]s are used through (`try_next`,
+/// `try_collect`, ...), from `futures`.
+pub use futures::{Stream, StreamExt, TryStreamExt};
+/// The `azure_core` crate this one is built on (its credentials and
+/// errors), so its version always matches.
+pub use keyvault_keys_protocol::azure_core;
 /// The credential trait `KeyClient::new` takes (from `azure_core`); any
 /// `azure_identity` credential implements it.
 pub use keyvault_keys_protocol::azure_core::credentials::TokenCredential;
@@ -67,9 +73,3 @@ pub use keyvault_keys_protocol::azure_core::credentials::TokenCredential;
 pub use keyvault_keys_protocol::reqwest::Client as HttpClient;
 /// The time type of the models and options (from the `time` crate).
 pub use time::OffsetDateTime;
-/// The stream traits the `list_*` [`Pager`]s are used through (`try_next`,
-/// `try_collect`, ...), from `futures`.
-pub use futures::{Stream, StreamExt, TryStreamExt};
-/// The `azure_core` crate this one is built on (its credentials and
-/// errors), so its version always matches.
-pub use keyvault_keys_protocol::azure_core;

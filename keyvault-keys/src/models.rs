@@ -39,8 +39,11 @@ fn ts(s: Option<i64>, what: &str) -> Result<Option<OffsetDateTime>> {
 /// Base64url from the service as bytes; anything else is an `InvalidResponse`.
 fn decode(v: Option<&str>, what: &str) -> Result<Option<Vec<u8>>> {
     v.map(|s| {
-        b64::decode(s)
-            .map_err(|e| invalid(&format!("the service returned a {what} that is not base64url: {e}")))
+        b64::decode(s).map_err(|e| {
+            invalid(&format!(
+                "the service returned a {what} that is not base64url: {e}"
+            ))
+        })
     })
     .transpose()
 }

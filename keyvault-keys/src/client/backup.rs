@@ -11,7 +11,11 @@ impl KeyClient {
     /// println!("{} bytes", backup.len());
     /// # Ok(()) }
     /// ```
-    pub async fn backup_key(&self, name: &str, options: Option<BackupKeyOptions>) -> Result<Vec<u8>> {
+    pub async fn backup_key(
+        &self,
+        name: &str,
+        options: Option<BackupKeyOptions>,
+    ) -> Result<Vec<u8>> {
         validate_key_name(name)?;
         let BackupKeyOptions {} = options.unwrap_or_default();
         let r = call(self.protocol.backup_key(name)).await?;

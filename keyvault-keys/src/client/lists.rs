@@ -26,9 +26,9 @@ impl KeyClient {
     fn max_results(o: &ListOptions) -> Result<Option<NonZeroU32>> {
         match o.max_page_size {
             None => Ok(None),
-            Some(n) => NonZeroU32::new(n).map(Some).ok_or_else(|| {
-                Error::validation("max_page_size must be at least 1, not 0")
-            }),
+            Some(n) => NonZeroU32::new(n)
+                .map(Some)
+                .ok_or_else(|| Error::validation("max_page_size must be at least 1, not 0")),
         }
     }
 

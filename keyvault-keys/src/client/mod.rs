@@ -5,9 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use futures::stream::StreamExt as _;
-use keyvault_crypto::{
-    CryptographyClient, JsonWebKey, KeyType, KeyUsage, SecretBytes, b64,
-};
+use keyvault_crypto::{CryptographyClient, JsonWebKey, KeyType, KeyUsage, SecretBytes, b64};
 use keyvault_keys_protocol::azure_core::credentials::TokenCredential;
 use keyvault_keys_protocol::{Client, RawRequest, RawResponse, call, enums, types};
 

@@ -9,10 +9,10 @@ async fn cryptography_clients_from_the_key_client() {
     // by name: fetches the key once, then public ops run locally
     let crypto = c.get_cryptography_client("rsa", None).expect("client");
     let e = crypto
-        .encrypt(&EncryptParameters::new(
-            EncryptionAlgorithm::RsaOaep,
-            b"x".to_vec(),
-        ), None)
+        .encrypt(
+            &EncryptParameters::new(EncryptionAlgorithm::RsaOaep, b"x".to_vec()),
+            None,
+        )
         .await
         .expect("encrypt");
     assert_eq!(
@@ -64,7 +64,8 @@ async fn cryptography_clients_from_the_key_client() {
     let e = aes
         .encrypt(
             &EncryptParameters::new(EncryptionAlgorithm::A256Gcm, b"sym".to_vec())
-                .with_aad(b"aad".to_vec()), None,
+                .with_aad(b"aad".to_vec()),
+            None,
         )
         .await
         .expect("gcm");
@@ -93,7 +94,10 @@ async fn a_cryptography_client_built_on_its_own_takes_options_and_knows_its_vaul
         }),
     )
     .expect("client");
-    assert_eq!(crypto.vault_url(), Some(emu.vault_url().trim_end_matches('/')));
+    assert_eq!(
+        crypto.vault_url(),
+        Some(emu.vault_url().trim_end_matches('/'))
+    );
     assert_eq!(crypto.vault_url(), Some(c.vault_url()));
     let signed = crypto
         .sign_data(&SignatureAlgorithm::Es256, b"data", None)
@@ -125,7 +129,9 @@ async fn a_cryptography_client_built_on_its_own_takes_options_and_knows_its_vaul
     let mut bare = key.key.clone();
     bare.kid = None;
     assert_eq!(
-        CryptographyClient::from_jwk(bare).expect("no kid").vault_url(),
+        CryptographyClient::from_jwk(bare)
+            .expect("no kid")
+            .vault_url(),
         None
     );
     emu.shutdown().await;

@@ -39,7 +39,10 @@ async fn create_with_every_option() {
     assert_eq!(p.name, "rsa");
     assert_eq!(p.vault_url, emu.vault_url());
     assert_eq!(p.version.as_deref().map(str::len), Some(32));
-    assert_eq!(p.recovery_level.as_deref(), Some("Recoverable+Purgeable"));
+    assert_eq!(
+        p.recovery_level,
+        Some(DeletionRecoveryLevel::RECOVERABLE_PURGEABLE)
+    );
     assert_eq!(p.recoverable_days, Some(90));
     assert!(p.created_on.is_some() && p.updated_on.is_some());
     assert_eq!(p.hsm_platform.as_deref(), Some("2"));
@@ -147,7 +150,10 @@ async fn only_what_builds_the_url_or_body_is_checked_before_a_request() {
             .await
             .map(|_| ()),
         ),
-        ("empty token", c.release_key("k", "", None).await.map(|_| ())),
+        (
+            "empty token",
+            c.release_key("k", "", None).await.map(|_| ()),
+        ),
         (
             "versions name",
             c.list_properties_of_key_versions("no spaces", None)
@@ -194,7 +200,9 @@ async fn only_what_builds_the_url_or_body_is_checked_before_a_request() {
 #[tokio::test]
 async fn service_side_checks_come_back_as_the_services_error() {
     let (emu, c) = setup(EmulatorOptions::default()).await;
-    c.create_rsa_key("k", None).await.expect("key for the policy");
+    c.create_rsa_key("k", None)
+        .await
+        .expect("key for the policy");
     let cases: Vec<(&str, Result<(), Error>)> = vec![
         (
             "curve on RSA",
@@ -274,7 +282,10 @@ async fn service_side_checks_come_back_as_the_services_error() {
                 .await
                 .map(|_| ()),
         ),
-        ("empty backup", c.restore_key_backup(&[], None).await.map(|_| ())),
+        (
+            "empty backup",
+            c.restore_key_backup(&[], None).await.map(|_| ()),
+        ),
         (
             "page size 26",
             c.list_properties_of_keys(Some(ListOptions {
@@ -312,11 +323,16 @@ async fn get_update_and_error_kinds() {
         v2.properties.version
     );
     assert_eq!(
-        c.get_key("k", Some(GetKeyOptions { version: v1.properties.version.clone() }))
-            .await
-            .expect("v1")
-            .key
-            .x,
+        c.get_key(
+            "k",
+            Some(GetKeyOptions {
+                version: v1.properties.version.clone()
+            })
+        )
+        .await
+        .expect("v1")
+        .key
+        .x,
         v1.key.x
     );
     let updated = c

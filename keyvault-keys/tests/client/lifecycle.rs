@@ -32,7 +32,10 @@ async fn delete_recover_purge_backup_restore() {
         deleted.properties.recovery_level
     );
     assert_eq!(
-        c.get_deleted_key("k", None).await.expect("get deleted").name(),
+        c.get_deleted_key("k", None)
+            .await
+            .expect("get deleted")
+            .name(),
         "k"
     );
     let listed: Vec<DeletedKey> = c.list_deleted_keys(None).try_collect().await.expect("list");
@@ -59,11 +62,17 @@ async fn delete_recover_purge_backup_restore() {
     .expect("delete, no wait");
     c.purge_deleted_key("k", None).await.expect("purge");
     assert_eq!(
-        c.get_deleted_key("k", None).await.expect_err("purged").kind(),
+        c.get_deleted_key("k", None)
+            .await
+            .expect_err("purged")
+            .kind(),
         ErrorKind::ResourceNotFound
     );
     assert_eq!(
-        c.purge_deleted_key("k", None).await.expect_err("again").kind(),
+        c.purge_deleted_key("k", None)
+            .await
+            .expect_err("again")
+            .kind(),
         ErrorKind::ResourceNotFound
     );
     let restored = c.restore_key_backup(&backup, None).await.expect("restore");

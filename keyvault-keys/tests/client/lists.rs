@@ -68,7 +68,12 @@ async fn many_concurrent_tasks_on_one_client() {
                 .expect("sign");
             assert!(
                 crypto
-                    .verify_data(&SignatureAlgorithm::Rs256, name.as_bytes(), &s.signature, None)
+                    .verify_data(
+                        &SignatureAlgorithm::Rs256,
+                        name.as_bytes(),
+                        &s.signature,
+                        None
+                    )
                     .await
                     .expect("verify")
                     .is_valid

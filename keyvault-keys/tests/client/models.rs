@@ -9,7 +9,10 @@ where
 {
     let json = serde_json::to_string(value).unwrap_or_else(|e| panic!("{what}: {e}"));
     let back: T = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{what}: {e}\n{json}"));
-    assert_eq!(&back, value, "{what} changed in a round trip through {json}");
+    assert_eq!(
+        &back, value,
+        "{what} changed in a round trip through {json}"
+    );
 }
 
 #[tokio::test]
@@ -56,7 +59,10 @@ async fn models_from_the_service_survive_a_serde_round_trip() {
     let deleted = c.delete_key("kept", fast()).await.expect("delete");
     assert!(deleted.deleted_date.is_some() && deleted.scheduled_purge_date.is_some());
     round_trip("DeletedKey", &deleted);
-    round_trip("ReleaseKeyResult", &ReleaseKeyResult::new("header.payload.sig"));
+    round_trip(
+        "ReleaseKeyResult",
+        &ReleaseKeyResult::new("header.payload.sig"),
+    );
     // Times are kept as RFC 3339 text, readable in a cache.
     let json = serde_json::to_value(&deleted.properties).expect("json");
     let created = json["created_on"].as_str().expect("a string");
