@@ -478,12 +478,13 @@ async fn import_of_a_byok_key_with_only_key_hsm_is_sent_to_the_service() {
             }
         }
     }
-    // A key with neither private material nor a BYOK blob is still refused.
+    // A key with neither private material nor a BYOK blob is the service's
+    // to refuse (no client-side copy of its validation).
     let e = c
         .import_key("public-only", &JsonWebKey::new(KeyType::Rsa), None)
         .await
         .expect_err("nothing to import");
-    assert_eq!((e.kind(), e.status()), (ErrorKind::Validation, None));
+    assert_eq!((e.kind(), e.status()), (ErrorKind::HttpResponse, Some(400)));
     emu.shutdown().await;
 }
 
