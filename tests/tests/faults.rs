@@ -187,7 +187,7 @@ async fn our_client_under_throttling_and_dropped_connections() {
                         _ => {
                             let r = match client.get_cryptography_client(name, None) {
                                 Ok(c) => c
-                                    .sign(&SignatureAlgorithm::Es256, &[1u8; 32])
+                                    .sign(&SignatureAlgorithm::Es256, &[1u8; 32], None)
                                     .await
                                     .map(drop)
                                     .map_err(|e| {
