@@ -26,7 +26,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use keyvault_keys_protocol::azure_core::credentials::TokenCredential;
-use keyvault_keys_protocol::{Client, ClientOptions, call, types};
+use keyvault_keys_protocol::{Client, call, types};
 use time::OffsetDateTime;
 use tokio::sync::OnceCell;
 
@@ -34,6 +34,7 @@ use crate::enums::{KeyOperation, KeyWrapAlgorithm, SignatureAlgorithm};
 use crate::error::CryptoError;
 use crate::key_id::KeyVaultKeyIdentifier;
 use crate::ops::*;
+use crate::options::*;
 use crate::secret::{SecretBytes, b64};
 use crate::validity::{Refusal, Validity};
 use crate::{JsonWebKey, LocalKey};
@@ -85,6 +86,8 @@ struct Local {
 
 struct Inner {
     key_id: Option<String>,
+    /// The vault's URL (no trailing slash), when known.
+    vault_url: Option<String>,
     name: String,
     version: String,
     remote: Option<Client>,
@@ -158,9 +161,10 @@ impl CryptographyClient {
     pub fn new(
         key_id: &str,
         credential: Arc<dyn TokenCredential>,
-        options: ClientOptions,
+        options: Option<CryptographyClientOptions>,
     ) -> Result<Self, CryptoError> {
         let id = KeyVaultKeyIdentifier::parse(key_id)?;
+        let options = options.unwrap_or_default().to_protocol();
         let client = Client::with_credential(&id.vault_url, credential, options)?;
         Self::with_client(client, key_id)
     }
@@ -179,6 +183,7 @@ impl CryptographyClient {
         Ok(Self {
             inner: Arc::new(Inner {
                 key_id: Some(key_id.to_owned()),
+                vault_url: Some(client.vault_url().as_str().trim_end_matches('/').to_owned()),
                 name: id.name,
                 version: id.version.unwrap_or_default(),
                 remote: Some(client),
@@ -210,6 +215,11 @@ impl CryptographyClient {
         Ok(Self {
             inner: Arc::new(Inner {
                 key_id: jwk.kid.clone(),
+                vault_url: jwk
+                    .kid
+                    .as_deref()
+                    .and_then(|kid| KeyVaultKeyIdentifier::parse(kid).ok())
+                    .map(|id| id.vault_url),
                 name: String::new(),
                 version: String::new(),
                 remote: None,
@@ -222,6 +232,12 @@ impl CryptographyClient {
     /// The key id, when known.
     pub fn key_id(&self) -> Option<&str> {
         self.inner.key_id.as_deref()
+    }
+
+    /// The URL of the key's vault: the vault this client sends to, or for a
+    /// local-only client the one its JWK's `kid` names (`None` without one).
+    pub fn vault_url(&self) -> Option<&str> {
+        self.inner.vault_url.as_deref()
     }
 
     /// Whether the client has no vault to ask.
@@ -291,7 +307,12 @@ impl CryptographyClient {
     /// AES-GCM always uses a fresh random IV (made locally, or by the
     /// service); a chosen one is refused before anything is sent (see
     /// [`EncryptParameters`]).
-    pub async fn encrypt(&self, p: &EncryptParameters) -> Result<EncryptResult, CryptoError> {
+    pub async fn encrypt(
+        &self,
+        p: &EncryptParameters,
+        options: Option<EncryptOptions>,
+    ) -> Result<EncryptResult, CryptoError> {
+        let EncryptOptions {} = options.unwrap_or_default();
         let gcm = p.algorithm.as_str().ends_with("GCM");
         if gcm && p.iv.is_some() && !p.gcm_iv_for_interop_tests {
             return Err(CryptoError::InvalidInput(
@@ -332,7 +353,12 @@ impl CryptographyClient {
     }
 
     /// Decrypts: locally when the client holds the private or symmetric key, else in the vault.
-    pub async fn decrypt(&self, p: &DecryptParameters) -> Result<DecryptResult, CryptoError> {
+    pub async fn decrypt(
+        &self,
+        p: &DecryptParameters,
+        options: Option<DecryptOptions>,
+    ) -> Result<DecryptResult, CryptoError> {
+        let DecryptOptions {} = options.unwrap_or_default();
         if let Some(l) = self.local().await?
             && l.key.has_private_key()
         {
@@ -363,7 +389,9 @@ impl CryptographyClient {
         &self,
         algorithm: &KeyWrapAlgorithm,
         key: &[u8],
+        options: Option<WrapKeyOptions>,
     ) -> Result<WrapResult, CryptoError> {
+        let WrapKeyOptions {} = options.unwrap_or_default();
         if let Some(l) = self.local().await?
             && (l.key.jwk().kty.is_rsa() || l.key.has_private_key())
         {
@@ -391,7 +419,9 @@ impl CryptographyClient {
         &self,
         algorithm: &KeyWrapAlgorithm,
         encrypted_key: &[u8],
+        options: Option<UnwrapKeyOptions>,
     ) -> Result<UnwrapResult, CryptoError> {
+        let UnwrapKeyOptions {} = options.unwrap_or_default();
         if let Some(l) = self.local().await?
             && l.key.has_private_key()
         {
@@ -420,7 +450,9 @@ impl CryptographyClient {
         &self,
         algorithm: &SignatureAlgorithm,
         digest: &[u8],
+        options: Option<SignOptions>,
     ) -> Result<SignResult, CryptoError> {
+        let SignOptions {} = options.unwrap_or_default();
         if let Some(l) = self.local().await?
             && l.key.has_private_key()
         {
@@ -449,7 +481,9 @@ impl CryptographyClient {
         algorithm: &SignatureAlgorithm,
         digest: &[u8],
         signature: &[u8],
+        options: Option<VerifyOptions>,
     ) -> Result<VerifyResult, CryptoError> {
+        let VerifyOptions {} = options.unwrap_or_default();
         if let Some(l) = self.local().await?
             && (l.key.jwk().kty.is_rsa() || l.key.jwk().kty.is_ec() || l.key.has_private_key())
         {
@@ -478,14 +512,16 @@ impl CryptographyClient {
         &self,
         algorithm: &SignatureAlgorithm,
         data: &[u8],
+        options: Option<SignDataOptions>,
     ) -> Result<SignResult, CryptoError> {
+        let SignDataOptions {} = options.unwrap_or_default();
         let hash = algorithm
             .hash()
             .ok_or_else(|| CryptoError::UnsupportedAlgorithm {
                 algorithm: algorithm.to_string(),
                 context: "for sign_data (it has no hash)".into(),
             })?;
-        self.sign(algorithm, &hash.digest(data)).await
+        self.sign(algorithm, &hash.digest(data), None).await
     }
 
     /// Hashes `data` with the algorithm's hash, then verifies the signature.
@@ -494,14 +530,17 @@ impl CryptographyClient {
         algorithm: &SignatureAlgorithm,
         data: &[u8],
         signature: &[u8],
+        options: Option<VerifyDataOptions>,
     ) -> Result<VerifyResult, CryptoError> {
+        let VerifyDataOptions {} = options.unwrap_or_default();
         let hash = algorithm
             .hash()
             .ok_or_else(|| CryptoError::UnsupportedAlgorithm {
                 algorithm: algorithm.to_string(),
                 context: "for verify_data (it has no hash)".into(),
             })?;
-        self.verify(algorithm, &hash.digest(data), signature).await
+        self.verify(algorithm, &hash.digest(data), signature, None)
+            .await
     }
 }
 

@@ -39,6 +39,7 @@ pub mod fuzzing;
 mod jwk;
 mod key_id;
 mod ops;
+mod options;
 mod secret;
 pub mod validity;
 
@@ -54,5 +55,9 @@ pub use key_id::KeyVaultKeyIdentifier;
 pub use ops::{
     DecryptParameters, DecryptResult, EncryptParameters, EncryptResult, SignResult, UnwrapResult,
     VerifyResult, WrapResult,
+};
+pub use options::{
+    CryptographyClientOptions, DecryptOptions, EncryptOptions, SignDataOptions, SignOptions,
+    UnwrapKeyOptions, VerifyDataOptions, VerifyOptions, WrapKeyOptions,
 };
 pub use secret::{SecretBytes, b64};

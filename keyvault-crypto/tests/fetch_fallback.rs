@@ -262,7 +262,7 @@ async fn falls_back_then_fetches_again(fault: Get) {
     let crypto = server.crypto_client();
     server.set_get(fault);
     let first = crypto
-        .encrypt(&params())
+        .encrypt(&params(), None)
         .await
         .expect("falls back to the vault");
     assert_eq!(first.ciphertext, REMOTE_CIPHERTEXT, "the vault encrypted");
@@ -271,12 +271,12 @@ async fn falls_back_then_fetches_again(fault: Get) {
     assert!(gets >= 1);
 
     server.set_get(Get::Key);
-    let second = crypto.encrypt(&params()).await.expect("local");
+    let second = crypto.encrypt(&params(), None).await.expect("local");
     assert_eq!(server.gets(), gets + 1, "the fetch is tried again");
     assert_eq!(server.posts(), 1, "and the operation then runs locally");
     assert_eq!(second.ciphertext.len(), 256);
 
-    crypto.encrypt(&params()).await.expect("local again");
+    crypto.encrypt(&params(), None).await.expect("local again");
     assert_eq!(server.gets(), gets + 1, "a fetched key is kept");
     assert_eq!(server.posts(), 1);
 }
@@ -318,7 +318,7 @@ async fn key_not_found_and_unauthorized_surface_without_a_remote_attempt() {
         let server = Server::start(&rsa()).await;
         let crypto = server.crypto_client();
         server.set_get(Get::Status(status, body));
-        let err = crypto.encrypt(&params()).await.expect_err("surfaces");
+        let err = crypto.encrypt(&params(), None).await.expect_err("surfaces");
         match &err {
             CryptoError::Service(e) => {
                 assert_eq!(e.status().map(|s| s.as_u16()), Some(code), "{err}")
@@ -337,11 +337,11 @@ async fn forbidden_keeps_the_client_remote_without_fetching_again() {
         403,
         r#"{"error":{"code":"Forbidden","message":"no keys/get permission"}}"#,
     ));
-    let r = crypto.encrypt(&params()).await.expect("remote");
+    let r = crypto.encrypt(&params(), None).await.expect("remote");
     assert_eq!(r.ciphertext, REMOTE_CIPHERTEXT);
     let gets = server.gets();
     server.set_get(Get::Key);
-    let r = crypto.encrypt(&params()).await.expect("remote");
+    let r = crypto.encrypt(&params(), None).await.expect("remote");
     assert_eq!(r.ciphertext, REMOTE_CIPHERTEXT);
     assert_eq!(server.gets(), gets, "403 is not retried");
     assert_eq!(server.posts(), 2);
@@ -360,12 +360,12 @@ async fn concurrent_calls_during_an_outage_share_one_failed_fetch() {
         r#"{"error":{"code":"Forbidden","message":"x"}}"#,
     ));
     let warm = server.crypto_client();
-    warm.encrypt(&params()).await.expect("warm");
+    warm.encrypt(&params(), None).await.expect("warm");
     let (gets0, posts0) = (server.gets(), server.posts());
     server.set_get(Get::Hang(Duration::from_secs(3)));
     let calls = (0..4).map(|_| {
         let c = crypto.clone();
-        tokio::spawn(async move { c.encrypt(&params()).await })
+        tokio::spawn(async move { c.encrypt(&params(), None).await })
     });
     for call in calls.collect::<Vec<_>>() {
         let r = call.await.expect("join").expect("falls back");
@@ -379,7 +379,7 @@ async fn concurrent_calls_during_an_outage_share_one_failed_fetch() {
     );
     assert_eq!(server.posts() - posts0, 4);
     server.set_get(Get::Key);
-    crypto.encrypt(&params()).await.expect("local");
+    crypto.encrypt(&params(), None).await.expect("local");
     assert_eq!(
         server.posts() - posts0,
         4,

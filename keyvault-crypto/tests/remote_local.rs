@@ -63,30 +63,30 @@ async fn rsa_every_algorithm_both_ways() {
         EncryptionAlgorithm::Rsa15,
     ] {
         let e = local
-            .encrypt(&EncryptParameters::new(
-                alg.clone(),
-                b"local to remote".to_vec(),
-            ))
+            .encrypt(
+                &EncryptParameters::new(alg.clone(), b"local to remote".to_vec()),
+                None,
+            )
             .await
             .expect("local encrypt");
         assert_eq!(
             remote
-                .decrypt(&DecryptParameters::from_encrypt_result(&e))
+                .decrypt(&DecryptParameters::from_encrypt_result(&e), None)
                 .await
                 .expect("remote decrypt")
                 .plaintext,
             b"local to remote"
         );
         let e = remote
-            .encrypt(&EncryptParameters::new(
-                alg.clone(),
-                b"remote to local".to_vec(),
-            ))
+            .encrypt(
+                &EncryptParameters::new(alg.clone(), b"remote to local".to_vec()),
+                None,
+            )
             .await
             .expect("remote encrypt");
         assert_eq!(
             local
-                .decrypt(&DecryptParameters::from_encrypt_result(&e))
+                .decrypt(&DecryptParameters::from_encrypt_result(&e), None)
                 .await
                 .expect("local decrypt")
                 .plaintext,
@@ -98,10 +98,10 @@ async fn rsa_every_algorithm_both_ways() {
         KeyWrapAlgorithm::RsaOaep256,
         KeyWrapAlgorithm::Rsa15,
     ] {
-        let w = local.wrap_key(&alg, &[1u8; 32]).await.expect("wrap");
+        let w = local.wrap_key(&alg, &[1u8; 32], None).await.expect("wrap");
         assert_eq!(
             remote
-                .unwrap_key(&alg, &w.encrypted_key)
+                .unwrap_key(&alg, &w.encrypted_key, None)
                 .await
                 .expect("unwrap")
                 .key
@@ -118,24 +118,24 @@ async fn rsa_every_algorithm_both_ways() {
         SignatureAlgorithm::Ps512,
     ] {
         let s = remote
-            .sign_data(&alg, b"remote signs")
+            .sign_data(&alg, b"remote signs", None)
             .await
             .expect("remote sign");
         assert!(
             local
-                .verify_data(&alg, b"remote signs", &s.signature)
+                .verify_data(&alg, b"remote signs", &s.signature, None)
                 .await
                 .expect("local verify")
                 .is_valid,
             "{alg}"
         );
         let s = local
-            .sign_data(&alg, b"local signs")
+            .sign_data(&alg, b"local signs", None)
             .await
             .expect("local sign");
         assert!(
             remote
-                .verify_data(&alg, b"local signs", &s.signature)
+                .verify_data(&alg, b"local signs", &s.signature, None)
                 .await
                 .expect("remote verify")
                 .is_valid,
@@ -161,19 +161,19 @@ async fn ecdsa_every_curve_both_ways() {
             &jwk,
         )
         .await;
-        let s = remote.sign_data(&alg, b"remote").await.expect("sign");
+        let s = remote.sign_data(&alg, b"remote", None).await.expect("sign");
         assert!(
             local
-                .verify_data(&alg, b"remote", &s.signature)
+                .verify_data(&alg, b"remote", &s.signature, None)
                 .await
                 .expect("verify")
                 .is_valid,
             "{alg}"
         );
-        let s = local.sign_data(&alg, b"local").await.expect("sign");
+        let s = local.sign_data(&alg, b"local", None).await.expect("sign");
         assert!(
             remote
-                .verify_data(&alg, b"local", &s.signature)
+                .verify_data(&alg, b"local", &s.signature, None)
                 .await
                 .expect("verify")
                 .is_valid,
@@ -195,20 +195,20 @@ async fn symmetric_every_algorithm_both_ways() {
             let alg = EncryptionAlgorithm::parse(&format!("A{bits}{mode}"));
             let params =
                 EncryptParameters::new(alg.clone(), vec![9u8; 32]).with_aad(b"aad".to_vec());
-            let e = local.encrypt(&params).await.expect("local encrypt");
+            let e = local.encrypt(&params, None).await.expect("local encrypt");
             assert_eq!(
                 remote
-                    .decrypt(&DecryptParameters::from_encrypt_result(&e))
+                    .decrypt(&DecryptParameters::from_encrypt_result(&e), None)
                     .await
                     .expect("remote decrypt")
                     .plaintext,
                 vec![9u8; 32],
                 "{alg}"
             );
-            let e = remote.encrypt(&params).await.expect("remote encrypt");
+            let e = remote.encrypt(&params, None).await.expect("remote encrypt");
             assert_eq!(
                 local
-                    .decrypt(&DecryptParameters::from_encrypt_result(&e))
+                    .decrypt(&DecryptParameters::from_encrypt_result(&e), None)
                     .await
                     .expect("local decrypt")
                     .plaintext,
@@ -223,10 +223,13 @@ async fn symmetric_every_algorithm_both_ways() {
             "CKM_AES_KEY_WRAP_PAD".into(),
         ] {
             let alg = KeyWrapAlgorithm::parse(&alg);
-            let w = local.wrap_key(&alg, &[7u8; 24]).await.expect("local wrap");
+            let w = local
+                .wrap_key(&alg, &[7u8; 24], None)
+                .await
+                .expect("local wrap");
             assert_eq!(
                 remote
-                    .unwrap_key(&alg, &w.encrypted_key)
+                    .unwrap_key(&alg, &w.encrypted_key, None)
                     .await
                     .expect("remote unwrap")
                     .key
@@ -235,12 +238,12 @@ async fn symmetric_every_algorithm_both_ways() {
                 "{alg}"
             );
             let w = remote
-                .wrap_key(&alg, &[7u8; 24])
+                .wrap_key(&alg, &[7u8; 24], None)
                 .await
                 .expect("remote wrap");
             assert_eq!(
                 local
-                    .unwrap_key(&alg, &w.encrypted_key)
+                    .unwrap_key(&alg, &w.encrypted_key, None)
                     .await
                     .expect("local unwrap")
                     .key
@@ -254,10 +257,13 @@ async fn symmetric_every_algorithm_both_ways() {
             SignatureAlgorithm::Hs384,
             SignatureAlgorithm::Hs512,
         ] {
-            let s = remote.sign_data(&alg, b"mac me").await.expect("remote mac");
+            let s = remote
+                .sign_data(&alg, b"mac me", None)
+                .await
+                .expect("remote mac");
             assert!(
                 local
-                    .verify_data(&alg, b"mac me", &s.signature)
+                    .verify_data(&alg, b"mac me", &s.signature, None)
                     .await
                     .expect("local verify")
                     .is_valid
@@ -288,17 +294,17 @@ async fn a_symmetric_key_without_k_goes_to_the_vault_and_never_gets_a_local_key(
     let crypto = CryptographyClient::from_key(client.clone(), jwk.clone(), KeyUsage::default())
         .expect("client");
     let e = crypto
-        .encrypt(&EncryptParameters::new(
-            EncryptionAlgorithm::A256Gcm,
-            b"hsm".to_vec(),
-        ))
+        .encrypt(
+            &EncryptParameters::new(EncryptionAlgorithm::A256Gcm, b"hsm".to_vec()),
+            None,
+        )
         .await
         .expect("encrypt");
     let by_id = CryptographyClient::with_client(client.clone(), jwk.kid.as_deref().expect("kid"))
         .expect("client");
     assert_eq!(
         by_id
-            .decrypt(&DecryptParameters::from_encrypt_result(&e))
+            .decrypt(&DecryptParameters::from_encrypt_result(&e), None)
             .await
             .expect("decrypt")
             .plaintext,
@@ -319,23 +325,23 @@ async fn ps256_is_verified_with_pss_locally() {
     let public = CryptographyClient::from_jwk(jwk.public_only()).expect("public");
     let digest = HashAlgorithm::Sha256.digest(b"pss");
     let pkcs1 = remote
-        .sign(&SignatureAlgorithm::Rs256, &digest)
+        .sign(&SignatureAlgorithm::Rs256, &digest, None)
         .await
         .expect("rs256");
     let pss = remote
-        .sign(&SignatureAlgorithm::Ps256, &digest)
+        .sign(&SignatureAlgorithm::Ps256, &digest, None)
         .await
         .expect("ps256");
     assert!(
         !public
-            .verify(&SignatureAlgorithm::Ps256, &digest, &pkcs1.signature)
+            .verify(&SignatureAlgorithm::Ps256, &digest, &pkcs1.signature, None)
             .await
             .expect("verify")
             .is_valid
     );
     assert!(
         public
-            .verify(&SignatureAlgorithm::Ps256, &digest, &pss.signature)
+            .verify(&SignatureAlgorithm::Ps256, &digest, &pss.signature, None)
             .await
             .expect("verify")
             .is_valid
@@ -343,7 +349,7 @@ async fn ps256_is_verified_with_pss_locally() {
     // And a public-only local client cannot sign.
     assert!(
         public
-            .sign(&SignatureAlgorithm::Ps256, &digest)
+            .sign(&SignatureAlgorithm::Ps256, &digest, None)
             .await
             .is_err()
     );
@@ -366,10 +372,10 @@ async fn local_checks_mirror_the_service() {
         .expect("kid");
     let crypto = CryptographyClient::with_client(client.clone(), &kid).expect("client");
     let err = crypto
-        .encrypt(&EncryptParameters::new(
-            EncryptionAlgorithm::RsaOaep,
-            b"x".to_vec(),
-        ))
+        .encrypt(
+            &EncryptParameters::new(EncryptionAlgorithm::RsaOaep, b"x".to_vec()),
+            None,
+        )
         .await
         .expect_err("expired");
     assert!(matches!(err, CryptoError::KeyNotValid(_)), "{err}");
@@ -387,17 +393,17 @@ async fn local_checks_mirror_the_service() {
     let crypto = CryptographyClient::with_client(client.clone(), &kid).expect("client");
     assert!(matches!(
         crypto
-            .wrap_key(&KeyWrapAlgorithm::RsaOaep, &[0u8; 16])
+            .wrap_key(&KeyWrapAlgorithm::RsaOaep, &[0u8; 16], None)
             .await,
         Err(CryptoError::OperationNotPermitted { .. })
     ));
     // An algorithm that does not fit, and a digest of the wrong length.
     assert!(matches!(
         crypto
-            .encrypt(&EncryptParameters::new(
-                EncryptionAlgorithm::A128Gcm,
-                b"x".to_vec()
-            ))
+            .encrypt(
+                &EncryptParameters::new(EncryptionAlgorithm::A128Gcm, b"x".to_vec()),
+                None
+            )
             .await,
         Err(CryptoError::AlgorithmMismatch { .. })
     ));
@@ -416,19 +422,19 @@ async fn outside_its_validity_window_a_key_still_verifies_decrypts_and_unwraps_l
     let mut with_kid = jwk.clone();
     with_kid.kid = remote.key_id().map(str::to_owned);
     let ciphertext = valid
-        .encrypt(&EncryptParameters::new(
-            EncryptionAlgorithm::RsaOaep256,
-            b"window".to_vec(),
-        ))
+        .encrypt(
+            &EncryptParameters::new(EncryptionAlgorithm::RsaOaep256, b"window".to_vec()),
+            None,
+        )
         .await
         .expect("encrypt");
     let wrapped = valid
-        .wrap_key(&KeyWrapAlgorithm::RsaOaep256, &[4u8; 32])
+        .wrap_key(&KeyWrapAlgorithm::RsaOaep256, &[4u8; 32], None)
         .await
         .expect("wrap");
     let digest = HashAlgorithm::Sha256.digest(b"window");
     let signature = valid
-        .sign(&SignatureAlgorithm::Rs256, &digest)
+        .sign(&SignatureAlgorithm::Rs256, &digest, None)
         .await
         .expect("sign")
         .signature;
@@ -446,32 +452,34 @@ async fn outside_its_validity_window_a_key_still_verifies_decrypts_and_unwraps_l
         let c = CryptographyClient::from_key(client.clone(), with_kid.clone(), usage.clone())
             .expect("client");
         let d = c
-            .decrypt(&DecryptParameters::from_encrypt_result(&ciphertext))
+            .decrypt(&DecryptParameters::from_encrypt_result(&ciphertext), None)
             .await
             .unwrap_or_else(|e| panic!("decrypt with {usage:?}: {e}"));
         assert_eq!(&*d.plaintext, b"window");
         let u = c
-            .unwrap_key(&KeyWrapAlgorithm::RsaOaep256, &wrapped.encrypted_key)
+            .unwrap_key(&KeyWrapAlgorithm::RsaOaep256, &wrapped.encrypted_key, None)
             .await
             .unwrap_or_else(|e| panic!("unwrap with {usage:?}: {e}"));
         assert_eq!(u.key.expose(), &[4u8; 32]);
         assert!(
-            c.verify(&SignatureAlgorithm::Rs256, &digest, &signature)
+            c.verify(&SignatureAlgorithm::Rs256, &digest, &signature, None)
                 .await
                 .unwrap_or_else(|e| panic!("verify with {usage:?}: {e}"))
                 .is_valid
         );
         // The three that the window does limit.
         let e = c
-            .encrypt(&EncryptParameters::new(
-                EncryptionAlgorithm::RsaOaep256,
-                b"x".to_vec(),
-            ))
+            .encrypt(
+                &EncryptParameters::new(EncryptionAlgorithm::RsaOaep256, b"x".to_vec()),
+                None,
+            )
             .await;
         assert!(matches!(e, Err(CryptoError::KeyNotValid(_))), "{e:?}");
-        let w = c.wrap_key(&KeyWrapAlgorithm::RsaOaep256, &[1u8; 16]).await;
+        let w = c
+            .wrap_key(&KeyWrapAlgorithm::RsaOaep256, &[1u8; 16], None)
+            .await;
         assert!(matches!(w, Err(CryptoError::KeyNotValid(_))), "{w:?}");
-        let s = c.sign(&SignatureAlgorithm::Rs256, &digest).await;
+        let s = c.sign(&SignatureAlgorithm::Rs256, &digest, None).await;
         assert!(matches!(s, Err(CryptoError::KeyNotValid(_))), "{s:?}");
     }
     let disabled = CryptographyClient::from_key(
@@ -484,7 +492,7 @@ async fn outside_its_validity_window_a_key_still_verifies_decrypts_and_unwraps_l
     )
     .expect("client");
     let v = disabled
-        .verify(&SignatureAlgorithm::Rs256, &digest, &signature)
+        .verify(&SignatureAlgorithm::Rs256, &digest, &signature, None)
         .await;
     assert!(matches!(v, Err(CryptoError::KeyNotValid(_))), "{v:?}");
     emu.shutdown().await;
@@ -502,10 +510,10 @@ async fn a_key_that_does_not_exist_surfaces_key_not_found() {
     );
     let crypto = CryptographyClient::with_client(client.clone(), &kid).expect("client");
     let err = crypto
-        .encrypt(&EncryptParameters::new(
-            EncryptionAlgorithm::RsaOaep,
-            b"x".to_vec(),
-        ))
+        .encrypt(
+            &EncryptParameters::new(EncryptionAlgorithm::RsaOaep, b"x".to_vec()),
+            None,
+        )
         .await
         .expect_err("no such key");
     let CryptoError::Service(e) = &err else {

@@ -8,11 +8,11 @@ async fn main() -> Result<(), common::AnyError> {
     let client = &vault.client;
     let name = common::unique("backup-key");
     client.create_rsa_key(&name, None).await?;
-    let backup = client.backup_key(&name).await?;
+    let backup = client.backup_key(&name, None).await?;
     println!("backup of {name}: {} bytes", backup.len());
     client.delete_key(&name, None).await?;
-    client.purge_deleted_key(&name).await?;
-    let restored = client.restore_key_backup(&backup).await?;
+    client.purge_deleted_key(&name, None).await?;
+    let restored = client.restore_key_backup(&backup, None).await?;
     println!(
         "restored {} ({}) version {}",
         restored.name(),

@@ -14,10 +14,10 @@ async fn main() -> Result<(), common::AnyError> {
         .create_key(&common::unique("any-key"), KeyType::Ec, None)
         .await?;
     println!(
-        "create_key:     {} ({}) enabled={:?}",
+        "create_key:     {} ({}) enabled: {}",
         key.name(),
         key.key_type(),
-        key.properties.enabled
+        common::yes_no(key.properties.enabled)
     );
 
     let rsa = client
@@ -31,11 +31,11 @@ async fn main() -> Result<(), common::AnyError> {
         )
         .await?;
     println!(
-        "create_rsa_key: {} ({}, {:?} bits) expires_on={:?}",
+        "create_rsa_key: {} ({}, {} bits) expires {}",
         rsa.name(),
         rsa.key_type(),
-        rsa.key.key_size(),
-        rsa.properties.expires_on
+        common::or_unset(rsa.key.key_size()),
+        common::when(rsa.properties.expires_on)
     );
 
     let ec = client
@@ -48,10 +48,10 @@ async fn main() -> Result<(), common::AnyError> {
         )
         .await?;
     println!(
-        "create_ec_key:  {} ({}, curve {:?})",
+        "create_ec_key:  {} ({}, curve {})",
         ec.name(),
         ec.key_type(),
-        ec.key.crv.as_ref().map(|c| c.to_string())
+        common::or_unset(ec.key.crv.as_ref())
     );
 
     // Symmetric keys live in a Managed HSM (the emulator accepts them too).

@@ -25,39 +25,44 @@ async fn main() -> Result<(), common::AnyError> {
     let crypto = client.cryptography_client_for(&key)?;
 
     let encrypted = crypto
-        .encrypt(&EncryptParameters::new(
-            EncryptionAlgorithm::RsaOaep256,
-            b"a secret".to_vec(),
-        ))
+        .encrypt(
+            &EncryptParameters::new(EncryptionAlgorithm::RsaOaep256, b"a secret".to_vec()),
+            None,
+        )
         .await?;
     let decrypted = crypto
-        .decrypt(&DecryptParameters::from_encrypt_result(&encrypted))
+        .decrypt(&DecryptParameters::from_encrypt_result(&encrypted), None)
         .await?;
     println!(
-        "encrypt (local) / decrypt (vault): {:?}",
+        "encrypt (local) / decrypt (vault): \"{}\"",
         String::from_utf8_lossy(&decrypted.plaintext)
     );
 
     let signed = crypto
-        .sign_data(&SignatureAlgorithm::Ps256, b"a document")
+        .sign_data(&SignatureAlgorithm::Ps256, b"a document", None)
         .await?;
     let verified = crypto
-        .verify_data(&SignatureAlgorithm::Ps256, b"a document", &signed.signature)
+        .verify_data(
+            &SignatureAlgorithm::Ps256,
+            b"a document",
+            &signed.signature,
+            None,
+        )
         .await?;
     println!("sign (vault) / verify (local): valid={}", verified.is_valid);
 
     let local = CryptographyClient::from_jwk(key.key.clone())?;
     let again = local
-        .encrypt(&EncryptParameters::new(
-            EncryptionAlgorithm::RsaOaep,
-            b"offline".to_vec(),
-        ))
+        .encrypt(
+            &EncryptParameters::new(EncryptionAlgorithm::RsaOaep, b"offline".to_vec()),
+            None,
+        )
         .await?;
     println!(
         "fully local client: {} bytes of ciphertext; decrypting needs the vault: {}",
         again.ciphertext.len(),
         local
-            .decrypt(&DecryptParameters::from_encrypt_result(&again))
+            .decrypt(&DecryptParameters::from_encrypt_result(&again), None)
             .await
             .is_err()
     );

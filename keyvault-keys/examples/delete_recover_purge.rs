@@ -11,20 +11,20 @@ async fn main() -> Result<(), common::AnyError> {
 
     let deleted = client.delete_key(&name, None).await?;
     println!(
-        "deleted {} on {:?}; purge scheduled {:?}; recovery id {:?}",
+        "deleted {} on {}; purge scheduled {}; recovery id {}",
         deleted.name(),
-        deleted.deleted_date,
-        deleted.scheduled_purge_date,
-        deleted.recovery_id
+        common::when(deleted.deleted_date),
+        common::when(deleted.scheduled_purge_date),
+        common::or_unset(deleted.recovery_id.as_ref())
     );
-    let found = client.get_deleted_key(&name).await?;
+    let found = client.get_deleted_key(&name, None).await?;
     println!("get_deleted_key: {}", found.name());
 
     let recovered = client.recover_deleted_key(&name, None).await?;
     println!("recovered {} ({})", recovered.name(), recovered.id());
 
     client.delete_key(&name, None).await?;
-    client.purge_deleted_key(&name).await?;
+    client.purge_deleted_key(&name, None).await?;
     println!("purged {name}");
     vault.close().await;
     Ok(())

@@ -2,6 +2,8 @@
 #[path = "common/mod.rs"]
 mod common;
 
+use keyvault_keys::GetKeyOptions;
+
 #[tokio::main]
 async fn main() -> Result<(), common::AnyError> {
     let vault = common::connect().await?;
@@ -18,7 +20,12 @@ async fn main() -> Result<(), common::AnyError> {
         key.properties.vault_url
     );
     let old = client
-        .get_key(&name, first.properties.version.as_deref())
+        .get_key(
+            &name,
+            Some(GetKeyOptions {
+                version: first.properties.version.clone(),
+            }),
+        )
         .await?;
     println!(
         "specific: {} version {} ({})",

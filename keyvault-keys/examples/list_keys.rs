@@ -2,8 +2,8 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use futures::TryStreamExt as _;
 use keyvault_keys::ListOptions;
+use keyvault_keys::TryStreamExt as _;
 
 #[tokio::main]
 async fn main() -> Result<(), common::AnyError> {
@@ -19,7 +19,7 @@ async fn main() -> Result<(), common::AnyError> {
 
     let mut keys = client.list_properties_of_keys(None);
     while let Some(key) = keys.try_next().await? {
-        println!("key: {} enabled={:?}", key.name, key.enabled);
+        println!("key: {} enabled: {}", key.name, common::yes_no(key.enabled));
     }
     // Pages of 2, with their continuation tokens.
     let mut pages = client
@@ -40,7 +40,7 @@ async fn main() -> Result<(), common::AnyError> {
     }
     let deleted: Vec<_> = client.list_deleted_keys(None).try_collect().await?;
     for d in deleted {
-        println!("deleted: {} on {:?}", d.name(), d.deleted_date);
+        println!("deleted: {} on {}", d.name(), common::when(d.deleted_date));
     }
     vault.close().await;
     Ok(())

@@ -6,7 +6,7 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use futures::TryStreamExt as _;
+use keyvault_keys::TryStreamExt as _;
 use keyvault_keys::crypto::{
     DecryptParameters, EncryptParameters, EncryptionAlgorithm, SignatureAlgorithm,
 };
@@ -60,7 +60,10 @@ async fn main() -> Result<(), common::AnyError> {
             }),
         )
         .await?;
-    step(format!("tagged it: {:?}", updated.properties.tags));
+    step(format!(
+        "tagged it: {}",
+        common::tags(&updated.properties.tags)
+    ));
 
     let names: Vec<String> = client
         .list_properties_of_keys(None)
@@ -75,26 +78,27 @@ async fn main() -> Result<(), common::AnyError> {
 
     let crypto = client.cryptography_client_for(&key)?;
     let encrypted = crypto
-        .encrypt(&EncryptParameters::new(
-            EncryptionAlgorithm::RsaOaep256,
-            b"hello, vault".to_vec(),
-        ))
+        .encrypt(
+            &EncryptParameters::new(EncryptionAlgorithm::RsaOaep256, b"hello, vault".to_vec()),
+            None,
+        )
         .await?;
     let decrypted = crypto
-        .decrypt(&DecryptParameters::from_encrypt_result(&encrypted))
+        .decrypt(&DecryptParameters::from_encrypt_result(&encrypted), None)
         .await?;
     step(format!(
-        "encrypted locally, decrypted in the vault: {:?}",
+        "encrypted locally, decrypted in the vault: \"{}\"",
         String::from_utf8_lossy(&decrypted.plaintext)
     ));
     let signature = crypto
-        .sign_data(&SignatureAlgorithm::Rs256, b"quickstart")
+        .sign_data(&SignatureAlgorithm::Rs256, b"quickstart", None)
         .await?;
     let verified = crypto
         .verify_data(
             &SignatureAlgorithm::Rs256,
             b"quickstart",
             &signature.signature,
+            None,
         )
         .await?;
     step(format!(
@@ -106,37 +110,34 @@ async fn main() -> Result<(), common::AnyError> {
         }
     ));
 
-    let policy = KeyRotationPolicy {
-        lifetime_actions: vec![
-            KeyRotationLifetimeAction::new(KeyRotationPolicyAction::Rotate).after_create("P90D"),
-        ],
-        expires_in: Some("P1Y".into()),
-        ..Default::default()
-    };
+    let policy = KeyRotationPolicy::new(vec![
+        KeyRotationLifetimeAction::new(KeyRotationPolicyAction::Rotate).after_create("P90D"),
+    ])
+    .with_expires_in("P1Y");
     client
         .update_key_rotation_policy(&name, &policy, None)
         .await?;
-    let rotated = client.rotate_key(&name).await?;
+    let rotated = client.rotate_key(&name, None).await?;
     step(format!(
         "set a rotation policy (rotate after 90 days) and rotated: new version {}",
         common::short(rotated.properties.version.as_deref())
     ));
 
-    let backup = client.backup_key(&name).await?;
+    let backup = client.backup_key(&name, None).await?;
     step(format!("backed it up: {} bytes", backup.len()));
 
     let deleted = client.delete_key(&name, None).await?;
     step(format!(
-        "deleted it; recoverable until {:?}",
-        deleted.scheduled_purge_date.map(|d| d.date())
+        "deleted it; recoverable until {}",
+        common::when(deleted.scheduled_purge_date)
     ));
     client.recover_deleted_key(&name, None).await?;
     step("recovered it");
 
     client.delete_key(&name, None).await?;
-    client.purge_deleted_key(&name).await?;
+    client.purge_deleted_key(&name, None).await?;
     step("deleted and purged it");
-    let restored = client.restore_key_backup(&backup).await?;
+    let restored = client.restore_key_backup(&backup, None).await?;
     let versions: Vec<_> = client
         .list_properties_of_key_versions(&name, None)
         .try_collect()
@@ -148,7 +149,7 @@ async fn main() -> Result<(), common::AnyError> {
     ));
 
     client.delete_key(&name, None).await?;
-    client.purge_deleted_key(&name).await?;
+    client.purge_deleted_key(&name, None).await?;
     step("cleaned up");
     println!("\nDone.");
     vault.close().await;

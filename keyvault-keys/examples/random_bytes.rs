@@ -5,7 +5,7 @@ mod common;
 #[tokio::main]
 async fn main() -> Result<(), common::AnyError> {
     let vault = common::connect().await?;
-    match vault.client.get_random_bytes(16).await {
+    match vault.client.get_random_bytes(16, None).await {
         // The bytes are `SecretBytes`: `Debug` shows only their length, and
         // printing them takes an explicit `expose()`.
         Ok(bytes) => println!(
@@ -19,7 +19,7 @@ async fn main() -> Result<(), common::AnyError> {
         Err(e) => println!("random bytes are not available here: {e}"),
     }
     // count < 1 is refused before any request
-    assert!(vault.client.get_random_bytes(0).await.is_err());
+    assert!(vault.client.get_random_bytes(0, None).await.is_err());
     vault.close().await;
     Ok(())
 }

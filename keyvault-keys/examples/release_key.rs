@@ -7,21 +7,21 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use keyvault_crypto::{KeySpec, KeyType as CryptoKeyType};
 use keyvault_emulator::EmulatorOptions;
+use keyvault_keys::crypto::{KeySpec, KeyType as CryptoKeyType};
 use keyvault_keys::{
     CreateKeyOptions, KeyExportEncryptionAlgorithm, KeyReleasePolicy, ReleaseKeyOptions,
 };
 
 #[tokio::main]
 async fn main() -> Result<(), common::AnyError> {
-    let authority_key = keyvault_crypto::generate(&KeySpec {
+    let authority_key = keyvault_keys::crypto::generate(&KeySpec {
         kty: CryptoKeyType::Ec,
         size: None,
         curve: None,
         public_exponent: None,
     })?;
-    let runtime_key = keyvault_crypto::generate(&KeySpec {
+    let runtime_key = keyvault_keys::crypto::generate(&KeySpec {
         kty: CryptoKeyType::Rsa,
         size: Some(2048),
         curve: None,
@@ -38,21 +38,24 @@ async fn main() -> Result<(), common::AnyError> {
     })
     .await?;
     let client = &vault.client;
-    let policy = serde_json::json!({"version": "1.0.0", "anyOf": [{"authority": authority, "allOf": [{"claim": "x-ms-attestation-type", "equals": "sevsnpvm"}]}]});
+    let policy = format!(
+        r#"{{"version":"1.0.0","anyOf":[{{"authority":"{authority}","allOf":[{{"claim":"x-ms-attestation-type","equals":"sevsnpvm"}}]}}]}}"#
+    );
     let name = common::unique("release-key");
     let options = CreateKeyOptions {
         hardware_protected: Some(true),
         exportable: Some(true),
-        release_policy: Some(KeyReleasePolicy::new(policy.to_string())),
+        release_policy: Some(KeyReleasePolicy::new(policy)),
         ..Default::default()
     };
     client.create_rsa_key(&name, Some(options)).await?;
 
     let token = match std::env::var("AZURE_KEYVAULT_ATTESTATION_TOKEN") {
         Ok(t) => t,
+        // The emulator's stand-in for an attestation service.
         Err(_) => keyvault_emulator::release::sign_token(
             &authority_key,
-            &serde_json::json!({"iss": authority, "x-ms-attestation-type": "sevsnpvm", "exp": time::OffsetDateTime::now_utc().unix_timestamp() + 600, "x-ms-runtime": {"keys": [runtime_key.public_only()]}}),
+            &serde_json::json!({"iss": authority, "x-ms-attestation-type": "sevsnpvm", "exp": keyvault_keys::OffsetDateTime::now_utc().unix_timestamp() + 600, "x-ms-runtime": {"keys": [runtime_key.public_only()]}}),
         )?,
     };
     let result = client

@@ -14,12 +14,9 @@ async fn main() -> Result<(), common::AnyError> {
     let name = common::unique("rotate-key");
     let key = client.create_rsa_key(&name, None).await?;
 
-    let policy = KeyRotationPolicy {
-        lifetime_actions: vec![
-            KeyRotationLifetimeAction::new(KeyRotationPolicyAction::Rotate).after_create("P90D"),
-        ],
-        ..Default::default()
-    };
+    let policy = KeyRotationPolicy::new(vec![
+        KeyRotationLifetimeAction::new(KeyRotationPolicyAction::Rotate).after_create("P90D"),
+    ]);
     // The keyword overrides of the Python client: expires_in and lifetime_actions.
     let options = UpdateKeyRotationPolicyOptions {
         expires_in: Some("P1Y".into()),
@@ -29,23 +26,37 @@ async fn main() -> Result<(), common::AnyError> {
         .update_key_rotation_policy(&name, &policy, Some(options))
         .await?;
     println!(
-        "policy: expires_in={:?} actions={:?}",
-        updated.expires_in, updated.lifetime_actions
+        "policy: new versions live {}; actions: {}",
+        common::or_unset(updated.expires_in.as_ref()),
+        updated
+            .lifetime_actions
+            .iter()
+            .map(|a| format!(
+                "{} {}",
+                a.action.as_str(),
+                match (&a.time_after_create, &a.time_before_expiry) {
+                    (Some(d), _) => format!("{d} after creation"),
+                    (None, Some(d)) => format!("{d} before expiry"),
+                    (None, None) => "(no trigger)".into(),
+                }
+            ))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
-    let current = client.get_key_rotation_policy(&name).await?;
+    let current = client.get_key_rotation_policy(&name, None).await?;
     println!(
-        "read back: {} action(s), updated {:?}",
+        "read back: {} action(s), updated {}",
         current.lifetime_actions.len(),
-        current.updated_on
+        common::when(current.updated_on)
     );
 
-    let rotated = client.rotate_key(&name).await?;
+    let rotated = client.rotate_key(&name, None).await?;
     println!(
-        "rotated {}: version {} → {}, expires {:?}",
+        "rotated {}: version {} → {}, expires {}",
         rotated.name(),
         common::short(key.properties.version.as_deref()),
         common::short(rotated.properties.version.as_deref()),
-        rotated.properties.expires_on
+        common::when(rotated.properties.expires_on)
     );
     vault.close().await;
     Ok(())

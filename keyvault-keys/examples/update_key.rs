@@ -10,7 +10,8 @@ async fn main() -> Result<(), common::AnyError> {
     let client = &vault.client;
     let name = common::unique("update-key");
     client.create_ec_key(&name, None).await?;
-    let expires = time::OffsetDateTime::now_utc() + time::Duration::days(365);
+    let expires =
+        keyvault_keys::OffsetDateTime::now_utc() + std::time::Duration::from_secs(365 * 24 * 3600);
     let updated = client
         .update_key_properties(
             &name,
@@ -23,15 +24,15 @@ async fn main() -> Result<(), common::AnyError> {
         )
         .await?;
     println!(
-        "version {} updated on {:?}",
+        "version {} updated on {}",
         common::short(updated.properties.version.as_deref()),
-        updated.properties.updated_on
+        common::when(updated.properties.updated_on)
     );
     println!(
-        "enabled={:?} expires_on={:?} tags={:?} type={}",
-        updated.properties.enabled,
-        updated.properties.expires_on,
-        updated.properties.tags,
+        "enabled: {}, expires {}, tags: {}, type {}",
+        common::yes_no(updated.properties.enabled),
+        common::when(updated.properties.expires_on),
+        common::tags(&updated.properties.tags),
         updated.key_type()
     );
     vault.close().await;

@@ -7,8 +7,7 @@
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use futures::TryStreamExt as _;
-//! use keyvault_keys::{CreateKeyOptions, KeyClient, KeyClientOptions};
+//! use keyvault_keys::{CreateKeyOptions, KeyClient, KeyClientOptions, TryStreamExt as _};
 //! # let emulator = keyvault_emulator::Emulator::start(Default::default()).await?;
 //! # let (url, credential) = (emulator.vault_url().to_owned(), emulator.credential());
 //! # let options = Some(KeyClientOptions { http_client: Some(emulator.http_client()), ..Default::default() });
@@ -43,11 +42,34 @@ pub use models::*;
 pub use options::*;
 pub use pager::{Page, Pager};
 
+/// The workspace README's code, compiled as a doctest (it must build with
+/// only this crate and a credential crate).
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
+
 /// The cryptography crate, re-exported: `CryptographyClient`, algorithms, results.
 pub use keyvault_crypto as crypto;
 pub use keyvault_crypto::{
-    CryptographyClient, JsonWebKey, KeyCurveName, KeyExportEncryptionAlgorithm, KeyOperation,
-    KeyType, KeyVaultKeyIdentifier,
+    CryptographyClient, CryptographyClientOptions, JsonWebKey, KeyCurveName,
+    KeyExportEncryptionAlgorithm, KeyOperation, KeyType, KeyVaultKeyIdentifier, SecretBytes,
 };
 pub use keyvault_keys_protocol::reqwest::Method;
 pub use keyvault_keys_protocol::{RawRequest, RawResponse, RetryOptions};
+
+// What the public signatures use, re-exported so a user's `Cargo.toml`
+// needs only this crate (and a credential crate): no version to match.
+
+/// The stream traits the `list_*` [`Pager`]s are used through (`try_next`,
+/// `try_collect`, ...), from `futures`.
+pub use futures::{Stream, StreamExt, TryStreamExt};
+/// The `azure_core` crate this one is built on (its credentials and
+/// errors), so its version always matches.
+pub use keyvault_keys_protocol::azure_core;
+/// The credential trait `KeyClient::new` takes (from `azure_core`); any
+/// `azure_identity` credential implements it.
+pub use keyvault_keys_protocol::azure_core::credentials::TokenCredential;
+/// The HTTP client type of [`KeyClientOptions::http_client`] (reqwest's).
+pub use keyvault_keys_protocol::reqwest::Client as HttpClient;
+/// The time type of the models and options (from the `time` crate).
+pub use time::OffsetDateTime;

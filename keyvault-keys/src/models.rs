@@ -1,15 +1,51 @@
 //! The vault's models, as users see them.
+//!
+//! The models a client returns are `#[non_exhaustive]` (a field added later
+//! breaks no one), implement `Default` (a test can build a fake one and set
+//! its fields), and serialise with serde (a user can cache them: times as
+//! RFC 3339, byte strings as arrays of numbers).
+//!
+//! Nothing the service sends is dropped silently: a timestamp out of range,
+//! a release policy that is not base64url, an attestation blob that does
+//! not decode all fail the call with
+//! [`ErrorKind::InvalidResponse`](crate::ErrorKind::InvalidResponse).
 
 use std::collections::BTreeMap;
 
 use keyvault_crypto::{JsonWebKey, KeyOperation, KeyType, KeyVaultKeyIdentifier, b64};
 use keyvault_keys_protocol::{enums, types};
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::error::{Error, Result};
 
-fn ts(s: Option<i64>) -> Option<OffsetDateTime> {
-    s.and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
+/// How a deleted key can come back, and whether it can be purged
+/// (`Recoverable+Purgeable`, ...; a value from a newer service is kept as is).
+pub use keyvault_keys_protocol::enums::DeletionRecoveryLevel;
+
+/// A service timestamp (seconds since 1970) as a time; one outside the
+/// range of `OffsetDateTime` is an `InvalidResponse`, not a missing value.
+fn ts(s: Option<i64>, what: &str) -> Result<Option<OffsetDateTime>> {
+    s.map(|s| {
+        OffsetDateTime::from_unix_timestamp(s).map_err(|e| {
+            invalid(&format!(
+                "the service returned a {what} timestamp out of range ({s}): {e}"
+            ))
+        })
+    })
+    .transpose()
+}
+
+/// Base64url from the service as bytes; anything else is an `InvalidResponse`.
+fn decode(v: Option<&str>, what: &str) -> Result<Option<Vec<u8>>> {
+    v.map(|s| {
+        b64::decode(s).map_err(|e| {
+            invalid(&format!(
+                "the service returned a {what} that is not base64url: {e}"
+            ))
+        })
+    })
+    .transpose()
 }
 
 /// Service API versions this client knows; any other string works too.
@@ -71,7 +107,14 @@ impl From<&str> for ApiVersion {
 }
 
 /// The conditions under which a key may be released.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// ```
+/// use keyvault_keys::KeyReleasePolicy;
+/// let policy = KeyReleasePolicy::new(br#"{"version":"1.0.0","anyOf":[]}"#.to_vec()).with_immutable(true);
+/// assert_eq!(policy.immutable, Some(true));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct KeyReleasePolicy {
     /// The policy document (JSON, as bytes).
     pub encoded_policy: Vec<u8>,
@@ -90,6 +133,16 @@ impl KeyReleasePolicy {
             immutable: None,
         }
     }
+    /// Sets the media type.
+    pub fn with_content_type(mut self, content_type: impl Into<String>) -> Self {
+        self.content_type = Some(content_type.into());
+        self
+    }
+    /// Sets whether the policy can change later.
+    pub fn with_immutable(mut self, immutable: bool) -> Self {
+        self.immutable = Some(immutable);
+        self
+    }
     pub(crate) fn to_wire(&self) -> types::KeyReleasePolicy {
         types::KeyReleasePolicy {
             content_type: self
@@ -101,21 +154,18 @@ impl KeyReleasePolicy {
             extra: Default::default(),
         }
     }
-    pub(crate) fn from_wire(p: &types::KeyReleasePolicy) -> Self {
-        Self {
-            encoded_policy: p
-                .data
-                .as_deref()
-                .and_then(|d| b64::decode(d).ok())
-                .unwrap_or_default(),
+    pub(crate) fn from_wire(p: &types::KeyReleasePolicy) -> Result<Self> {
+        Ok(Self {
+            encoded_policy: decode(p.data.as_deref(), "release policy")?.unwrap_or_default(),
             content_type: Some(p.content_type.clone()).filter(|c| !c.is_empty()),
             immutable: p.immutable,
-        }
+        })
     }
 }
 
 /// HSM attestation of a key.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct KeyAttestation {
     /// Certificates to check the attestation with.
     pub certificate_pem_file: Option<Vec<u8>>,
@@ -128,7 +178,18 @@ pub struct KeyAttestation {
 }
 
 /// A key's properties (everything but its material).
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// A fake for a test starts from `Default` or [`KeyProperties::from_id`]:
+///
+/// ```
+/// use keyvault_keys::KeyProperties;
+/// let mut fake = KeyProperties::from_id("https://myvault.vault.azure.net/keys/my-key/0123")?;
+/// fake.enabled = Some(true);
+/// assert_eq!((fake.name.as_str(), fake.version.as_deref()), ("my-key", Some("0123")));
+/// # Ok::<(), keyvault_keys::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct KeyProperties {
     /// The key's identifier (with the version, when known).
     pub id: String,
@@ -141,15 +202,19 @@ pub struct KeyProperties {
     /// Whether the key can be used.
     pub enabled: Option<bool>,
     /// Not usable before.
+    #[serde(default, with = "time::serde::rfc3339::option")]
     pub not_before: Option<OffsetDateTime>,
     /// Not usable from.
+    #[serde(default, with = "time::serde::rfc3339::option")]
     pub expires_on: Option<OffsetDateTime>,
     /// When the version was created.
+    #[serde(default, with = "time::serde::rfc3339::option")]
     pub created_on: Option<OffsetDateTime>,
     /// When the version last changed.
+    #[serde(default, with = "time::serde::rfc3339::option")]
     pub updated_on: Option<OffsetDateTime>,
     /// The vault's recovery level.
-    pub recovery_level: Option<String>,
+    pub recovery_level: Option<DeletionRecoveryLevel>,
     /// Days a deleted key stays recoverable.
     pub recoverable_days: Option<i32>,
     /// Caller-defined tags.
@@ -167,6 +232,20 @@ pub struct KeyProperties {
 }
 
 impl KeyProperties {
+    /// Properties with only the identifier and what it names (vault URL,
+    /// name, version) set: a starting point for a fake in a test.
+    pub fn from_id(id: &str) -> Result<Self> {
+        let parsed = KeyVaultKeyIdentifier::parse(id)
+            .map_err(|e| Error::validation(format!("not a key identifier: {e}")))?;
+        Ok(Self {
+            id: id.to_owned(),
+            name: parsed.name,
+            version: parsed.version,
+            vault_url: parsed.vault_url,
+            ..Default::default()
+        })
+    }
+
     pub(crate) fn from_wire(
         kid: Option<&str>,
         attributes: Option<&types::KeyAttributes>,
@@ -178,33 +257,44 @@ impl KeyProperties {
         let id = KeyVaultKeyIdentifier::parse(kid)
             .map_err(|e| invalid(&format!("the service returned a malformed kid: {e}")))?;
         let a = attributes;
-        let attestation = a.and_then(|a| a.attestation.as_ref()).map(|t| {
-            let dec = |v: &Option<String>| v.as_deref().and_then(|s| b64::decode(s).ok());
-            KeyAttestation {
-                certificate_pem_file: dec(&t.certificate_pem_file),
-                private_key_attestation: dec(&t.private_key_attestation),
-                public_key_attestation: dec(&t.public_key_attestation),
-                version: t.version.clone(),
-            }
-        });
+        let attestation = a
+            .and_then(|a| a.attestation.as_ref())
+            .map(|t| -> Result<KeyAttestation> {
+                Ok(KeyAttestation {
+                    certificate_pem_file: decode(
+                        t.certificate_pem_file.as_deref(),
+                        "attestation certificate",
+                    )?,
+                    private_key_attestation: decode(
+                        t.private_key_attestation.as_deref(),
+                        "private key attestation",
+                    )?,
+                    public_key_attestation: decode(
+                        t.public_key_attestation.as_deref(),
+                        "public key attestation",
+                    )?,
+                    version: t.version.clone(),
+                })
+            })
+            .transpose()?;
         Ok(Self {
             id: kid.to_owned(),
             name: id.name,
             version: id.version,
             vault_url: id.vault_url,
             enabled: a.and_then(|a| a.enabled),
-            not_before: ts(a.and_then(|a| a.nbf)),
-            expires_on: ts(a.and_then(|a| a.exp)),
-            created_on: ts(a.and_then(|a| a.created)),
-            updated_on: ts(a.and_then(|a| a.updated)),
-            recovery_level: a
-                .and_then(|a| a.recovery_level.as_ref())
-                .map(|l| l.to_string()),
+            not_before: ts(a.and_then(|a| a.nbf), "not-before")?,
+            expires_on: ts(a.and_then(|a| a.exp), "expiry")?,
+            created_on: ts(a.and_then(|a| a.created), "created")?,
+            updated_on: ts(a.and_then(|a| a.updated), "updated")?,
+            recovery_level: a.and_then(|a| a.recovery_level.clone()),
             recoverable_days: a.and_then(|a| a.recoverable_days),
             tags: tags.clone(),
             managed,
             exportable: a.and_then(|a| a.exportable),
-            release_policy: release_policy.map(KeyReleasePolicy::from_wire),
+            release_policy: release_policy
+                .map(KeyReleasePolicy::from_wire)
+                .transpose()?,
             hsm_platform: a.and_then(|a| a.hsm_platform.clone()),
             attestation,
         })
@@ -227,7 +317,10 @@ fn invalid(m: &str) -> Error {
 }
 
 /// A key: its public material and its properties.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// A fake for a test comes from [`KeyVaultKey::new`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct KeyVaultKey {
     /// The key material (public parts only; the service never returns private material).
     pub key: JsonWebKey,
@@ -236,6 +329,11 @@ pub struct KeyVaultKey {
 }
 
 impl KeyVaultKey {
+    /// A key from its material and properties (for fakes in tests; the
+    /// client builds them from the service's answers).
+    pub fn new(key: JsonWebKey, properties: KeyProperties) -> Self {
+        Self { key, properties }
+    }
     /// The key's identifier.
     pub fn id(&self) -> &str {
         &self.properties.id
@@ -271,7 +369,8 @@ impl KeyVaultKey {
 }
 
 /// A deleted key.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DeletedKey {
     /// The key material (absent in lists).
     pub key: Option<JsonWebKey>,
@@ -280,8 +379,10 @@ pub struct DeletedKey {
     /// The URL to recover it with.
     pub recovery_id: Option<String>,
     /// When it was deleted.
+    #[serde(default, with = "time::serde::rfc3339::option")]
     pub deleted_date: Option<OffsetDateTime>,
     /// When it will be purged.
+    #[serde(default, with = "time::serde::rfc3339::option")]
     pub scheduled_purge_date: Option<OffsetDateTime>,
 }
 
@@ -293,6 +394,14 @@ impl DeletedKey {
     /// The key's identifier.
     pub fn id(&self) -> &str {
         &self.properties.id
+    }
+    /// The key type (`None` in lists, which carry no key material).
+    pub fn key_type(&self) -> Option<&KeyType> {
+        self.key.as_ref().map(|k| &k.kty)
+    }
+    /// The permitted operations (empty in lists, which carry no key material).
+    pub fn key_operations(&self) -> &[KeyOperation] {
+        self.key.as_ref().map_or(&[], |k| &k.key_ops)
     }
 
     pub(crate) fn from_bundle(b: &types::DeletedKeyBundle) -> Result<Self> {
@@ -310,8 +419,8 @@ impl DeletedKey {
                 b.release_policy.as_ref(),
             )?,
             recovery_id: b.recovery_id.clone(),
-            deleted_date: ts(b.deleted_date),
-            scheduled_purge_date: ts(b.scheduled_purge_date),
+            deleted_date: ts(b.deleted_date, "deleted")?,
+            scheduled_purge_date: ts(b.scheduled_purge_date, "scheduled purge")?,
         })
     }
 
@@ -326,8 +435,8 @@ impl DeletedKey {
                 None,
             )?,
             recovery_id: i.recovery_id.clone(),
-            deleted_date: ts(i.deleted_date),
-            scheduled_purge_date: ts(i.scheduled_purge_date),
+            deleted_date: ts(i.deleted_date, "deleted")?,
+            scheduled_purge_date: ts(i.scheduled_purge_date, "scheduled purge")?,
         })
     }
 }
@@ -335,10 +444,20 @@ impl DeletedKey {
 /// The result of `release_key`: a signed token (JWS) holding the wrapped key.
 ///
 /// `Debug` shows only its length: the token carries key material.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ReleaseKeyResult {
     /// The JWS.
     pub value: String,
+}
+
+impl ReleaseKeyResult {
+    /// A result holding `value` (for fakes in tests).
+    pub fn new(value: impl Into<String>) -> Self {
+        Self {
+            value: value.into(),
+        }
+    }
 }
 
 impl std::fmt::Debug for ReleaseKeyResult {
@@ -353,10 +472,11 @@ impl std::fmt::Debug for ReleaseKeyResult {
 }
 
 /// What a lifetime action does.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum KeyRotationPolicyAction {
     /// Rotate the key.
+    #[default]
     Rotate,
     /// Send a notification (Event Grid).
     Notify,
@@ -385,8 +505,21 @@ impl KeyRotationPolicyAction {
     }
 }
 
+impl Serialize for KeyRotationPolicyAction {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for KeyRotationPolicyAction {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        String::deserialize(d).map(|s| Self::parse(&s))
+    }
+}
+
 /// An action and when it fires.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct KeyRotationLifetimeAction {
     /// The action.
     pub action: KeyRotationPolicyAction,
@@ -418,7 +551,17 @@ impl KeyRotationLifetimeAction {
 }
 
 /// A key's rotation policy.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+///
+/// ```
+/// use keyvault_keys::{KeyRotationLifetimeAction, KeyRotationPolicy, KeyRotationPolicyAction};
+/// let policy = KeyRotationPolicy::new(vec![
+///     KeyRotationLifetimeAction::new(KeyRotationPolicyAction::Rotate).after_create("P90D"),
+/// ])
+/// .with_expires_in("P1Y");
+/// assert_eq!(policy.expires_in.as_deref(), Some("P1Y"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct KeyRotationPolicy {
     /// The policy's identifier.
     pub id: Option<String>,
@@ -427,14 +570,29 @@ pub struct KeyRotationPolicy {
     /// How long each new version lives (ISO 8601).
     pub expires_in: Option<String>,
     /// When the policy was created.
+    #[serde(default, with = "time::serde::rfc3339::option")]
     pub created_on: Option<OffsetDateTime>,
     /// When the policy last changed.
+    #[serde(default, with = "time::serde::rfc3339::option")]
     pub updated_on: Option<OffsetDateTime>,
 }
 
 impl KeyRotationPolicy {
-    pub(crate) fn from_wire(p: &types::KeyRotationPolicy) -> Self {
+    /// A policy with these lifetime actions.
+    pub fn new(lifetime_actions: Vec<KeyRotationLifetimeAction>) -> Self {
         Self {
+            lifetime_actions,
+            ..Default::default()
+        }
+    }
+    /// Sets how long each new version lives (ISO 8601 duration, e.g. `P1Y`).
+    pub fn with_expires_in(mut self, d: impl Into<String>) -> Self {
+        self.expires_in = Some(d.into());
+        self
+    }
+
+    pub(crate) fn from_wire(p: &types::KeyRotationPolicy) -> Result<Self> {
+        Ok(Self {
             id: p.id.clone(),
             lifetime_actions: p
                 .lifetime_actions
@@ -455,9 +613,9 @@ impl KeyRotationPolicy {
                 })
                 .collect(),
             expires_in: p.attributes.as_ref().and_then(|a| a.expiry_time.clone()),
-            created_on: ts(p.attributes.as_ref().and_then(|a| a.created)),
-            updated_on: ts(p.attributes.as_ref().and_then(|a| a.updated)),
-        }
+            created_on: ts(p.attributes.as_ref().and_then(|a| a.created), "created")?,
+            updated_on: ts(p.attributes.as_ref().and_then(|a| a.updated), "updated")?,
+        })
     }
 
     pub(crate) fn to_wire(&self) -> types::KeyRotationPolicy {

@@ -38,6 +38,12 @@ pub struct KeyClientOptions {
     /// [`keyvault_keys_protocol::ClientOptions::max_pages`]; `None`: no limit).
     /// A service whose nextLinks never end cannot keep a listing going forever.
     pub max_pages: Option<usize>,
+    /// Time allowed for one attempt, connection included (default 60 s; see
+    /// [`keyvault_keys_protocol::ClientOptions::timeout`]). Used only when
+    /// `http_client` is `None`.
+    pub timeout: Duration,
+    /// Appended to the `User-Agent` header (for example an application id).
+    pub user_agent_suffix: Option<String>,
 }
 
 impl Default for KeyClientOptions {
@@ -50,11 +56,16 @@ impl Default for KeyClientOptions {
             allow_insecure_loopback: false,
             max_response_size: keyvault_keys_protocol::DEFAULT_MAX_RESPONSE_SIZE,
             max_pages: Some(keyvault_keys_protocol::DEFAULT_MAX_PAGES),
+            timeout: keyvault_keys_protocol::ClientOptions::default().timeout,
+            user_agent_suffix: None,
         }
     }
 }
 
 impl KeyClientOptions {
+    /// Every setting, passed through: the literal names each field (no
+    /// `..Default::default()`), so a setting added to the pipeline does not
+    /// compile until it is passed through here too.
     pub(crate) fn to_protocol(&self) -> keyvault_keys_protocol::ClientOptions {
         keyvault_keys_protocol::ClientOptions {
             api_version: self.api_version.as_str().to_owned(),
@@ -62,9 +73,10 @@ impl KeyClientOptions {
             retry: self.retry.clone(),
             allow_insecure_loopback: self.allow_insecure_loopback,
             http_client: self.http_client.clone(),
+            timeout: self.timeout,
+            user_agent_suffix: self.user_agent_suffix.clone(),
             max_response_size: self.max_response_size,
             max_pages: self.max_pages,
-            ..Default::default()
         }
     }
 }
@@ -72,7 +84,8 @@ impl KeyClientOptions {
 /// Options of `create_key`, `create_rsa_key`, `create_ec_key` and `create_oct_key`.
 #[derive(Clone, Debug, Default)]
 pub struct CreateKeyOptions {
-    /// Key size in bits: RSA 2048, 3072 or 4096; oct 128, 192 or 256.
+    /// Key size in bits (RSA 2048, 3072 or 4096; oct 128, 192 or 256; the
+    /// service checks it).
     pub size: Option<u32>,
     /// The curve of an EC key (default P-256).
     pub curve: Option<KeyCurveName>,
@@ -94,6 +107,56 @@ pub struct CreateKeyOptions {
     pub exportable: Option<bool>,
     /// The release policy.
     pub release_policy: Option<KeyReleasePolicy>,
+}
+
+/// Options of `get_key`.
+#[derive(Clone, Debug, Default)]
+pub struct GetKeyOptions {
+    /// The version to get (default: the latest).
+    pub version: Option<String>,
+}
+
+/// Options of `get_key_attestation`.
+#[derive(Clone, Debug, Default)]
+pub struct GetKeyAttestationOptions {
+    /// The version whose attestation to get (default: the latest).
+    pub version: Option<String>,
+}
+
+/// Options of `get_deleted_key` (none yet; the struct keeps the signature
+/// stable when one is added).
+#[derive(Clone, Debug, Default)]
+pub struct GetDeletedKeyOptions {}
+
+/// Options of `purge_deleted_key` (none yet).
+#[derive(Clone, Debug, Default)]
+pub struct PurgeDeletedKeyOptions {}
+
+/// Options of `backup_key` (none yet).
+#[derive(Clone, Debug, Default)]
+pub struct BackupKeyOptions {}
+
+/// Options of `restore_key_backup` (none yet).
+#[derive(Clone, Debug, Default)]
+pub struct RestoreKeyBackupOptions {}
+
+/// Options of `rotate_key` (none yet).
+#[derive(Clone, Debug, Default)]
+pub struct RotateKeyOptions {}
+
+/// Options of `get_key_rotation_policy` (none yet).
+#[derive(Clone, Debug, Default)]
+pub struct GetKeyRotationPolicyOptions {}
+
+/// Options of `get_random_bytes` (none yet).
+#[derive(Clone, Debug, Default)]
+pub struct GetRandomBytesOptions {}
+
+/// Options of `get_cryptography_client`.
+#[derive(Clone, Debug, Default)]
+pub struct GetCryptographyClientOptions {
+    /// The key version to use (default: the latest). Python's `key_version`.
+    pub version: Option<String>,
 }
 
 /// Options of `import_key`.
@@ -137,7 +200,7 @@ pub struct UpdateKeyPropertiesOptions {
 /// Options of the `list_*` methods.
 #[derive(Clone, Debug, Default)]
 pub struct ListOptions {
-    /// Items per page (1 to 25; the service's default is 25).
+    /// Items per page (the service allows 1 to 25 and defaults to 25).
     pub max_page_size: Option<u32>,
     /// Resume from a page's continuation token.
     pub continuation_token: Option<String>,
@@ -200,6 +263,23 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(options.to_protocol().max_response_size, 1234);
+    }
+
+    #[test]
+    fn the_timeout_and_user_agent_suffix_are_passed_through() {
+        let defaults = keyvault_keys_protocol::ClientOptions::default();
+        assert_eq!(
+            KeyClientOptions::default().to_protocol().timeout,
+            defaults.timeout
+        );
+        let options = KeyClientOptions {
+            timeout: Duration::from_secs(7),
+            user_agent_suffix: Some("my-app/1.0".into()),
+            ..Default::default()
+        };
+        let p = options.to_protocol();
+        assert_eq!(p.timeout, Duration::from_secs(7));
+        assert_eq!(p.user_agent_suffix.as_deref(), Some("my-app/1.0"));
     }
 
     #[test]

@@ -187,7 +187,7 @@ async fn malformed_key_bundles_are_invalid_responses() {
     ] {
         assert_invalid_response(name, c.get_key(name, None).await);
     }
-    assert_invalid_response("deleted", c.get_deleted_key("no-key").await);
+    assert_invalid_response("deleted", c.get_deleted_key("no-key", None).await);
     assert_invalid_response(
         "list item without kid",
         c.list_properties_of_keys(None)
@@ -207,9 +207,9 @@ async fn malformed_backup_random_bytes_and_release_answers_are_invalid_responses
     })
     .await;
     let c = server.client();
-    assert_invalid_response("backup without value", c.backup_key("empty").await);
-    assert_invalid_response("backup not base64", c.backup_key("garbled").await);
-    assert_invalid_response("random bytes", c.get_random_bytes(8).await);
+    assert_invalid_response("backup without value", c.backup_key("empty", None).await);
+    assert_invalid_response("backup not base64", c.backup_key("garbled", None).await);
+    assert_invalid_response("random bytes", c.get_random_bytes(8, None).await);
     assert_invalid_response(
         "release without value",
         c.release_key("k", "attestation-token", None).await,
@@ -334,4 +334,48 @@ async fn the_scripted_server_is_reached_by_valid_calls() {
     let key = server.client().get_key("k", None).await.expect("get");
     assert_eq!(key.id(), kid);
     assert!(server.requests() >= 1);
+}
+
+#[tokio::test]
+async fn values_that_do_not_decode_are_invalid_responses_not_missing_values() {
+    const KID: &str = "https://v.vault.azure.net/keys/k/0123";
+    let key = format!(r#"{{"kid":"{KID}","kty":"EC","crv":"P-256","x":"AAAA","y":"AAAA"}}"#);
+    let server = Scripted::start(move |_, path| {
+        let body = match path.trim_end_matches('/') {
+            // Beyond the year 9999: no OffsetDateTime holds it.
+            "/keys/far-future" => {
+                format!(r#"{{"key":{key},"attributes":{{"created":99999999999999}}}}"#)
+            }
+            "/keys/bad-policy" => format!(
+                r#"{{"key":{key},"release_policy":{{"contentType":"application/json","data":"!!not base64!!"}}}}"#
+            ),
+            p if p.starts_with("/keys/bad-attestation") => format!(
+                r#"{{"key":{key},"attributes":{{"attestation":{{"certificatePemFile":"!!not base64!!"}}}}}}"#
+            ),
+            "/deletedkeys/far-future" => format!(
+                r#"{{"key":{key},"recoveryId":"x","scheduledPurgeDate":-99999999999999}}"#
+            ),
+            "/keys/far-future/rotationpolicy" => {
+                r#"{"lifetimeActions":[],"attributes":{"updated":99999999999999}}"#.to_owned()
+            }
+            _ => return not_found(),
+        };
+        (200, body)
+    })
+    .await;
+    let c = server.client();
+    assert_invalid_response("timestamp", c.get_key("far-future", None).await);
+    assert_invalid_response("release policy", c.get_key("bad-policy", None).await);
+    assert_invalid_response(
+        "attestation",
+        c.get_key_attestation("bad-attestation", None).await,
+    );
+    assert_invalid_response(
+        "deleted timestamp",
+        c.get_deleted_key("far-future", None).await,
+    );
+    assert_invalid_response(
+        "policy timestamp",
+        c.get_key_rotation_policy("far-future", None).await,
+    );
 }

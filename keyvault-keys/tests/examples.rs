@@ -16,9 +16,11 @@ fn example(name: &str) -> PathBuf {
 fn every_example_runs_against_the_embedded_emulator() {
     let cases = [
         ("quickstart", "Done."),
+        ("quickstart", "recoverable until 20"),
+        ("delete_recover_purge", "purge scheduled 20"),
         ("create_keys", "create_oct_key: oct-key"),
         ("get_key", "specific:"),
-        ("update_key", "enabled=Some(false)"),
+        ("update_key", "enabled: no"),
         ("delete_recover_purge", "purged"),
         ("list_keys", "page of 1 versions, more: false"),
         ("backup_restore", "restored"),

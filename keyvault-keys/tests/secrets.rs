@@ -7,8 +7,6 @@
 //! base64url, or Rust's `Debug` list of byte values. A prefix of each form
 //! is checked too, so a truncated print is caught as well.
 
-use std::collections::BTreeMap;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use keyvault_emulator::{Emulator, EmulatorOptions};
@@ -83,25 +81,10 @@ fn secret_wire_jwk() -> types::JsonWebKey {
 }
 
 fn properties() -> KeyProperties {
-    KeyProperties {
-        id: "https://v.vault.azure.net/keys/k/0123".into(),
-        name: "k".into(),
-        version: Some("0123".into()),
-        vault_url: "https://v.vault.azure.net".into(),
-        enabled: Some(true),
-        not_before: None,
-        expires_on: None,
-        created_on: None,
-        updated_on: None,
-        recovery_level: None,
-        recoverable_days: None,
-        tags: BTreeMap::new(),
-        managed: None,
-        exportable: Some(true),
-        release_policy: None,
-        hsm_platform: None,
-        attestation: None,
-    }
+    let mut p = KeyProperties::from_id("https://v.vault.azure.net/keys/k/0123").expect("id");
+    p.enabled = Some(true);
+    p.exportable = Some(true);
+    p
 }
 
 #[test]
@@ -118,29 +101,14 @@ fn the_forms_checked_do_find_a_leak() {
 #[test]
 fn public_types_of_the_keys_crate_hide_secret_material() {
     debug_hidden("JsonWebKey", &secret_jwk());
-    debug_hidden(
-        "KeyVaultKey",
-        &KeyVaultKey {
-            key: secret_jwk(),
-            properties: properties(),
-        },
-    );
-    debug_hidden(
-        "DeletedKey",
-        &DeletedKey {
-            key: Some(secret_jwk()),
-            properties: properties(),
-            recovery_id: None,
-            deleted_date: None,
-            scheduled_purge_date: None,
-        },
-    );
-    debug_hidden(
-        "ReleaseKeyResult",
-        &ReleaseKeyResult {
-            value: wire(SECRET),
-        },
-    );
+    debug_hidden("KeyVaultKey", &KeyVaultKey::new(secret_jwk(), properties()));
+    debug_hidden("DeletedKey", &{
+        let mut d = DeletedKey::default();
+        d.key = Some(secret_jwk());
+        d.properties = properties();
+        d
+    });
+    debug_hidden("ReleaseKeyResult", &ReleaseKeyResult::new(wire(SECRET)));
 }
 
 #[test]
@@ -235,7 +203,10 @@ async fn random_bytes_are_not_printed() {
         }),
     )
     .expect("client");
-    let bytes = client.get_random_bytes(32).await.expect("random bytes");
+    let bytes = client
+        .get_random_bytes(32, None)
+        .await
+        .expect("random bytes");
     assert_eq!(bytes.len(), 32);
     let drawn = bytes.expose().to_vec();
     assert_hidden("get_random_bytes' result", &drawn, &format!("{bytes:?}"));

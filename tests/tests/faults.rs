@@ -170,7 +170,7 @@ async fn our_client_under_throttling_and_dropped_connections() {
                         4 => (
                             "get_policy",
                             Class::Read,
-                            client.get_key_rotation_policy(name).await.map(drop),
+                            client.get_key_rotation_policy(name, None).await.map(drop),
                         ),
                         5 => (
                             "set_policy",
@@ -178,10 +178,7 @@ async fn our_client_under_throttling_and_dropped_connections() {
                             client
                                 .update_key_rotation_policy(
                                     name,
-                                    &KeyRotationPolicy {
-                                        expires_in: Some("P90D".into()),
-                                        ..Default::default()
-                                    },
+                                    &KeyRotationPolicy::default().with_expires_in("P90D"),
                                     None,
                                 )
                                 .await
@@ -190,7 +187,7 @@ async fn our_client_under_throttling_and_dropped_connections() {
                         _ => {
                             let r = match client.get_cryptography_client(name, None) {
                                 Ok(c) => c
-                                    .sign(&SignatureAlgorithm::Es256, &[1u8; 32])
+                                    .sign(&SignatureAlgorithm::Es256, &[1u8; 32], None)
                                     .await
                                     .map(drop)
                                     .map_err(|e| {

@@ -14,6 +14,8 @@ mod durability;
 mod fuzz;
 mod interop;
 mod normalise;
+#[cfg(test)]
+mod reference;
 mod spec_compare;
 mod test_cmd;
 

@@ -423,31 +423,40 @@ fn model_swagger2(doc: &Value) -> Result<Model> {
 mod tests {
     use super::*;
 
-    fn reference(version: &str) -> std::path::PathBuf {
-        crate::workspace_root().join(format!(
-            "../shared/reference/keyvault-keys-spec/{version}/keys.json"
-        ))
-    }
-
-    fn report(version: &str) -> Report {
+    /// The comparison with Microsoft's spec of `version`, or `None` (after
+    /// saying why) when the reference folder is absent and `CI` is not set.
+    fn report(version: &str, test: &str) -> Option<Report> {
+        let reference = crate::reference::require(
+            crate::workspace_root().join(format!(
+                "../shared/reference/keyvault-keys-spec/{version}/keys.json"
+            )),
+            test,
+        )?;
         let ours = load(&crate::workspace_root().join(crate::codegen::SPEC_PATH)).expect("ours");
-        let theirs = load(&reference(version)).expect("reference (shared/ beside the repository)");
-        compare(
+        let theirs = load(&reference).expect("reference");
+        Some(compare(
             &model_openapi3(&ours).expect("model"),
             &model_swagger2(&theirs).expect("model"),
-        )
+        ))
     }
 
     #[test]
     fn nothing_of_2025_07_01_is_missing() {
-        let r = report("2025-07-01");
+        let Some(r) = report("2025-07-01", "nothing_of_2025_07_01_is_missing") else {
+            return;
+        };
         assert!(r.missing.is_empty(), "{:?}", r.missing);
         assert!(r.differs.is_empty(), "{:?}", r.differs);
     }
 
     #[test]
     fn the_preview_shows_secure_wrap_and_new_fields() {
-        let r = report("2026-03-01-preview");
+        let Some(r) = report(
+            "2026-03-01-preview",
+            "the_preview_shows_secure_wrap_and_new_fields",
+        ) else {
+            return;
+        };
         let all = r.missing.join("\n");
         for needle in [
             "operation POST /keys/{key-name}/{key-version}/securewrapkey",

@@ -74,3 +74,47 @@ pub fn short(v: Option<&str>) -> String {
     v.map(|v| format!("{}…", &v[..v.len().min(8)]))
         .unwrap_or_else(|| "(none)".into())
 }
+
+/// A time for people: `2027-02-28 14:05 UTC`, or `not set`.
+pub fn when(t: Option<keyvault_keys::OffsetDateTime>) -> String {
+    let Some(t) = t else {
+        return "not set".into();
+    };
+    // The service's times are whole seconds; this shows them in UTC.
+    match keyvault_keys::OffsetDateTime::from_unix_timestamp(t.unix_timestamp()) {
+        Ok(u) => format!(
+            "{}-{:02}-{:02} {:02}:{:02} UTC",
+            u.year(),
+            u8::from(u.month()),
+            u.day(),
+            u.hour(),
+            u.minute()
+        ),
+        Err(_) => t.to_string(),
+    }
+}
+
+/// `yes`, `no` or `not set`.
+pub fn yes_no(b: Option<bool>) -> &'static str {
+    match b {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "not set",
+    }
+}
+
+/// `a=1, b=2`, or `none`.
+pub fn tags(tags: &std::collections::BTreeMap<String, String>) -> String {
+    if tags.is_empty() {
+        return "none".into();
+    }
+    tags.iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The value, or `not set`.
+pub fn or_unset(v: Option<impl std::fmt::Display>) -> String {
+    v.map_or_else(|| "not set".into(), |v| v.to_string())
+}

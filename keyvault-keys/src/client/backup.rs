@@ -1,0 +1,53 @@
+//! Backing up and restoring keys.
+
+use super::*;
+
+impl KeyClient {
+    /// Backs up a key (every version) as an opaque, protected blob.
+    ///
+    /// ```no_run
+    /// # async fn f(client: keyvault_keys::KeyClient) -> keyvault_keys::Result<()> {
+    /// let backup: Vec<u8> = client.backup_key("key-name", None).await?;
+    /// println!("{} bytes", backup.len());
+    /// # Ok(()) }
+    /// ```
+    pub async fn backup_key(
+        &self,
+        name: &str,
+        options: Option<BackupKeyOptions>,
+    ) -> Result<Vec<u8>> {
+        validate_key_name(name)?;
+        let BackupKeyOptions {} = options.unwrap_or_default();
+        let r = call(self.protocol.backup_key(name)).await?;
+        let value = r.value.ok_or_else(|| {
+            Error::invalid_response("the service returned a backup without value")
+        })?;
+        b64::decode(&value).map_err(|e| {
+            Error::invalid_response(format!(
+                "the service returned a backup that is not base64url: {e}"
+            ))
+        })
+    }
+
+    /// Restores a backed-up key, with all its versions.
+    ///
+    /// ```no_run
+    /// # async fn f(client: keyvault_keys::KeyClient, backup: Vec<u8>) -> keyvault_keys::Result<()> {
+    /// let restored = client.restore_key_backup(&backup, None).await?;
+    /// println!("{} {:?}", restored.name(), restored.properties.version);
+    /// # Ok(()) }
+    /// ```
+    pub async fn restore_key_backup(
+        &self,
+        backup: &[u8],
+        options: Option<RestoreKeyBackupOptions>,
+    ) -> Result<KeyVaultKey> {
+        // An empty or damaged backup is the service's to refuse.
+        let RestoreKeyBackupOptions {} = options.unwrap_or_default();
+        let body = types::KeyRestoreParameters {
+            value: b64::encode(backup),
+            extra: Default::default(),
+        };
+        KeyVaultKey::from_bundle(&call(self.protocol.restore_key(&body)).await?)
+    }
+}

@@ -1,0 +1,128 @@
+//! Deleting, recovering and purging keys (with the wait for completion).
+
+use super::*;
+
+impl KeyClient {
+    /// Polls `check` until it succeeds. Running out of time is a
+    /// [`ErrorKind::Timeout`] whose message is `timed_out` (the operation
+    /// being waited for has already succeeded).
+    async fn poll<T, F, Fut>(
+        &self,
+        options: &PollOptions,
+        timed_out: impl FnOnce(std::time::Duration) -> String,
+        mut check: F,
+    ) -> Result<Option<T>>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        let started = Instant::now();
+        loop {
+            match check().await {
+                Ok(v) => return Ok(Some(v)),
+                Err(e) if e.kind() == ErrorKind::ResourceNotFound => {}
+                // Without permission to read, polling cannot tell: stop, as the Python poller does.
+                Err(e) if e.status() == Some(403) => return Ok(None),
+                Err(e) => return Err(e),
+            }
+            if started.elapsed() >= options.timeout {
+                return Err(Error::timeout(timed_out(options.timeout)));
+            }
+            tokio::time::sleep(options.poll_interval).await;
+        }
+    }
+
+    /// Deletes every version of a key, and (unless `wait` is false) waits
+    /// until the deletion completes, polling `get_deleted_key`.
+    ///
+    /// ```no_run
+    /// # async fn f(client: keyvault_keys::KeyClient) -> keyvault_keys::Result<()> {
+    /// let deleted = client.delete_key("key-name", None).await?;
+    /// println!("{} {:?} {:?} {:?}", deleted.name(), deleted.deleted_date, deleted.scheduled_purge_date, deleted.recovery_id);
+    /// # Ok(()) }
+    /// ```
+    pub async fn delete_key(&self, name: &str, options: Option<PollOptions>) -> Result<DeletedKey> {
+        validate_key_name(name)?;
+        let o = options.unwrap_or_default();
+        let deleted = DeletedKey::from_bundle(&call(self.protocol.delete_key(name)).await?)?;
+        // Without a recovery id soft delete is off: the key is gone at once.
+        if o.wait && deleted.recovery_id.is_some() {
+            let timed_out = |t| {
+                format!(
+                    "the delete of key {name:?} succeeded, but the service did not report the key \
+                     as deleted within {t:?} (the wait timed out, not the delete); \
+                     get_deleted_key tells when it is done"
+                )
+            };
+            self.poll(&o, timed_out, || self.get_deleted_key(name, None))
+                .await?;
+        }
+        Ok(deleted)
+    }
+
+    /// Gets a deleted key.
+    ///
+    /// ```no_run
+    /// # async fn f(client: keyvault_keys::KeyClient) -> keyvault_keys::Result<()> {
+    /// let deleted = client.get_deleted_key("key-name", None).await?;
+    /// println!("{}", deleted.name());
+    /// # Ok(()) }
+    /// ```
+    pub async fn get_deleted_key(
+        &self,
+        name: &str,
+        options: Option<GetDeletedKeyOptions>,
+    ) -> Result<DeletedKey> {
+        validate_key_name(name)?;
+        let GetDeletedKeyOptions {} = options.unwrap_or_default();
+        DeletedKey::from_bundle(&call(self.protocol.get_deleted_key(name)).await?)
+    }
+
+    /// Erases a deleted key for good.
+    ///
+    /// ```no_run
+    /// # async fn f(client: keyvault_keys::KeyClient) -> keyvault_keys::Result<()> {
+    /// client.purge_deleted_key("key-name", None).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn purge_deleted_key(
+        &self,
+        name: &str,
+        options: Option<PurgeDeletedKeyOptions>,
+    ) -> Result<()> {
+        validate_key_name(name)?;
+        let PurgeDeletedKeyOptions {} = options.unwrap_or_default();
+        call(self.protocol.purge_deleted_key(name)).await?;
+        Ok(())
+    }
+
+    /// Recovers a deleted key, and (unless `wait` is false) waits until it
+    /// can be read again.
+    ///
+    /// ```no_run
+    /// # async fn f(client: keyvault_keys::KeyClient) -> keyvault_keys::Result<()> {
+    /// let recovered = client.recover_deleted_key("key-name", None).await?;
+    /// println!("{} {}", recovered.id(), recovered.name());
+    /// # Ok(()) }
+    /// ```
+    pub async fn recover_deleted_key(
+        &self,
+        name: &str,
+        options: Option<PollOptions>,
+    ) -> Result<KeyVaultKey> {
+        validate_key_name(name)?;
+        let o = options.unwrap_or_default();
+        let key = KeyVaultKey::from_bundle(&call(self.protocol.recover_deleted_key(name)).await?)?;
+        if o.wait {
+            let timed_out = |t| {
+                format!(
+                    "the recover of deleted key {name:?} succeeded, but the key was not readable \
+                     within {t:?} (the wait timed out, not the recovery); get_key tells when it is done"
+                )
+            };
+            self.poll(&o, timed_out, || self.get_key(name, None))
+                .await?;
+        }
+        Ok(key)
+    }
+}

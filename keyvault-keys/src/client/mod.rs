@@ -1,0 +1,126 @@
+//! `KeyClient`: every method of the Python aio `KeyClient`, in Rust.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures::stream::StreamExt as _;
+use keyvault_crypto::{CryptographyClient, JsonWebKey, KeyType, KeyUsage, SecretBytes, b64};
+use keyvault_keys_protocol::azure_core::credentials::TokenCredential;
+use keyvault_keys_protocol::{Client, RawRequest, RawResponse, call, enums, types};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::models::*;
+use crate::options::*;
+use crate::pager::{Page, Pager};
+
+mod backup;
+mod crypto;
+mod keys;
+mod lifecycle;
+mod lists;
+mod raw;
+mod release;
+mod rotation;
+
+/// A client for the keys of one vault (or Managed HSM).
+///
+/// Cloning is cheap and shares the connections, the token and the
+/// challenge cache; dropping the last clone releases the connections.
+///
+/// ```no_run
+/// # async fn f(credential: std::sync::Arc<dyn keyvault_keys_protocol::azure_core::credentials::TokenCredential>) -> keyvault_keys::Result<()> {
+/// use keyvault_keys::{KeyClient, CreateKeyOptions};
+/// let client = KeyClient::new("https://myvault.vault.azure.net", credential, None)?;
+/// let key = client.create_rsa_key("my-key", Some(CreateKeyOptions { size: Some(3072), ..Default::default() })).await?;
+/// println!("{} {}", key.name(), key.key_type());
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct KeyClient {
+    protocol: Client,
+    vault_url: String,
+}
+
+/// Checks a key name: 1 to 127 letters, digits and dashes.
+pub fn validate_key_name(name: &str) -> Result<()> {
+    if !name.is_empty()
+        && name.len() <= 127
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        Ok(())
+    } else {
+        Err(Error::validation(format!(
+            "invalid key name {name:?}: a key name is 1 to 127 characters of letters, digits and dashes (^[0-9a-zA-Z-]{{1,127}}$)"
+        )))
+    }
+}
+
+fn unix(t: Option<time::OffsetDateTime>) -> Option<i64> {
+    t.map(|t| t.unix_timestamp())
+}
+
+fn attributes(
+    enabled: Option<bool>,
+    nbf: Option<time::OffsetDateTime>,
+    exp: Option<time::OffsetDateTime>,
+    exportable: Option<bool>,
+) -> Option<types::KeyAttributes> {
+    if enabled.is_none() && nbf.is_none() && exp.is_none() && exportable.is_none() {
+        return None;
+    }
+    Some(types::KeyAttributes {
+        enabled,
+        nbf: unix(nbf),
+        exp: unix(exp),
+        exportable,
+        ..Default::default()
+    })
+}
+
+impl KeyClient {
+    /// A client for the vault at `vault_url`, authenticating with `credential`.
+    ///
+    /// Fails (before anything is sent) when the URL is not an absolute
+    /// `https` URL.
+    pub fn new(
+        vault_url: &str,
+        credential: Arc<dyn TokenCredential>,
+        options: Option<KeyClientOptions>,
+    ) -> Result<Self> {
+        let options = options.unwrap_or_default();
+        let protocol = Client::with_credential(vault_url, credential, options.to_protocol())?;
+        let vault_url = protocol
+            .vault_url()
+            .as_str()
+            .trim_end_matches('/')
+            .to_owned();
+        Ok(Self {
+            protocol,
+            vault_url,
+        })
+    }
+
+    /// A client over an existing protocol client (sharing its pipeline).
+    pub fn from_protocol(protocol: Client) -> Self {
+        let vault_url = protocol
+            .vault_url()
+            .as_str()
+            .trim_end_matches('/')
+            .to_owned();
+        Self {
+            protocol,
+            vault_url,
+        }
+    }
+
+    /// The vault's URL.
+    pub fn vault_url(&self) -> &str {
+        &self.vault_url
+    }
+
+    /// The low-level client underneath.
+    pub fn protocol_client(&self) -> &Client {
+        &self.protocol
+    }
+}

@@ -1,0 +1,89 @@
+//! Releasing keys and drawing random bytes from the HSM.
+
+use super::*;
+
+impl KeyClient {
+    /// Draws `count` random bytes from the HSM (Managed HSM; the service
+    /// allows 1 to 128).
+    ///
+    /// They often become key material, so they come as [`SecretBytes`]:
+    /// zeroized when dropped, never printed by `Debug`.
+    ///
+    /// ```no_run
+    /// # async fn f(client: keyvault_keys::KeyClient) -> keyvault_keys::Result<()> {
+    /// let bytes = client.get_random_bytes(16, None).await?;
+    /// assert_eq!(bytes.len(), 16);
+    /// let raw: &[u8] = bytes.expose();
+    /// # Ok(()) }
+    /// ```
+    pub async fn get_random_bytes(
+        &self,
+        count: u32,
+        options: Option<GetRandomBytesOptions>,
+    ) -> Result<SecretBytes> {
+        let GetRandomBytesOptions {} = options.unwrap_or_default();
+        // The request's count is a non-zero number, so 0 cannot be sent; the
+        // upper limit is the service's to check.
+        let Some(count) = NonZeroU32::new(count) else {
+            return Err(Error::validation("count must be at least 1, not 0"));
+        };
+        let r = call(
+            self.protocol
+                .get_random_bytes(&types::GetRandomBytesRequest {
+                    count,
+                    extra: Default::default(),
+                }),
+        )
+        .await?;
+        b64::decode(r.value.expose_secret())
+            .map(SecretBytes::new)
+            .map_err(|e| {
+                Error::invalid_response(format!(
+                    "the service returned random bytes that are not base64url: {e}"
+                ))
+            })
+    }
+
+    /// Releases an exportable key to the environment that
+    /// `target_attestation_token` attests.
+    ///
+    /// ```no_run
+    /// # async fn f(client: keyvault_keys::KeyClient, token: &str) -> keyvault_keys::Result<()> {
+    /// let result = client.release_key("key-name", token, None).await?;
+    /// println!("{}", result.value);
+    /// # Ok(()) }
+    /// ```
+    pub async fn release_key(
+        &self,
+        name: &str,
+        target_attestation_token: &str,
+        options: Option<ReleaseKeyOptions>,
+    ) -> Result<ReleaseKeyResult> {
+        validate_key_name(name)?;
+        let o = options.unwrap_or_default();
+        let target =
+            types::KeyReleaseParametersTarget::try_from(target_attestation_token.to_owned())
+                .map_err(|e| {
+                    Error::validation(format!("the target attestation token is not valid: {e}"))
+                })?;
+        let body = types::KeyReleaseParameters {
+            target,
+            nonce: o.nonce,
+            enc: o
+                .algorithm
+                .map(|a| enums::KeyEncryptionAlgorithm::new(a.as_str())),
+            extra: Default::default(),
+        };
+        let r = call(
+            self.protocol
+                .release(name, o.version.as_deref().unwrap_or(""), &body),
+        )
+        .await?;
+        let value = r.value.ok_or_else(|| {
+            Error::invalid_response("the service returned a release result without value")
+        })?;
+        Ok(ReleaseKeyResult {
+            value: value.expose_secret().to_owned(),
+        })
+    }
+}

@@ -1,0 +1,79 @@
+//! Rotating keys and their rotation policies.
+
+use super::*;
+
+impl KeyClient {
+    /// Makes a new version of a key, following its rotation policy.
+    ///
+    /// ```no_run
+    /// # async fn f(client: keyvault_keys::KeyClient) -> keyvault_keys::Result<()> {
+    /// let rotated = client.rotate_key("key-name", None).await?;
+    /// println!("{:?}", rotated.properties.version);
+    /// # Ok(()) }
+    /// ```
+    pub async fn rotate_key(
+        &self,
+        name: &str,
+        options: Option<RotateKeyOptions>,
+    ) -> Result<KeyVaultKey> {
+        validate_key_name(name)?;
+        let RotateKeyOptions {} = options.unwrap_or_default();
+        KeyVaultKey::from_bundle(&call(self.protocol.rotate_key(name)).await?)
+    }
+
+    /// Gets a key's rotation policy.
+    ///
+    /// ```no_run
+    /// # async fn f(client: keyvault_keys::KeyClient) -> keyvault_keys::Result<()> {
+    /// let policy = client.get_key_rotation_policy("key-name", None).await?;
+    /// println!("{:?}", policy.expires_in);
+    /// # Ok(()) }
+    /// ```
+    pub async fn get_key_rotation_policy(
+        &self,
+        name: &str,
+        options: Option<GetKeyRotationPolicyOptions>,
+    ) -> Result<KeyRotationPolicy> {
+        validate_key_name(name)?;
+        let GetKeyRotationPolicyOptions {} = options.unwrap_or_default();
+        KeyRotationPolicy::from_wire(&call(self.protocol.get_key_rotation_policy(name)).await?)
+    }
+
+    /// Replaces a key's rotation policy; `lifetime_actions` and `expires_in`
+    /// in the options override the policy's.
+    ///
+    /// ```no_run
+    /// # async fn f(client: keyvault_keys::KeyClient) -> keyvault_keys::Result<()> {
+    /// use keyvault_keys::{KeyRotationPolicy, KeyRotationLifetimeAction, KeyRotationPolicyAction, UpdateKeyRotationPolicyOptions};
+    /// let policy = KeyRotationPolicy::new(vec![
+    ///     KeyRotationLifetimeAction::new(KeyRotationPolicyAction::Rotate).after_create("P90D"),
+    /// ])
+    /// .with_expires_in("P1Y");
+    /// let updated = client.update_key_rotation_policy("key-name", &policy, None).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn update_key_rotation_policy(
+        &self,
+        name: &str,
+        policy: &KeyRotationPolicy,
+        options: Option<UpdateKeyRotationPolicyOptions>,
+    ) -> Result<KeyRotationPolicy> {
+        validate_key_name(name)?;
+        let o = options.unwrap_or_default();
+        let mut policy = policy.clone();
+        if let Some(actions) = o.lifetime_actions {
+            policy.lifetime_actions = actions;
+        }
+        if let Some(e) = o.expires_in {
+            policy.expires_in = Some(e);
+        }
+        // The durations and triggers are the service's to check.
+        KeyRotationPolicy::from_wire(
+            &call(
+                self.protocol
+                    .update_key_rotation_policy(name, &policy.to_wire()),
+            )
+            .await?,
+        )
+    }
+}
