@@ -48,9 +48,11 @@
 #[allow(missing_docs, clippy::all, clippy::pedantic, unused_qualifications)]
 pub mod generated;
 
+mod call;
 mod challenge;
 pub mod duration;
 mod error;
+mod http_error;
 mod options;
 pub(crate) mod paging;
 mod pipeline;
@@ -59,14 +61,15 @@ mod retry;
 pub mod secret;
 
 pub use challenge::{Challenge, verify_resource};
-pub use error::{Error, GeneratedError, HttpError, call, call_with_response};
+pub use call::call;
+pub use error::{Error, HttpError};
 pub use generated::{ByteStream, Client, ResponseValue, enums, types};
 pub use options::{
     ClientOptions, DEFAULT_API_VERSION, DEFAULT_MAX_PAGES, DEFAULT_MAX_RESPONSE_SIZE, RetryOptions,
 };
 pub use paging::Page;
 pub use pipeline::{CLIENT_REQUEST_ID, ChallengeClaims, ChallengeTenant, Pipeline};
-pub use raw::{RawRequest, RawResponse};
+pub use raw::{AsyncRawResponse, AsyncResponseBody, RawRequest, RawResponse};
 pub use secret::SecretString;
 
 pub use azure_core;
@@ -192,7 +195,7 @@ mod fuzzing_smoke {
         let foreign = br#"{"value": [], "nextLink": "https://evil.example/keys"}"#;
         assert!(matches!(
             super::fuzzing::page_body(foreign, vault),
-            Err(crate::Error::ForeignOrigin { .. })
+            Err(crate::Error::ForeignNextLink { .. })
         ));
         assert_eq!(
             super::fuzzing::challenge(r#"Bearer resource="https://vault.azure.net""#, vault),

@@ -50,4 +50,6 @@ pub use keyvault_crypto::{
     KeyType, KeyVaultKeyIdentifier,
 };
 pub use keyvault_keys_protocol::reqwest::Method;
-pub use keyvault_keys_protocol::{RawRequest, RawResponse, RetryOptions};
+pub use keyvault_keys_protocol::{
+    AsyncRawResponse, AsyncResponseBody, RawRequest, RawResponse, RetryOptions,
+};

@@ -335,3 +335,39 @@ async fn the_scripted_server_is_reached_by_valid_calls() {
     assert_eq!(key.id(), kid);
     assert!(server.requests() >= 1);
 }
+
+#[tokio::test]
+async fn a_next_link_off_the_vaults_origin_is_an_invalid_response_and_a_foreign_token_a_validation_error()
+ {
+    // The service sends a nextLink to another origin: the client refuses to
+    // follow it (the token would leave the vault), and the fault is the
+    // service's, not the caller's.
+    let server = Scripted::start(|_, path| match path {
+        "/keys" => (
+            200,
+            r#"{"value":[],"nextLink":"https://evil.example/keys?$skiptoken=1"}"#.to_owned(),
+        ),
+        _ => not_found(),
+    })
+    .await;
+    let c = server.client();
+    let e = c
+        .list_properties_of_keys(None)
+        .try_collect::<Vec<_>>()
+        .await
+        .expect_err("hostile nextLink");
+    assert_eq!(e.kind(), ErrorKind::InvalidResponse, "{e}");
+    assert!(e.to_string().contains("evil.example"), "{e}");
+    let served = server.requests();
+    // A continuation token the caller passes is the caller's input.
+    let e = c
+        .list_properties_of_keys(Some(ListOptions {
+            continuation_token: Some("https://evil.example/keys?$skiptoken=1".to_owned()),
+            ..Default::default()
+        }))
+        .try_collect::<Vec<_>>()
+        .await
+        .expect_err("foreign continuation token");
+    assert_eq!(e.kind(), ErrorKind::Validation, "{e}");
+    assert_eq!(server.requests(), served, "nothing was sent for it");
+}
