@@ -60,8 +60,8 @@ mod raw;
 mod retry;
 pub mod secret;
 
-pub use challenge::{Challenge, verify_resource};
 pub use call::call;
+pub use challenge::{Challenge, verify_resource};
 pub use error::{Error, HttpError};
 pub use generated::{ByteStream, Client, ResponseValue, enums, types};
 pub use options::{

@@ -170,9 +170,7 @@ impl Client {
     pub fn pages<P, F>(&self, first: F) -> impl Stream<Item = Result<P, Error>> + Send + 'static
     where
         P: Page,
-        F: Future<Output = Result<progenitor_client::ResponseValue<P>, Error>>
-            + Send
-            + 'static,
+        F: Future<Output = Result<progenitor_client::ResponseValue<P>, Error>> + Send + 'static,
     {
         self.page_stream(Next::First(first))
     }
@@ -194,9 +192,7 @@ impl Client {
     ) -> impl Stream<Item = Result<P::Item, Error>> + Send + 'static
     where
         P: Page,
-        F: Future<Output = Result<progenitor_client::ResponseValue<P>, Error>>
-            + Send
-            + 'static,
+        F: Future<Output = Result<progenitor_client::ResponseValue<P>, Error>> + Send + 'static,
     {
         self.pages(first)
             .map_ok(|p: P| stream::iter(p.into_items().into_iter().map(Ok)))
@@ -209,9 +205,7 @@ impl Client {
     ) -> impl Stream<Item = Result<P, Error>> + Send + 'static
     where
         P: Page,
-        F: Future<Output = Result<progenitor_client::ResponseValue<P>, Error>>
-            + Send
-            + 'static,
+        F: Future<Output = Result<progenitor_client::ResponseValue<P>, Error>> + Send + 'static,
     {
         let client = self.clone();
         let max_pages = self.pipeline().options().max_pages;

@@ -70,8 +70,8 @@ mod client;
 pub(crate) mod limit;
 mod retrying;
 
-pub use auth::{ChallengeClaims, ChallengeTenant};
 use auth::{AuthState, find_challenge, set_bearer};
+pub use auth::{ChallengeClaims, ChallengeTenant};
 use limit::read_whole;
 
 /// The header carrying the caller's request id, the same on every attempt.

@@ -12,13 +12,13 @@
 mod common;
 
 mod challenge;
-mod probe;
-mod retry;
-mod responses;
-mod paging;
-mod raw;
-mod size_limit;
 mod errors;
+mod paging;
+mod probe;
+mod raw;
+mod responses;
+mod retry;
+mod size_limit;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -133,7 +133,10 @@ async fn a_streamed_raw_body_fails_once_the_limit_is_passed_and_is_never_read_to
         );
         assert!(delivered <= 64 * 1024, "{delivered} bytes delivered");
         if declare_length {
-            assert_eq!(delivered, 0, "a declared length over the limit fails at once");
+            assert_eq!(
+                delivered, 0,
+                "a declared length over the limit fails at once"
+            );
         }
         assert!(body.try_next().await.expect("ended").is_none());
         let sent = produced.load(std::sync::atomic::Ordering::SeqCst);

@@ -21,8 +21,7 @@ pub fn apply(file: &mut syn::File) -> Result<usize> {
     let mut count = 0;
     for item in &mut file.items {
         let Item::Impl(imp) = item else { continue };
-        let is_client =
-            matches!(&*imp.self_ty, Type::Path(p) if p.path.is_ident("Client"));
+        let is_client = matches!(&*imp.self_ty, Type::Path(p) if p.path.is_ident("Client"));
         if imp.trait_.is_some() || !is_client {
             continue;
         }
