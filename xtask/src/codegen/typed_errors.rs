@@ -103,3 +103,43 @@ fn response_value(ty: &Type) -> Option<syn::Type> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// In the checked-in file, every public operation returns the
+    /// protocol crate's error, and progenitor's bodies are private.
+    #[test]
+    fn every_public_operation_returns_the_crates_error() {
+        let path = crate::workspace_root().join(super::super::OUT_PATH);
+        let text = std::fs::read_to_string(path).expect("generated.rs");
+        let file: syn::File = syn::parse_file(&text).expect("parses");
+        let (mut public, mut private) = (0, 0);
+        for item in &file.items {
+            let Item::Impl(imp) = item else { continue };
+            if imp.trait_.is_some() {
+                continue;
+            }
+            for member in &imp.items {
+                let ImplItem::Fn(f) = member else { continue };
+                if f.sig.asyncness.is_none() {
+                    continue;
+                }
+                let ReturnType::Type(_, ty) = &f.sig.output else {
+                    continue;
+                };
+                let text = quote!(#ty).to_string().replace(' ', "");
+                if matches!(f.vis, Visibility::Public(_)) {
+                    assert!(text.ends_with(",crate::Error>"), "{}: {text}", f.sig.ident);
+                    public += 1;
+                } else {
+                    assert!(f.sig.ident.to_string().ends_with(RAW_SUFFIX));
+                    private += 1;
+                }
+            }
+        }
+        assert!(public > 20, "{public} operations");
+        assert_eq!(public, private);
+    }
+}
