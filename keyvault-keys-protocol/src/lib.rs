@@ -16,9 +16,12 @@
 //!   [`retry_policy`]), the service's `Retry-After`, a response-size limit,
 //!   and a `tracing` span per operation.
 //! - [`Client::pages`] / [`Client::items`]: nextLink paging as streams.
-//! - [`Client::send_request`]: raw calls through the same pipeline.
+//! - [`Client::send_request`]: raw calls through the same pipeline;
+//!   [`Client::send_request_streaming`] with the body as a stream.
 //! - [`Error`]: every failure, with status, service code, message,
-//!   `x-ms-request-id` and raw body for error responses.
+//!   `x-ms-request-id` and raw body for error responses, and the source
+//!   chain of credential and transport failures. Every generated method
+//!   returns it directly; [`call`] keeps only the response's value.
 //! - [`SecretString`]: the type the generator gives every wire member that
 //!   can carry secret material (private key members, plaintext, random
 //!   bytes, released keys): redacted in `Debug`, zeroized on drop.
