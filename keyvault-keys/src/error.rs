@@ -183,6 +183,14 @@ impl From<CryptoError> for Error {
     fn from(e: CryptoError) -> Self {
         match e {
             CryptoError::Service(p) => p.into(),
+            CryptoError::InvalidResponse(_) => Self {
+                kind: ErrorKind::InvalidResponse,
+                status: None,
+                code: None,
+                request_id: None,
+                message: e.to_string(),
+                source: Some(Box::new(e)),
+            },
             CryptoError::InvalidInput(_)
             | CryptoError::AlgorithmMismatch { .. }
             | CryptoError::UnsupportedAlgorithm { .. } => Self {

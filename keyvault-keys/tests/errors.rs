@@ -371,3 +371,34 @@ async fn a_next_link_off_the_vaults_origin_is_an_invalid_response_and_a_foreign_
     assert_eq!(e.kind(), ErrorKind::Validation, "{e}");
     assert_eq!(server.requests(), served, "nothing was sent for it");
 }
+
+#[tokio::test]
+async fn a_malformed_key_operation_answer_is_an_invalid_response() {
+    // The key cannot be used locally (its point is not on the curve), so
+    // the signature is asked of the vault, which answers garbage.
+    let holder: Arc<std::sync::OnceLock<String>> = Arc::new(std::sync::OnceLock::new());
+    let h = holder.clone();
+    let server = Scripted::start(move |method, path| match (method, path) {
+        ("GET", p) if p.starts_with("/keys/k/") => (200, h.get().cloned().unwrap_or_default()),
+        ("POST", p) if p.ends_with("/sign") => {
+            (200, r#"{"kid":"k","value":"!!not base64!!"}"#.to_owned())
+        }
+        _ => not_found(),
+    })
+    .await;
+    let kid = server.kid("k");
+    holder
+        .set(format!(r#"{{"key":{}}}"#, ec_key(&kid)))
+        .expect("set once");
+    let c = server.client();
+    let crypto = c
+        .get_cryptography_client("k", Some("0123456789abcdef0123456789abcdef"))
+        .expect("crypto client");
+    let e = Error::from(
+        crypto
+            .sign(&crypto::SignatureAlgorithm::Es256, &[7u8; 32])
+            .await
+            .expect_err("garbled signature"),
+    );
+    assert_eq!(e.kind(), ErrorKind::InvalidResponse, "{e}");
+}
