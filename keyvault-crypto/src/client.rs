@@ -572,12 +572,7 @@ fn decode_secret(
 }
 
 fn decode(v: Option<&str>) -> Result<Vec<u8>, CryptoError> {
-    let s = v.ok_or_else(|| {
-        CryptoError::Service(keyvault_keys_protocol::Error::InvalidRequest(
-            "the service's result has no value".into(),
-        ))
-    })?;
-    b64::decode(s).map_err(|e| {
-        CryptoError::InvalidInput(format!("the service's result is not base64url: {e}"))
-    })
+    let s = v.ok_or_else(|| CryptoError::InvalidResponse("the result has no value".into()))?;
+    b64::decode(s)
+        .map_err(|e| CryptoError::InvalidResponse(format!("the result is not base64url: {e}")))
 }

@@ -59,6 +59,10 @@ pub enum CryptoError {
     /// The vault refused or failed the remote operation.
     #[error(transparent)]
     Service(#[from] keyvault_keys_protocol::Error),
+    /// The vault's answer to a remote operation is not what the API
+    /// describes (a result without a value, a value that is not base64url).
+    #[error("the service's answer is not what the API describes: {0}")]
+    InvalidResponse(String),
     /// The cryptographic backend failed unexpectedly.
     #[error("cryptographic backend error: {0}")]
     Backend(String),

@@ -830,6 +830,12 @@ impl Client {
     pub async fn get_deleted_keys<'a>(
         &'a self,
         maxresults: Option<::std::num::NonZeroU32>,
+    ) -> Result<ResponseValue<types::DeletedKeyListResult>, crate::Error> {
+        crate::call::from_generated_result(self.get_deleted_keys_generated(maxresults).await).await
+    }
+    async fn get_deleted_keys_generated<'a>(
+        &'a self,
+        maxresults: Option<::std::num::NonZeroU32>,
     ) -> Result<ResponseValue<types::DeletedKeyListResult>, Error<ByteStream>> {
         let url = format!("{}/deletedkeys", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -872,6 +878,12 @@ impl Client {
     /// Arguments:
     /// - `key_name`: The key's name.
     pub async fn get_deleted_key<'a>(
+        &'a self,
+        key_name: &'a str,
+    ) -> Result<ResponseValue<types::DeletedKeyBundle>, crate::Error> {
+        crate::call::from_generated_result(self.get_deleted_key_generated(key_name).await).await
+    }
+    async fn get_deleted_key_generated<'a>(
         &'a self,
         key_name: &'a str,
     ) -> Result<ResponseValue<types::DeletedKeyBundle>, Error<ByteStream>> {
@@ -918,6 +930,12 @@ impl Client {
     pub async fn purge_deleted_key<'a>(
         &'a self,
         key_name: &'a str,
+    ) -> Result<ResponseValue<()>, crate::Error> {
+        crate::call::from_generated_result(self.purge_deleted_key_generated(key_name).await).await
+    }
+    async fn purge_deleted_key_generated<'a>(
+        &'a self,
+        key_name: &'a str,
     ) -> Result<ResponseValue<()>, Error<ByteStream>> {
         let url = format!(
             "{}/deletedkeys/{}",
@@ -952,6 +970,12 @@ impl Client {
     /// Arguments:
     /// - `key_name`: The key's name.
     pub async fn recover_deleted_key<'a>(
+        &'a self,
+        key_name: &'a str,
+    ) -> Result<ResponseValue<types::KeyBundle>, crate::Error> {
+        crate::call::from_generated_result(self.recover_deleted_key_generated(key_name).await).await
+    }
+    async fn recover_deleted_key_generated<'a>(
         &'a self,
         key_name: &'a str,
     ) -> Result<ResponseValue<types::KeyBundle>, Error<ByteStream>> {
@@ -998,6 +1022,12 @@ impl Client {
     pub async fn get_keys<'a>(
         &'a self,
         maxresults: Option<::std::num::NonZeroU32>,
+    ) -> Result<ResponseValue<types::KeyListResult>, crate::Error> {
+        crate::call::from_generated_result(self.get_keys_generated(maxresults).await).await
+    }
+    async fn get_keys_generated<'a>(
+        &'a self,
+        maxresults: Option<::std::num::NonZeroU32>,
     ) -> Result<ResponseValue<types::KeyListResult>, Error<ByteStream>> {
         let url = format!("{}/keys", self.baseurl,);
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -1037,6 +1067,12 @@ impl Client {
     ///
     /// Sends a `POST` request to `/keys/restore`
     pub async fn restore_key<'a>(
+        &'a self,
+        body: &'a types::KeyRestoreParameters,
+    ) -> Result<ResponseValue<types::KeyBundle>, crate::Error> {
+        crate::call::from_generated_result(self.restore_key_generated(body).await).await
+    }
+    async fn restore_key_generated<'a>(
         &'a self,
         body: &'a types::KeyRestoreParameters,
     ) -> Result<ResponseValue<types::KeyBundle>, Error<ByteStream>> {
@@ -1079,6 +1115,13 @@ impl Client {
     /// - `key_name`: The key's name (letters, digits and dashes).
     /// - `body`
     pub async fn import_key<'a>(
+        &'a self,
+        key_name: &'a str,
+        body: &'a types::KeyImportParameters,
+    ) -> Result<ResponseValue<types::KeyBundle>, crate::Error> {
+        crate::call::from_generated_result(self.import_key_generated(key_name, body).await).await
+    }
+    async fn import_key_generated<'a>(
         &'a self,
         key_name: &'a str,
         body: &'a types::KeyImportParameters,
@@ -1127,6 +1170,12 @@ impl Client {
     pub async fn delete_key<'a>(
         &'a self,
         key_name: &'a str,
+    ) -> Result<ResponseValue<types::DeletedKeyBundle>, crate::Error> {
+        crate::call::from_generated_result(self.delete_key_generated(key_name).await).await
+    }
+    async fn delete_key_generated<'a>(
+        &'a self,
+        key_name: &'a str,
     ) -> Result<ResponseValue<types::DeletedKeyBundle>, Error<ByteStream>> {
         let url = format!(
             "{}/keys/{}",
@@ -1169,6 +1218,12 @@ impl Client {
     /// Arguments:
     /// - `key_name`: The key's name.
     pub async fn backup_key<'a>(
+        &'a self,
+        key_name: &'a str,
+    ) -> Result<ResponseValue<types::BackupKeyResult>, crate::Error> {
+        crate::call::from_generated_result(self.backup_key_generated(key_name).await).await
+    }
+    async fn backup_key_generated<'a>(
         &'a self,
         key_name: &'a str,
     ) -> Result<ResponseValue<types::BackupKeyResult>, Error<ByteStream>> {
@@ -1217,6 +1272,13 @@ impl Client {
         &'a self,
         key_name: &'a str,
         body: &'a types::KeyCreateParameters,
+    ) -> Result<ResponseValue<types::KeyBundle>, crate::Error> {
+        crate::call::from_generated_result(self.create_key_generated(key_name, body).await).await
+    }
+    async fn create_key_generated<'a>(
+        &'a self,
+        key_name: &'a str,
+        body: &'a types::KeyCreateParameters,
     ) -> Result<ResponseValue<types::KeyBundle>, Error<ByteStream>> {
         let url = format!(
             "{}/keys/{}/create",
@@ -1262,6 +1324,12 @@ impl Client {
     pub async fn rotate_key<'a>(
         &'a self,
         key_name: &'a str,
+    ) -> Result<ResponseValue<types::KeyBundle>, crate::Error> {
+        crate::call::from_generated_result(self.rotate_key_generated(key_name).await).await
+    }
+    async fn rotate_key_generated<'a>(
+        &'a self,
+        key_name: &'a str,
     ) -> Result<ResponseValue<types::KeyBundle>, Error<ByteStream>> {
         let url = format!(
             "{}/keys/{}/rotate",
@@ -1304,6 +1372,13 @@ impl Client {
     /// Arguments:
     /// - `key_name`: The key's name.
     pub async fn get_key_rotation_policy<'a>(
+        &'a self,
+        key_name: &'a str,
+    ) -> Result<ResponseValue<types::KeyRotationPolicy>, crate::Error> {
+        crate::call::from_generated_result(self.get_key_rotation_policy_generated(key_name).await)
+            .await
+    }
+    async fn get_key_rotation_policy_generated<'a>(
         &'a self,
         key_name: &'a str,
     ) -> Result<ResponseValue<types::KeyRotationPolicy>, Error<ByteStream>> {
@@ -1352,6 +1427,17 @@ impl Client {
         &'a self,
         key_name: &'a str,
         body: &'a types::KeyRotationPolicy,
+    ) -> Result<ResponseValue<types::KeyRotationPolicy>, crate::Error> {
+        crate::call::from_generated_result(
+            self.update_key_rotation_policy_generated(key_name, body)
+                .await,
+        )
+        .await
+    }
+    async fn update_key_rotation_policy_generated<'a>(
+        &'a self,
+        key_name: &'a str,
+        body: &'a types::KeyRotationPolicy,
     ) -> Result<ResponseValue<types::KeyRotationPolicy>, Error<ByteStream>> {
         let url = format!(
             "{}/keys/{}/rotationpolicy",
@@ -1396,6 +1482,16 @@ impl Client {
     /// - `key_name`: The key's name.
     /// - `maxresults`: The most items a page may hold (1 to 25; the service's default is 25).
     pub async fn get_key_versions<'a>(
+        &'a self,
+        key_name: &'a str,
+        maxresults: Option<::std::num::NonZeroU32>,
+    ) -> Result<ResponseValue<types::KeyListResult>, crate::Error> {
+        crate::call::from_generated_result(
+            self.get_key_versions_generated(key_name, maxresults).await,
+        )
+        .await
+    }
+    async fn get_key_versions_generated<'a>(
         &'a self,
         key_name: &'a str,
         maxresults: Option<::std::num::NonZeroU32>,
@@ -1449,6 +1545,14 @@ impl Client {
         &'a self,
         key_name: &'a str,
         key_version: &'a str,
+    ) -> Result<ResponseValue<types::KeyBundle>, crate::Error> {
+        crate::call::from_generated_result(self.get_key_generated(key_name, key_version).await)
+            .await
+    }
+    async fn get_key_generated<'a>(
+        &'a self,
+        key_name: &'a str,
+        key_version: &'a str,
     ) -> Result<ResponseValue<types::KeyBundle>, Error<ByteStream>> {
         let url = format!(
             "{}/keys/{}/{}",
@@ -1494,6 +1598,17 @@ impl Client {
     /// - `key_version`: The key version; an empty string means the latest version.
     /// - `body`
     pub async fn update_key<'a>(
+        &'a self,
+        key_name: &'a str,
+        key_version: &'a str,
+        body: &'a types::KeyUpdateParameters,
+    ) -> Result<ResponseValue<types::KeyBundle>, crate::Error> {
+        crate::call::from_generated_result(
+            self.update_key_generated(key_name, key_version, body).await,
+        )
+        .await
+    }
+    async fn update_key_generated<'a>(
         &'a self,
         key_name: &'a str,
         key_version: &'a str,
@@ -1546,6 +1661,17 @@ impl Client {
         &'a self,
         key_name: &'a str,
         key_version: &'a str,
+    ) -> Result<ResponseValue<types::KeyBundle>, crate::Error> {
+        crate::call::from_generated_result(
+            self.get_key_attestation_generated(key_name, key_version)
+                .await,
+        )
+        .await
+    }
+    async fn get_key_attestation_generated<'a>(
+        &'a self,
+        key_name: &'a str,
+        key_version: &'a str,
     ) -> Result<ResponseValue<types::KeyBundle>, Error<ByteStream>> {
         let url = format!(
             "{}/keys/{}/{}/attestation",
@@ -1591,6 +1717,17 @@ impl Client {
     /// - `key_version`: The key version; an empty string means the latest version.
     /// - `body`
     pub async fn decrypt<'a>(
+        &'a self,
+        key_name: &'a str,
+        key_version: &'a str,
+        body: &'a types::KeyOperationsParameters,
+    ) -> Result<ResponseValue<types::KeyOperationResult>, crate::Error> {
+        crate::call::from_generated_result(
+            self.decrypt_generated(key_name, key_version, body).await,
+        )
+        .await
+    }
+    async fn decrypt_generated<'a>(
         &'a self,
         key_name: &'a str,
         key_version: &'a str,
@@ -1645,6 +1782,17 @@ impl Client {
         key_name: &'a str,
         key_version: &'a str,
         body: &'a types::KeyOperationsParameters,
+    ) -> Result<ResponseValue<types::KeyOperationResult>, crate::Error> {
+        crate::call::from_generated_result(
+            self.encrypt_generated(key_name, key_version, body).await,
+        )
+        .await
+    }
+    async fn encrypt_generated<'a>(
+        &'a self,
+        key_name: &'a str,
+        key_version: &'a str,
+        body: &'a types::KeyOperationsParameters,
     ) -> Result<ResponseValue<types::KeyOperationResult>, Error<ByteStream>> {
         let url = format!(
             "{}/keys/{}/{}/encrypt",
@@ -1691,6 +1839,17 @@ impl Client {
     /// - `key_version`: The key version; an empty string means the latest version.
     /// - `body`
     pub async fn release<'a>(
+        &'a self,
+        key_name: &'a str,
+        key_version: &'a str,
+        body: &'a types::KeyReleaseParameters,
+    ) -> Result<ResponseValue<types::KeyReleaseResult>, crate::Error> {
+        crate::call::from_generated_result(
+            self.release_generated(key_name, key_version, body).await,
+        )
+        .await
+    }
+    async fn release_generated<'a>(
         &'a self,
         key_name: &'a str,
         key_version: &'a str,
@@ -1745,6 +1904,15 @@ impl Client {
         key_name: &'a str,
         key_version: &'a str,
         body: &'a types::KeySignParameters,
+    ) -> Result<ResponseValue<types::KeyOperationResult>, crate::Error> {
+        crate::call::from_generated_result(self.sign_generated(key_name, key_version, body).await)
+            .await
+    }
+    async fn sign_generated<'a>(
+        &'a self,
+        key_name: &'a str,
+        key_version: &'a str,
+        body: &'a types::KeySignParameters,
     ) -> Result<ResponseValue<types::KeyOperationResult>, Error<ByteStream>> {
         let url = format!(
             "{}/keys/{}/{}/sign",
@@ -1791,6 +1959,17 @@ impl Client {
     /// - `key_version`: The key version; an empty string means the latest version.
     /// - `body`
     pub async fn unwrap_key<'a>(
+        &'a self,
+        key_name: &'a str,
+        key_version: &'a str,
+        body: &'a types::KeyOperationsParameters,
+    ) -> Result<ResponseValue<types::KeyOperationResult>, crate::Error> {
+        crate::call::from_generated_result(
+            self.unwrap_key_generated(key_name, key_version, body).await,
+        )
+        .await
+    }
+    async fn unwrap_key_generated<'a>(
         &'a self,
         key_name: &'a str,
         key_version: &'a str,
@@ -1845,6 +2024,15 @@ impl Client {
         key_name: &'a str,
         key_version: &'a str,
         body: &'a types::KeyVerifyParameters,
+    ) -> Result<ResponseValue<types::KeyVerifyResult>, crate::Error> {
+        crate::call::from_generated_result(self.verify_generated(key_name, key_version, body).await)
+            .await
+    }
+    async fn verify_generated<'a>(
+        &'a self,
+        key_name: &'a str,
+        key_version: &'a str,
+        body: &'a types::KeyVerifyParameters,
     ) -> Result<ResponseValue<types::KeyVerifyResult>, Error<ByteStream>> {
         let url = format!(
             "{}/keys/{}/{}/verify",
@@ -1895,6 +2083,17 @@ impl Client {
         key_name: &'a str,
         key_version: &'a str,
         body: &'a types::KeyOperationsParameters,
+    ) -> Result<ResponseValue<types::KeyOperationResult>, crate::Error> {
+        crate::call::from_generated_result(
+            self.wrap_key_generated(key_name, key_version, body).await,
+        )
+        .await
+    }
+    async fn wrap_key_generated<'a>(
+        &'a self,
+        key_name: &'a str,
+        key_version: &'a str,
+        body: &'a types::KeyOperationsParameters,
     ) -> Result<ResponseValue<types::KeyOperationResult>, Error<ByteStream>> {
         let url = format!(
             "{}/keys/{}/{}/wrapkey",
@@ -1936,6 +2135,12 @@ impl Client {
     ///
     /// Sends a `POST` request to `/rng`
     pub async fn get_random_bytes<'a>(
+        &'a self,
+        body: &'a types::GetRandomBytesRequest,
+    ) -> Result<ResponseValue<types::RandomBytes>, crate::Error> {
+        crate::call::from_generated_result(self.get_random_bytes_generated(body).await).await
+    }
+    async fn get_random_bytes_generated<'a>(
         &'a self,
         body: &'a types::GetRandomBytesRequest,
     ) -> Result<ResponseValue<types::RandomBytes>, Error<ByteStream>> {

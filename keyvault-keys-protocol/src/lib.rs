@@ -16,9 +16,12 @@
 //!   [`retry_policy`]), the service's `Retry-After`, a response-size limit,
 //!   and a `tracing` span per operation.
 //! - [`Client::pages`] / [`Client::items`]: nextLink paging as streams.
-//! - [`Client::send_request`]: raw calls through the same pipeline.
+//! - [`Client::send_request`]: raw calls through the same pipeline;
+//!   [`Client::send_request_streaming`] with the body as a stream.
 //! - [`Error`]: every failure, with status, service code, message,
-//!   `x-ms-request-id` and raw body for error responses.
+//!   `x-ms-request-id` and raw body for error responses, and the source
+//!   chain of credential and transport failures. Every generated method
+//!   returns it directly; [`call`] keeps only the response's value.
 //! - [`SecretString`]: the type the generator gives every wire member that
 //!   can carry secret material (private key members, plaintext, random
 //!   bytes, released keys): redacted in `Debug`, zeroized on drop.
@@ -48,9 +51,11 @@
 #[allow(missing_docs, clippy::all, clippy::pedantic, unused_qualifications)]
 pub mod generated;
 
+mod call;
 mod challenge;
 pub mod duration;
 mod error;
+mod http_error;
 mod options;
 pub(crate) mod paging;
 mod pipeline;
@@ -58,15 +63,16 @@ mod raw;
 mod retry;
 pub mod secret;
 
+pub use call::call;
 pub use challenge::{Challenge, verify_resource};
-pub use error::{Error, GeneratedError, HttpError, call, call_with_response};
+pub use error::{Error, HttpError};
 pub use generated::{ByteStream, Client, ResponseValue, enums, types};
 pub use options::{
     ClientOptions, DEFAULT_API_VERSION, DEFAULT_MAX_PAGES, DEFAULT_MAX_RESPONSE_SIZE, RetryOptions,
 };
 pub use paging::Page;
 pub use pipeline::{CLIENT_REQUEST_ID, ChallengeClaims, ChallengeTenant, Pipeline};
-pub use raw::{RawRequest, RawResponse};
+pub use raw::{AsyncRawResponse, AsyncResponseBody, RawRequest, RawResponse};
 pub use secret::SecretString;
 
 pub use azure_core;
@@ -192,7 +198,7 @@ mod fuzzing_smoke {
         let foreign = br#"{"value": [], "nextLink": "https://evil.example/keys"}"#;
         assert!(matches!(
             super::fuzzing::page_body(foreign, vault),
-            Err(crate::Error::ForeignOrigin { .. })
+            Err(crate::Error::ForeignNextLink { .. })
         ));
         assert_eq!(
             super::fuzzing::challenge(r#"Bearer resource="https://vault.azure.net""#, vault),

@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-/// The api-version this crate was generated from, and the default.
+/// The api-version this crate was generated from (the spec's
+/// `info.version`), and the default: the one place the SDK names it.
 pub const DEFAULT_API_VERSION: &str = "2025-07-01";
 
 /// Settings of a [`Client`](crate::Client) and its pipeline.
@@ -19,7 +20,8 @@ pub const DEFAULT_API_VERSION: &str = "2025-07-01";
 #[derive(Clone, Debug)]
 pub struct ClientOptions {
     /// The `api-version` query value sent on every request. Any string is
-    /// accepted, so 7.x versions and previews work. Default `2025-07-01`.
+    /// accepted, so 7.x versions and previews work. Default
+    /// [`DEFAULT_API_VERSION`].
     pub api_version: String,
     /// Check that the resource in the service's authentication challenge
     /// belongs to the vault: the vault's host must be a subdomain of the
@@ -144,5 +146,19 @@ impl RetryOptions {
             max_retries: 0,
             ..Self::default()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use progenitor_client::ClientInfo as _;
+
+    use super::*;
+
+    /// The constant is the version the generated client was made from.
+    #[test]
+    fn the_default_api_version_is_the_specs() {
+        assert_eq!(crate::Client::api_version(), DEFAULT_API_VERSION);
+        assert_eq!(ClientOptions::default().api_version, DEFAULT_API_VERSION);
     }
 }

@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use crate::Client;
-use crate::error::{Error, GeneratedError, HttpError};
+use crate::error::{Error, HttpError};
 use crate::types;
 
 /// A page of a list operation: items and the link to the next page.
@@ -41,7 +41,17 @@ impl Page for types::DeletedKeyListResult {
     }
 }
 
-/// Checks a nextLink: an absolute URL on the vault's origin.
+/// Checks a nextLink the service sent: an absolute URL on the vault's
+/// origin ([`Error::ForeignNextLink`] when it is not).
+pub(crate) fn service_next_link_url(vault: &Url, next_link: &str) -> Result<Url, Error> {
+    next_link_url(vault, next_link).map_err(|e| match e {
+        Error::ForeignOrigin { url, vault } => Error::ForeignNextLink { url, vault },
+        other => other,
+    })
+}
+
+/// Checks a nextLink (a continuation token the caller gave): an absolute URL
+/// on the vault's origin ([`Error::ForeignOrigin`] when it is not).
 pub(crate) fn next_link_url(vault: &Url, next_link: &str) -> Result<Url, Error> {
     let url = Url::parse(next_link).map_err(|e| {
         Error::InvalidRequest(format!(
@@ -69,7 +79,7 @@ pub(crate) fn page_body(body: &[u8], vault_url: &str) -> Result<Option<String>, 
             .next_link()
             .map(str::to_owned),
     };
-    link.map(|l| next_link_url(&vault, &l).map(String::from))
+    link.map(|l| service_next_link_url(&vault, &l).map(String::from))
         .transpose()
 }
 
@@ -105,6 +115,9 @@ impl Visited {
 /// Where the next page comes from.
 enum Next<F> {
     First(F),
+    /// A continuation token the caller gave.
+    Token(String),
+    /// A nextLink the service sent.
     Link(String),
     Done,
 }
@@ -157,9 +170,7 @@ impl Client {
     pub fn pages<P, F>(&self, first: F) -> impl Stream<Item = Result<P, Error>> + Send + 'static
     where
         P: Page,
-        F: Future<Output = Result<progenitor_client::ResponseValue<P>, GeneratedError>>
-            + Send
-            + 'static,
+        F: Future<Output = Result<progenitor_client::ResponseValue<P>, Error>> + Send + 'static,
     {
         self.page_stream(Next::First(first))
     }
@@ -169,7 +180,7 @@ impl Client {
         &self,
         next_link: impl Into<String>,
     ) -> impl Stream<Item = Result<P, Error>> + Send + 'static {
-        self.page_stream::<P, std::future::Ready<Result<progenitor_client::ResponseValue<P>, GeneratedError>>>(Next::Link(
+        self.page_stream::<P, std::future::Ready<Result<progenitor_client::ResponseValue<P>, Error>>>(Next::Token(
             next_link.into(),
         ))
     }
@@ -181,9 +192,7 @@ impl Client {
     ) -> impl Stream<Item = Result<P::Item, Error>> + Send + 'static
     where
         P: Page,
-        F: Future<Output = Result<progenitor_client::ResponseValue<P>, GeneratedError>>
-            + Send
-            + 'static,
+        F: Future<Output = Result<progenitor_client::ResponseValue<P>, Error>> + Send + 'static,
     {
         self.pages(first)
             .map_ok(|p: P| stream::iter(p.into_items().into_iter().map(Ok)))
@@ -196,9 +205,7 @@ impl Client {
     ) -> impl Stream<Item = Result<P, Error>> + Send + 'static
     where
         P: Page,
-        F: Future<Output = Result<progenitor_client::ResponseValue<P>, GeneratedError>>
-            + Send
-            + 'static,
+        F: Future<Output = Result<progenitor_client::ResponseValue<P>, Error>> + Send + 'static,
     {
         let client = self.clone();
         let max_pages = self.pipeline().options().max_pages;
@@ -207,19 +214,24 @@ impl Client {
             move |(client, next, mut visited, read)| async move {
                 let page = match next {
                     Next::Done => return None,
-                    Next::First(_) | Next::Link(_) if max_pages.is_some_and(|m| read >= m) => {
+                    Next::First(_) | Next::Token(_) | Next::Link(_)
+                        if max_pages.is_some_and(|m| read >= m) =>
+                    {
                         Err(Error::TooManyPages {
                             limit: max_pages.unwrap_or_default(),
                         })
                     }
-                    Next::First(f) => match f.await {
-                        Ok(v) => Ok(v.into_inner()),
-                        Err(e) => Err(Error::from_generated(e).await),
-                    },
-                    Next::Link(link) if !visited.first_visit(&link) => {
+                    Next::First(f) => f.await.map(progenitor_client::ResponseValue::into_inner),
+                    Next::Token(link) | Next::Link(link) if !visited.first_visit(&link) => {
                         Err(Error::RepeatedNextLink { url: link })
                     }
-                    Next::Link(link) => client.get_page::<P>(&link).await,
+                    Next::Token(link) => client.get_page::<P>(&link).await,
+                    // Checked here, so that a link off the vault's origin is
+                    // the service's fault (ForeignNextLink), not the caller's.
+                    Next::Link(link) => match service_next_link_url(client.vault_url(), &link) {
+                        Ok(_) => client.get_page::<P>(&link).await,
+                        Err(e) => Err(e),
+                    },
                 };
                 match page {
                     Ok(p) => {

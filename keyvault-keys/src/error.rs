@@ -160,9 +160,12 @@ impl From<keyvault_keys_protocol::Error> for Error {
                     http.and_then(|h| h.request_id.clone()),
                 )
             }
-            P::ResponseTooLarge { .. } | P::RepeatedNextLink { .. } | P::TooManyPages { .. } => {
-                (ErrorKind::InvalidResponse, None, None, None)
-            }
+            // The service's answer is at fault: too large, a nextLink that
+            // loops, never ends or leaves the vault's origin.
+            P::ResponseTooLarge { .. }
+            | P::RepeatedNextLink { .. }
+            | P::TooManyPages { .. }
+            | P::ForeignNextLink { .. } => (ErrorKind::InvalidResponse, None, None, None),
             _ => (ErrorKind::Transport, None, None, None),
         };
         Self {
@@ -180,6 +183,14 @@ impl From<CryptoError> for Error {
     fn from(e: CryptoError) -> Self {
         match e {
             CryptoError::Service(p) => p.into(),
+            CryptoError::InvalidResponse(_) => Self {
+                kind: ErrorKind::InvalidResponse,
+                status: None,
+                code: None,
+                request_id: None,
+                message: e.to_string(),
+                source: Some(Box::new(e)),
+            },
             CryptoError::InvalidInput(_)
             | CryptoError::AlgorithmMismatch { .. }
             | CryptoError::UnsupportedAlgorithm { .. } => Self {
@@ -237,7 +248,7 @@ mod tests {
             operation: "rotate_key".to_owned(),
             method: Method::POST,
             path: "/keys/k/rotate".to_owned(),
-            cause: Box::new(P::Network("connection reset".to_owned())),
+            cause: Box::new(P::ResponseTooLarge { limit: 16 }),
         });
         assert_eq!(e.kind(), ErrorKind::OutcomeUnknown);
         assert_eq!(e.status(), None);
@@ -253,5 +264,16 @@ mod tests {
         assert_eq!(e.kind(), ErrorKind::InvalidResponse);
         let e = Error::from(P::TooManyPages { limit: 5 });
         assert_eq!(e.kind(), ErrorKind::InvalidResponse);
+        let e = Error::from(P::ForeignNextLink {
+            url: "https://evil.example/keys".to_owned(),
+            vault: "https://v".to_owned(),
+        });
+        assert_eq!(e.kind(), ErrorKind::InvalidResponse);
+        // A URL the caller gave is the caller's to fix.
+        let e = Error::from(P::ForeignOrigin {
+            url: "https://evil.example/keys".to_owned(),
+            vault: "https://v".to_owned(),
+        });
+        assert_eq!(e.kind(), ErrorKind::Validation);
     }
 }

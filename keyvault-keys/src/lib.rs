@@ -55,7 +55,9 @@ pub use keyvault_crypto::{
     KeyExportEncryptionAlgorithm, KeyOperation, KeyType, KeyVaultKeyIdentifier, SecretBytes,
 };
 pub use keyvault_keys_protocol::reqwest::Method;
-pub use keyvault_keys_protocol::{RawRequest, RawResponse, RetryOptions};
+pub use keyvault_keys_protocol::{
+    AsyncRawResponse, AsyncResponseBody, RawRequest, RawResponse, RetryOptions,
+};
 
 // What the public signatures use, re-exported so a user's `Cargo.toml`
 // needs only this crate (and a credential crate): no version to match.

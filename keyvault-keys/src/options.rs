@@ -252,6 +252,19 @@ pub struct UpdateKeyRotationPolicyOptions {
 mod tests {
     use super::*;
 
+    /// The default api-version is the protocol crate's one constant.
+    #[test]
+    fn the_default_api_version_is_the_protocol_crates() {
+        assert_eq!(
+            KeyClientOptions::default().to_protocol().api_version,
+            keyvault_keys_protocol::DEFAULT_API_VERSION
+        );
+        assert_eq!(
+            ApiVersion::from(keyvault_keys_protocol::DEFAULT_API_VERSION),
+            ApiVersion::default()
+        );
+    }
+
     #[test]
     fn the_response_size_limit_is_passed_through() {
         assert_eq!(

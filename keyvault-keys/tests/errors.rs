@@ -379,3 +379,75 @@ async fn values_that_do_not_decode_are_invalid_responses_not_missing_values() {
         c.get_key_rotation_policy("far-future", None).await,
     );
 }
+
+#[tokio::test]
+async fn a_next_link_off_the_vaults_origin_is_an_invalid_response_and_a_foreign_token_a_validation_error()
+ {
+    // The service sends a nextLink to another origin: the client refuses to
+    // follow it (the token would leave the vault), and the fault is the
+    // service's, not the caller's.
+    let server = Scripted::start(|_, path| match path {
+        "/keys" => (
+            200,
+            r#"{"value":[],"nextLink":"https://evil.example/keys?$skiptoken=1"}"#.to_owned(),
+        ),
+        _ => not_found(),
+    })
+    .await;
+    let c = server.client();
+    let e = c
+        .list_properties_of_keys(None)
+        .try_collect::<Vec<_>>()
+        .await
+        .expect_err("hostile nextLink");
+    assert_eq!(e.kind(), ErrorKind::InvalidResponse, "{e}");
+    assert!(e.to_string().contains("evil.example"), "{e}");
+    let served = server.requests();
+    // A continuation token the caller passes is the caller's input.
+    let e = c
+        .list_properties_of_keys(Some(ListOptions {
+            continuation_token: Some("https://evil.example/keys?$skiptoken=1".to_owned()),
+            ..Default::default()
+        }))
+        .try_collect::<Vec<_>>()
+        .await
+        .expect_err("foreign continuation token");
+    assert_eq!(e.kind(), ErrorKind::Validation, "{e}");
+    assert_eq!(server.requests(), served, "nothing was sent for it");
+}
+
+#[tokio::test]
+async fn a_malformed_key_operation_answer_is_an_invalid_response() {
+    // The key cannot be used locally (its point is not on the curve), so
+    // the signature is asked of the vault, which answers garbage.
+    let holder: Arc<std::sync::OnceLock<String>> = Arc::new(std::sync::OnceLock::new());
+    let h = holder.clone();
+    let server = Scripted::start(move |method, path| match (method, path) {
+        ("GET", p) if p.starts_with("/keys/k/") => (200, h.get().cloned().unwrap_or_default()),
+        ("POST", p) if p.ends_with("/sign") => {
+            (200, r#"{"kid":"k","value":"!!not base64!!"}"#.to_owned())
+        }
+        _ => not_found(),
+    })
+    .await;
+    let kid = server.kid("k");
+    holder
+        .set(format!(r#"{{"key":{}}}"#, ec_key(&kid)))
+        .expect("set once");
+    let c = server.client();
+    let crypto = c
+        .get_cryptography_client(
+            "k",
+            Some(GetCryptographyClientOptions {
+                version: Some("0123456789abcdef0123456789abcdef".to_owned()),
+            }),
+        )
+        .expect("crypto client");
+    let e = Error::from(
+        crypto
+            .sign(&crypto::SignatureAlgorithm::Es256, &[7u8; 32], None)
+            .await
+            .expect_err("garbled signature"),
+    );
+    assert_eq!(e.kind(), ErrorKind::InvalidResponse, "{e}");
+}

@@ -11,6 +11,8 @@ use quote::{format_ident, quote};
 
 use crate::normalise::{EnumDef, normalise, secret_schema};
 
+mod typed_errors;
+
 /// Our OpenAPI document, relative to the workspace root.
 pub const SPEC_PATH: &str = "specs/keyvault-keys.yaml";
 /// The one generated file, relative to the workspace root.
@@ -104,7 +106,8 @@ pub fn generate(spec_path: &Path) -> Result<String> {
         #enums
     };
     let tokens = split_doc_attributes(tokens);
-    let file: syn::File = syn::parse2(tokens).context("the generated tokens do not parse")?;
+    let mut file: syn::File = syn::parse2(tokens).context("the generated tokens do not parse")?;
+    typed_errors::apply(&mut file)?;
     let pretty = prettyplease::unparse(&file);
     let formatted = rustfmt(&pretty)?;
     Ok(format!("{HEADER}\n{formatted}"))

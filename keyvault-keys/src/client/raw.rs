@@ -16,4 +16,29 @@ impl KeyClient {
     pub async fn send_request(&self, request: RawRequest) -> Result<RawResponse> {
         Ok(self.protocol.send_request(request).await?)
     }
+
+    /// Like [`KeyClient::send_request`], but the body is a stream of byte
+    /// chunks read as they arrive (Python's `send_request(..., stream=True)`),
+    /// still bounded by `max_response_size`: the stream fails once more
+    /// bytes than that arrived (see
+    /// [`Client::send_request_streaming`](keyvault_keys_protocol::Client::send_request_streaming)).
+    ///
+    /// ```no_run
+    /// # async fn f(client: keyvault_keys::KeyClient) -> keyvault_keys::Result<()> {
+    /// use futures::TryStreamExt as _;
+    /// use keyvault_keys::{RawRequest, Method};
+    /// let response = client.send_request_streaming(RawRequest::new(Method::GET, "/keys/key-name/")).await?;
+    /// let body = response.into_body().try_fold(Vec::new(), |mut all, chunk| async move {
+    ///     all.extend_from_slice(&chunk);
+    ///     Ok(all)
+    /// }).await?;
+    /// println!("{} bytes", body.len());
+    /// # Ok(()) }
+    /// ```
+    pub async fn send_request_streaming(
+        &self,
+        request: RawRequest,
+    ) -> Result<keyvault_keys_protocol::AsyncRawResponse> {
+        Ok(self.protocol.send_request_streaming(request).await?)
+    }
 }

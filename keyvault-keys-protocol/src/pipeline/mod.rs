@@ -1,0 +1,428 @@
+//! The hand-written pipeline behind every generated method: api-version,
+//! request ids, the TLS rule, challenge-based authentication, retries by
+//! operation class, the response-size limit and tracing. It runs in
+//! progenitor-client's `exec` hook, so generated methods, nextLink pages
+//! and `send_request` all take one path. Its parts: [`auth`] (challenges,
+//! tokens), [`retrying`] (attempts by operation class), [`limit`] (the
+//! response-size limit), [`client`] (the [`Client`]'s constructor and
+//! hooks).
+//!
+//! The rules it enforces:
+//!
+//! - **Where a token may go.** Only over TLS (plain http only to a loopback
+//!   address, with `allow_insecure_loopback`), only to the vault's origin
+//!   (nextLinks and `send_request` URLs are checked before sending), and
+//!   only for a scope that was verified: the scope requested from the
+//!   credential is rebuilt from the URL checked against the vault, in
+//!   canonical form (see
+//!   [`Challenge::verified_scope`]). The credential is not called for a
+//!   challenge that fails verification, on the first challenge and on a CAE
+//!   re-challenge alike. The default HTTP client follows no redirects.
+//! - **The challenge probe never runs an operation twice.** Before a scope
+//!   is known, a request is first sent without a token to draw the 401
+//!   challenge. A request without a body is sent as it is: if the service
+//!   does not challenge, its answer is the operation's answer and nothing is
+//!   sent again. A request with a body is probed without it (as the Python
+//!   policy does): a 401 challenge is answered by sending the request with
+//!   its body and a token. Any other answer means the service does not ask
+//!   for a token here, and then it depends on the operation:
+//!   - a repeatable one (an update, a key operation such as encrypt or sign,
+//!     the rotation policy) is sent, once, with its body and without a
+//!     token, whatever the probe's answer: the bodiless copy cannot stand
+//!     for it (an update without its changes), and performing it twice is
+//!     harmless;
+//!   - one that cannot be repeated (a create, import, rotation, restore,
+//!     recovery, purge, delete) is sent only after a 4xx, which means the
+//!     service refused the bodiless copy without acting (Python returns that
+//!     refusal as the result, which reports an error the request itself may
+//!     not have); after a 2xx, 3xx or 5xx the service may have acted on the
+//!     bodiless copy, so that answer is the operation's answer (as in
+//!     Python) and the request is not sent again.
+//!
+//!   When the request sent after the probe is itself challenged (401 with a
+//!   `Bearer` challenge), that challenge is answered, once.
+//! - **An answer that cannot be read is not a transport error for a write
+//!   that cannot be repeated**: the body of a 2xx answer to one is read in
+//!   the pipeline, and a failure to read it (a broken connection, a body
+//!   over the size limit) is [`Error::OutcomeUnknown`]: the service acted,
+//!   and the caller cannot know the result.
+//! - **Retries by what the operation does** (see [`crate::retry_policy`]).
+//!   `x-ms-client-request-id` is the same on every attempt.
+//! - **Bounded memory**: every response body is read through the
+//!   [`ClientOptions::max_response_size`] limit while it streams.
+
+use std::sync::Arc;
+
+use azure_core::credentials::TokenCredential;
+use bytes::Bytes;
+use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, USER_AGENT};
+use reqwest::{Method, Request, Response, StatusCode};
+use tracing::Instrument as _;
+use url::Url;
+
+use crate::challenge::{Challenge, is_loopback};
+use crate::error::{Error, HttpError};
+use crate::options::ClientOptions;
+use crate::retry::{OperationClass, classify};
+
+mod auth;
+mod client;
+pub(crate) mod limit;
+mod retrying;
+
+use auth::{AuthState, find_challenge, set_bearer};
+pub use auth::{ChallengeClaims, ChallengeTenant};
+use limit::read_whole;
+
+/// The header carrying the caller's request id, the same on every attempt.
+pub const CLIENT_REQUEST_ID: &str = "x-ms-client-request-id";
+
+/// The pipeline's state, shared by every clone of a [`Client`](crate::Client).
+#[derive(Clone)]
+pub struct Pipeline {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    vault: Url,
+    credential: Arc<dyn TokenCredential>,
+    options: ClientOptions,
+    api_version: String,
+    user_agent: HeaderValue,
+    auth: tokio::sync::Mutex<AuthState>,
+}
+
+impl std::fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipeline")
+            .field("vault", &self.inner.vault.as_str())
+            .field("api_version", &self.inner.api_version)
+            .field(
+                "verify_challenge_resource",
+                &self.inner.options.verify_challenge_resource,
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl Pipeline {
+    fn new(
+        vault: Url,
+        credential: Arc<dyn TokenCredential>,
+        options: ClientOptions,
+    ) -> Result<Self, Error> {
+        let mut ua = format!(
+            "keyvault-keys-rs/{} (rust; {})",
+            env!("CARGO_PKG_VERSION"),
+            std::env::consts::OS
+        );
+        if let Some(suffix) = &options.user_agent_suffix {
+            ua.push(' ');
+            ua.push_str(suffix);
+        }
+        let user_agent = HeaderValue::from_str(&ua).map_err(|_| {
+            Error::InvalidRequest(format!(
+                "user agent suffix is not a valid header value: {ua:?}"
+            ))
+        })?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                api_version: options.api_version.clone(),
+                vault,
+                credential,
+                options,
+                user_agent,
+                auth: tokio::sync::Mutex::new(AuthState::default()),
+            }),
+        })
+    }
+
+    /// The vault's URL (origin, no trailing slash in its path).
+    pub fn vault_url(&self) -> &Url {
+        &self.inner.vault
+    }
+
+    /// The api-version sent on every request.
+    pub fn api_version(&self) -> &str {
+        &self.inner.api_version
+    }
+
+    /// The settings this pipeline was built with.
+    pub fn options(&self) -> &ClientOptions {
+        &self.inner.options
+    }
+
+    /// The scope accepted from the service's challenge, once one was.
+    pub async fn cached_scope(&self) -> Option<String> {
+        self.inner.auth.lock().await.scope.clone()
+    }
+
+    /// Refuses URLs that would carry a bearer token without TLS.
+    pub(crate) fn check_transport(&self, url: &Url) -> Result<(), Error> {
+        match url.scheme() {
+            "https" => Ok(()),
+            "http" if self.inner.options.allow_insecure_loopback && is_loopback(url) => Ok(()),
+            "http" if self.inner.options.allow_insecure_loopback => {
+                Err(Error::InsecureTransport(format!(
+                    "bearer token authentication is not permitted for non-TLS URLs: {url}; \
+                 allow_insecure_loopback allows plain http only to a loopback address"
+                )))
+            }
+            _ => Err(Error::InsecureTransport(format!(
+                "bearer token authentication is not permitted for non-TLS URLs: {url}; use https \
+                 (or, for a test server on a loopback address, set allow_insecure_loopback)"
+            ))),
+        }
+    }
+
+    /// Refuses URLs that are not on the vault's origin.
+    pub(crate) fn check_origin(&self, url: &Url) -> Result<(), Error> {
+        check_origin(&self.inner.vault, url)
+    }
+
+    /// Everything before sending that needs no network: api-version,
+    /// request id, user agent, and the TLS and origin rules.
+    pub(crate) fn prepare(&self, request: &mut Request) -> Result<(), Error> {
+        let headers = request.headers_mut();
+        // progenitor sends the spec's version as a header; Key Vault wants a query pair.
+        headers.remove("api-version");
+        headers.insert(USER_AGENT, self.inner.user_agent.clone());
+        if !headers.contains_key(CLIENT_REQUEST_ID) {
+            let id = uuid::Uuid::new_v4().to_string();
+            if let Ok(v) = HeaderValue::from_str(&id) {
+                headers.insert(CLIENT_REQUEST_ID, v);
+            }
+        }
+        let url = request.url_mut();
+        if !url.query_pairs().any(|(k, _)| k == "api-version") {
+            url.query_pairs_mut()
+                .append_pair("api-version", &self.inner.api_version);
+        }
+        let url = request.url().clone();
+        self.check_transport(&url)?;
+        self.check_origin(&url)
+    }
+
+    /// The request's path relative to the vault's URL.
+    fn relative_path<'u>(&self, url: &'u Url) -> &'u str {
+        let base = self.inner.vault.path().trim_end_matches('/');
+        url.path().strip_prefix(base).unwrap_or(url.path())
+    }
+
+    /// Sends a request through authorisation, retries and the size limit,
+    /// inside a tracing span. `operation` is the generated operationId (or
+    /// `send_request`, `nextLink`); with the method and path it decides the
+    /// retry class.
+    pub(crate) async fn send(
+        &self,
+        http: &reqwest::Client,
+        request: Request,
+        operation: &'static str,
+    ) -> Result<Response, Error> {
+        let span = tracing::info_span!(
+            "keyvault.request",
+            operation,
+            method = %request.method(),
+            path = %request.url().path(),
+            status = tracing::field::Empty,
+            attempts = tracing::field::Empty,
+            request_id = tracing::field::Empty,
+        );
+        let op = Op {
+            id: operation,
+            method: request.method().clone(),
+            path: request.url().path().to_owned(),
+        };
+        let class = classify(operation, &op.method, self.relative_path(request.url()));
+        async move {
+            let known = {
+                let st = self.inner.auth.lock().await;
+                st.scope.clone().map(|s| (s, st.tenant.clone()))
+            };
+            let result = match known {
+                Some((scope, tenant)) => {
+                    let mut request = request;
+                    let token = self.token(&scope, tenant.as_deref(), None, false).await?;
+                    set_bearer(&mut request, &token)?;
+                    self.send_with_retries(http, request, class, &op).await
+                }
+                None => self.challenge_and_send(http, request, class, &op).await,
+            };
+            if let Ok(r) = &result {
+                record_response(&tracing::Span::current(), r);
+            }
+            match (class, result) {
+                // The service performed the write and answered: an answer
+                // that cannot be read (a broken connection, a body over the
+                // size limit) leaves the caller not knowing what was done,
+                // which is what OutcomeUnknown says. So the body is read here
+                // (it is bounded by the size limit), not by the caller.
+                (OperationClass::Unrepeatable | OperationClass::DeleteKey, Ok(r))
+                    if r.status().is_success() =>
+                {
+                    read_whole(r).await.map_err(|e| op.outcome_unknown(e))
+                }
+                (_, result) => result,
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Sends a request while no scope is known: first without a token, to
+    /// draw the service's challenge, then (after a verified challenge) with
+    /// one. See the module documentation for what happens when the service
+    /// does not challenge.
+    async fn challenge_and_send(
+        &self,
+        http: &reqwest::Client,
+        request: Request,
+        class: OperationClass,
+        op: &Op,
+    ) -> Result<Response, Error> {
+        let has_body = request
+            .body()
+            .is_some_and(|b| b.as_bytes().is_none_or(|bytes| !bytes.is_empty()));
+        let mut probe = Request::new(request.method().clone(), request.url().clone());
+        for (k, v) in request.headers() {
+            if k != AUTHORIZATION && !(has_body && (k == CONTENT_TYPE || k == CONTENT_LENGTH)) {
+                probe.headers_mut().append(k.clone(), v.clone());
+            }
+        }
+        if has_body {
+            probe
+                .headers_mut()
+                .insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
+            *probe.body_mut() = Some(reqwest::Body::from(Vec::<u8>::new()));
+        } else if let Some(body) = request.body().and_then(|b| b.as_bytes()) {
+            // empty, but keep it as it is
+            *probe.body_mut() = Some(reqwest::Body::from(Bytes::copy_from_slice(body)));
+        }
+        let span = tracing::debug_span!("keyvault.challenge", url = %request.url().path());
+        let response = self
+            .send_with_retries(http, probe, class, op)
+            .instrument(span)
+            .await?;
+        let status = response.status();
+        if status == StatusCode::UNAUTHORIZED {
+            let challenge = find_challenge(&response).ok_or_else(|| {
+                Error::Challenge(
+                    "the service answered 401 without a `WWW-Authenticate: Bearer` challenge"
+                        .to_owned(),
+                )
+            })?;
+            // The body is not read: a 401's body is of no use, and an
+            // unread body only costs this one connection.
+            drop(response);
+            return self
+                .answer_challenge(http, request, &challenge, class, op)
+                .await;
+        }
+        if !has_body {
+            // The probe was the request itself: its answer is the answer.
+            tracing::debug!(
+                status = status.as_u16(),
+                "the service did not challenge; its answer to the unauthenticated request is the result"
+            );
+            return Ok(response);
+        }
+        // A 4xx: the service refused the bodiless copy without acting on it.
+        // A repeatable request may be performed twice, so whatever the
+        // service did with the bodiless copy, the request itself is sent.
+        if !status.is_client_error() && class != OperationClass::Repeatable {
+            // 2xx, 3xx, 5xx to a write that cannot be repeated: the service
+            // may have acted on the bodiless copy; sending the request too
+            // could perform the operation twice (Python returns this answer
+            // too).
+            tracing::warn!(
+                status = status.as_u16(),
+                "the service did not challenge and answered the bodiless probe; that answer is \
+                 the result, and the request is not sent again"
+            );
+            return Ok(response);
+        }
+        tracing::warn!(
+            status = status.as_u16(),
+            "the service did not challenge the bodiless probe; sending the request without a token"
+        );
+        drop(response);
+        let spare = request.try_clone();
+        let response = self.send_with_retries(http, request, class, op).await?;
+        if response.status() == StatusCode::UNAUTHORIZED
+            && let (Some(request), Some(challenge)) = (spare, find_challenge(&response))
+        {
+            // The service challenges the request with its body after all
+            // (401: it did not act): answer that challenge, once.
+            drop(response);
+            return self
+                .answer_challenge(http, request, &challenge, class, op)
+                .await;
+        }
+        Ok(response)
+    }
+
+    /// Verifies `challenge`, gets a token for its scope and sends `request`
+    /// with it.
+    async fn answer_challenge(
+        &self,
+        http: &reqwest::Client,
+        mut request: Request,
+        challenge: &Challenge,
+        class: OperationClass,
+        op: &Op,
+    ) -> Result<Response, Error> {
+        let (scope, tenant) = self.accept_challenge(challenge).await?;
+        let token = self.token(&scope, tenant.as_deref(), None, false).await?;
+        set_bearer(&mut request, &token)?;
+        self.send_with_retries(http, request, class, op).await
+    }
+}
+
+/// The operation a request belongs to, for errors and logs.
+struct Op {
+    id: &'static str,
+    method: Method,
+    path: String,
+}
+
+impl Op {
+    fn outcome_unknown(&self, cause: Error) -> Error {
+        Error::OutcomeUnknown {
+            operation: self.id.to_owned(),
+            method: self.method.clone(),
+            path: self.path.clone(),
+            cause: Box::new(cause),
+        }
+    }
+}
+
+/// Reads an error response (within the size limit) into an error.
+async fn http_error(response: Response) -> Error {
+    match HttpError::from_response(response).await {
+        Ok(h) => Error::Http(Box::new(h)),
+        Err(e) => e,
+    }
+}
+
+fn record_response(span: &tracing::Span, response: &Response) {
+    span.record("status", response.status().as_u16());
+    if let Some(id) = response
+        .headers()
+        .get("x-ms-request-id")
+        .and_then(|v| v.to_str().ok())
+    {
+        span.record("request_id", id);
+    }
+}
+
+/// Refuses URLs that are not on the vault's origin.
+pub(crate) fn check_origin(vault: &Url, url: &Url) -> Result<(), Error> {
+    if url.origin() == vault.origin() {
+        Ok(())
+    } else {
+        Err(Error::ForeignOrigin {
+            url: url.to_string(),
+            vault: vault.origin().ascii_serialization(),
+        })
+    }
+}
