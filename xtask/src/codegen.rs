@@ -399,7 +399,7 @@ mod staleness {
         std::fs::create_dir_all(&dir).expect("tmp dir");
         let path = dir.join("spec.yaml");
         std::fs::write(&path, serde_yaml::to_string(&raw).expect("yaml")).expect("write");
-        let e = generate(&path).err().expect("refused");
+        let e = generate(&path).expect_err("refused");
         let _ = std::fs::remove_dir_all(&dir);
         assert!(e.to_string().contains("KeyQuantumFlavour"), "{e}");
     }
