@@ -30,7 +30,7 @@ use keyvault_keys_protocol::{Client, ClientOptions, call, types};
 use time::OffsetDateTime;
 use tokio::sync::OnceCell;
 
-use crate::enums::{KeyWrapAlgorithm, SignatureAlgorithm};
+use crate::enums::{HashDigest as _, KeyWrapAlgorithm, SignatureAlgorithm};
 use crate::error::CryptoError;
 use crate::key_id::KeyVaultKeyIdentifier;
 use crate::ops::*;
@@ -327,7 +327,7 @@ impl CryptographyClient {
         let remote = self.remote("encrypt")?;
         // The service makes the GCM IV itself: a test IV stays local.
         let body = op_params(
-            p.algorithm.as_str(),
+            &p.algorithm,
             &p.plaintext,
             if gcm { None } else { p.iv.as_deref() },
             p.additional_authenticated_data.as_deref(),
@@ -361,7 +361,7 @@ impl CryptographyClient {
         }
         let remote = self.remote("decrypt")?;
         let body = op_params(
-            p.algorithm.as_str(),
+            &p.algorithm,
             &p.ciphertext,
             p.iv.as_deref(),
             p.additional_authenticated_data.as_deref(),
@@ -394,7 +394,7 @@ impl CryptographyClient {
         let r = call(remote.wrap_key(
             &self.inner.name,
             &self.inner.version,
-            &op_params(algorithm.as_str(), key, None, None, None),
+            &op_params(algorithm, key, None, None, None),
         ))
         .await?;
         Ok(WrapResult {
@@ -422,7 +422,7 @@ impl CryptographyClient {
         let mut r = call(remote.unwrap_key(
             &self.inner.name,
             &self.inner.version,
-            &op_params(algorithm.as_str(), encrypted_key, None, None, None),
+            &op_params(algorithm, encrypted_key, None, None, None),
         ))
         .await?;
         let key = decode_secret(r.value.take())?;
@@ -449,7 +449,7 @@ impl CryptographyClient {
         }
         let remote = self.remote("sign")?;
         let body = types::KeySignParameters {
-            alg: algorithm.as_str().into(),
+            alg: algorithm.clone(),
             value: b64::encode(digest),
             extra: Default::default(),
         };
@@ -478,7 +478,7 @@ impl CryptographyClient {
         }
         let remote = self.remote("verify")?;
         let body = types::KeyVerifyParameters {
-            alg: algorithm.as_str().into(),
+            alg: algorithm.clone(),
             digest: b64::encode(digest),
             value: b64::encode(signature),
             extra: Default::default(),
@@ -524,14 +524,14 @@ impl CryptographyClient {
 }
 
 fn op_params(
-    alg: &str,
+    alg: &KeyWrapAlgorithm,
     value: &[u8],
     iv: Option<&[u8]>,
     aad: Option<&[u8]>,
     tag: Option<&[u8]>,
 ) -> types::KeyOperationsParameters {
     types::KeyOperationsParameters {
-        alg: alg.into(),
+        alg: alg.clone(),
         value: b64::encode(value).into(),
         iv: iv.map(b64::encode),
         aad: aad.map(b64::encode),
