@@ -10,7 +10,7 @@ use keyvault_crypto::{
 };
 use keyvault_keys_protocol::azure_core::credentials::TokenCredential;
 use keyvault_keys_protocol::duration::IsoDuration;
-use keyvault_keys_protocol::{Client, RawRequest, RawResponse, call, enums, types};
+use keyvault_keys_protocol::{Client, RawRequest, RawResponse, call, types};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::models::*;
@@ -214,18 +214,13 @@ impl KeyClient {
             .transpose()
         };
         let body = types::KeyCreateParameters {
-            kty: enums::JsonWebKeyType::new(kty.as_str()),
+            kty,
             key_size: int32("size", o.size)?,
             public_exponent: int32("public_exponent", o.public_exponent)?,
-            key_ops: o
-                .key_operations
-                .unwrap_or_default()
-                .iter()
-                .map(|op| enums::JsonWebKeyOperation::new(op.as_str()))
-                .collect(),
+            key_ops: o.key_operations.unwrap_or_default(),
             attributes: attributes(o.enabled, o.not_before, o.expires_on, o.exportable),
             tags: o.tags.unwrap_or_default(),
-            crv: o.curve.map(|c| enums::JsonWebKeyCurveName::new(c.as_str())),
+            crv: o.curve,
             release_policy: o.release_policy.as_ref().map(KeyReleasePolicy::to_wire),
             extra: Default::default(),
         };
@@ -335,11 +330,7 @@ impl KeyClient {
         // `None` leaves tags and operations alone; `Some(empty)` sends `{}` /
         // `[]`, which clears them (as the Python client does).
         let body = types::KeyUpdateParameters {
-            key_ops: o.key_operations.map(|ops| {
-                ops.iter()
-                    .map(|op| enums::JsonWebKeyOperation::new(op.as_str()))
-                    .collect()
-            }),
+            key_ops: o.key_operations,
             attributes: attributes(o.enabled, o.not_before, o.expires_on, None),
             tags: o.tags,
             release_policy: o.release_policy.as_ref().map(KeyReleasePolicy::to_wire),
@@ -688,9 +679,7 @@ impl KeyClient {
         let body = types::KeyReleaseParameters {
             target,
             nonce: o.nonce,
-            enc: o
-                .algorithm
-                .map(|a| enums::KeyEncryptionAlgorithm::new(a.as_str())),
+            enc: o.algorithm,
             extra: Default::default(),
         };
         let r = call(

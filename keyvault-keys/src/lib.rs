@@ -49,5 +49,6 @@ pub use keyvault_crypto::{
     CryptographyClient, JsonWebKey, KeyCurveName, KeyExportEncryptionAlgorithm, KeyOperation,
     KeyType, KeyVaultKeyIdentifier,
 };
+pub use keyvault_keys_protocol::enums::{DeletionRecoveryLevel, KeyRotationPolicyAction};
 pub use keyvault_keys_protocol::reqwest::Method;
 pub use keyvault_keys_protocol::{RawRequest, RawResponse, RetryOptions};

@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 
 use keyvault_crypto::{JsonWebKey, KeyOperation, KeyType, KeyVaultKeyIdentifier, b64};
-use keyvault_keys_protocol::{enums, types};
+use keyvault_keys_protocol::enums::{DeletionRecoveryLevel, KeyRotationPolicyAction};
+use keyvault_keys_protocol::types;
 use time::OffsetDateTime;
 
 use crate::error::{Error, Result};
@@ -149,7 +150,7 @@ pub struct KeyProperties {
     /// When the version last changed.
     pub updated_on: Option<OffsetDateTime>,
     /// The vault's recovery level.
-    pub recovery_level: Option<String>,
+    pub recovery_level: Option<DeletionRecoveryLevel>,
     /// Days a deleted key stays recoverable.
     pub recoverable_days: Option<i32>,
     /// Caller-defined tags.
@@ -197,9 +198,7 @@ impl KeyProperties {
             expires_on: ts(a.and_then(|a| a.exp)),
             created_on: ts(a.and_then(|a| a.created)),
             updated_on: ts(a.and_then(|a| a.updated)),
-            recovery_level: a
-                .and_then(|a| a.recovery_level.as_ref())
-                .map(|l| l.to_string()),
+            recovery_level: a.and_then(|a| a.recovery_level.clone()),
             recoverable_days: a.and_then(|a| a.recoverable_days),
             tags: tags.clone(),
             managed,
@@ -352,39 +351,6 @@ impl std::fmt::Debug for ReleaseKeyResult {
     }
 }
 
-/// What a lifetime action does.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum KeyRotationPolicyAction {
-    /// Rotate the key.
-    Rotate,
-    /// Send a notification (Event Grid).
-    Notify,
-    /// A value from a newer service.
-    Other(String),
-}
-
-impl KeyRotationPolicyAction {
-    /// Parses without regard to case, as the service compares it.
-    pub fn parse(s: &str) -> Self {
-        if s.eq_ignore_ascii_case("rotate") {
-            Self::Rotate
-        } else if s.eq_ignore_ascii_case("notify") {
-            Self::Notify
-        } else {
-            Self::Other(s.to_owned())
-        }
-    }
-    /// The wire value.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Rotate => "Rotate",
-            Self::Notify => "Notify",
-            Self::Other(s) => s,
-        }
-    }
-}
-
 /// An action and when it fires.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyRotationLifetimeAction {
@@ -440,13 +406,11 @@ impl KeyRotationPolicy {
                 .lifetime_actions
                 .iter()
                 .map(|a| KeyRotationLifetimeAction {
-                    action: KeyRotationPolicyAction::parse(
-                        a.action
-                            .as_ref()
-                            .and_then(|x| x.type_.as_ref())
-                            .map(|t| t.as_str())
-                            .unwrap_or(""),
-                    ),
+                    action: a
+                        .action
+                        .as_ref()
+                        .and_then(|x| x.type_.clone())
+                        .unwrap_or(KeyRotationPolicyAction::UnknownValue(String::new())),
                     time_after_create: a.trigger.as_ref().and_then(|t| t.time_after_create.clone()),
                     time_before_expiry: a
                         .trigger
@@ -473,7 +437,7 @@ impl KeyRotationPolicy {
                         extra: Default::default(),
                     }),
                     action: Some(types::LifetimeActionsType {
-                        type_: Some(enums::KeyRotationPolicyAction::new(a.action.as_str())),
+                        type_: Some(a.action.clone()),
                         extra: Default::default(),
                     }),
                     extra: Default::default(),

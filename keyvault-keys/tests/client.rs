@@ -70,7 +70,10 @@ async fn create_with_every_option() {
     assert_eq!(p.name, "rsa");
     assert_eq!(p.vault_url, emu.vault_url());
     assert_eq!(p.version.as_deref().map(str::len), Some(32));
-    assert_eq!(p.recovery_level.as_deref(), Some("Recoverable+Purgeable"));
+    assert_eq!(
+        p.recovery_level,
+        Some(keyvault_keys::DeletionRecoveryLevel::RecoverablePurgeable)
+    );
     assert_eq!(p.recoverable_days, Some(90));
     assert!(p.created_on.is_some() && p.updated_on.is_some());
     assert_eq!(p.hsm_platform.as_deref(), Some("2"));
