@@ -8,10 +8,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full, Limited};
 use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
-use keyvault_crypto::{
-    CryptoError, DecryptParameters, EncryptParameters, EncryptionAlgorithm, JsonWebKey,
-    KeyWrapAlgorithm, SignatureAlgorithm, b64,
-};
+use keyvault_crypto::{CryptoError, DecryptParameters, EncryptParameters, JsonWebKey, b64};
 use keyvault_keys_protocol::types;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -662,7 +659,7 @@ fn crypto_op(
     let kid = Some(result_kid(ctx, &name_version));
     let result = match op {
         "encrypt" => {
-            let mut params = EncryptParameters::new(EncryptionAlgorithm::parse(&alg), value);
+            let mut params = EncryptParameters::new(p.alg.clone(), value);
             params.additional_authenticated_data = aad;
             // The service makes the GCM IV itself; a CBC IV may be given.
             if !alg.contains("GCM") {
@@ -679,7 +676,7 @@ fn crypto_op(
             }
         }
         "decrypt" => {
-            let mut params = DecryptParameters::new(EncryptionAlgorithm::parse(&alg), value);
+            let mut params = DecryptParameters::new(p.alg.clone(), value);
             params.iv = iv;
             params.additional_authenticated_data = aad;
             params.authentication_tag = tag;
@@ -695,7 +692,7 @@ fn crypto_op(
         }
         "wrapkey" => {
             let r = key
-                .wrap_key(&KeyWrapAlgorithm::parse(&alg), &value)
+                .wrap_key(&p.alg, &value)
                 .map_err(|e| crypto_error(e, false))?;
             types::KeyOperationResult {
                 kid,
@@ -708,7 +705,7 @@ fn crypto_op(
         }
         _ => {
             let r = key
-                .unwrap_key(&KeyWrapAlgorithm::parse(&alg), &value)
+                .unwrap_key(&p.alg, &value)
                 .map_err(|e| crypto_error(e, true))?;
             types::KeyOperationResult {
                 kid,
@@ -728,7 +725,7 @@ fn sign(shared: &Shared, ctx: &Ctx, name: &str, version: &str, body: &Bytes) -> 
     let digest = decode_field("value", Some(&p.value))?.unwrap_or_default();
     let (name_version, key) = vault(shared).usable_key(name, version, "sign")?;
     let r = key
-        .sign(&SignatureAlgorithm::parse(p.alg.as_str()), &digest)
+        .sign(&p.alg, &digest)
         .map_err(|e| crypto_error(e, false))?;
     json_answer(&types::KeyOperationResult {
         kid: Some(result_kid(ctx, &name_version)),
@@ -752,11 +749,7 @@ fn verify(
     let signature = decode_field("value", Some(&p.value))?.unwrap_or_default();
     let (_, key) = vault(shared).usable_key(name, version, "verify")?;
     let r = key
-        .verify(
-            &SignatureAlgorithm::parse(p.alg.as_str()),
-            &digest,
-            &signature,
-        )
+        .verify(&p.alg, &digest, &signature)
         .map_err(|e| crypto_error(e, false))?;
     json_answer(&types::KeyVerifyResult {
         value: Some(r.is_valid),

@@ -17,7 +17,8 @@ use keyvault_keys_protocol::duration::IsoDuration;
 
 /// Days a deleted key stays recoverable.
 pub const RECOVERABLE_DAYS: i32 = 90;
-const RECOVERY_LEVEL: &str = "Recoverable+Purgeable";
+const RECOVERY_LEVEL: enums::DeletionRecoveryLevel =
+    enums::DeletionRecoveryLevel::RecoverablePurgeable;
 
 pub fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
@@ -435,9 +436,9 @@ impl Keys {
     pub fn create_spec(&self, name: &str, p: &types::KeyCreateParameters) -> ApiResult<KeySpec> {
         valid_name(name)?;
         self.check_not_deleted(name)?;
-        let kty = KeyType::parse(p.kty.as_str());
+        let kty = p.kty.clone();
         self.check_kty_for_flavor(&kty)?;
-        let curve = p.crv.as_ref().map(|c| KeyCurveName::parse(c.as_str()));
+        let curve = p.crv.clone();
         let size = validate_size(&kty, p.key_size, curve.as_ref())?;
         if let Some(e) = p.public_exponent
             && e != 65537
@@ -939,7 +940,7 @@ impl Keys {
                         extra: Default::default(),
                     }),
                     action: Some(types::LifetimeActionsType {
-                        type_: Some(enums::KeyRotationPolicyAction::NOTIFY),
+                        type_: Some(enums::KeyRotationPolicyAction::Notify),
                         extra: Default::default(),
                     }),
                     extra: Default::default(),
@@ -970,21 +971,9 @@ impl Keys {
             .as_ref()
             .map(|s| s.created)
             .unwrap_or(now);
-        let actions = p
-            .lifetime_actions
-            .into_iter()
-            .map(|mut a| {
-                // The service answers with the canonical spelling.
-                if let Some(t) = a.action.as_mut().and_then(|x| x.type_.as_mut()) {
-                    if t.as_str().eq_ignore_ascii_case("rotate") {
-                        *t = enums::KeyRotationPolicyAction::ROTATE;
-                    } else if t.as_str().eq_ignore_ascii_case("notify") {
-                        *t = enums::KeyRotationPolicyAction::NOTIFY;
-                    }
-                }
-                a
-            })
-            .collect();
+        // The service answers with the canonical spelling: the action type
+        // parses without regard to case and prints `Rotate` / `Notify`.
+        let actions = p.lifetime_actions;
         record.rotation_policy = Some(StoredPolicy {
             lifetime_actions: actions,
             expiry_time: expiry,
@@ -1066,7 +1055,7 @@ impl Keys {
             exp: v.exp,
             created: Some(v.created),
             updated: Some(v.updated),
-            recovery_level: Some(enums::DeletionRecoveryLevel::new(RECOVERY_LEVEL)),
+            recovery_level: Some(RECOVERY_LEVEL),
             recoverable_days: Some(RECOVERABLE_DAYS),
             exportable: Some(v.exportable.unwrap_or(false)),
             hsm_platform: (v.jwk.kty.is_hsm() || self.flavor == Flavor::ManagedHsm)

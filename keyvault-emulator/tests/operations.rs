@@ -3,7 +3,9 @@
 
 use std::num::NonZeroU32;
 
-use keyvault_crypto::{HashAlgorithm, JsonWebKey, KeySpec, KeyType, LocalKey, b64};
+use keyvault_crypto::{
+    HashAlgorithm, HashDigest as _, JsonWebKey, KeySpec, KeyType, LocalKey, b64,
+};
 use keyvault_emulator::{Emulator, EmulatorOptions, Flavor};
 use keyvault_keys_protocol::reqwest::{Method, StatusCode};
 use keyvault_keys_protocol::{Client, Error, RawRequest, call, enums, types};
@@ -587,7 +589,7 @@ async fn rotate_and_rotation_policy() {
             .action
             .as_ref()
             .and_then(|a| a.type_.clone()),
-        Some(enums::KeyRotationPolicyAction::NOTIFY)
+        Some(enums::KeyRotationPolicyAction::Notify)
     );
     let policy: types::KeyRotationPolicy = serde_json::from_value(json!({
         "lifetimeActions": [{"trigger": {"timeAfterCreate": "P90D"}, "action": {"type": "rotate"}}],
@@ -602,7 +604,7 @@ async fn rotate_and_rotation_policy() {
             .action
             .as_ref()
             .and_then(|a| a.type_.clone()),
-        Some(enums::KeyRotationPolicyAction::ROTATE),
+        Some(enums::KeyRotationPolicyAction::Rotate),
         "canonical spelling"
     );
     assert!(set.attributes.as_ref().and_then(|a| a.created).is_some());
