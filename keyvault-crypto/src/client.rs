@@ -30,7 +30,7 @@ use keyvault_keys_protocol::{Client, call, types};
 use time::OffsetDateTime;
 use tokio::sync::OnceCell;
 
-use crate::enums::{KeyOperation, KeyWrapAlgorithm, SignatureAlgorithm};
+use crate::enums::{HashDigest as _, KeyOperation, KeyWrapAlgorithm, SignatureAlgorithm};
 use crate::error::CryptoError;
 use crate::key_id::KeyVaultKeyIdentifier;
 use crate::ops::*;
@@ -330,7 +330,7 @@ impl CryptographyClient {
         let remote = self.remote("encrypt")?;
         // The service makes the GCM IV itself: a test IV stays local.
         let body = op_params(
-            p.algorithm.as_str(),
+            &p.algorithm,
             &p.plaintext,
             if gcm { None } else { p.iv.as_deref() },
             p.additional_authenticated_data.as_deref(),
@@ -369,7 +369,7 @@ impl CryptographyClient {
         }
         let remote = self.remote("decrypt")?;
         let body = op_params(
-            p.algorithm.as_str(),
+            &p.algorithm,
             &p.ciphertext,
             p.iv.as_deref(),
             p.additional_authenticated_data.as_deref(),
@@ -404,7 +404,7 @@ impl CryptographyClient {
         let r = call(remote.wrap_key(
             &self.inner.name,
             &self.inner.version,
-            &op_params(algorithm.as_str(), key, None, None, None),
+            &op_params(algorithm, key, None, None, None),
         ))
         .await?;
         Ok(WrapResult {
@@ -434,7 +434,7 @@ impl CryptographyClient {
         let mut r = call(remote.unwrap_key(
             &self.inner.name,
             &self.inner.version,
-            &op_params(algorithm.as_str(), encrypted_key, None, None, None),
+            &op_params(algorithm, encrypted_key, None, None, None),
         ))
         .await?;
         let key = decode_secret(r.value.take())?;
@@ -463,7 +463,7 @@ impl CryptographyClient {
         }
         let remote = self.remote("sign")?;
         let body = types::KeySignParameters {
-            alg: algorithm.as_str().into(),
+            alg: algorithm.clone(),
             value: b64::encode(digest),
             extra: Default::default(),
         };
@@ -494,7 +494,7 @@ impl CryptographyClient {
         }
         let remote = self.remote("verify")?;
         let body = types::KeyVerifyParameters {
-            alg: algorithm.as_str().into(),
+            alg: algorithm.clone(),
             digest: b64::encode(digest),
             value: b64::encode(signature),
             extra: Default::default(),
@@ -545,14 +545,14 @@ impl CryptographyClient {
 }
 
 fn op_params(
-    alg: &str,
+    alg: &KeyWrapAlgorithm,
     value: &[u8],
     iv: Option<&[u8]>,
     aad: Option<&[u8]>,
     tag: Option<&[u8]>,
 ) -> types::KeyOperationsParameters {
     types::KeyOperationsParameters {
-        alg: alg.into(),
+        alg: alg.clone(),
         value: b64::encode(value).into(),
         iv: iv.map(b64::encode),
         aad: aad.map(b64::encode),

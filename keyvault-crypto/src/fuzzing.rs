@@ -5,8 +5,8 @@
 
 use crate::engine::{self, LocalKey, kw};
 use crate::{
-    DecryptParameters, EncryptParameters, EncryptionAlgorithm, JsonWebKey, KeyVaultKeyIdentifier,
-    KeyWrapAlgorithm, SecretBytes, SignatureAlgorithm,
+    DecryptParameters, EncryptParameters, EncryptionAlgorithm, HashDigest as _, JsonWebKey,
+    KeyVaultKeyIdentifier, KeyWrapAlgorithm, SecretBytes, SignatureAlgorithm,
 };
 
 /// AES key wrap (RFC 3394, `padded == false`) or key wrap with padding

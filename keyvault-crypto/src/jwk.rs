@@ -173,7 +173,7 @@ impl JsonWebKey {
                 KeyCurveName::P256 | KeyCurveName::P256K => Some(256),
                 KeyCurveName::P384 => Some(384),
                 KeyCurveName::P521 => Some(521),
-                KeyCurveName::Other(_) => None,
+                KeyCurveName::UnknownValue(_) => None,
             }
         }
     }
@@ -182,8 +182,7 @@ impl JsonWebKey {
     pub fn from_protocol(wire: &types::JsonWebKey) -> Result<Self, CryptoError> {
         let kty = wire
             .kty
-            .as_ref()
-            .map(|k| KeyType::parse(k.as_str()))
+            .clone()
             .ok_or_else(|| CryptoError::InvalidKey("the key has no kty".into()))?;
         let dec = |name: &str, v: &Option<String>| -> Result<Option<Vec<u8>>, CryptoError> {
             v.as_deref()
@@ -219,7 +218,7 @@ impl JsonWebKey {
             q: sec("q", &wire.q)?.map(SecretBytes::new),
             k: sec("k", &wire.k)?.map(SecretBytes::new),
             t: sec("key_hsm", &wire.key_hsm)?,
-            crv: wire.crv.as_ref().map(|c| KeyCurveName::parse(c.as_str())),
+            crv: wire.crv.clone(),
             x: dec("x", &wire.x)?,
             y: dec("y", &wire.y)?,
         })
@@ -232,7 +231,7 @@ impl JsonWebKey {
         let sec = |v: &Option<SecretBytes>| v.as_ref().map(|s| b64::encode(s.expose()).into());
         types::JsonWebKey {
             kid: self.kid.clone(),
-            kty: Some(self.kty.as_str().into()),
+            kty: Some(self.kty.clone()),
             key_ops: self.key_ops.iter().map(|o| o.as_str().to_owned()).collect(),
             n: enc(&self.n),
             e: enc(&self.e),
@@ -244,7 +243,7 @@ impl JsonWebKey {
             q: sec(&self.q),
             k: sec(&self.k),
             key_hsm: enc(&self.t).map(Into::into),
-            crv: self.crv.as_ref().map(|c| c.as_str().into()),
+            crv: self.crv.clone(),
             x: enc(&self.x),
             y: enc(&self.y),
             extra: Default::default(),

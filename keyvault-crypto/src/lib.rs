@@ -4,7 +4,8 @@
 //!
 //! - [`JsonWebKey`] and the key vocabulary ([`KeyType`], [`KeyCurveName`],
 //!   [`KeyOperation`]) and algorithms ([`EncryptionAlgorithm`],
-//!   [`KeyWrapAlgorithm`], [`SignatureAlgorithm`]);
+//!   [`KeyWrapAlgorithm`], [`SignatureAlgorithm`]): the protocol crate's
+//!   enums, one definition for every layer;
 //! - the local engine ([`LocalKey`], [`generate`]): every algorithm the
 //!   service offers, in-process, on aws-lc-rs. The emulator uses the same
 //!   engine;
@@ -16,7 +17,7 @@
 //! [`SecretBytes`]: zeroized when dropped and redacted in `Debug`.
 //!
 //! ```
-//! use keyvault_crypto::{generate, KeySpec, KeyType, KeyCurveName, LocalKey, SignatureAlgorithm, HashAlgorithm};
+//! use keyvault_crypto::{generate, KeySpec, KeyType, KeyCurveName, LocalKey, SignatureAlgorithm, HashAlgorithm, HashDigest};
 //!
 //! let jwk = generate(&KeySpec { kty: KeyType::Ec, size: None, curve: Some(KeyCurveName::P256), public_exponent: None })?;
 //! let key = LocalKey::from_jwk(&jwk)?;
@@ -46,8 +47,8 @@ pub mod validity;
 pub use client::{CryptographyClient, KeyUsage};
 pub use engine::{KeySpec, LocalKey, generate, random_bytes, rsa_aes_key_unwrap, rsa_aes_key_wrap};
 pub use enums::{
-    EncryptionAlgorithm, HashAlgorithm, KeyCurveName, KeyExportEncryptionAlgorithm, KeyOperation,
-    KeyType, KeyWrapAlgorithm, SignatureAlgorithm,
+    EncryptionAlgorithm, HashAlgorithm, HashDigest, KeyCurveName, KeyExportEncryptionAlgorithm,
+    KeyOperation, KeyType, KeyWrapAlgorithm, SignatureAlgorithm,
 };
 pub use error::CryptoError;
 pub use jwk::JsonWebKey;

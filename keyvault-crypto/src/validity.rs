@@ -159,7 +159,7 @@ mod tests {
                 assert_eq!((e, n), (Ok(()), Ok(())), "{op}");
             }
         }
-        assert!(!window_limits(&KeyOperation::Other("purge".into())));
+        assert!(!window_limits(&KeyOperation::UnknownValue("purge".into())));
     }
 
     #[test]

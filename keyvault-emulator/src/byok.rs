@@ -41,7 +41,11 @@ pub fn resolve(
             "A key to import has either key_hsm (BYOK) or its private members, not both.",
         ));
     }
-    let kty = KeyType::parse(p.key.kty.as_ref().map(|k| k.as_str()).unwrap_or(""));
+    let kty = p
+        .key
+        .kty
+        .clone()
+        .unwrap_or(KeyType::UnknownValue(String::new()));
     if !matches!(kty, KeyType::RsaHsm | KeyType::EcHsm | KeyType::OctHsm) {
         return Err(bad(format!(
             "A BYOK import (key_hsm) needs kty RSA-HSM, EC-HSM or oct-HSM, not {kty}."

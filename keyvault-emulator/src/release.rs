@@ -17,7 +17,7 @@
 //! Tests make tokens with [`sign_token`].
 
 use keyvault_crypto::{
-    JsonWebKey, KeyExportEncryptionAlgorithm, LocalKey, SignatureAlgorithm, b64,
+    HashDigest as _, JsonWebKey, KeyExportEncryptionAlgorithm, LocalKey, SignatureAlgorithm, b64,
 };
 use keyvault_keys_protocol::types;
 use serde_json::{Value, json};
@@ -271,8 +271,7 @@ pub(crate) fn release(input: ReleaseInput<'_>) -> ApiResult<types::KeyReleaseRes
     let enc = input
         .params
         .enc
-        .as_ref()
-        .map(|e| KeyExportEncryptionAlgorithm::parse(e.as_str()))
+        .clone()
         .unwrap_or(KeyExportEncryptionAlgorithm::CkmRsaAesKeyWrap);
     if !enc.is_known() {
         return Err(ApiError::bad_parameter(format!(

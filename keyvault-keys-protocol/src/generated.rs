@@ -143,7 +143,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct JsonWebKey {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub crv: ::std::option::Option<crate::generated::enums::JsonWebKeyCurveName>,
+        pub crv: ::std::option::Option<crate::enums::KeyCurveName>,
         ///RSA private exponent or EC private key.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub d: ::std::option::Option<crate::secret::SecretString>,
@@ -169,7 +169,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub kid: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub kty: ::std::option::Option<crate::generated::enums::JsonWebKeyType>,
+        pub kty: ::std::option::Option<crate::enums::KeyType>,
         ///RSA modulus.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub n: ::std::option::Option<::std::string::String>,
@@ -256,7 +256,7 @@ pub mod types {
             rename = "recoveryLevel",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub recovery_level: ::std::option::Option<crate::generated::enums::DeletionRecoveryLevel>,
+        pub recovery_level: ::std::option::Option<crate::enums::DeletionRecoveryLevel>,
         ///When the version last changed.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub updated: ::std::option::Option<i64>,
@@ -290,14 +290,14 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub attributes: ::std::option::Option<KeyAttributes>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub crv: ::std::option::Option<crate::generated::enums::JsonWebKeyCurveName>,
+        pub crv: ::std::option::Option<crate::enums::KeyCurveName>,
         ///Permitted operations.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub key_ops: ::std::vec::Vec<crate::generated::enums::JsonWebKeyOperation>,
+        pub key_ops: ::std::vec::Vec<crate::enums::KeyOperation>,
         ///RSA modulus bits or AES key bits.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub key_size: ::std::option::Option<i32>,
-        pub kty: crate::generated::enums::JsonWebKeyType,
+        pub kty: crate::enums::KeyType,
         ///RSA public exponent.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub public_exponent: ::std::option::Option<i32>,
@@ -316,7 +316,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct KeyExportParameters {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub enc: ::std::option::Option<crate::generated::enums::KeyEncryptionAlgorithm>,
+        pub enc: ::std::option::Option<crate::enums::KeyExportEncryptionAlgorithm>,
         #[serde(
             rename = "wrappingKey",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -413,7 +413,7 @@ pub mod types {
         ///Additional authenticated data (AES-GCM).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub aad: ::std::option::Option<::std::string::String>,
-        pub alg: crate::generated::enums::JsonWebKeyEncryptionAlgorithm,
+        pub alg: crate::enums::EncryptionAlgorithm,
         ///Initialization vector (AES).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub iv: ::std::option::Option<::std::string::String>,
@@ -429,7 +429,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct KeyProperties {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub crv: ::std::option::Option<crate::generated::enums::JsonWebKeyCurveName>,
+        pub crv: ::std::option::Option<crate::enums::KeyCurveName>,
         ///Whether the private key can be exported.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub exportable: ::std::option::Option<bool>,
@@ -437,7 +437,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub key_size: ::std::option::Option<i32>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub kty: ::std::option::Option<crate::generated::enums::JsonWebKeyType>,
+        pub kty: ::std::option::Option<crate::enums::KeyType>,
         ///Keep the key when the certificate renews.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub reuse_key: ::std::option::Option<bool>,
@@ -448,7 +448,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct KeyReleaseParameters {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub enc: ::std::option::Option<crate::generated::enums::KeyEncryptionAlgorithm>,
+        pub enc: ::std::option::Option<crate::enums::KeyExportEncryptionAlgorithm>,
         ///A value the caller chooses
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub nonce: ::std::option::Option<::std::string::String>,
@@ -581,7 +581,7 @@ pub mod types {
     ///A digest to sign.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct KeySignParameters {
-        pub alg: crate::generated::enums::JsonWebKeySignatureAlgorithm,
+        pub alg: crate::enums::SignatureAlgorithm,
         ///The digest.
         pub value: ::std::string::String,
         #[serde(flatten)]
@@ -594,8 +594,7 @@ pub mod types {
         pub attributes: ::std::option::Option<KeyAttributes>,
         ///Permitted operations.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub key_ops:
-            ::std::option::Option<::std::vec::Vec<crate::generated::enums::JsonWebKeyOperation>>,
+        pub key_ops: ::std::option::Option<::std::vec::Vec<crate::enums::KeyOperation>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub release_policy: ::std::option::Option<KeyReleasePolicy>,
         ///Caller-defined name/value pairs.
@@ -653,7 +652,7 @@ pub mod types {
     ///A signature to check.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct KeyVerifyParameters {
-        pub alg: crate::generated::enums::JsonWebKeySignatureAlgorithm,
+        pub alg: crate::enums::SignatureAlgorithm,
         ///The digest that was signed.
         pub digest: ::std::string::String,
         ///The signature.
@@ -705,7 +704,7 @@ pub mod types {
             rename = "type",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub type_: ::std::option::Option<crate::generated::enums::KeyRotationPolicyAction>,
+        pub type_: ::std::option::Option<crate::enums::KeyRotationPolicyAction>,
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
@@ -2180,702 +2179,4 @@ impl Client {
 pub mod prelude {
     #[allow(unused_imports)]
     pub use super::Client;
-}
-/// String newtypes for the service's enums.
-///
-/// The service adds values over time, so each enum is a string that
-/// keeps whatever the service sends: known values are associated
-/// constants, [`is_known`](JsonWebKeyType::is_known) tells them apart.
-pub mod enums {
-    /// How a deleted object can come back, and whether it can be purged.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-    pub struct DeletionRecoveryLevel(::std::borrow::Cow<'static, str>);
-    impl DeletionRecoveryLevel {
-        /// `Purgeable`
-        pub const PURGEABLE: Self = Self(::std::borrow::Cow::Borrowed("Purgeable"));
-        /// `Recoverable+Purgeable`
-        pub const RECOVERABLE_PURGEABLE: Self =
-            Self(::std::borrow::Cow::Borrowed("Recoverable+Purgeable"));
-        /// `Recoverable`
-        pub const RECOVERABLE: Self = Self(::std::borrow::Cow::Borrowed("Recoverable"));
-        /// `Recoverable+ProtectedSubscription`
-        pub const RECOVERABLE_PROTECTED_SUBSCRIPTION: Self = Self(::std::borrow::Cow::Borrowed(
-            "Recoverable+ProtectedSubscription",
-        ));
-        /// `CustomizedRecoverable+Purgeable`
-        pub const CUSTOMIZED_RECOVERABLE_PURGEABLE: Self = Self(::std::borrow::Cow::Borrowed(
-            "CustomizedRecoverable+Purgeable",
-        ));
-        /// `CustomizedRecoverable`
-        pub const CUSTOMIZED_RECOVERABLE: Self =
-            Self(::std::borrow::Cow::Borrowed("CustomizedRecoverable"));
-        /// `CustomizedRecoverable+ProtectedSubscription`
-        pub const CUSTOMIZED_RECOVERABLE_PROTECTED_SUBSCRIPTION: Self = Self(
-            ::std::borrow::Cow::Borrowed("CustomizedRecoverable+ProtectedSubscription"),
-        );
-        /// Every value this version of the spec knows, in the spec's order.
-        pub const KNOWN: &'static [&'static str] = &[
-            "Purgeable",
-            "Recoverable+Purgeable",
-            "Recoverable",
-            "Recoverable+ProtectedSubscription",
-            "CustomizedRecoverable+Purgeable",
-            "CustomizedRecoverable",
-            "CustomizedRecoverable+ProtectedSubscription",
-        ];
-        /// A value from a string (known or not).
-        pub fn new(value: impl Into<::std::string::String>) -> Self {
-            Self(::std::borrow::Cow::Owned(value.into()))
-        }
-        /// A value from a static string, usable in `const` items.
-        pub const fn from_static(value: &'static str) -> Self {
-            Self(::std::borrow::Cow::Borrowed(value))
-        }
-        /// The wire value.
-        pub fn as_str(&self) -> &str {
-            &self.0
-        }
-        /// Whether this version of the spec knows the value (exact match).
-        pub fn is_known(&self) -> bool {
-            Self::KNOWN.contains(&self.as_str())
-        }
-    }
-    impl ::std::fmt::Display for DeletionRecoveryLevel {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            f.write_str(&self.0)
-        }
-    }
-    impl ::std::str::FromStr for DeletionRecoveryLevel {
-        type Err = ::std::convert::Infallible;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self::new(value))
-        }
-    }
-    impl ::std::convert::AsRef<str> for DeletionRecoveryLevel {
-        fn as_ref(&self) -> &str {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<&str> for DeletionRecoveryLevel {
-        fn from(value: &str) -> Self {
-            Self::new(value)
-        }
-    }
-    impl ::std::convert::From<::std::string::String> for DeletionRecoveryLevel {
-        fn from(value: ::std::string::String) -> Self {
-            Self::new(value)
-        }
-    }
-    impl ::serde::Serialize for DeletionRecoveryLevel {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            s.serialize_str(&self.0)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for DeletionRecoveryLevel {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            d: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::std::string::String::deserialize(d).map(Self::new)
-        }
-    }
-    /// An elliptic curve.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-    pub struct JsonWebKeyCurveName(::std::borrow::Cow<'static, str>);
-    impl JsonWebKeyCurveName {
-        /// `P-256`
-        pub const P_256: Self = Self(::std::borrow::Cow::Borrowed("P-256"));
-        /// `P-384`
-        pub const P_384: Self = Self(::std::borrow::Cow::Borrowed("P-384"));
-        /// `P-521`
-        pub const P_521: Self = Self(::std::borrow::Cow::Borrowed("P-521"));
-        /// `P-256K`
-        pub const P_256K: Self = Self(::std::borrow::Cow::Borrowed("P-256K"));
-        /// Every value this version of the spec knows, in the spec's order.
-        pub const KNOWN: &'static [&'static str] = &["P-256", "P-384", "P-521", "P-256K"];
-        /// A value from a string (known or not).
-        pub fn new(value: impl Into<::std::string::String>) -> Self {
-            Self(::std::borrow::Cow::Owned(value.into()))
-        }
-        /// A value from a static string, usable in `const` items.
-        pub const fn from_static(value: &'static str) -> Self {
-            Self(::std::borrow::Cow::Borrowed(value))
-        }
-        /// The wire value.
-        pub fn as_str(&self) -> &str {
-            &self.0
-        }
-        /// Whether this version of the spec knows the value (exact match).
-        pub fn is_known(&self) -> bool {
-            Self::KNOWN.contains(&self.as_str())
-        }
-    }
-    impl ::std::fmt::Display for JsonWebKeyCurveName {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            f.write_str(&self.0)
-        }
-    }
-    impl ::std::str::FromStr for JsonWebKeyCurveName {
-        type Err = ::std::convert::Infallible;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self::new(value))
-        }
-    }
-    impl ::std::convert::AsRef<str> for JsonWebKeyCurveName {
-        fn as_ref(&self) -> &str {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<&str> for JsonWebKeyCurveName {
-        fn from(value: &str) -> Self {
-            Self::new(value)
-        }
-    }
-    impl ::std::convert::From<::std::string::String> for JsonWebKeyCurveName {
-        fn from(value: ::std::string::String) -> Self {
-            Self::new(value)
-        }
-    }
-    impl ::serde::Serialize for JsonWebKeyCurveName {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            s.serialize_str(&self.0)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for JsonWebKeyCurveName {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            d: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::std::string::String::deserialize(d).map(Self::new)
-        }
-    }
-    /// An encryption or key-wrap algorithm.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-    pub struct JsonWebKeyEncryptionAlgorithm(::std::borrow::Cow<'static, str>);
-    impl JsonWebKeyEncryptionAlgorithm {
-        /// `RSA-OAEP`
-        pub const RSA_OAEP: Self = Self(::std::borrow::Cow::Borrowed("RSA-OAEP"));
-        /// `RSA-OAEP-256`
-        pub const RSA_OAEP_256: Self = Self(::std::borrow::Cow::Borrowed("RSA-OAEP-256"));
-        /// `RSA1_5`
-        pub const RSA1_5: Self = Self(::std::borrow::Cow::Borrowed("RSA1_5"));
-        /// `A128GCM`
-        pub const A128GCM: Self = Self(::std::borrow::Cow::Borrowed("A128GCM"));
-        /// `A192GCM`
-        pub const A192GCM: Self = Self(::std::borrow::Cow::Borrowed("A192GCM"));
-        /// `A256GCM`
-        pub const A256GCM: Self = Self(::std::borrow::Cow::Borrowed("A256GCM"));
-        /// `A128KW`
-        pub const A128KW: Self = Self(::std::borrow::Cow::Borrowed("A128KW"));
-        /// `A192KW`
-        pub const A192KW: Self = Self(::std::borrow::Cow::Borrowed("A192KW"));
-        /// `A256KW`
-        pub const A256KW: Self = Self(::std::borrow::Cow::Borrowed("A256KW"));
-        /// `A128CBC`
-        pub const A128CBC: Self = Self(::std::borrow::Cow::Borrowed("A128CBC"));
-        /// `A192CBC`
-        pub const A192CBC: Self = Self(::std::borrow::Cow::Borrowed("A192CBC"));
-        /// `A256CBC`
-        pub const A256CBC: Self = Self(::std::borrow::Cow::Borrowed("A256CBC"));
-        /// `A128CBCPAD`
-        pub const A128CBCPAD: Self = Self(::std::borrow::Cow::Borrowed("A128CBCPAD"));
-        /// `A192CBCPAD`
-        pub const A192CBCPAD: Self = Self(::std::borrow::Cow::Borrowed("A192CBCPAD"));
-        /// `A256CBCPAD`
-        pub const A256CBCPAD: Self = Self(::std::borrow::Cow::Borrowed("A256CBCPAD"));
-        /// `CKM_AES_KEY_WRAP`
-        pub const CKM_AES_KEY_WRAP: Self = Self(::std::borrow::Cow::Borrowed("CKM_AES_KEY_WRAP"));
-        /// `CKM_AES_KEY_WRAP_PAD`
-        pub const CKM_AES_KEY_WRAP_PAD: Self =
-            Self(::std::borrow::Cow::Borrowed("CKM_AES_KEY_WRAP_PAD"));
-        /// Every value this version of the spec knows, in the spec's order.
-        pub const KNOWN: &'static [&'static str] = &[
-            "RSA-OAEP",
-            "RSA-OAEP-256",
-            "RSA1_5",
-            "A128GCM",
-            "A192GCM",
-            "A256GCM",
-            "A128KW",
-            "A192KW",
-            "A256KW",
-            "A128CBC",
-            "A192CBC",
-            "A256CBC",
-            "A128CBCPAD",
-            "A192CBCPAD",
-            "A256CBCPAD",
-            "CKM_AES_KEY_WRAP",
-            "CKM_AES_KEY_WRAP_PAD",
-        ];
-        /// A value from a string (known or not).
-        pub fn new(value: impl Into<::std::string::String>) -> Self {
-            Self(::std::borrow::Cow::Owned(value.into()))
-        }
-        /// A value from a static string, usable in `const` items.
-        pub const fn from_static(value: &'static str) -> Self {
-            Self(::std::borrow::Cow::Borrowed(value))
-        }
-        /// The wire value.
-        pub fn as_str(&self) -> &str {
-            &self.0
-        }
-        /// Whether this version of the spec knows the value (exact match).
-        pub fn is_known(&self) -> bool {
-            Self::KNOWN.contains(&self.as_str())
-        }
-    }
-    impl ::std::fmt::Display for JsonWebKeyEncryptionAlgorithm {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            f.write_str(&self.0)
-        }
-    }
-    impl ::std::str::FromStr for JsonWebKeyEncryptionAlgorithm {
-        type Err = ::std::convert::Infallible;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self::new(value))
-        }
-    }
-    impl ::std::convert::AsRef<str> for JsonWebKeyEncryptionAlgorithm {
-        fn as_ref(&self) -> &str {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<&str> for JsonWebKeyEncryptionAlgorithm {
-        fn from(value: &str) -> Self {
-            Self::new(value)
-        }
-    }
-    impl ::std::convert::From<::std::string::String> for JsonWebKeyEncryptionAlgorithm {
-        fn from(value: ::std::string::String) -> Self {
-            Self::new(value)
-        }
-    }
-    impl ::serde::Serialize for JsonWebKeyEncryptionAlgorithm {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            s.serialize_str(&self.0)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for JsonWebKeyEncryptionAlgorithm {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            d: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::std::string::String::deserialize(d).map(Self::new)
-        }
-    }
-    /// An operation a key may be used for.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-    pub struct JsonWebKeyOperation(::std::borrow::Cow<'static, str>);
-    impl JsonWebKeyOperation {
-        /// `encrypt`
-        pub const ENCRYPT: Self = Self(::std::borrow::Cow::Borrowed("encrypt"));
-        /// `decrypt`
-        pub const DECRYPT: Self = Self(::std::borrow::Cow::Borrowed("decrypt"));
-        /// `sign`
-        pub const SIGN: Self = Self(::std::borrow::Cow::Borrowed("sign"));
-        /// `verify`
-        pub const VERIFY: Self = Self(::std::borrow::Cow::Borrowed("verify"));
-        /// `wrapKey`
-        pub const WRAP_KEY: Self = Self(::std::borrow::Cow::Borrowed("wrapKey"));
-        /// `unwrapKey`
-        pub const UNWRAP_KEY: Self = Self(::std::borrow::Cow::Borrowed("unwrapKey"));
-        /// `import`
-        pub const IMPORT: Self = Self(::std::borrow::Cow::Borrowed("import"));
-        /// `export`
-        pub const EXPORT: Self = Self(::std::borrow::Cow::Borrowed("export"));
-        /// Every value this version of the spec knows, in the spec's order.
-        pub const KNOWN: &'static [&'static str] = &[
-            "encrypt",
-            "decrypt",
-            "sign",
-            "verify",
-            "wrapKey",
-            "unwrapKey",
-            "import",
-            "export",
-        ];
-        /// A value from a string (known or not).
-        pub fn new(value: impl Into<::std::string::String>) -> Self {
-            Self(::std::borrow::Cow::Owned(value.into()))
-        }
-        /// A value from a static string, usable in `const` items.
-        pub const fn from_static(value: &'static str) -> Self {
-            Self(::std::borrow::Cow::Borrowed(value))
-        }
-        /// The wire value.
-        pub fn as_str(&self) -> &str {
-            &self.0
-        }
-        /// Whether this version of the spec knows the value (exact match).
-        pub fn is_known(&self) -> bool {
-            Self::KNOWN.contains(&self.as_str())
-        }
-    }
-    impl ::std::fmt::Display for JsonWebKeyOperation {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            f.write_str(&self.0)
-        }
-    }
-    impl ::std::str::FromStr for JsonWebKeyOperation {
-        type Err = ::std::convert::Infallible;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self::new(value))
-        }
-    }
-    impl ::std::convert::AsRef<str> for JsonWebKeyOperation {
-        fn as_ref(&self) -> &str {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<&str> for JsonWebKeyOperation {
-        fn from(value: &str) -> Self {
-            Self::new(value)
-        }
-    }
-    impl ::std::convert::From<::std::string::String> for JsonWebKeyOperation {
-        fn from(value: ::std::string::String) -> Self {
-            Self::new(value)
-        }
-    }
-    impl ::serde::Serialize for JsonWebKeyOperation {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            s.serialize_str(&self.0)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for JsonWebKeyOperation {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            d: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::std::string::String::deserialize(d).map(Self::new)
-        }
-    }
-    /// A signature algorithm.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-    pub struct JsonWebKeySignatureAlgorithm(::std::borrow::Cow<'static, str>);
-    impl JsonWebKeySignatureAlgorithm {
-        /// `PS256`
-        pub const PS256: Self = Self(::std::borrow::Cow::Borrowed("PS256"));
-        /// `PS384`
-        pub const PS384: Self = Self(::std::borrow::Cow::Borrowed("PS384"));
-        /// `PS512`
-        pub const PS512: Self = Self(::std::borrow::Cow::Borrowed("PS512"));
-        /// `RS256`
-        pub const RS256: Self = Self(::std::borrow::Cow::Borrowed("RS256"));
-        /// `RS384`
-        pub const RS384: Self = Self(::std::borrow::Cow::Borrowed("RS384"));
-        /// `RS512`
-        pub const RS512: Self = Self(::std::borrow::Cow::Borrowed("RS512"));
-        /// `HS256`
-        pub const HS256: Self = Self(::std::borrow::Cow::Borrowed("HS256"));
-        /// `HS384`
-        pub const HS384: Self = Self(::std::borrow::Cow::Borrowed("HS384"));
-        /// `HS512`
-        pub const HS512: Self = Self(::std::borrow::Cow::Borrowed("HS512"));
-        /// `RSNULL`
-        pub const RSNULL: Self = Self(::std::borrow::Cow::Borrowed("RSNULL"));
-        /// `ES256`
-        pub const ES256: Self = Self(::std::borrow::Cow::Borrowed("ES256"));
-        /// `ES384`
-        pub const ES384: Self = Self(::std::borrow::Cow::Borrowed("ES384"));
-        /// `ES512`
-        pub const ES512: Self = Self(::std::borrow::Cow::Borrowed("ES512"));
-        /// `ES256K`
-        pub const ES256K: Self = Self(::std::borrow::Cow::Borrowed("ES256K"));
-        /// Every value this version of the spec knows, in the spec's order.
-        pub const KNOWN: &'static [&'static str] = &[
-            "PS256", "PS384", "PS512", "RS256", "RS384", "RS512", "HS256", "HS384", "HS512",
-            "RSNULL", "ES256", "ES384", "ES512", "ES256K",
-        ];
-        /// A value from a string (known or not).
-        pub fn new(value: impl Into<::std::string::String>) -> Self {
-            Self(::std::borrow::Cow::Owned(value.into()))
-        }
-        /// A value from a static string, usable in `const` items.
-        pub const fn from_static(value: &'static str) -> Self {
-            Self(::std::borrow::Cow::Borrowed(value))
-        }
-        /// The wire value.
-        pub fn as_str(&self) -> &str {
-            &self.0
-        }
-        /// Whether this version of the spec knows the value (exact match).
-        pub fn is_known(&self) -> bool {
-            Self::KNOWN.contains(&self.as_str())
-        }
-    }
-    impl ::std::fmt::Display for JsonWebKeySignatureAlgorithm {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            f.write_str(&self.0)
-        }
-    }
-    impl ::std::str::FromStr for JsonWebKeySignatureAlgorithm {
-        type Err = ::std::convert::Infallible;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self::new(value))
-        }
-    }
-    impl ::std::convert::AsRef<str> for JsonWebKeySignatureAlgorithm {
-        fn as_ref(&self) -> &str {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<&str> for JsonWebKeySignatureAlgorithm {
-        fn from(value: &str) -> Self {
-            Self::new(value)
-        }
-    }
-    impl ::std::convert::From<::std::string::String> for JsonWebKeySignatureAlgorithm {
-        fn from(value: ::std::string::String) -> Self {
-            Self::new(value)
-        }
-    }
-    impl ::serde::Serialize for JsonWebKeySignatureAlgorithm {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            s.serialize_str(&self.0)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for JsonWebKeySignatureAlgorithm {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            d: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::std::string::String::deserialize(d).map(Self::new)
-        }
-    }
-    /// The kind of key; the -HSM kinds live in hardware.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-    pub struct JsonWebKeyType(::std::borrow::Cow<'static, str>);
-    impl JsonWebKeyType {
-        /// `EC`
-        pub const EC: Self = Self(::std::borrow::Cow::Borrowed("EC"));
-        /// `EC-HSM`
-        pub const EC_HSM: Self = Self(::std::borrow::Cow::Borrowed("EC-HSM"));
-        /// `RSA`
-        pub const RSA: Self = Self(::std::borrow::Cow::Borrowed("RSA"));
-        /// `RSA-HSM`
-        pub const RSA_HSM: Self = Self(::std::borrow::Cow::Borrowed("RSA-HSM"));
-        /// `oct`
-        pub const OCT: Self = Self(::std::borrow::Cow::Borrowed("oct"));
-        /// `oct-HSM`
-        pub const OCT_HSM: Self = Self(::std::borrow::Cow::Borrowed("oct-HSM"));
-        /// Every value this version of the spec knows, in the spec's order.
-        pub const KNOWN: &'static [&'static str] =
-            &["EC", "EC-HSM", "RSA", "RSA-HSM", "oct", "oct-HSM"];
-        /// A value from a string (known or not).
-        pub fn new(value: impl Into<::std::string::String>) -> Self {
-            Self(::std::borrow::Cow::Owned(value.into()))
-        }
-        /// A value from a static string, usable in `const` items.
-        pub const fn from_static(value: &'static str) -> Self {
-            Self(::std::borrow::Cow::Borrowed(value))
-        }
-        /// The wire value.
-        pub fn as_str(&self) -> &str {
-            &self.0
-        }
-        /// Whether this version of the spec knows the value (exact match).
-        pub fn is_known(&self) -> bool {
-            Self::KNOWN.contains(&self.as_str())
-        }
-    }
-    impl ::std::fmt::Display for JsonWebKeyType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            f.write_str(&self.0)
-        }
-    }
-    impl ::std::str::FromStr for JsonWebKeyType {
-        type Err = ::std::convert::Infallible;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self::new(value))
-        }
-    }
-    impl ::std::convert::AsRef<str> for JsonWebKeyType {
-        fn as_ref(&self) -> &str {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<&str> for JsonWebKeyType {
-        fn from(value: &str) -> Self {
-            Self::new(value)
-        }
-    }
-    impl ::std::convert::From<::std::string::String> for JsonWebKeyType {
-        fn from(value: ::std::string::String) -> Self {
-            Self::new(value)
-        }
-    }
-    impl ::serde::Serialize for JsonWebKeyType {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            s.serialize_str(&self.0)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for JsonWebKeyType {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            d: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::std::string::String::deserialize(d).map(Self::new)
-        }
-    }
-    /// How a released key is wrapped for its target.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-    pub struct KeyEncryptionAlgorithm(::std::borrow::Cow<'static, str>);
-    impl KeyEncryptionAlgorithm {
-        /// `CKM_RSA_AES_KEY_WRAP`
-        pub const CKM_RSA_AES_KEY_WRAP: Self =
-            Self(::std::borrow::Cow::Borrowed("CKM_RSA_AES_KEY_WRAP"));
-        /// `RSA_AES_KEY_WRAP_256`
-        pub const RSA_AES_KEY_WRAP_256: Self =
-            Self(::std::borrow::Cow::Borrowed("RSA_AES_KEY_WRAP_256"));
-        /// `RSA_AES_KEY_WRAP_384`
-        pub const RSA_AES_KEY_WRAP_384: Self =
-            Self(::std::borrow::Cow::Borrowed("RSA_AES_KEY_WRAP_384"));
-        /// Every value this version of the spec knows, in the spec's order.
-        pub const KNOWN: &'static [&'static str] = &[
-            "CKM_RSA_AES_KEY_WRAP",
-            "RSA_AES_KEY_WRAP_256",
-            "RSA_AES_KEY_WRAP_384",
-        ];
-        /// A value from a string (known or not).
-        pub fn new(value: impl Into<::std::string::String>) -> Self {
-            Self(::std::borrow::Cow::Owned(value.into()))
-        }
-        /// A value from a static string, usable in `const` items.
-        pub const fn from_static(value: &'static str) -> Self {
-            Self(::std::borrow::Cow::Borrowed(value))
-        }
-        /// The wire value.
-        pub fn as_str(&self) -> &str {
-            &self.0
-        }
-        /// Whether this version of the spec knows the value (exact match).
-        pub fn is_known(&self) -> bool {
-            Self::KNOWN.contains(&self.as_str())
-        }
-    }
-    impl ::std::fmt::Display for KeyEncryptionAlgorithm {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            f.write_str(&self.0)
-        }
-    }
-    impl ::std::str::FromStr for KeyEncryptionAlgorithm {
-        type Err = ::std::convert::Infallible;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self::new(value))
-        }
-    }
-    impl ::std::convert::AsRef<str> for KeyEncryptionAlgorithm {
-        fn as_ref(&self) -> &str {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<&str> for KeyEncryptionAlgorithm {
-        fn from(value: &str) -> Self {
-            Self::new(value)
-        }
-    }
-    impl ::std::convert::From<::std::string::String> for KeyEncryptionAlgorithm {
-        fn from(value: ::std::string::String) -> Self {
-            Self::new(value)
-        }
-    }
-    impl ::serde::Serialize for KeyEncryptionAlgorithm {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            s.serialize_str(&self.0)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KeyEncryptionAlgorithm {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            d: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::std::string::String::deserialize(d).map(Self::new)
-        }
-    }
-    /// What a lifetime action does. The service compares it without regard to case.
-    ///
-    /// The service documents this enum as closed but compares it without regard to case, so it is kept as a string too; compare with `eq_ignore_ascii_case`.
-    #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-    pub struct KeyRotationPolicyAction(::std::borrow::Cow<'static, str>);
-    impl KeyRotationPolicyAction {
-        /// `Rotate`
-        pub const ROTATE: Self = Self(::std::borrow::Cow::Borrowed("Rotate"));
-        /// `Notify`
-        pub const NOTIFY: Self = Self(::std::borrow::Cow::Borrowed("Notify"));
-        /// Every value this version of the spec knows, in the spec's order.
-        pub const KNOWN: &'static [&'static str] = &["Rotate", "Notify"];
-        /// A value from a string (known or not).
-        pub fn new(value: impl Into<::std::string::String>) -> Self {
-            Self(::std::borrow::Cow::Owned(value.into()))
-        }
-        /// A value from a static string, usable in `const` items.
-        pub const fn from_static(value: &'static str) -> Self {
-            Self(::std::borrow::Cow::Borrowed(value))
-        }
-        /// The wire value.
-        pub fn as_str(&self) -> &str {
-            &self.0
-        }
-        /// Whether this version of the spec knows the value (exact match).
-        pub fn is_known(&self) -> bool {
-            Self::KNOWN.contains(&self.as_str())
-        }
-    }
-    impl ::std::fmt::Display for KeyRotationPolicyAction {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            f.write_str(&self.0)
-        }
-    }
-    impl ::std::str::FromStr for KeyRotationPolicyAction {
-        type Err = ::std::convert::Infallible;
-        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            Ok(Self::new(value))
-        }
-    }
-    impl ::std::convert::AsRef<str> for KeyRotationPolicyAction {
-        fn as_ref(&self) -> &str {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<&str> for KeyRotationPolicyAction {
-        fn from(value: &str) -> Self {
-            Self::new(value)
-        }
-    }
-    impl ::std::convert::From<::std::string::String> for KeyRotationPolicyAction {
-        fn from(value: ::std::string::String) -> Self {
-            Self::new(value)
-        }
-    }
-    impl ::serde::Serialize for KeyRotationPolicyAction {
-        fn serialize<S: ::serde::Serializer>(
-            &self,
-            s: S,
-        ) -> ::std::result::Result<S::Ok, S::Error> {
-            s.serialize_str(&self.0)
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for KeyRotationPolicyAction {
-        fn deserialize<D: ::serde::Deserializer<'de>>(
-            d: D,
-        ) -> ::std::result::Result<Self, D::Error> {
-            ::std::string::String::deserialize(d).map(Self::new)
-        }
-    }
 }

@@ -220,8 +220,8 @@ fn unknown_enum_values_and_fields_survive() {
     assert_eq!(kty.as_str(), "ML-DSA");
     assert!(!kty.is_known());
     assert!(!key.crv.expect("crv").is_known());
-    assert!(enums::JsonWebKeyType::RSA_HSM.is_known());
-    assert_eq!(enums::JsonWebKeyType::RSA_HSM.as_str(), "RSA-HSM");
+    assert!(enums::KeyType::RsaHsm.is_known());
+    assert_eq!(enums::KeyType::RsaHsm.as_str(), "RSA-HSM");
     assert_eq!(
         typed
             .attributes
@@ -235,9 +235,9 @@ fn unknown_enum_values_and_fields_survive() {
         typed.extra.get("newTopLevel"),
         Some(&Value::String("kept".into()))
     );
-    let ops: Vec<enums::JsonWebKeyOperation> =
+    let ops: Vec<enums::KeyOperation> =
         serde_json::from_value(serde_json::json!(["wrapKey", "secureUnwrapKey"])).expect("ops");
-    assert_eq!(ops[0], enums::JsonWebKeyOperation::WRAP_KEY);
+    assert_eq!(ops[0], enums::KeyOperation::WrapKey);
     assert!(!ops[1].is_known());
 }
 
@@ -246,7 +246,7 @@ fn request_bodies_serialise_with_wire_names() {
     let body = types::KeyImportParameters {
         hsm: Some(true),
         key: types::JsonWebKey {
-            kty: Some(enums::JsonWebKeyType::OCT_HSM),
+            kty: Some(enums::KeyType::OctHsm),
             k: Some("AAAA".into()),
             key_ops: vec!["encrypt".into()],
             ..Default::default()
@@ -263,12 +263,12 @@ fn request_bodies_serialise_with_wire_names() {
     assert_eq!(v["key"]["key_ops"][0], "encrypt");
     assert_eq!(v["release_policy"]["data"], "e30");
     let create = types::KeyCreateParameters {
-        kty: enums::JsonWebKeyType::RSA,
+        kty: enums::KeyType::Rsa,
         key_size: Some(3072),
         public_exponent: Some(65537),
         attributes: None,
         crv: None,
-        key_ops: vec![enums::JsonWebKeyOperation::SIGN],
+        key_ops: vec![enums::KeyOperation::Sign],
         release_policy: None,
         tags: Default::default(),
         extra: Default::default(),

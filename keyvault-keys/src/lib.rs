@@ -54,6 +54,7 @@ pub use keyvault_crypto::{
     CryptographyClient, CryptographyClientOptions, JsonWebKey, KeyCurveName,
     KeyExportEncryptionAlgorithm, KeyOperation, KeyType, KeyVaultKeyIdentifier, SecretBytes,
 };
+pub use keyvault_keys_protocol::enums::{DeletionRecoveryLevel, KeyRotationPolicyAction};
 pub use keyvault_keys_protocol::reqwest::Method;
 pub use keyvault_keys_protocol::{
     AsyncRawResponse, AsyncResponseBody, RawRequest, RawResponse, RetryOptions,

@@ -13,7 +13,8 @@
 use std::collections::BTreeMap;
 
 use keyvault_crypto::{JsonWebKey, KeyOperation, KeyType, KeyVaultKeyIdentifier, b64};
-use keyvault_keys_protocol::{enums, types};
+use keyvault_keys_protocol::enums::KeyRotationPolicyAction;
+use keyvault_keys_protocol::types;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -471,52 +472,6 @@ impl std::fmt::Debug for ReleaseKeyResult {
     }
 }
 
-/// What a lifetime action does.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
-#[non_exhaustive]
-pub enum KeyRotationPolicyAction {
-    /// Rotate the key.
-    #[default]
-    Rotate,
-    /// Send a notification (Event Grid).
-    Notify,
-    /// A value from a newer service.
-    Other(String),
-}
-
-impl KeyRotationPolicyAction {
-    /// Parses without regard to case, as the service compares it.
-    pub fn parse(s: &str) -> Self {
-        if s.eq_ignore_ascii_case("rotate") {
-            Self::Rotate
-        } else if s.eq_ignore_ascii_case("notify") {
-            Self::Notify
-        } else {
-            Self::Other(s.to_owned())
-        }
-    }
-    /// The wire value.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Rotate => "Rotate",
-            Self::Notify => "Notify",
-            Self::Other(s) => s,
-        }
-    }
-}
-
-impl Serialize for KeyRotationPolicyAction {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for KeyRotationPolicyAction {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        String::deserialize(d).map(|s| Self::parse(&s))
-    }
-}
-
 /// An action and when it fires.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -598,13 +553,11 @@ impl KeyRotationPolicy {
                 .lifetime_actions
                 .iter()
                 .map(|a| KeyRotationLifetimeAction {
-                    action: KeyRotationPolicyAction::parse(
-                        a.action
-                            .as_ref()
-                            .and_then(|x| x.type_.as_ref())
-                            .map(|t| t.as_str())
-                            .unwrap_or(""),
-                    ),
+                    action: a
+                        .action
+                        .as_ref()
+                        .and_then(|x| x.type_.clone())
+                        .unwrap_or(KeyRotationPolicyAction::UnknownValue(String::new())),
                     time_after_create: a.trigger.as_ref().and_then(|t| t.time_after_create.clone()),
                     time_before_expiry: a
                         .trigger
@@ -631,7 +584,7 @@ impl KeyRotationPolicy {
                         extra: Default::default(),
                     }),
                     action: Some(types::LifetimeActionsType {
-                        type_: Some(enums::KeyRotationPolicyAction::new(a.action.as_str())),
+                        type_: Some(a.action.clone()),
                         extra: Default::default(),
                     }),
                     extra: Default::default(),

@@ -67,7 +67,7 @@ fn secret_jwk() -> JsonWebKey {
 fn secret_wire_jwk() -> types::JsonWebKey {
     let s = || Some(wire(SECRET).into());
     types::JsonWebKey {
-        kty: Some(enums::JsonWebKeyType::RSA_HSM),
+        kty: Some(enums::KeyType::RsaHsm),
         d: s(),
         dp: s(),
         dq: s(),
@@ -146,7 +146,7 @@ fn generated_types_that_carry_secrets_hide_them() {
     debug_hidden(
         "types::KeyOperationsParameters",
         &types::KeyOperationsParameters {
-            alg: enums::JsonWebKeyEncryptionAlgorithm::RSA_OAEP_256,
+            alg: enums::EncryptionAlgorithm::RsaOaep256,
             value: wire(SECRET).into(),
             iv: None,
             aad: None,

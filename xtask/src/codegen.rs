@@ -7,9 +7,9 @@ use std::process::{Command, ExitCode, Stdio};
 use anyhow::{Context, Result, bail};
 use proc_macro2::TokenStream;
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
-use quote::{format_ident, quote};
+use quote::quote;
 
-use crate::normalise::{EnumDef, normalise, secret_schema};
+use crate::normalise::{normalise, secret_schema};
 
 mod typed_errors;
 
@@ -17,8 +17,22 @@ mod typed_errors;
 pub const SPEC_PATH: &str = "specs/keyvault-keys.yaml";
 /// The one generated file, relative to the workspace root.
 pub const OUT_PATH: &str = "keyvault-keys-protocol/src/generated.rs";
-/// Where the enum newtypes live, as seen from the protocol crate.
-const ENUM_MODULE_PATH: &str = "crate::generated::enums";
+/// Where the hand-written enums live, as seen from the protocol crate.
+const ENUM_MODULE_PATH: &str = "crate::enums";
+/// Each enum schema of the spec and the hand-written type that stands for it
+/// in `keyvault-keys-protocol/src/enums.rs` (the one definition every layer
+/// uses; its tests check the values against the spec). A spec enum missing
+/// here stops the generator.
+pub const ENUM_TYPES: &[(&str, &str)] = &[
+    ("DeletionRecoveryLevel", "DeletionRecoveryLevel"),
+    ("JsonWebKeyCurveName", "KeyCurveName"),
+    ("JsonWebKeyEncryptionAlgorithm", "EncryptionAlgorithm"),
+    ("JsonWebKeyOperation", "KeyOperation"),
+    ("JsonWebKeySignatureAlgorithm", "SignatureAlgorithm"),
+    ("JsonWebKeyType", "KeyType"),
+    ("KeyEncryptionAlgorithm", "KeyExportEncryptionAlgorithm"),
+    ("KeyRotationPolicyAction", "KeyRotationPolicyAction"),
+];
 /// The hand-written type of members marked `x-ms-secret` (see normalise.rs).
 const SECRET_TYPE_PATH: &str = "crate::secret::SecretString";
 
@@ -88,10 +102,19 @@ pub fn generate(spec_path: &Path) -> Result<String> {
         SECRET_TYPE_PATH,
         [progenitor::TypeImpl::Default].into_iter(),
     );
+    // Enums are hand-written (`UnknownValue(String)` keeps what a newer
+    // service sends); the generated models refer to them by path.
     for e in &normalised.enums {
+        let Some((_, ty)) = ENUM_TYPES.iter().find(|(schema, _)| *schema == e.name) else {
+            bail!(
+                "spec enum {} has no hand-written type: add it to \
+                 keyvault-keys-protocol/src/enums.rs and to ENUM_TYPES in xtask/src/codegen.rs",
+                e.name
+            );
+        };
         settings.with_replacement(
             &e.name,
-            format!("{ENUM_MODULE_PATH}::{}", e.name),
+            format!("{ENUM_MODULE_PATH}::{ty}"),
             [progenitor::TypeImpl::Display, progenitor::TypeImpl::FromStr].into_iter(),
         );
     }
@@ -100,12 +123,7 @@ pub fn generate(spec_path: &Path) -> Result<String> {
     let client = generator
         .generate_tokens(&spec)
         .map_err(|e| anyhow::anyhow!("progenitor: {e}"))?;
-    let enums = enum_module(&normalised.enums);
-    let tokens = quote! {
-        #client
-        #enums
-    };
-    let tokens = split_doc_attributes(tokens);
+    let tokens = split_doc_attributes(client);
     let mut file: syn::File = syn::parse2(tokens).context("the generated tokens do not parse")?;
     typed_errors::apply(&mut file)?;
     let pretty = prettyplease::unparse(&file);
@@ -114,8 +132,8 @@ pub fn generate(spec_path: &Path) -> Result<String> {
 }
 
 /// Object schemas whose Rust type can derive `Default`: every required
-/// property is an unconstrained primitive or such a schema. (Enums are string
-/// newtypes without a default, so a required enum rules it out.)
+/// property is an unconstrained primitive or such a schema. (Enums have no
+/// default, so a required enum rules it out.)
 fn default_able(spec: &serde_json::Value) -> Vec<String> {
     use serde_json::Value;
     let Some(schemas) = spec
@@ -250,161 +268,6 @@ fn rustfmt(source: &str) -> Result<String> {
     String::from_utf8(out.stdout).context("rustfmt printed non-UTF-8")
 }
 
-/// `RSA-OAEP-256` → `RSA_OAEP_256`, `wrapKey` → `WRAP_KEY`, `P-256K` → `P_256K`.
-pub fn const_name(value: &str) -> String {
-    let mut out = String::new();
-    let mut prev_lower = false;
-    for c in value.chars() {
-        if c.is_ascii_alphanumeric() {
-            if c.is_ascii_uppercase() && prev_lower {
-                out.push('_');
-            }
-            out.push(c.to_ascii_uppercase());
-            prev_lower = c.is_ascii_lowercase();
-        } else {
-            if !out.ends_with('_') {
-                out.push('_');
-            }
-            prev_lower = false;
-        }
-    }
-    let out = out.trim_matches('_').to_owned();
-    if out.starts_with(|c: char| c.is_ascii_digit()) {
-        format!("_{out}")
-    } else {
-        out
-    }
-}
-
-fn enum_module(enums: &[EnumDef]) -> TokenStream {
-    let items = enums.iter().map(enum_newtype);
-    quote! {
-        /// String newtypes for the service's enums.
-        ///
-        /// The service adds values over time, so each enum is a string that
-        /// keeps whatever the service sends: known values are associated
-        /// constants, [`is_known`](JsonWebKeyType::is_known) tells them apart.
-        pub mod enums {
-            #(#items)*
-        }
-    }
-}
-
-fn enum_newtype(e: &EnumDef) -> TokenStream {
-    let name = format_ident!("{}", e.name);
-    let mut doc = e.description.clone().unwrap_or_else(|| e.name.clone());
-    if !e.extensible {
-        doc.push_str(
-            "\n\nThe service documents this enum as closed but compares it without regard to \
-             case, so it is kept as a string too; compare with `eq_ignore_ascii_case`.",
-        );
-    }
-    let doc_lines: Vec<String> = doc.lines().map(|l| format!(" {l}")).collect();
-    let consts = e.values.iter().map(|v| {
-        let c = format_ident!("{}", const_name(v));
-        let d = format!(" `{v}`");
-        quote! {
-            #[doc = #d]
-            pub const #c: Self = Self(::std::borrow::Cow::Borrowed(#v));
-        }
-    });
-    let values = &e.values;
-    quote! {
-        #(#[doc = #doc_lines])*
-        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct #name(::std::borrow::Cow<'static, str>);
-
-        impl #name {
-            #(#consts)*
-
-            /// Every value this version of the spec knows, in the spec's order.
-            pub const KNOWN: &'static [&'static str] = &[#(#values),*];
-
-            /// A value from a string (known or not).
-            pub fn new(value: impl Into<::std::string::String>) -> Self {
-                Self(::std::borrow::Cow::Owned(value.into()))
-            }
-
-            /// A value from a static string, usable in `const` items.
-            pub const fn from_static(value: &'static str) -> Self {
-                Self(::std::borrow::Cow::Borrowed(value))
-            }
-
-            /// The wire value.
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-
-            /// Whether this version of the spec knows the value (exact match).
-            pub fn is_known(&self) -> bool {
-                Self::KNOWN.contains(&self.as_str())
-            }
-        }
-
-        impl ::std::fmt::Display for #name {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        impl ::std::str::FromStr for #name {
-            type Err = ::std::convert::Infallible;
-            fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-                Ok(Self::new(value))
-            }
-        }
-
-        impl ::std::convert::AsRef<str> for #name {
-            fn as_ref(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl ::std::convert::From<&str> for #name {
-            fn from(value: &str) -> Self {
-                Self::new(value)
-            }
-        }
-
-        impl ::std::convert::From<::std::string::String> for #name {
-            fn from(value: ::std::string::String) -> Self {
-                Self::new(value)
-            }
-        }
-
-        impl ::serde::Serialize for #name {
-            fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
-                s.serialize_str(&self.0)
-            }
-        }
-
-        impl<'de> ::serde::Deserialize<'de> for #name {
-            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
-                ::std::string::String::deserialize(d).map(Self::new)
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::const_name;
-
-    #[test]
-    fn const_names_follow_the_wire_values() {
-        assert_eq!(const_name("RSA-OAEP-256"), "RSA_OAEP_256");
-        assert_eq!(const_name("wrapKey"), "WRAP_KEY");
-        assert_eq!(const_name("P-256K"), "P_256K");
-        assert_eq!(const_name("oct-HSM"), "OCT_HSM");
-        assert_eq!(const_name("RSA1_5"), "RSA1_5");
-        assert_eq!(
-            const_name("CustomizedRecoverable+ProtectedSubscription"),
-            "CUSTOMIZED_RECOVERABLE_PROTECTED_SUBSCRIPTION"
-        );
-        assert_eq!(const_name("A128CBCPAD"), "A128CBCPAD");
-    }
-}
-
 #[cfg(test)]
 mod staleness {
     use super::*;
@@ -501,6 +364,50 @@ mod staleness {
     }
 
     #[test]
+    fn enum_members_are_the_hand_written_types() {
+        let out = generate(&spec_path()).expect("generate");
+        assert!(!out.contains("pub mod enums"), "no second set of enums");
+        for decl in [
+            "pub kty: crate::enums::KeyType,",
+            "pub alg: crate::enums::EncryptionAlgorithm,",
+            "pub alg: crate::enums::SignatureAlgorithm,",
+            "::std::option::Option<crate::enums::KeyCurveName>",
+            "::std::vec::Vec<crate::enums::KeyOperation>",
+            "::std::option::Option<crate::enums::KeyExportEncryptionAlgorithm>",
+            "::std::option::Option<crate::enums::DeletionRecoveryLevel>",
+            "::std::option::Option<crate::enums::KeyRotationPolicyAction>",
+        ] {
+            assert!(out.contains(decl), "{decl}");
+        }
+        // Each pair of ENUM_TYPES is declared the same way in enums.rs.
+        let enums_rs = std::fs::read_to_string(
+            crate::workspace_root().join("keyvault-keys-protocol/src/enums.rs"),
+        )
+        .expect("read enums.rs");
+        for (schema, ty) in ENUM_TYPES {
+            assert!(
+                enums_rs.contains(&format!("    {ty} = \"{schema}\", ignore_case:")),
+                "enums.rs does not declare {ty} for {schema}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_spec_enum_without_a_hand_written_type_stops_the_generator() {
+        let text = std::fs::read_to_string(spec_path()).expect("read spec");
+        let mut raw: serde_json::Value = serde_yaml::from_str(&text).expect("yaml");
+        raw["components"]["schemas"]["KeyQuantumFlavour"] =
+            serde_json::json!({"type": "string", "enum": ["up", "down"]});
+        let dir = std::env::temp_dir().join(format!("xtask-enum-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("tmp dir");
+        let path = dir.join("spec.yaml");
+        std::fs::write(&path, serde_yaml::to_string(&raw).expect("yaml")).expect("write");
+        let e = generate(&path).expect_err("refused");
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(e.to_string().contains("KeyQuantumFlavour"), "{e}");
+    }
+
+    #[test]
     fn a_secret_marker_on_a_non_string_is_refused() {
         let text = std::fs::read_to_string(spec_path()).expect("read spec");
         let mut raw: serde_json::Value = serde_yaml::from_str(&text).expect("yaml");
@@ -521,11 +428,6 @@ mod staleness {
         assert!(!s.contains("\"pattern\":\"^[0-9a-zA-Z-]+$\""));
         assert!(!s.contains("#/components/schemas/Error\""));
         assert_eq!(n.enums.len(), 8);
-        let rotation = n
-            .enums
-            .iter()
-            .find(|e| e.name == "KeyRotationPolicyAction")
-            .expect("enum");
-        assert!(!rotation.extensible);
+        assert!(n.enums.iter().any(|e| e.name == "KeyRotationPolicyAction"));
     }
 }

@@ -7,8 +7,9 @@
 //!    (`application/octet-stream`) body. progenitor panics on `200` +
 //!    `default`, and a raw body lets the pipeline surface non-JSON error
 //!    bodies (a proxy's HTML, an empty 503) with their status.
-//! 2. Enums are taken out of typify's hands: each becomes a string newtype
-//!    generated here that keeps values it does not know.
+//! 2. Enums are taken out of typify's hands: each maps to the hand-written
+//!    type of `keyvault-keys-protocol/src/enums.rs`, which keeps values it
+//!    does not know.
 //! 3. The `api-version` query parameter is removed from every operation: the
 //!    client owns it and adds it in its `pre` hook.
 //! 4. `pattern` is removed from path parameters (it would make a validated
@@ -33,14 +34,10 @@
 use anyhow::{Context, Result, bail};
 use serde_json::{Map, Value, json};
 
-/// An enum of the spec, turned into a string newtype by the generator.
+/// An enum of the spec, which the generator maps to a hand-written type.
 #[derive(Debug, Clone)]
 pub struct EnumDef {
     pub name: String,
-    pub description: Option<String>,
-    pub values: Vec<String>,
-    /// `x-ms-enum.modelAsString` (true when the service may add values).
-    pub extensible: bool,
 }
 
 /// The normalised document and the enums that left typify's hands.
@@ -139,27 +136,10 @@ fn collect_enums(spec: &Value) -> Result<Vec<EnumDef>> {
         if schema.get("type").and_then(Value::as_str) != Some("string") {
             bail!("enum schema {name} is not a string enum");
         }
-        let values = values
-            .iter()
-            .map(|v| {
-                v.as_str()
-                    .map(str::to_owned)
-                    .with_context(|| format!("enum {name} has a non-string value"))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let extensible = schema
-            .pointer("/x-ms-enum/modelAsString")
-            .and_then(Value::as_bool)
-            .unwrap_or(true);
-        out.push(EnumDef {
-            name: name.clone(),
-            description: schema
-                .get("description")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-            values,
-            extensible,
-        });
+        if let Some(v) = values.iter().find(|v| !v.is_string()) {
+            bail!("enum {name} has a non-string value {v}");
+        }
+        out.push(EnumDef { name: name.clone() });
     }
     Ok(out)
 }

@@ -106,7 +106,7 @@ fn ecdsa_algs(
             &signature::ECDSA_P521_SHA512_FIXED_SIGNING,
             &signature::ECDSA_P521_SHA512_FIXED,
         ),
-        KeyCurveName::Other(c) => {
+        KeyCurveName::UnknownValue(c) => {
             return Err(CryptoError::UnsupportedAlgorithm {
                 algorithm: format!("curve {c}"),
                 context: "by the local engine".into(),
@@ -1027,7 +1027,8 @@ fn check_digest_len(alg: &SignatureAlgorithm, digest: &[u8]) -> Result<HashAlgor
 
 fn import_digest(alg: &SignatureAlgorithm, digest: &[u8]) -> Result<Digest, CryptoError> {
     let hash = check_digest_len(alg, digest)?;
-    Digest::import_less_safe(digest, hash.aws()).map_err(backend("digest import"))
+    Digest::import_less_safe(digest, crate::enums::aws_digest(hash))
+        .map_err(backend("digest import"))
 }
 
 fn rsa_encoding(
@@ -1075,7 +1076,7 @@ fn export_oaep(
         CkmRsaAesKeyWrap => &OAEP_SHA1_MGF1SHA1,
         RsaAesKeyWrap256 => &OAEP_SHA256_MGF1SHA256,
         RsaAesKeyWrap384 => &aws_lc_rs::rsa::OAEP_SHA384_MGF1SHA384,
-        Other(a) => {
+        UnknownValue(a) => {
             return Err(CryptoError::UnsupportedAlgorithm {
                 algorithm: a.clone(),
                 context: "for key export".into(),

@@ -1,6 +1,6 @@
 //! The wire answers: a version's attributes, list items and key bundles.
 
-use keyvault_keys_protocol::{enums, types};
+use keyvault_keys_protocol::types;
 
 use super::records::{KeyRecord, VersionRecord};
 use super::rules::{RECOVERABLE_DAYS, RECOVERY_LEVEL};
@@ -18,7 +18,7 @@ impl Keys {
             exp: v.exp,
             created: Some(v.created),
             updated: Some(v.updated),
-            recovery_level: Some(enums::DeletionRecoveryLevel::new(RECOVERY_LEVEL)),
+            recovery_level: Some(RECOVERY_LEVEL),
             recoverable_days: Some(RECOVERABLE_DAYS),
             exportable: Some(v.exportable.unwrap_or(false)),
             hsm_platform: (v.jwk.kty.is_hsm() || self.flavor == Flavor::ManagedHsm)

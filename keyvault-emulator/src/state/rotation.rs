@@ -91,7 +91,7 @@ impl Keys {
                         extra: Default::default(),
                     }),
                     action: Some(types::LifetimeActionsType {
-                        type_: Some(enums::KeyRotationPolicyAction::NOTIFY),
+                        type_: Some(enums::KeyRotationPolicyAction::Notify),
                         extra: Default::default(),
                     }),
                     extra: Default::default(),
@@ -122,21 +122,9 @@ impl Keys {
             .as_ref()
             .map(|s| s.created)
             .unwrap_or(now);
-        let actions = p
-            .lifetime_actions
-            .into_iter()
-            .map(|mut a| {
-                // The service answers with the canonical spelling.
-                if let Some(t) = a.action.as_mut().and_then(|x| x.type_.as_mut()) {
-                    if t.as_str().eq_ignore_ascii_case("rotate") {
-                        *t = enums::KeyRotationPolicyAction::ROTATE;
-                    } else if t.as_str().eq_ignore_ascii_case("notify") {
-                        *t = enums::KeyRotationPolicyAction::NOTIFY;
-                    }
-                }
-                a
-            })
-            .collect();
+        // The service answers with the canonical spelling: the action type
+        // parses without regard to case and prints `Rotate` / `Notify`.
+        let actions = p.lifetime_actions;
         record.rotation_policy = Some(StoredPolicy {
             lifetime_actions: actions,
             expiry_time: expiry,

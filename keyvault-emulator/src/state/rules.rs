@@ -14,7 +14,8 @@ use crate::api_error::{ApiError, ApiResult};
 
 /// Days a deleted key stays recoverable.
 pub const RECOVERABLE_DAYS: i32 = 90;
-pub(super) const RECOVERY_LEVEL: &str = "Recoverable+Purgeable";
+pub(super) const RECOVERY_LEVEL: keyvault_keys_protocol::enums::DeletionRecoveryLevel =
+    keyvault_keys_protocol::enums::DeletionRecoveryLevel::RecoverablePurgeable;
 
 pub(super) fn valid_name(name: &str) -> ApiResult<()> {
     let ok = !name.is_empty()

@@ -105,7 +105,7 @@ async fn rotate_and_rotation_policy() {
             .action
             .as_ref()
             .and_then(|a| a.type_.clone()),
-        Some(enums::KeyRotationPolicyAction::NOTIFY)
+        Some(enums::KeyRotationPolicyAction::Notify)
     );
     let policy: types::KeyRotationPolicy = serde_json::from_value(json!({
         "lifetimeActions": [{"trigger": {"timeAfterCreate": "P90D"}, "action": {"type": "rotate"}}],
@@ -120,7 +120,7 @@ async fn rotate_and_rotation_policy() {
             .action
             .as_ref()
             .and_then(|a| a.type_.clone()),
-        Some(enums::KeyRotationPolicyAction::ROTATE),
+        Some(enums::KeyRotationPolicyAction::Rotate),
         "canonical spelling"
     );
     assert!(set.attributes.as_ref().and_then(|a| a.created).is_some());

@@ -3,7 +3,9 @@
 
 pub use std::num::NonZeroU32;
 
-pub use keyvault_crypto::{HashAlgorithm, JsonWebKey, KeySpec, KeyType, LocalKey, b64};
+pub use keyvault_crypto::{
+    HashAlgorithm, HashDigest as _, JsonWebKey, KeySpec, KeyType, LocalKey, b64,
+};
 pub use keyvault_emulator::{Emulator, EmulatorOptions, Flavor};
 pub use keyvault_keys_protocol::reqwest::{Method, StatusCode};
 pub use keyvault_keys_protocol::{Client, Error, RawRequest, call, enums, types};

@@ -43,18 +43,13 @@ impl KeyClient {
             .transpose()
         };
         let body = types::KeyCreateParameters {
-            kty: enums::JsonWebKeyType::new(kty.as_str()),
+            kty,
             key_size: int32("size", o.size)?,
             public_exponent: int32("public_exponent", o.public_exponent)?,
-            key_ops: o
-                .key_operations
-                .unwrap_or_default()
-                .iter()
-                .map(|op| enums::JsonWebKeyOperation::new(op.as_str()))
-                .collect(),
+            key_ops: o.key_operations.unwrap_or_default(),
             attributes: attributes(o.enabled, o.not_before, o.expires_on, o.exportable),
             tags: o.tags.unwrap_or_default(),
-            crv: o.curve.map(|c| enums::JsonWebKeyCurveName::new(c.as_str())),
+            crv: o.curve,
             release_policy: o.release_policy.as_ref().map(KeyReleasePolicy::to_wire),
             extra: Default::default(),
         };
@@ -175,11 +170,7 @@ impl KeyClient {
         // `None` leaves tags and operations alone; `Some(empty)` sends `{}` /
         // `[]`, which clears them (as the Python client does).
         let body = types::KeyUpdateParameters {
-            key_ops: o.key_operations.map(|ops| {
-                ops.iter()
-                    .map(|op| enums::JsonWebKeyOperation::new(op.as_str()))
-                    .collect()
-            }),
+            key_ops: o.key_operations,
             attributes: attributes(o.enabled, o.not_before, o.expires_on, None),
             tags: o.tags,
             release_policy: o.release_policy.as_ref().map(KeyReleasePolicy::to_wire),

@@ -7,7 +7,7 @@ use std::time::Instant;
 use futures::stream::StreamExt as _;
 use keyvault_crypto::{CryptographyClient, JsonWebKey, KeyType, KeyUsage, SecretBytes, b64};
 use keyvault_keys_protocol::azure_core::credentials::TokenCredential;
-use keyvault_keys_protocol::{Client, RawRequest, RawResponse, call, enums, types};
+use keyvault_keys_protocol::{Client, RawRequest, RawResponse, call, types};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::models::*;

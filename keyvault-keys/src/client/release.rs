@@ -69,9 +69,7 @@ impl KeyClient {
         let body = types::KeyReleaseParameters {
             target,
             nonce: o.nonce,
-            enc: o
-                .algorithm
-                .map(|a| enums::KeyEncryptionAlgorithm::new(a.as_str())),
+            enc: o.algorithm,
             extra: Default::default(),
         };
         let r = call(

@@ -41,7 +41,7 @@ async fn create_with_every_option() {
     assert_eq!(p.version.as_deref().map(str::len), Some(32));
     assert_eq!(
         p.recovery_level,
-        Some(DeletionRecoveryLevel::RECOVERABLE_PURGEABLE)
+        Some(keyvault_keys::DeletionRecoveryLevel::RecoverablePurgeable)
     );
     assert_eq!(p.recoverable_days, Some(90));
     assert!(p.created_on.is_some() && p.updated_on.is_some());
