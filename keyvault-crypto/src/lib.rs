@@ -40,7 +40,9 @@ mod ops;
 mod secret;
 
 pub use client::{CryptographyClient, KeyUsage};
-pub use engine::{KeySpec, LocalKey, generate, random_bytes, rsa_aes_key_unwrap, rsa_aes_key_wrap};
+pub use engine::{
+    KeySpec, LocalKey, generate, random_bytes, rsa_aes_key_unwrap, rsa_aes_key_wrap, rules,
+};
 pub use enums::{
     EncryptionAlgorithm, HashAlgorithm, KeyCurveName, KeyExportEncryptionAlgorithm, KeyOperation,
     KeyType, KeyWrapAlgorithm, SignatureAlgorithm,
