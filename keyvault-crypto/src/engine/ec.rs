@@ -69,8 +69,9 @@ pub(super) fn ec_material(jwk: &JsonWebKey) -> Result<Material, CryptoError> {
     point.extend_from_slice(x);
     point.extend_from_slice(y);
     let (signing, verification) = ecdsa_algs(&curve)?;
-    // Check the point is on the curve: parse it once.
-    let _ = UnparsedPublicKey::new(verification, &point)
+    // Parsed once (which checks the point is on the curve), kept for every
+    // verification.
+    let verifying = UnparsedPublicKey::new(verification, &point)
         .parse()
         .map_err(|_| CryptoError::InvalidKey(format!("x and y are not a point on {curve}")))?;
     let private = match &jwk.d {
@@ -92,7 +93,7 @@ pub(super) fn ec_material(jwk: &JsonWebKey) -> Result<Material, CryptoError> {
     };
     Ok(Material::Ec {
         curve,
-        point,
+        verifying: Box::new(verifying),
         private,
     })
 }

@@ -2,9 +2,7 @@
 //! release uses to hand key material to its target.
 
 use aws_lc_rs::encoding::AsDer;
-use aws_lc_rs::rsa::{
-    OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256, OaepPrivateDecryptingKey, OaepPublicEncryptingKey,
-};
+use aws_lc_rs::rsa::{OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256};
 use zeroize::Zeroizing;
 
 use super::aes_kw::{aes_kw_unwrap, aes_kw_wrap};
@@ -67,11 +65,11 @@ pub fn rsa_aes_key_wrap(
 ) -> Result<Vec<u8>, CryptoError> {
     let oaep = export_oaep(alg)?;
     let key = LocalKey::from_jwk(&wrapping.public_only())?;
-    let Material::Rsa { encrypting, .. } = &key.material else {
+    let Material::Rsa { public, .. } = &key.material else {
         return Err(mismatch(alg, "the wrapping key must be an RSA key"));
     };
     let aes = SecretBytes::new(random_bytes(32)?);
-    let k = OaepPublicEncryptingKey::new(encrypting.clone()).map_err(backend("RSA-OAEP key"))?;
+    let k = &public.oaep;
     let mut out = vec![0u8; k.ciphertext_size()];
     let n = k
         .encrypt(oaep, aes.expose(), &mut out, None)
@@ -99,12 +97,11 @@ pub fn rsa_aes_key_unwrap(
             operation: "unwrap an exported key".into(),
         });
     };
-    let size = private.decrypting.key_size_bytes();
+    let size = private.oaep.key_size_bytes();
     if blob.len() <= size {
         return Err(CryptoError::DecryptionFailed);
     }
-    let k = OaepPrivateDecryptingKey::new(private.decrypting.clone())
-        .map_err(|_| CryptoError::DecryptionFailed)?;
+    let k = &private.oaep;
     let mut aes = Zeroizing::new(vec![0u8; size]);
     let n = k
         .decrypt(oaep, &blob[..size], &mut aes, None)

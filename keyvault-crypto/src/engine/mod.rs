@@ -21,8 +21,7 @@ pub use export::{rsa_aes_key_unwrap, rsa_aes_key_wrap};
 pub use generate::{KeySpec, fill_rsa_from_pkcs8, generate};
 
 use aws_lc_rs::aead::LessSafeKey;
-use aws_lc_rs::rsa::PublicEncryptingKey;
-use aws_lc_rs::signature::{EcdsaKeyPair, UnparsedPublicKey};
+use aws_lc_rs::signature::{EcdsaKeyPair, ParsedPublicKey};
 
 use aes_cbc::{cbc_decrypt, cbc_encrypt};
 use aes_gcm::{gcm_key, gcm_open, gcm_seal};
@@ -30,10 +29,9 @@ use aes_kw::aes_kw_wrap;
 use digest::import_digest;
 use ec::ec_material;
 pub(crate) use ec::ecdsa_algs;
-use hmac::hmac_alg;
+use hmac::HmacKeys;
 use rsa::{
-    RsaPrivate, rsa_decrypt, rsa_encoding, rsa_encrypt, rsa_material, rsa_params,
-    wrap_as_encryption,
+    RsaPrivate, RsaPublic, rsa_decrypt, rsa_encoding, rsa_encrypt, rsa_material, wrap_as_encryption,
 };
 use rules::{AlgorithmRule, Held};
 
@@ -54,17 +52,23 @@ pub fn random_bytes(len: usize) -> Result<Vec<u8>, CryptoError> {
 
 enum Material {
     Rsa {
-        spki: Vec<u8>,
-        encrypting: PublicEncryptingKey,
+        public: Box<RsaPublic>,
         modulus_bits: usize,
         private: Option<RsaPrivate>,
     },
     Ec {
         curve: KeyCurveName,
-        point: Vec<u8>,
+        verifying: Box<ParsedPublicKey>,
         private: Option<EcdsaKeyPair>,
     },
-    Oct(SecretBytes, Box<LessSafeKey>),
+    Oct(SecretBytes, Box<OctKeys>),
+}
+
+/// What a symmetric key's operations prepare from it once: the AES-GCM key
+/// schedule (at once) and the HMAC keys (on first use).
+struct OctKeys {
+    gcm: LessSafeKey,
+    hmac: HmacKeys,
 }
 
 /// A key the engine can use, built from a JWK.
@@ -111,7 +115,11 @@ impl LocalKey {
                     )));
                 }
                 // The AES-GCM key schedule is built once, not per operation.
-                Material::Oct(key.clone(), Box::new(gcm_key(key)?))
+                let keys = OctKeys {
+                    gcm: gcm_key(key)?,
+                    hmac: HmacKeys::default(),
+                };
+                Material::Oct(key.clone(), Box::new(keys))
             }
             other => {
                 return Err(CryptoError::UnsupportedAlgorithm {
@@ -191,12 +199,10 @@ impl LocalKey {
         self.allow(p.algorithm.as_str(), rules::encryption(&p.algorithm), false)?;
         use EncryptionAlgorithm::*;
         let (ciphertext, iv, tag) = match (&p.algorithm, &self.material) {
-            (RsaOaep | RsaOaep256 | Rsa15, Material::Rsa { encrypting, .. }) => (
-                rsa_encrypt(encrypting, &p.algorithm, &p.plaintext)?,
-                None,
-                None,
-            ),
-            (A128Gcm | A192Gcm | A256Gcm, Material::Oct(_, gcm)) => {
+            (RsaOaep | RsaOaep256 | Rsa15, Material::Rsa { public, .. }) => {
+                (rsa_encrypt(public, &p.algorithm, &p.plaintext)?, None, None)
+            }
+            (A128Gcm | A192Gcm | A256Gcm, Material::Oct(_, keys)) => {
                 // A fresh random 96-bit IV every time: an IV used twice with
                 // one key gives away the XOR of the plaintexts and the GHASH
                 // key. A chosen IV only for known-answer/interop tests.
@@ -210,7 +216,7 @@ impl LocalKey {
                     }
                 };
                 let (ct, tag) = gcm_seal(
-                    gcm,
+                    &keys.gcm,
                     &iv,
                     p.additional_authenticated_data.as_deref(),
                     &p.plaintext,
@@ -253,9 +259,9 @@ impl LocalKey {
                     .ok_or_else(|| CryptoError::MissingPrivateKey {
                         operation: "decrypt".into(),
                     })?;
-                rsa_decrypt(&private.decrypting, &p.algorithm, &p.ciphertext)?
+                rsa_decrypt(private, &p.algorithm, &p.ciphertext)?
             }
-            (A128Gcm | A192Gcm | A256Gcm, Material::Oct(_, gcm)) => {
+            (A128Gcm | A192Gcm | A256Gcm, Material::Oct(_, keys)) => {
                 let iv = p.iv.as_deref().ok_or_else(|| {
                     CryptoError::InvalidInput("AES-GCM decryption needs the IV".into())
                 })?;
@@ -265,7 +271,7 @@ impl LocalKey {
                     )
                 })?;
                 gcm_open(
-                    gcm,
+                    &keys.gcm,
                     iv,
                     p.additional_authenticated_data.as_deref(),
                     &p.ciphertext,
@@ -300,8 +306,8 @@ impl LocalKey {
         self.allow(algorithm.as_str(), rules::key_wrap(algorithm), false)?;
         use KeyWrapAlgorithm::*;
         let encrypted_key = match (algorithm, &self.material) {
-            (RsaOaep | RsaOaep256 | Rsa15, Material::Rsa { encrypting, .. }) => {
-                rsa_encrypt(encrypting, &wrap_as_encryption(algorithm), key)?
+            (RsaOaep | RsaOaep256 | Rsa15, Material::Rsa { public, .. }) => {
+                rsa_encrypt(public, &wrap_as_encryption(algorithm), key)?
             }
             (A128Kw | A192Kw | A256Kw | CkmAesKeyWrap, Material::Oct(k, _)) => {
                 aes_kw_wrap(k, key, false)?
@@ -333,11 +339,7 @@ impl LocalKey {
                     .ok_or_else(|| CryptoError::MissingPrivateKey {
                         operation: "unwrapKey".into(),
                     })?;
-                rsa_decrypt(
-                    &private.decrypting,
-                    &wrap_as_encryption(algorithm),
-                    encrypted_key,
-                )?
+                rsa_decrypt(private, &wrap_as_encryption(algorithm), encrypted_key)?
             }
             (A128Kw | A192Kw | A256Kw | CkmAesKeyWrap, Material::Oct(k, _)) => {
                 aes_kw_unwrap(k, encrypted_key, false)?
@@ -391,9 +393,8 @@ impl LocalKey {
             }
             // HMAC is defined over any bytes: a digest (as the service is
             // sent) or a message.
-            (Hs256 | Hs384 | Hs512, Material::Oct(k, _)) => {
-                let key = aws_lc_rs::hmac::Key::new(hmac_alg(algorithm)?, k.expose());
-                aws_lc_rs::hmac::sign(&key, digest).as_ref().to_vec()
+            (Hs256 | Hs384 | Hs512, Material::Oct(k, keys)) => {
+                keys.hmac.sign(algorithm, k, digest)?
             }
             (alg, _) => return Err(self.alg_mismatch(alg.as_str())),
         };
@@ -414,22 +415,14 @@ impl LocalKey {
         self.allow(algorithm.as_str(), rules::signature(algorithm), true)?;
         use SignatureAlgorithm::*;
         let is_valid = match (algorithm, &self.material) {
-            (Rs256 | Rs384 | Rs512 | Ps256 | Ps384 | Ps512, Material::Rsa { spki, .. }) => {
-                let digest = import_digest(algorithm, digest)?;
-                UnparsedPublicKey::new(rsa_params(algorithm)?, spki)
-                    .verify_digest(&digest, signature)
-                    .is_ok()
+            (Rs256 | Rs384 | Rs512 | Ps256 | Ps384 | Ps512, Material::Rsa { public, .. }) => {
+                public.verify(algorithm, &import_digest(algorithm, digest)?, signature)?
             }
-            (Es256 | Es256K | Es384 | Es512, Material::Ec { curve, point, .. }) => {
-                let digest = import_digest(algorithm, digest)?;
-                let (_, verification) = ecdsa_algs(curve)?;
-                UnparsedPublicKey::new(verification, point)
-                    .verify_digest(&digest, signature)
-                    .is_ok()
-            }
-            (Hs256 | Hs384 | Hs512, Material::Oct(k, _)) => {
-                let key = aws_lc_rs::hmac::Key::new(hmac_alg(algorithm)?, k.expose());
-                aws_lc_rs::hmac::verify(&key, digest, signature).is_ok()
+            (Es256 | Es256K | Es384 | Es512, Material::Ec { verifying, .. }) => verifying
+                .verify_digest_sig(&import_digest(algorithm, digest)?, signature)
+                .is_ok(),
+            (Hs256 | Hs384 | Hs512, Material::Oct(k, keys)) => {
+                keys.hmac.verify(algorithm, k, digest, signature)?
             }
             (alg, _) => return Err(self.alg_mismatch(alg.as_str())),
         };

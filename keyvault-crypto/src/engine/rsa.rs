@@ -1,13 +1,15 @@
 //! RSA: the key material from a JWK, RSA-OAEP / RSA1_5 encryption and the
 //! RS*/PS* signature encodings.
 
+use aws_lc_rs::digest::Digest;
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::{
     KeyPair as RsaKeyPair, KeyPairComponents, OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256,
     OaepPrivateDecryptingKey, OaepPublicEncryptingKey, Pkcs1PrivateDecryptingKey,
     Pkcs1PublicEncryptingKey, PrivateDecryptingKey, PublicEncryptingKey, PublicKeyComponents,
 };
-use aws_lc_rs::signature;
+use aws_lc_rs::signature::{self, ParsedPublicKey};
+use std::sync::OnceLock;
 use zeroize::Zeroizing;
 
 use super::{Material, required};
@@ -16,9 +18,46 @@ use crate::error::{CryptoError, backend, mismatch};
 use crate::jwk::{JsonWebKey, strip_leading_zeros};
 use crate::secret::SecretBytes;
 
+/// An RSA public key, parsed once for every use: encryption keys for
+/// RSA-OAEP and RSA1_5, and a verification key per signature algorithm
+/// (parsed on its first use).
+pub(super) struct RsaPublic {
+    spki: Vec<u8>,
+    pub(super) oaep: OaepPublicEncryptingKey,
+    pkcs1: Pkcs1PublicEncryptingKey,
+    verifying: [OnceLock<ParsedPublicKey>; 6],
+}
+
+/// An RSA private key, parsed once for every use.
 pub(super) struct RsaPrivate {
     pub(super) pair: RsaKeyPair,
-    pub(super) decrypting: PrivateDecryptingKey,
+    pub(super) oaep: OaepPrivateDecryptingKey,
+    pkcs1: Pkcs1PrivateDecryptingKey,
+}
+
+impl RsaPublic {
+    /// Verifies `signature` over `digest` with the algorithm's parameters.
+    pub(super) fn verify(
+        &self,
+        alg: &SignatureAlgorithm,
+        digest: &Digest,
+        signature: &[u8],
+    ) -> Result<bool, CryptoError> {
+        let (i, params) = rsa_params(alg)?;
+        let cell = &self.verifying[i];
+        let key = match cell.get() {
+            Some(k) => k,
+            None => {
+                // A key aws-lc-rs will not parse (say, under 2048 bits)
+                // verifies nothing.
+                let Ok(parsed) = ParsedPublicKey::new(params, &self.spki) else {
+                    return Ok(false);
+                };
+                cell.get_or_init(|| parsed)
+            }
+        };
+        Ok(key.verify_digest_sig(digest, signature).is_ok())
+    }
 }
 
 pub(super) fn rsa_material(jwk: &JsonWebKey) -> Result<Material, CryptoError> {
@@ -45,6 +84,12 @@ pub(super) fn rsa_material(jwk: &JsonWebKey) -> Result<Material, CryptoError> {
             "the RSA public key is not usable ({modulus_bits}-bit modulus)"
         ))
     })?;
+    let public = RsaPublic {
+        oaep: OaepPublicEncryptingKey::new(encrypting.clone()).map_err(backend("RSA-OAEP key"))?,
+        pkcs1: Pkcs1PublicEncryptingKey::new(encrypting).map_err(backend("RSA1_5 key"))?,
+        spki,
+        verifying: Default::default(),
+    };
     let private = match &jwk.d {
         None => None,
         Some(d) => {
@@ -83,12 +128,16 @@ pub(super) fn rsa_material(jwk: &JsonWebKey) -> Result<Material, CryptoError> {
             let decrypting = PrivateDecryptingKey::from_pkcs8(pkcs8.as_ref()).map_err(|_| {
                 CryptoError::InvalidKey("the RSA private key is not usable for decryption".into())
             })?;
-            Some(RsaPrivate { pair, decrypting })
+            Some(RsaPrivate {
+                pair,
+                oaep: OaepPrivateDecryptingKey::new(decrypting.clone())
+                    .map_err(backend("RSA-OAEP key"))?,
+                pkcs1: Pkcs1PrivateDecryptingKey::new(decrypting).map_err(backend("RSA1_5 key"))?,
+            })
         }
     };
     Ok(Material::Rsa {
-        spki,
-        encrypting,
+        public: Box::new(public),
         modulus_bits,
         private,
     })
@@ -103,11 +152,11 @@ pub(super) fn wrap_as_encryption(alg: &KeyWrapAlgorithm) -> EncryptionAlgorithm 
 }
 
 pub(super) fn rsa_encrypt(
-    key: &PublicEncryptingKey,
+    key: &RsaPublic,
     alg: &EncryptionAlgorithm,
     plaintext: &[u8],
 ) -> Result<Vec<u8>, CryptoError> {
-    let size = key.key_size_bytes();
+    let size = key.oaep.key_size_bytes();
     let mut out = vec![0u8; size];
     let too_long = |max: usize| {
         CryptoError::InvalidInput(format!(
@@ -122,8 +171,8 @@ pub(super) fn rsa_encrypt(
             if plaintext.len() > max {
                 return Err(too_long(max));
             }
-            let k = Pkcs1PublicEncryptingKey::new(key.clone()).map_err(backend("RSA1_5 key"))?;
-            let n = k
+            let n = key
+                .pkcs1
                 .encrypt(plaintext, &mut out)
                 .map_err(backend("RSA1_5 encryption"))?
                 .len();
@@ -135,12 +184,12 @@ pub(super) fn rsa_encrypt(
             } else {
                 &OAEP_SHA256_MGF1SHA256
             };
-            let k = OaepPublicEncryptingKey::new(key.clone()).map_err(backend("RSA-OAEP key"))?;
-            let max = k.max_plaintext_size(oaep);
+            let max = key.oaep.max_plaintext_size(oaep);
             if plaintext.len() > max {
                 return Err(too_long(max));
             }
-            let n = k
+            let n = key
+                .oaep
                 .encrypt(oaep, plaintext, &mut out, None)
                 .map_err(backend("RSA-OAEP encryption"))?
                 .len();
@@ -151,31 +200,29 @@ pub(super) fn rsa_encrypt(
 }
 
 pub(super) fn rsa_decrypt(
-    key: &PrivateDecryptingKey,
+    key: &RsaPrivate,
     alg: &EncryptionAlgorithm,
     ciphertext: &[u8],
 ) -> Result<SecretBytes, CryptoError> {
-    if ciphertext.len() != key.key_size_bytes() {
+    let size = key.oaep.key_size_bytes();
+    if ciphertext.len() != size {
         return Err(CryptoError::DecryptionFailed);
     }
-    let mut out = Zeroizing::new(vec![0u8; key.key_size_bytes()]);
+    let mut out = Zeroizing::new(vec![0u8; size]);
     let n = match alg {
-        EncryptionAlgorithm::Rsa15 => {
-            let k = Pkcs1PrivateDecryptingKey::new(key.clone())
-                .map_err(|_| CryptoError::DecryptionFailed)?;
-            k.decrypt(ciphertext, &mut out)
-                .map_err(|_| CryptoError::DecryptionFailed)?
-                .len()
-        }
+        EncryptionAlgorithm::Rsa15 => key
+            .pkcs1
+            .decrypt(ciphertext, &mut out)
+            .map_err(|_| CryptoError::DecryptionFailed)?
+            .len(),
         _ => {
             let oaep = if *alg == EncryptionAlgorithm::RsaOaep {
                 &OAEP_SHA1_MGF1SHA1
             } else {
                 &OAEP_SHA256_MGF1SHA256
             };
-            let k = OaepPrivateDecryptingKey::new(key.clone())
-                .map_err(|_| CryptoError::DecryptionFailed)?;
-            k.decrypt(oaep, ciphertext, &mut out, None)
+            key.oaep
+                .decrypt(oaep, ciphertext, &mut out, None)
                 .map_err(|_| CryptoError::DecryptionFailed)?
                 .len()
         }
@@ -199,17 +246,19 @@ pub(super) fn rsa_encoding(
     })
 }
 
-pub(super) fn rsa_params(
+/// The verification parameters of an RSA signature algorithm, with the
+/// index of its slot in [`RsaPublic`]'s parsed keys.
+fn rsa_params(
     alg: &SignatureAlgorithm,
-) -> Result<&'static signature::RsaParameters, CryptoError> {
+) -> Result<(usize, &'static signature::RsaParameters), CryptoError> {
     use SignatureAlgorithm::*;
     Ok(match alg {
-        Rs256 => &signature::RSA_PKCS1_2048_8192_SHA256,
-        Rs384 => &signature::RSA_PKCS1_2048_8192_SHA384,
-        Rs512 => &signature::RSA_PKCS1_2048_8192_SHA512,
-        Ps256 => &signature::RSA_PSS_2048_8192_SHA256,
-        Ps384 => &signature::RSA_PSS_2048_8192_SHA384,
-        Ps512 => &signature::RSA_PSS_2048_8192_SHA512,
+        Rs256 => (0, &signature::RSA_PKCS1_2048_8192_SHA256),
+        Rs384 => (1, &signature::RSA_PKCS1_2048_8192_SHA384),
+        Rs512 => (2, &signature::RSA_PKCS1_2048_8192_SHA512),
+        Ps256 => (3, &signature::RSA_PSS_2048_8192_SHA256),
+        Ps384 => (4, &signature::RSA_PSS_2048_8192_SHA384),
+        Ps512 => (5, &signature::RSA_PSS_2048_8192_SHA512),
         other => return Err(mismatch(other, "not an RSA signature algorithm")),
     })
 }
