@@ -46,11 +46,11 @@ struct Options {
     filter: Option<String>,
 }
 
-fn usage() -> ! {
+fn usage(code: i32) -> ! {
     eprintln!(
         "usage: bench [--json] [--quick] [--openssl] [--seconds S (per round and side)] [--rounds N] [--filter TEXT]"
     );
-    std::process::exit(2)
+    std::process::exit(code)
 }
 
 fn options() -> Options {
@@ -72,8 +72,8 @@ fn options() -> Options {
             "--seconds" => slice = args.next().and_then(|s| s.parse::<f64>().ok()),
             "--rounds" => rounds = args.next().and_then(|s| s.parse::<usize>().ok()),
             "--filter" => o.filter = args.next(),
-            "-h" | "--help" => usage(),
-            _ => usage(),
+            "-h" | "--help" => usage(0),
+            _ => usage(2),
         }
     }
     if o.quick {
