@@ -77,7 +77,7 @@ fn options() -> Options {
         }
     }
     if o.quick {
-        o.slice = Duration::from_millis(60);
+        o.slice = Duration::from_millis(45);
         o.rounds = 5;
     }
     if let Some(s) = slice.filter(|s| s.is_finite() && *s > 0.0) {
