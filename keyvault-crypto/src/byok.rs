@@ -34,7 +34,7 @@
 //! # Ok::<(), keyvault_crypto::CryptoError>(())
 //! ```
 
-use aws_lc_rs::signature::{self, EcdsaKeyPair, KeyPair as _};
+use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair as _};
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{LocalKey, fill_rsa_from_pkcs8, rsa_aes_key_unwrap, rsa_aes_key_wrap};
@@ -87,7 +87,7 @@ fn check_kek(kek: &JsonWebKey) -> Result<String, CryptoError> {
         invalid("the key-exchange key has no kid (use the key the vault returned)")
     })?;
     match kek.key_size() {
-        Some(2048 | 3072 | 4096) => {}
+        Some(b) if crate::rules::RSA_KEY_SIZES.contains(&(b as u32)) => {}
         other => {
             return Err(invalid(format!(
                 "a BYOK key-exchange key is 2048, 3072 or 4096 bits, not {}",
@@ -231,16 +231,11 @@ fn target_from_material(material: &SecretBytes) -> Result<JsonWebKey, CryptoErro
         KeyCurveName::P521,
         KeyCurveName::P256K,
     ] {
-        let alg = match curve {
-            KeyCurveName::P256 => &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-            KeyCurveName::P384 => &signature::ECDSA_P384_SHA384_FIXED_SIGNING,
-            KeyCurveName::P521 => &signature::ECDSA_P521_SHA512_FIXED_SIGNING,
-            _ => &signature::ECDSA_P256K1_SHA256_FIXED_SIGNING,
-        };
+        let (alg, _) = crate::engine::ecdsa_algs(&curve)?;
         let Ok(pair) = EcdsaKeyPair::from_pkcs8(alg, bytes) else {
             continue;
         };
-        let len = curve.coordinate_len().unwrap_or(32);
+        let len = crate::rules::curve(&curve).map_or(32, |c| c.coordinate_len);
         let point = pair.public_key().as_ref();
         if point.len() != 1 + 2 * len {
             return Err(invalid("the EC target's public point is not uncompressed"));

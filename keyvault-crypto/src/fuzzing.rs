@@ -98,7 +98,7 @@ pub fn jwk_all_ops(json: &[u8]) {
             // RSA verification takes 2048..=8192-bit moduli only.
             let checkable = key
                 .rsa_modulus_bits()
-                .is_none_or(|b| (2048..=8192).contains(&b));
+                .is_none_or(|b| engine::rules::RSA_VERIFY_BITS.contains(&b));
             // (key_ops may allow sign without verify.)
             if let (true, Ok(v)) = (checkable, key.verify(alg, &digest, &s.signature)) {
                 assert!(v.is_valid, "{alg} sign then verify");

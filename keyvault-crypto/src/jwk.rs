@@ -169,12 +169,7 @@ impl JsonWebKey {
         } else if self.kty.is_oct() {
             self.k.as_ref().map(|k| k.len() * 8)
         } else {
-            match self.crv.as_ref()? {
-                KeyCurveName::P256 | KeyCurveName::P256K => Some(256),
-                KeyCurveName::P384 => Some(384),
-                KeyCurveName::P521 => Some(521),
-                KeyCurveName::UnknownValue(_) => None,
-            }
+            crate::engine::rules::curve(self.crv.as_ref()?).map(|c| c.bits as usize)
         }
     }
 

@@ -45,7 +45,9 @@ mod secret;
 pub mod validity;
 
 pub use client::{CryptographyClient, KeyUsage};
-pub use engine::{KeySpec, LocalKey, generate, random_bytes, rsa_aes_key_unwrap, rsa_aes_key_wrap};
+pub use engine::{
+    KeySpec, LocalKey, generate, random_bytes, rsa_aes_key_unwrap, rsa_aes_key_wrap, rules,
+};
 pub use enums::{
     EncryptionAlgorithm, HashAlgorithm, HashDigest, KeyCurveName, KeyExportEncryptionAlgorithm,
     KeyOperation, KeyType, KeyWrapAlgorithm, SignatureAlgorithm,

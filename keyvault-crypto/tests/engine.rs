@@ -450,3 +450,104 @@ fn aes_gcm_makes_a_fresh_iv_every_time_and_refuses_a_chosen_one() {
         assert!(err.to_string().contains("IV"), "{err}");
     }
 }
+
+#[test]
+fn prepared_keys_serve_every_algorithm_and_never_cross_over() {
+    // The engine prepares verification and HMAC keys once per algorithm
+    // and keeps them: each algorithm must still get its own.
+    let jwk = rsa(2048);
+    let private = LocalKey::from_jwk(&jwk).expect("private");
+    let public = LocalKey::from_jwk(&jwk.public_only()).expect("public");
+    let digest = HashAlgorithm::Sha256.digest(b"cached");
+    let rs = private
+        .sign(&SignatureAlgorithm::Rs256, &digest)
+        .expect("rs256");
+    let ps = private
+        .sign(&SignatureAlgorithm::Ps256, &digest)
+        .expect("ps256");
+    for _ in 0..2 {
+        let ok = |alg: &SignatureAlgorithm, sig: &[u8]| {
+            public.verify(alg, &digest, sig).expect("verify").is_valid
+        };
+        assert!(ok(&SignatureAlgorithm::Rs256, &rs.signature));
+        assert!(ok(&SignatureAlgorithm::Ps256, &ps.signature));
+        assert!(!ok(&SignatureAlgorithm::Ps256, &rs.signature));
+        assert!(!ok(&SignatureAlgorithm::Rs256, &ps.signature));
+    }
+    let key = LocalKey::from_jwk(&oct(256)).expect("oct");
+    let h256 = key.sign(&SignatureAlgorithm::Hs256, b"m").expect("hs256");
+    let h512 = key.sign(&SignatureAlgorithm::Hs512, b"m").expect("hs512");
+    assert_eq!(
+        (h256.signature.len(), h512.signature.len()),
+        (32, 64),
+        "each hash its own HMAC key"
+    );
+    for (alg, tag) in [
+        (SignatureAlgorithm::Hs256, &h256.signature),
+        (SignatureAlgorithm::Hs512, &h512.signature),
+    ] {
+        assert!(key.verify(&alg, b"m", tag).expect("verify").is_valid);
+        assert!(!key.verify(&alg, b"n", tag).expect("verify").is_valid);
+    }
+    assert!(
+        !key.verify(&SignatureAlgorithm::Hs384, b"m", &h256.signature)
+            .expect("verify")
+            .is_valid
+    );
+}
+
+#[test]
+fn the_rules_table_decides_what_a_key_takes() {
+    // AES size, curve and key type all come from keyvault_crypto::rules.
+    let key = LocalKey::from_jwk(&oct(192)).expect("oct");
+    let err = key
+        .encrypt(&EncryptParameters::new(
+            EncryptionAlgorithm::A256Gcm,
+            b"x".to_vec(),
+        ))
+        .expect_err("A256GCM on a 192-bit key");
+    assert!(
+        matches!(err, CryptoError::AlgorithmMismatch { .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("256-bit"), "{err}");
+    assert!(
+        key.wrap_key(&KeyWrapAlgorithm::CkmAesKeyWrap, &[1u8; 16])
+            .is_ok()
+    );
+    let ec = generate(&spec(KeyType::Ec, None, Some(KeyCurveName::P384))).expect("ec");
+    let ec = LocalKey::from_jwk(&ec).expect("ec");
+    let err = ec
+        .sign(&SignatureAlgorithm::Es256, &[0u8; 32])
+        .expect_err("ES256 on P-384");
+    assert!(err.to_string().contains("P-256"), "{err}");
+    let err = ec
+        .encrypt(&EncryptParameters::new(
+            EncryptionAlgorithm::RsaOaep,
+            b"x".to_vec(),
+        ))
+        .expect_err("RSA-OAEP on EC");
+    assert!(
+        matches!(err, CryptoError::AlgorithmMismatch { .. }),
+        "{err}"
+    );
+    // An algorithm the engine does not know is named as such, whatever the
+    // key's operations.
+    let mut restricted = oct(256);
+    restricted.key_ops = vec![KeyOperation::Sign];
+    let key = LocalKey::from_jwk(&restricted).expect("oct");
+    let err = key
+        .encrypt(&EncryptParameters::new(
+            EncryptionAlgorithm::parse("A256-SOMETHING"),
+            b"x".to_vec(),
+        ))
+        .expect_err("unknown");
+    assert!(
+        matches!(err, CryptoError::UnsupportedAlgorithm { .. }),
+        "{err}"
+    );
+    assert_eq!(
+        rules::key_wrap(&KeyWrapAlgorithm::A256KwPad).map(|r| r.operations),
+        Some([KeyOperation::WrapKey, KeyOperation::UnwrapKey])
+    );
+}
