@@ -90,12 +90,14 @@ pub enum Outcome {
     Drop,
 }
 
-/// What the handler answers: a status and an optional JSON body.
-pub(super) type Answer = (StatusCode, Option<Value>);
+/// What the handler answers: a status and an optional JSON body, already
+/// serialised.
+pub(super) type Answer = (StatusCode, Option<Bytes>);
 
+/// `200` with `v` serialised straight to bytes (no `Value` in between).
 pub(super) fn json_answer<T: Serialize>(v: &T) -> ApiResult<Answer> {
-    serde_json::to_value(v)
-        .map(|v| (StatusCode::OK, Some(v)))
+    serde_json::to_vec(v)
+        .map(|v| (StatusCode::OK, Some(Bytes::from(v))))
         .map_err(|e| {
             ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -126,16 +128,21 @@ fn finish(
 }
 
 fn json_response(status: StatusCode, body: Option<&Value>) -> Response<Full<Bytes>> {
-    let mut b = Response::builder().status(status);
-    let bytes = match body {
-        Some(v) => {
-            b = b.header(CONTENT_TYPE, "application/json; charset=utf-8");
-            Bytes::from(v.to_string())
-        }
-        None => Bytes::new(),
-    };
-    b.body(Full::new(bytes))
-        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+    bytes_response(status, body.map(|v| Bytes::from(v.to_string())))
+}
+
+/// A response with a serialised JSON body (or none).
+fn bytes_response(status: StatusCode, body: Option<Bytes>) -> Response<Full<Bytes>> {
+    let is_json = body.is_some();
+    let mut resp = Response::new(Full::new(body.unwrap_or_default()));
+    *resp.status_mut() = status;
+    if is_json {
+        resp.headers_mut().insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        );
+    }
+    resp
 }
 
 /// The benchmark's zero-work answer (see `Emulator::start_zero_work`): a
@@ -293,7 +300,7 @@ where
         return Outcome::Drop;
     }
     let resp = match result {
-        Ok((status, body)) => json_response(status, body.as_ref()),
+        Ok((status, body)) => bytes_response(status, body),
         Err(e) => {
             tracing::debug!(%method, %path, status = e.status.as_u16(), code = e.code, "error");
             json_response(e.status, Some(&e.body()))
