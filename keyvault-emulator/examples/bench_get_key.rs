@@ -23,6 +23,9 @@
 //! ```text
 //! cargo run --release -p keyvault-emulator --example bench_get_key [-- SECONDS CONCURRENCY]
 //! ```
+//!
+//! With `BENCH_LOG` set, the emulator logs as the binary does (to stderr,
+//! `keyvault_emulator=info` unless `RUST_LOG` says otherwise).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -172,6 +175,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "-h" || a == "--help") {
         usage();
+    }
+    if std::env::var_os("BENCH_LOG").is_some() {
+        // The binary's logging (src/main.rs), to measure its cost.
+        tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| "keyvault_emulator=info".into()),
+            )
+            .init();
     }
     let seconds: f64 = args.first().and_then(|s| s.parse().ok()).unwrap_or(3.0);
     let concurrency: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(16);
