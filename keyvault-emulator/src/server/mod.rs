@@ -310,14 +310,22 @@ where
     Outcome::Answer(finish(resp, &request_id, client_request_id.as_ref()))
 }
 
-/// Whether a request reads one key version (`GET /keys/{name}/` or
-/// `GET /keys/{name}/{version}`): no write, no key generation, no list.
+/// Whether a request reads one key version (`GET /keys/{name}`,
+/// `/keys/{name}/` or `/keys/{name}/{version}`): no write, no key
+/// generation, no list.
 fn reads_one_version(method: &Method, segments: &[String]) -> bool {
     *method == Method::GET
-        && segments.len() == 3
-        && segments[0].eq_ignore_ascii_case("keys")
-        && !segments[2].eq_ignore_ascii_case("versions")
-        && !segments[2].eq_ignore_ascii_case("rotationpolicy")
+        && segments
+            .first()
+            .is_some_and(|s| s.eq_ignore_ascii_case("keys"))
+        && match segments {
+            [_, name] => !name.is_empty(),
+            [_, _, version] => {
+                !version.eq_ignore_ascii_case("versions")
+                    && !version.eq_ignore_ascii_case("rotationpolicy")
+            }
+            _ => false,
+        }
 }
 
 pub(super) fn parse_body<T: DeserializeOwned>(body: &Bytes) -> ApiResult<T> {
