@@ -232,6 +232,23 @@ impl Emulator {
     /// `token` unless `insecure_any_token` says so: anyone who can reach the
     /// port could otherwise use the vault.
     pub async fn start(options: EmulatorOptions) -> Result<Self, StartError> {
+        Self::start_serving(options, false).await
+    }
+
+    /// Benchmarks only: the same listener, TLS configuration, connection
+    /// limits and hyper settings as [`Emulator::start`], but every request
+    /// (authorised or not) is answered `200` with the fixed small JSON body
+    /// `{"value":"zero-work"}` without reading the vault. The emulator's
+    /// requests per second divided by this server's, measured in the same
+    /// run with the same client, is the share of the stack's capacity the
+    /// vault's own work leaves (issue 11, goal ≥ 0.8). The binary serves it
+    /// with the hidden flag `--bench-zero-work`.
+    #[doc(hidden)]
+    pub async fn start_zero_work(options: EmulatorOptions) -> Result<Self, StartError> {
+        Self::start_serving(options, true).await
+    }
+
+    async fn start_serving(options: EmulatorOptions, zero_work: bool) -> Result<Self, StartError> {
         if !options.listen.ip().is_loopback()
             && options.token.is_none()
             && !options.insecure_any_token
@@ -270,6 +287,7 @@ impl Emulator {
             shared.clone(),
             options.limits.clone(),
             stop,
+            zero_work,
         ));
         Ok(Self {
             addr,
@@ -351,6 +369,7 @@ async fn accept_loop(
     shared: Arc<server::Shared>,
     limits: ConnectionLimits,
     mut stop: tokio::sync::watch::Receiver<bool>,
+    zero_work: bool,
 ) {
     let permits = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
     let mut connections = tokio::task::JoinSet::new();
@@ -394,6 +413,9 @@ async fn accept_loop(
             let service = hyper::service::service_fn(move |req| {
                 let shared = shared.clone();
                 async move {
+                    if zero_work {
+                        return Ok(server::zero_work_response());
+                    }
                     match server::serve(shared, req).await {
                         server::Outcome::Answer(r) => Ok(r),
                         server::Outcome::Drop => Err(Dropped),

@@ -14,6 +14,11 @@
 //! `KEYVAULT_URL=<vault url>` and `KEYVAULT_CA=<path of the CA PEM>`;
 //! logs go to stderr. SIGINT/SIGTERM stop it after requests in flight end.
 //!
+//! Hidden, for the benchmark suite only: `--bench-zero-work` serves the
+//! same listener, TLS and hyper stack but answers every request with a
+//! fixed small JSON body without touching the vault (the zero-work
+//! baseline of issue 11's emulator figures).
+//!
 //! The CA file is written to `--ca-out` (as a new file renamed into place,
 //! so a symlink planted there is replaced, never followed), or into a
 //! private directory (0700) the emulator creates under the temporary
@@ -28,6 +33,9 @@ use keyvault_emulator::{Emulator, EmulatorOptions};
 const USAGE: &str = "usage: keyvault-emulator [--listen ADDR:PORT] [--data-dir DIR] [--hostname NAME]... [--ca-out FILE] [--token TOKEN | --insecure-any-token] [--flavor any|vault|managed-hsm] [--tls-cert FILE --tls-key FILE] [--trust-attestation-key AUTHORITY=FILE]... [--tls-handshake-timeout SECS] [--header-read-timeout SECS] [--body-read-timeout SECS] [--write-timeout SECS] [--max-connections N] [--faults throttle=P,reset=P[,latency=MS][,seed=N]]";
 
 struct Args {
+    /// Hidden `--bench-zero-work`: serve `Emulator::start_zero_work` (a
+    /// fixed answer on the same stack) for the benchmark suite.
+    zero_work: bool,
     options: EmulatorOptions,
     ca_out: Option<PathBuf>,
 }
@@ -107,6 +115,7 @@ fn parse_args() -> Result<Args, String> {
         ..Default::default()
     };
     let mut ca_out = None;
+    let mut zero_work = false;
     let (mut cert, mut key) = (None, None);
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -172,6 +181,7 @@ fn parse_args() -> Result<Args, String> {
                     })?;
             }
             "--faults" => options.faults = Some(value("--faults")?.parse()?),
+            "--bench-zero-work" => zero_work = true,
             "-h" | "--help" => return Err(USAGE.to_owned()),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
@@ -181,7 +191,11 @@ fn parse_args() -> Result<Args, String> {
         (None, None) => None,
         _ => return Err("--tls-cert and --tls-key go together".to_owned()),
     };
-    Ok(Args { options, ca_out })
+    Ok(Args {
+        options,
+        ca_out,
+        zero_work,
+    })
 }
 
 async fn stop_signal() {
@@ -223,7 +237,12 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let emulator = match Emulator::start(args.options).await {
+    let started = if args.zero_work {
+        Emulator::start_zero_work(args.options).await
+    } else {
+        Emulator::start(args.options).await
+    };
+    let emulator = match started {
         Ok(e) => e,
         Err(e) => {
             eprintln!("{e}");

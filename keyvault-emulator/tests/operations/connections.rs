@@ -323,3 +323,55 @@ async fn a_client_that_stops_reading_its_answers_is_cut_off() {
     assert_eq!(status(&emu, Method::GET, "/keys", None).await, 200);
     emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn zero_work_server_answers_a_fixed_body_over_https_without_the_vault() {
+    let zero = Emulator::start_zero_work(EmulatorOptions::default())
+        .await
+        .expect("start");
+    // Any path, any method, even one the vault would refuse or route to
+    // a write: the same fixed answer, and nothing is created.
+    for (method, path) in [
+        (Method::GET, "/keys/absent/"),
+        (Method::POST, "/keys/new/create"),
+        (Method::GET, "/keys"),
+    ] {
+        let (s, v, h) = raw(&zero, method, path, Some(json!({"kty": "EC"})))
+            .await
+            .expect("request");
+        assert_eq!(s, 200);
+        assert_eq!(v, json!({"value": "zero-work"}));
+        assert!(h.contains_key("x-ms-keyvault-service-version"));
+    }
+    zero.shutdown().await;
+}
+
+#[tokio::test]
+async fn reads_of_one_version_answer_every_path_form() {
+    let (emu, c) = start(EmulatorOptions::default()).await;
+    let b = call(c.create_key("k", &create("EC", json!({}))))
+        .await
+        .expect("create");
+    let version = version_of(&b);
+    for path in [
+        "/keys/k".to_owned(),
+        "/keys/k/".to_owned(),
+        format!("/keys/k/{version}"),
+        format!("/KEYS/K/{version}"),
+    ] {
+        let (s, v, _) = raw(&emu, Method::GET, &path, None).await.expect("get");
+        assert_eq!(s, 200, "{path}: {v}");
+        assert!(
+            v["key"]["kid"]
+                .as_str()
+                .is_some_and(|k| k.ends_with(&version)),
+            "{path}: {v}"
+        );
+    }
+    assert_eq!(status(&emu, Method::GET, "/keys/absent", None).await, 404);
+    assert_eq!(
+        status(&emu, Method::GET, "/keys/k/not-a-version", None).await,
+        404
+    );
+    emu.shutdown().await;
+}
