@@ -33,6 +33,8 @@
 
 mod api_error;
 mod backup;
+#[doc(hidden)]
+pub mod bench;
 mod byok;
 mod deadline;
 mod faults;
@@ -404,7 +406,9 @@ async fn accept_loop(
             else {
                 return;
             };
+            bench::count_handshake();
             let service = hyper::service::service_fn(move |req| {
+                bench::count_request();
                 let shared = shared.clone();
                 async move {
                     match server::serve(shared, req).await {

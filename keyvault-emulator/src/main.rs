@@ -30,6 +30,9 @@ const USAGE: &str = "usage: keyvault-emulator [--listen ADDR:PORT] [--data-dir D
 struct Args {
     options: EmulatorOptions,
     ca_out: Option<PathBuf>,
+    /// `--bench-zero-work` (hidden, for `cargo xtask bench`): serve the
+    /// zero-work handler instead of the emulator.
+    zero_work: bool,
 }
 
 fn load_jwks(path: &str) -> Result<Vec<keyvault_crypto::JsonWebKey>, String> {
@@ -107,6 +110,7 @@ fn parse_args() -> Result<Args, String> {
         ..Default::default()
     };
     let mut ca_out = None;
+    let mut zero_work = false;
     let (mut cert, mut key) = (None, None);
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -172,6 +176,7 @@ fn parse_args() -> Result<Args, String> {
                     })?;
             }
             "--faults" => options.faults = Some(value("--faults")?.parse()?),
+            "--bench-zero-work" => zero_work = true,
             "-h" | "--help" => return Err(USAGE.to_owned()),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
@@ -181,7 +186,11 @@ fn parse_args() -> Result<Args, String> {
         (None, None) => None,
         _ => return Err("--tls-cert and --tls-key go together".to_owned()),
     };
-    Ok(Args { options, ca_out })
+    Ok(Args {
+        options,
+        ca_out,
+        zero_work,
+    })
 }
 
 async fn stop_signal() {
@@ -206,6 +215,49 @@ async fn stop_signal() {
     }
 }
 
+/// Prints the request and handshake counters on each SIGUSR1 (for
+/// `cargo xtask bench`, which counts a client's exchanges at the server).
+fn print_stats_on_sigusr1() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut usr1) = signal(SignalKind::user_defined1()) {
+            tokio::spawn(async move {
+                while usr1.recv().await.is_some() {
+                    let mut out = std::io::stdout().lock();
+                    let _ = writeln!(out, "{}", keyvault_emulator::bench::stats_line());
+                    let _ = out.flush();
+                }
+            });
+        }
+    }
+}
+
+/// `--bench-zero-work`: the zero-work server until SIGINT/SIGTERM.
+async fn zero_work(args: Args) -> ExitCode {
+    let server = match keyvault_emulator::bench::zero_work(args.options.listen).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let ca_path = match write_ca(args.ca_out, &server.ca_pem) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "KEYVAULT_URL={}", server.url);
+    let _ = writeln!(out, "KEYVAULT_CA={}", ca_path.display());
+    let _ = out.flush();
+    drop(out);
+    stop_signal().await;
+    ExitCode::SUCCESS
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -223,6 +275,10 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    print_stats_on_sigusr1();
+    if args.zero_work {
+        return zero_work(args).await;
+    }
     let emulator = match Emulator::start(args.options).await {
         Ok(e) => e,
         Err(e) => {

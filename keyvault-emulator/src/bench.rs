@@ -1,0 +1,141 @@
+//! Benchmark support for `cargo xtask bench` (hidden from the usage text):
+//!
+//! - process-wide counters of TLS handshakes and HTTP requests, which the
+//!   binary prints as `KEYVAULT_STATS requests=N handshakes=M` on SIGUSR1, so
+//!   the suite counts a client's exchanges and connections at the server;
+//! - a zero-work server (`keyvault-emulator --bench-zero-work`): the same
+//!   rustls configuration, hyper HTTP/1 builder and connection wrapper as the
+//!   emulator, answering a `get_key` with a fixed EC key (and the challenge
+//!   to a request without a token) and doing nothing else, the ceiling the
+//!   emulator's request rate is compared with.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+
+/// TLS handshakes completed since the process started.
+static HANDSHAKES: AtomicU64 = AtomicU64::new(0);
+/// HTTP requests received since the process started.
+static REQUESTS: AtomicU64 = AtomicU64::new(0);
+
+/// Counts a completed TLS handshake.
+pub(crate) fn count_handshake() {
+    HANDSHAKES.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Counts a request.
+pub(crate) fn count_request() {
+    REQUESTS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// The counters' line: `KEYVAULT_STATS requests=N handshakes=M`.
+pub fn stats_line() -> String {
+    format!(
+        "KEYVAULT_STATS requests={} handshakes={}",
+        REQUESTS.load(Ordering::Relaxed),
+        HANDSHAKES.load(Ordering::Relaxed)
+    )
+}
+
+/// A running zero-work server.
+#[derive(Debug)]
+pub struct ZeroWork {
+    /// `https://127.0.0.1:PORT`.
+    pub url: String,
+    /// The CA clients should trust (PEM).
+    pub ca_pem: String,
+}
+
+fn answer(req: &Request<hyper::body::Incoming>, jwk: &str) -> Response<Full<Bytes>> {
+    let authority = req
+        .headers()
+        .get(hyper::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("localhost");
+    let mut b = Response::builder().header("cache-control", "no-cache");
+    let body = if req.headers().contains_key(hyper::header::AUTHORIZATION) {
+        b = b
+            .status(StatusCode::OK)
+            .header("content-type", "application/json; charset=utf-8");
+        // The kid names the key the path asked for (…/keys/NAME[/VERSION]).
+        let name = req.uri().path().split('/').nth(2).unwrap_or("zero");
+        format!(
+            r#"{{"key":{{"kid":"https://{authority}/keys/{name}/00000000000000000000000000000000",{jwk}}},"attributes":{{"enabled":true,"created":1700000000,"updated":1700000000,"recoveryLevel":"Recoverable+Purgeable","recoverableDays":90}}}}"#
+        )
+    } else {
+        b = b.status(StatusCode::UNAUTHORIZED).header(
+            hyper::header::WWW_AUTHENTICATE,
+            format!(
+                r#"Bearer authorization="https://login.microsoftonline.com/{}", resource="{}""#,
+                crate::EMULATOR_TENANT,
+                crate::challenge_resource(authority)
+            ),
+        );
+        String::new()
+    };
+    b.body(Full::new(Bytes::from(body)))
+        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+}
+
+/// Starts the zero-work server on `listen` and serves until the process ends.
+pub async fn zero_work(listen: SocketAddr) -> Result<ZeroWork, String> {
+    let tls = crate::tls::generate(&[])?;
+    let key = keyvault_crypto::generate(&keyvault_crypto::KeySpec {
+        kty: keyvault_crypto::KeyType::Ec,
+        size: None,
+        curve: Some(keyvault_crypto::KeyCurveName::P256),
+        public_exponent: None,
+    })
+    .map_err(|e| e.to_string())?
+    .public_only();
+    let fields = serde_json::to_value(&key).map_err(|e| e.to_string())?;
+    let mut jwk = String::new();
+    for f in ["kty", "crv", "x", "y"] {
+        if let Some(v) = fields.get(f) {
+            jwk.push_str(&format!("\"{f}\":{v},"));
+        }
+    }
+    jwk.push_str(r#""key_ops":["sign","verify"]"#);
+    let jwk: Arc<str> = jwk.into();
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| format!("binding {listen}: {e}"))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls.config.clone());
+    let limits = crate::ConnectionLimits::default();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let (acceptor, jwk, limits) = (acceptor.clone(), jwk.clone(), limits.clone());
+            tokio::spawn(async move {
+                let Ok(Ok(stream)) =
+                    tokio::time::timeout(limits.tls_handshake_timeout, acceptor.accept(tcp)).await
+                else {
+                    return;
+                };
+                count_handshake();
+                let service = hyper::service::service_fn(move |req| {
+                    count_request();
+                    let r = answer(&req, &jwk);
+                    async move { Ok::<_, std::convert::Infallible>(r) }
+                });
+                let mut builder = hyper::server::conn::http1::Builder::new();
+                builder
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .header_read_timeout(limits.header_read_timeout);
+                let stream = crate::deadline::WriteDeadline::new(stream, limits.write_timeout);
+                let _ = builder
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    Ok(ZeroWork {
+        url: format!("https://127.0.0.1:{}", addr.port()),
+        ca_pem: tls.ca_pem,
+    })
+}
