@@ -163,6 +163,10 @@ fn openssl_figures(ctx: &mut Ctx) -> (Option<String>, Vec<(String, f64)>) {
 
 /// Runs P1.
 pub fn run(ctx: &mut Ctx) -> Result<Part> {
+    // Until the example has its --json mode it would run its human-readable
+    // table for a minute and print no figure this parser reads.
+    let example = ctx.root.join("keyvault-crypto/examples/bench.rs");
+    let has_json = std::fs::read_to_string(&example).is_ok_and(|t| t.contains("--json"));
     let mut cmd = Command::new(super::cargo());
     cmd.current_dir(&ctx.root).args([
         "run",
@@ -179,8 +183,15 @@ pub fn run(ctx: &mut Ctx) -> Result<Part> {
         cmd.arg("--quick");
     }
     ctx.note(&cmd);
-    let out = cmd.output().context("running the crypto bench example")?;
-    let cases = parse_engine_lines(&String::from_utf8_lossy(&out.stdout));
+    let (cases, exit) = if has_json {
+        let out = cmd.output().context("running the crypto bench example")?;
+        (
+            parse_engine_lines(&String::from_utf8_lossy(&out.stdout)),
+            out.status.to_string(),
+        )
+    } else {
+        (Vec::new(), "not run: the example has no --json mode yet".to_owned())
+    };
     let (openssl_version, openssl) = openssl_figures(ctx);
     let lookup = |case: &str| {
         let key = openssl_key_for_case(case)?;
@@ -211,9 +222,22 @@ pub fn run(ctx: &mut Ctx) -> Result<Part> {
     let mut md = String::from("Goal: every engine/bare ratio ≥ 0.95.\n\n");
     if cases.is_empty() {
         md.push_str(&format!(
-            "**No figures**: the crypto bench example printed no JSON lines (exit {}); its `--json` mode is expected from `cargo run --release -p keyvault-crypto --example bench -- --json`.\n\n",
-            out.status
+            "**No engine figures** ({exit}): expected one JSON object a line from `cargo run --release -p keyvault-crypto --example bench -- --json`.\n\n"
         ));
+    }
+    if rows.is_empty() {
+        rows = openssl
+            .iter()
+            .map(|(k, v)| {
+                vec![
+                    format!("openssl {k}"),
+                    "n/a".into(),
+                    "n/a".into(),
+                    "n/a".into(),
+                    num(Some(*v)),
+                ]
+            })
+            .collect();
     }
     md.push_str(&table(
         &["case", "engine ops/s", "aws-lc-rs ops/s", "engine/bare", "openssl speed ops/s"],
@@ -234,7 +258,8 @@ pub fn run(ctx: &mut Ctx) -> Result<Part> {
             "cases": items,
             "below_goal": below,
             "openssl": openssl_version,
-            "engine_bench_exit": out.status.code(),
+            "openssl_figures": openssl.iter().map(|(k, v)| json!({"figure": k, "ops_per_s": v})).collect::<Vec<_>>(),
+            "engine_bench": exit,
         }),
         md,
     })

@@ -130,7 +130,7 @@ pub fn chart(series: &[Series], subtitle: &str) -> String {
         ));
     }
     out.push_str(&format!(
-        r#"<text x="{L}" y="{:.1}" font-size="10" fill="#555">{}</text>"#,
+        r##"<text x="{L}" y="{:.1}" font-size="10" fill="#555">{}</text>"##,
         height - 6.0,
         esc(subtitle)
     ));
