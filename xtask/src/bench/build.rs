@@ -61,7 +61,11 @@ pub fn run(ctx: &mut Ctx) -> Result<Part> {
         &[
             vec![
                 "codegen, in process (first, second run) s".into(),
-                format!("{}, {}", num(times.first().copied()), num(times.get(1).copied())),
+                format!(
+                    "{}, {}",
+                    num(times.first().copied()),
+                    num(times.get(1).copied())
+                ),
             ],
             vec![
                 "`cargo xtask codegen --check` wall s (goal < 5)".into(),
@@ -70,7 +74,10 @@ pub fn run(ctx: &mut Ctx) -> Result<Part> {
             vec!["byte-identical on rerun".into(), identical.to_string()],
             vec![
                 "identical to the checked-in file".into(),
-                format!("{checked_in} (--check {})", if check_ok { "passed" } else { "failed" }),
+                format!(
+                    "{checked_in} (--check {})",
+                    if check_ok { "passed" } else { "failed" }
+                ),
             ],
         ],
     );

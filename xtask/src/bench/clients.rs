@@ -55,7 +55,10 @@ fn set_up(ctx: &mut Ctx, server: &Server) -> Result<()> {
     for (op, key) in [("create", "bench-ec"), ("create-rsa", RSA_KEY)] {
         let r = ctx.run_generator(0, server, op, key, 1, Amount::Count(1))?;
         if r["ops"] != 1 {
-            bail!("creating the benchmark's {op} key failed: {}", r["first_error"]);
+            bail!(
+                "creating the benchmark's {op} key failed: {}",
+                r["first_error"]
+            );
         }
     }
     Ok(())
@@ -96,11 +99,12 @@ fn find<'a>(runs: &'a [Value], client: &str, op: &str, c: u64) -> Option<&'a Val
 
 /// The goal ratios at concurrency 32 (ours over the official Rust crate).
 pub fn goals_at_32(runs: &[Value]) -> (Option<f64>, Option<f64>) {
-    let get = |client: &str, k: &str| {
-        find(runs, client, "get", 32).and_then(|r| r[k].as_f64())
-    };
+    let get = |client: &str, k: &str| find(runs, client, "get", 32).and_then(|r| r[k].as_f64());
     (
-        div(get("ours", "requests_per_s"), get("official-rust", "requests_per_s")),
+        div(
+            get("ours", "requests_per_s"),
+            get("official-rust", "requests_per_s"),
+        ),
         div(
             get("ours", "client_cpu_us_per_op"),
             get("official-rust", "client_cpu_us_per_op"),
@@ -125,7 +129,15 @@ pub fn run_p2(ctx: &mut Ctx) -> Result<(Part, Vec<Series>)> {
                 continue;
             }
             for g in 0..ctx.generators.len() {
-                runs.push(measured(ctx, g, &server, op, EC_KEY, c, Amount::Seconds(secs))?);
+                runs.push(measured(
+                    ctx,
+                    g,
+                    &server,
+                    op,
+                    EC_KEY,
+                    c,
+                    Amount::Seconds(secs),
+                )?);
             }
         }
     }

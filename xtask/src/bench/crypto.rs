@@ -53,7 +53,9 @@ pub fn openssl_key_for_case(case: &str) -> Option<String> {
         return None;
     }
     if c.contains("rsa") && !op.is_empty() {
-        let size = ["2048", "3072", "4096"].into_iter().find(|s| c.contains(s))?;
+        let size = ["2048", "3072", "4096"]
+            .into_iter()
+            .find(|s| c.contains(s))?;
         return Some(format!("rsa{size} {op}"));
     }
     if !op.is_empty() {
@@ -152,7 +154,8 @@ fn openssl_figures(ctx: &mut Ctx) -> (Option<String>, Vec<(String, f64)>) {
     }
     for (args, gcm) in runs {
         let mut cmd = Command::new("openssl");
-        cmd.args(["speed", "-seconds", secs, "-elapsed"]).args(&args);
+        cmd.args(["speed", "-seconds", secs, "-elapsed"])
+            .args(&args);
         ctx.note(&cmd);
         if let Ok(o) = cmd.output() {
             figures.extend(parse_openssl(&String::from_utf8_lossy(&o.stdout), gcm));
@@ -190,7 +193,10 @@ pub fn run(ctx: &mut Ctx) -> Result<Part> {
             out.status.to_string(),
         )
     } else {
-        (Vec::new(), "not run: the example has no --json mode yet".to_owned())
+        (
+            Vec::new(),
+            "not run: the example has no --json mode yet".to_owned(),
+        )
     };
     let (openssl_version, openssl) = openssl_figures(ctx);
     let lookup = |case: &str| {
@@ -240,7 +246,13 @@ pub fn run(ctx: &mut Ctx) -> Result<Part> {
             .collect();
     }
     md.push_str(&table(
-        &["case", "engine ops/s", "aws-lc-rs ops/s", "engine/bare", "openssl speed ops/s"],
+        &[
+            "case",
+            "engine ops/s",
+            "aws-lc-rs ops/s",
+            "engine/bare",
+            "openssl speed ops/s",
+        ],
         &rows,
     ));
     md.push_str(&format!(
@@ -250,7 +262,9 @@ pub fn run(ctx: &mut Ctx) -> Result<Part> {
         } else {
             below.join(", ")
         },
-        openssl_version.as_deref().unwrap_or("not on this machine (n/a)")
+        openssl_version
+            .as_deref()
+            .unwrap_or("not on this machine (n/a)")
     ));
     Ok(Part {
         json: json!({
@@ -295,13 +309,25 @@ mod tests {
     fn cases_map_to_openssl_figures_where_openssl_has_them() {
         let k = |c: &str| openssl_key_for_case(c);
         assert_eq!(k("RSA-2048 sign (RS256)").as_deref(), Some("rsa2048 sign"));
-        assert_eq!(k("RSA-3072 verify (RS256)").as_deref(), Some("rsa3072 verify"));
+        assert_eq!(
+            k("RSA-3072 verify (RS256)").as_deref(),
+            Some("rsa3072 verify")
+        );
         assert_eq!(k("RSA-2048 sign (PS256)"), None);
         assert_eq!(k("RSA-2048 OAEP-256 encrypt"), None);
         assert_eq!(k("ES384 verify").as_deref(), Some("ecdsap384 verify"));
-        assert_eq!(k("AES-256-GCM encrypt 64 KiB").as_deref(), Some("aes-256-gcm 65536"));
-        assert_eq!(k("AES-256-GCM encrypt 1 KiB").as_deref(), Some("aes-256-gcm 1024"));
-        assert_eq!(k("AES-256-GCM encrypt 64 B").as_deref(), Some("aes-256-gcm 64"));
+        assert_eq!(
+            k("AES-256-GCM encrypt 64 KiB").as_deref(),
+            Some("aes-256-gcm 65536")
+        );
+        assert_eq!(
+            k("AES-256-GCM encrypt 1 KiB").as_deref(),
+            Some("aes-256-gcm 1024")
+        );
+        assert_eq!(
+            k("AES-256-GCM encrypt 64 B").as_deref(),
+            Some("aes-256-gcm 64")
+        );
         assert_eq!(k("AES-256-GCM decrypt 64 B"), None);
         assert_eq!(k("A256KW wrap"), None);
         assert_eq!(k("HS256 sign"), None);
@@ -316,7 +342,10 @@ mod tests {
         assert!(f.contains(&("ecdsap256 sign".into(), 40000.0)));
         assert!(f.contains(&("ecdsap384 verify".into(), 1250.0)));
         let gcm = "type             64 bytes\nAES-256-GCM     128000.00k\n";
-        assert_eq!(parse_openssl(gcm, Some(64)), vec![("aes-256-gcm 64".into(), 2_000_000.0)]);
+        assert_eq!(
+            parse_openssl(gcm, Some(64)),
+            vec![("aes-256-gcm 64".into(), 2_000_000.0)]
+        );
         assert!(parse_openssl("nothing here", Some(64)).is_empty());
     }
 

@@ -92,10 +92,22 @@ fn cargo() -> String {
 }
 
 const PARTS: [(&str, &str, &str); 5] = [
-    ("crypto", "p1", "P1. Local crypto: engine vs bare aws-lc-rs vs openssl speed"),
+    (
+        "crypto",
+        "p1",
+        "P1. Local crypto: engine vs bare aws-lc-rs vs openssl speed",
+    ),
     ("codegen", "p5", "P5. Build and codegen"),
-    ("clients", "p2", "P2. Client round trip: get_key and update_key_properties"),
-    ("emulator", "p3", "P3. Emulator vs a zero-work server; remote sign vs the engine"),
+    (
+        "clients",
+        "p2",
+        "P2. Client round trip: get_key and update_key_properties",
+    ),
+    (
+        "emulator",
+        "p3",
+        "P3. Emulator vs a zero-work server; remote sign vs the engine",
+    ),
     ("scale", "p4", "P4. Scale"),
 ];
 
@@ -120,8 +132,11 @@ fn output_of(program: &str, args: &[&str]) -> Option<String> {
 
 fn machine(cores: usize) -> Value {
     let cpu = std::fs::read_to_string("/proc/cpuinfo").ok().and_then(|t| {
-        t.lines()
-            .find_map(|l| l.strip_prefix("model name")?.split_once(':').map(|x| x.1.trim().to_owned()))
+        t.lines().find_map(|l| {
+            l.strip_prefix("model name")?
+                .split_once(':')
+                .map(|x| x.1.trim().to_owned())
+        })
     });
     json!({
         "cores": cores,
@@ -134,10 +149,9 @@ fn machine(cores: usize) -> Value {
 
 fn versions(root: &Path, python: Option<&Path>) -> Value {
     let ours = std::fs::read_to_string(root.join("Cargo.lock")).unwrap_or_default();
-    let official = std::fs::read_to_string(root.join("tests/official-rust/Cargo.lock")).unwrap_or_default();
-    let py = |code: &str| {
-        python.and_then(|p| output_of(&p.to_string_lossy(), &["-c", code]))
-    };
+    let official =
+        std::fs::read_to_string(root.join("tests/official-rust/Cargo.lock")).unwrap_or_default();
+    let py = |code: &str| python.and_then(|p| output_of(&p.to_string_lossy(), &["-c", code]));
     json!({
         "keyvault-keys (ours)": lock_version(&ours, "keyvault-keys"),
         "commit": output_of("git", &["-C", &root.to_string_lossy(), "rev-parse", "--short", "HEAD"]),
@@ -173,7 +187,9 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
             "--only" => {
                 let name = it.next().context("--only needs a part name")?;
                 let Some(p) = PARTS.iter().find(|p| p.0 == name || p.1 == name) else {
-                    bail!("--only takes one of crypto (p1), clients (p2), emulator (p3), scale (p4), codegen (p5), not {name:?}");
+                    bail!(
+                        "--only takes one of crypto (p1), clients (p2), emulator (p3), scale (p4), codegen (p5), not {name:?}"
+                    );
                 };
                 only = Some(p.0);
             }
@@ -206,12 +222,26 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
         let t = Instant::now();
         let mut cmd = Command::new(cargo());
         cmd.current_dir(&root).args([
-            "build", "--release", "-p", "keyvault-emulator", "-p", "keyvault-tests",
-            "--bin", "keyvault-emulator", "--bin", "bench-client",
+            "build",
+            "--release",
+            "-p",
+            "keyvault-emulator",
+            "-p",
+            "keyvault-tests",
+            "--bin",
+            "keyvault-emulator",
+            "--bin",
+            "bench-client",
         ]);
         commands.push(format!("{cmd:?}"));
-        run_cmd(&mut cmd, "cargo build --release (emulator, our load generator)")?;
-        setup.insert("release_build_ours_s".into(), json!(t.elapsed().as_secs_f64()));
+        run_cmd(
+            &mut cmd,
+            "cargo build --release (emulator, our load generator)",
+        )?;
+        setup.insert(
+            "release_build_ours_s".into(),
+            json!(t.elapsed().as_secs_f64()),
+        );
     }
     let release = target.join("release");
     let mut generators = vec![Generator {
@@ -223,7 +253,10 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     if wanted("clients") {
         let t = Instant::now();
         let official = crate::interop::build_official_rust(&root, &target, true)?;
-        setup.insert("release_build_official_rust_s".into(), json!(t.elapsed().as_secs_f64()));
+        setup.insert(
+            "release_build_official_rust_s".into(),
+            json!(t.elapsed().as_secs_f64()),
+        );
         generators.push(Generator {
             name: "official-rust",
             label: "azure_security_keyvault_keys (official Rust)",
@@ -235,7 +268,11 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
                 name: "python",
                 label: "azure-keyvault-keys aio (official Python)",
                 program: p.clone(),
-                prefix: vec![root.join("tests/python/bench_client.py").to_string_lossy().into_owned()],
+                prefix: vec![
+                    root.join("tests/python/bench_client.py")
+                        .to_string_lossy()
+                        .into_owned(),
+                ],
             });
         }
     }
@@ -277,7 +314,9 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
         };
         let secs = t.elapsed().as_secs_f64();
         part_seconds.insert(name.into(), json!(secs));
-        md_parts.push_str(&format!("\n## {title}\n\n_{name} ({id}), {secs:.1} s._\n\n"));
+        md_parts.push_str(&format!(
+            "\n## {title}\n\n_{name} ({id}), {secs:.1} s._\n\n"
+        ));
         match result {
             Ok(part) => {
                 if name == "crypto" {
@@ -335,7 +374,10 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     }
     let svg = svg::chart(
         &series,
-        &format!("{mode} run, {} , {cores} cores", date.as_deref().unwrap_or("?")),
+        &format!(
+            "{mode} run, {} , {cores} cores",
+            date.as_deref().unwrap_or("?")
+        ),
     );
     report::write(&out_dir, &json, &md, &svg)?;
     eprintln!(
@@ -345,7 +387,10 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     if failed.is_empty() {
         Ok(ExitCode::SUCCESS)
     } else {
-        eprintln!("xtask bench: parts that could not run: {}", failed.join(", "));
+        eprintln!(
+            "xtask bench: parts that could not run: {}",
+            failed.join(", ")
+        );
         Ok(ExitCode::FAILURE)
     }
 }
@@ -357,8 +402,14 @@ mod tests {
     #[test]
     fn lock_version_reads_the_line_after_the_name() {
         let lock = "[[package]]\nname = \"azure_core\"\nversion = \"1.2.0-beta.1\"\n\n[[package]]\nname = \"azure_core_macros\"\nversion = \"9\"\n";
-        assert_eq!(lock_version(lock, "azure_core").as_deref(), Some("1.2.0-beta.1"));
-        assert_eq!(lock_version(lock, "azure_core_macros").as_deref(), Some("9"));
+        assert_eq!(
+            lock_version(lock, "azure_core").as_deref(),
+            Some("1.2.0-beta.1")
+        );
+        assert_eq!(
+            lock_version(lock, "azure_core_macros").as_deref(),
+            Some("9")
+        );
         assert_eq!(lock_version(lock, "tokio"), None);
     }
 }

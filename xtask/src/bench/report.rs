@@ -11,7 +11,11 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
     let mut out = format!(
         "| {} |\n|{}|\n",
-        headers.iter().map(|h| cell(h)).collect::<Vec<_>>().join(" | "),
+        headers
+            .iter()
+            .map(|h| cell(h))
+            .collect::<Vec<_>>()
+            .join(" | "),
         headers.iter().map(|_| "---").collect::<Vec<_>>().join("|")
     );
     for row in rows {
@@ -70,7 +74,10 @@ mod tests {
 
     #[test]
     fn table_has_a_header_rule_and_escapes_pipes() {
-        let t = table(&["a", "b"], &[vec!["1".into(), "x|y".into()], vec!["2".into()]]);
+        let t = table(
+            &["a", "b"],
+            &[vec!["1".into(), "x|y".into()], vec!["2".into()]],
+        );
         assert_eq!(t, "| a | b |\n|---|---|\n| 1 | x\\|y |\n| 2 |  |\n");
     }
 

@@ -18,7 +18,11 @@ pub fn per_key_ratio(small: (u64, f64), large: (u64, f64)) -> Option<f64> {
 fn load(ctx: &mut Ctx, server: &Server, prefix: &str, n: u64) -> Result<Value> {
     let r = ctx.run_generator(0, server, "create", prefix, 32, Amount::Count(n))?;
     if r["ops"].as_u64() != Some(n) {
-        bail!("loading {n} keys: {} made, first error {}", r["ops"], r["first_error"]);
+        bail!(
+            "loading {n} keys: {} made, first error {}",
+            r["ops"],
+            r["first_error"]
+        );
     }
     Ok(r)
 }
@@ -56,7 +60,10 @@ pub fn run(ctx: &mut Ctx) -> Result<Part> {
     let items = |r: &Value| r["items"].as_u64().unwrap_or(0);
     let growth_mib = |r: &Value| {
         div(
-            r["rss_peak_kib"].as_f64().zip(r["rss_start_kib"].as_f64()).map(|(p, s)| p - s),
+            r["rss_peak_kib"]
+                .as_f64()
+                .zip(r["rss_start_kib"].as_f64())
+                .map(|(p, s)| p - s),
             Some(1024.0),
         )
     };
@@ -71,7 +78,12 @@ pub fn run(ctx: &mut Ctx) -> Result<Part> {
         Some((small + (large - small)) as f64),
         Some(secs(&load_a) + secs(&load_b)),
     );
-    let us_per_key = |r: &Value| div(Some(secs(r) * 1e6), Some(items(r) as f64).filter(|n| *n > 0.0));
+    let us_per_key = |r: &Value| {
+        div(
+            Some(secs(r) * 1e6),
+            Some(items(r) as f64).filter(|n| *n > 0.0),
+        )
+    };
     let rows = vec![
         vec![
             format!("list {} keys", items(&list_small)),
@@ -105,7 +117,12 @@ pub fn run(ctx: &mut Ctx) -> Result<Part> {
         num(Some(restart_s)),
     );
     md.push_str(&table(
-        &["run", "seconds", "µs per key", "client peak RSS growth MiB (goal < 20)"],
+        &[
+            "run",
+            "seconds",
+            "µs per key",
+            "client peak RSS growth MiB (goal < 20)",
+        ],
         &rows,
     ));
     Ok(Part {

@@ -1,13 +1,16 @@
 //! The chart: client throughput and client CPU per operation against
 //! concurrency, one line per client, drawn as plain SVG.
 
-/// One client's points: `(concurrency, requests/s, CPU µs per operation)`.
+/// A point: `(concurrency, requests/s, CPU µs per operation)`.
+pub type Point = (u64, Option<f64>, Option<f64>);
+
+/// One client's points.
 #[derive(Clone, Debug)]
 pub struct Series {
     /// The client's name (the legend).
     pub name: String,
     /// Its points, in concurrency order.
-    pub points: Vec<(u64, Option<f64>, Option<f64>)>,
+    pub points: Vec<Point>,
 }
 
 const COLORS: [&str; 4] = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"];
@@ -32,7 +35,7 @@ fn panel(
     title: &str,
     series: &[Series],
     xs: &[u64],
-    pick: fn(&(u64, Option<f64>, Option<f64>)) -> Option<f64>,
+    pick: fn(&Point) -> Option<f64>,
 ) {
     let max = series
         .iter()
@@ -95,7 +98,9 @@ fn panel(
         ));
         for p in &pts {
             let (x, y) = p.split_once(',').unwrap_or(("0", "0"));
-            out.push_str(&format!(r#"<circle cx="{x}" cy="{y}" r="3" fill="{color}"/>"#));
+            out.push_str(&format!(
+                r#"<circle cx="{x}" cy="{y}" r="3" fill="{color}"/>"#
+            ));
         }
     }
 }
@@ -117,7 +122,14 @@ pub fn chart(series: &[Series], subtitle: &str) -> String {
     );
     out.push_str(r#"<rect width="100%" height="100%" fill="white"/>"#);
     panel(&mut out, 0.0, "get_key requests/s", series, &xs, |p| p.1);
-    panel(&mut out, W, "client CPU µs per get_key", series, &xs, |p| p.2);
+    panel(
+        &mut out,
+        W,
+        "client CPU µs per get_key",
+        series,
+        &xs,
+        |p| p.2,
+    );
     for (i, s) in series.iter().enumerate() {
         let y = H + 14.0 + 18.0 * i as f64;
         out.push_str(&format!(

@@ -131,7 +131,11 @@ async fn main() -> ExitCode {
     let outcome = harness::drive(&args, |i| call(&client, &args.op, &args.key, i)).await;
     println!(
         "{}",
-        harness::json_line("azure_security_keyvault_keys (official Rust)", &args, &outcome)
+        harness::json_line(
+            "azure_security_keyvault_keys (official Rust)",
+            &args,
+            &outcome
+        )
     );
     ExitCode::SUCCESS
 }

@@ -27,9 +27,7 @@ pub fn calls(url: &str, ca: &str, op: &str, key: &str) -> Result<Calls, String> 
         http_client: Some(http),
         ..Default::default()
     };
-    let credential = Arc::new(keyvault_emulator::StaticTokenCredential::new(
-        "bench-token",
-    ));
+    let credential = Arc::new(keyvault_emulator::StaticTokenCredential::new("bench-token"));
     let client = KeyClient::new(url, credential, Some(options)).map_err(|e| e.to_string())?;
     let crypto = match op {
         "sign" => Some(

@@ -54,7 +54,9 @@ pub fn parse_args() -> Result<Args, String> {
     let (mut concurrency, mut amount) = (1u64, None);
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
-        let v = it.next().ok_or_else(|| format!("{flag} needs a value\n{usage}"))?;
+        let v = it
+            .next()
+            .ok_or_else(|| format!("{flag} needs a value\n{usage}"))?;
         let num = |v: &str| v.parse::<f64>().ok().filter(|n| n.is_finite() && *n > 0.0);
         match flag.as_str() {
             "--url" => url = Some(v),
@@ -67,7 +69,11 @@ pub fn parse_args() -> Result<Args, String> {
             "--seconds" => {
                 amount = Some(Amount::Seconds(num(&v).ok_or("--seconds takes seconds")?))
             }
-            "--count" => amount = Some(Amount::Count(num(&v).ok_or("--count takes a number")? as u64)),
+            "--count" => {
+                amount = Some(Amount::Count(
+                    num(&v).ok_or("--count takes a number")? as u64
+                ))
+            }
             _ => return Err(format!("unknown argument {flag:?}\n{usage}")),
         }
     }
@@ -210,6 +216,9 @@ pub fn json_line(client: &str, args: &Args, o: &Outcome) -> String {
         opt(o.cpu_s.map(|c| format!("{c:.3}"))),
         opt(o.rss_start_kib),
         opt(o.rss_peak_kib),
-        o.first_error.as_deref().map(json_string).unwrap_or_else(|| "null".into()),
+        o.first_error
+            .as_deref()
+            .map(json_string)
+            .unwrap_or_else(|| "null".into()),
     )
 }

@@ -24,6 +24,9 @@ async fn main() -> ExitCode {
         }
     };
     let outcome = harness::drive(&args, |i| calls::call(&client, &args.op, &args.key, i)).await;
-    println!("{}", harness::json_line("keyvault-keys (ours)", &args, &outcome));
+    println!(
+        "{}",
+        harness::json_line("keyvault-keys (ours)", &args, &outcome)
+    );
     ExitCode::SUCCESS
 }
