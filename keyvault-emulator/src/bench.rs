@@ -139,3 +139,44 @@ pub async fn zero_work(listen: SocketAddr) -> Result<ZeroWork, String> {
         ca_pem: tls.ca_pem,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count(line: &str, field: &str) -> u64 {
+        line.split_whitespace()
+            .find_map(|f| f.strip_prefix(field)?.strip_prefix('='))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    }
+
+    #[tokio::test]
+    async fn zero_work_answers_the_challenge_then_a_key_and_counts_both() {
+        let server = zero_work(([127, 0, 0, 1], 0).into()).await.unwrap();
+        let ca = reqwest::Certificate::from_pem(server.ca_pem.as_bytes()).unwrap();
+        let http = reqwest::Client::builder()
+            .tls_certs_only([ca])
+            .build()
+            .unwrap();
+        let before = stats_line();
+        let url = format!("{}/keys/k1?api-version=2025-07-01", server.url);
+        let challenge = http.get(&url).send().await.unwrap();
+        assert_eq!(challenge.status(), 401);
+        let header = challenge.headers()["www-authenticate"].to_str().unwrap();
+        assert!(header.contains("resource=\"https://127.0.0.1:"), "{header}");
+        let ok = http.get(&url).bearer_auth("t").send().await.unwrap();
+        assert_eq!(ok.status(), 200);
+        let body: serde_json::Value = ok.json().await.unwrap();
+        let kid = body["key"]["kid"].as_str().unwrap();
+        assert!(
+            kid.starts_with(&format!("{}/keys/k1/", server.url)),
+            "{kid}"
+        );
+        assert_eq!(body["key"]["crv"], "P-256");
+        let after = stats_line();
+        // Other tests in this process may add to the counters too.
+        assert!(count(&after, "requests") >= count(&before, "requests") + 2);
+        assert!(count(&after, "handshakes") > count(&before, "handshakes"));
+    }
+}
