@@ -41,6 +41,8 @@
 
 mod api_error;
 mod backup;
+#[doc(hidden)]
+pub mod bench;
 mod byok;
 #[cfg(feature = "client-helpers")]
 mod client_helpers;
@@ -410,11 +412,13 @@ async fn accept_loop(
             else {
                 return;
             };
+            bench::count_handshake();
             let service = hyper::service::service_fn(move |req| {
+                bench::count_request();
                 let shared = shared.clone();
                 async move {
                     if zero_work {
-                        return Ok(server::zero_work_response());
+                        return Ok(bench::zero_work_answer(&req));
                     }
                     match server::serve(shared, req).await {
                         server::Outcome::Answer(r) => Ok(r),

@@ -15,9 +15,10 @@
 //! logs go to stderr. SIGINT/SIGTERM stop it after requests in flight end.
 //!
 //! Hidden, for the benchmark suite only: `--bench-zero-work` serves the
-//! same listener, TLS and hyper stack but answers every request with a
-//! fixed small JSON body without touching the vault (the zero-work
-//! baseline of issue 11's emulator figures).
+//! same listener, TLS and hyper stack but answers without touching the
+//! vault (the challenge to a request without a token, a fixed EC key to
+//! any other: the zero-work baseline of issue 11's emulator figures), and
+//! SIGUSR1 prints `KEYVAULT_STATS requests=N handshakes=M`.
 //!
 //! The CA file is written to `--ca-out` (as a new file renamed into place,
 //! so a symlink planted there is replaced, never followed), or into a
@@ -33,11 +34,11 @@ use keyvault_emulator::{Emulator, EmulatorOptions};
 const USAGE: &str = "usage: keyvault-emulator [--listen ADDR:PORT] [--data-dir DIR] [--hostname NAME]... [--ca-out FILE] [--token TOKEN | --insecure-any-token] [--flavor any|vault|managed-hsm] [--tls-cert FILE --tls-key FILE] [--trust-attestation-key AUTHORITY=FILE]... [--tls-handshake-timeout SECS] [--header-read-timeout SECS] [--body-read-timeout SECS] [--write-timeout SECS] [--max-connections N] [--faults throttle=P,reset=P[,latency=MS][,seed=N]]";
 
 struct Args {
-    /// Hidden `--bench-zero-work`: serve `Emulator::start_zero_work` (a
-    /// fixed answer on the same stack) for the benchmark suite.
-    zero_work: bool,
     options: EmulatorOptions,
     ca_out: Option<PathBuf>,
+    /// Hidden `--bench-zero-work`: serve `Emulator::start_zero_work` (the
+    /// same stack answering without the vault) for the benchmark suite.
+    zero_work: bool,
 }
 
 fn load_jwks(path: &str) -> Result<Vec<keyvault_crypto::JsonWebKey>, String> {
@@ -220,6 +221,24 @@ async fn stop_signal() {
     }
 }
 
+/// Prints the request and handshake counters on each SIGUSR1 (for
+/// `cargo xtask bench`, which counts a client's exchanges at the server).
+fn print_stats_on_sigusr1() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut usr1) = signal(SignalKind::user_defined1()) {
+            tokio::spawn(async move {
+                while usr1.recv().await.is_some() {
+                    let mut out = std::io::stdout().lock();
+                    let _ = writeln!(out, "{}", keyvault_emulator::bench::stats_line());
+                    let _ = out.flush();
+                }
+            });
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -237,6 +256,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    print_stats_on_sigusr1();
     let started = if args.zero_work {
         Emulator::start_zero_work(args.options).await
     } else {

@@ -1,5 +1,5 @@
 //! Set-up for the JavaScript and official-Rust interop suites, run by
-//! `cargo xtask test` before `cargo test`:
+//! `cargo xtask test` before `cargo test` (and by `cargo xtask bench`):
 //!
 //! - `tests/js`: `npm ci` (npm registry, versions pinned by the committed
 //!   package-lock.json) when `node_modules` is missing;
@@ -50,21 +50,26 @@ pub fn ensure_node_modules(root: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Builds `tests/official-rust` into `<target>/official-rust` and returns its
-/// binary.
-pub fn build_official_rust(root: &Path, target: &Path) -> Result<PathBuf> {
+/// Builds `tests/official-rust` into `<target>/official-rust` (in release
+/// mode for the benchmark's generator) and returns the profile's folder,
+/// which holds its binaries (`official-rust-interop`, `bench`).
+pub fn build_official_rust(root: &Path, target: &Path, release: bool) -> Result<PathBuf> {
     let target_dir = target.join("official-rust");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     eprintln!("xtask: building tests/official-rust (the official Rust SDK, its own workspace)");
-    let status = Command::new(cargo)
-        .current_dir(root)
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(root)
         .args(["build", "--locked", "--manifest-path"])
         .arg(root.join("tests/official-rust/Cargo.toml"))
-        .env("CARGO_TARGET_DIR", &target_dir)
+        .env("CARGO_TARGET_DIR", &target_dir);
+    if release {
+        cmd.arg("--release");
+    }
+    let status = cmd
         .status()
         .context("running cargo build for tests/official-rust")?;
     if !status.success() {
         bail!("cargo build of tests/official-rust failed ({status})");
     }
-    Ok(target_dir.join("debug/official-rust-interop"))
+    Ok(target_dir.join(if release { "release" } else { "debug" }))
 }

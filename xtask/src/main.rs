@@ -7,8 +7,10 @@
 //! cargo xtask test [ARGS]        the whole test suite (README's test command)
 //! cargo xtask durability [--trials N] [--seed S]   crash durability (SIGKILL) trials
 //! cargo xtask fuzz [--seconds N] [--runs N] [TARGET]  run the fuzz targets in fuzz/
+//! cargo xtask bench [--quick] [--only NAME]   the benchmark suite (target/bench/report.md)
 //! ```
 
+mod bench;
 mod codegen;
 mod durability;
 mod fuzz;
@@ -24,7 +26,7 @@ use std::process::ExitCode;
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage:\n  cargo xtask codegen [--check]\n  cargo xtask spec-compare PATH-TO-SWAGGER.json [--ours PATH]\n  cargo xtask test [-- CARGO-TEST-ARGS]\n  cargo xtask durability [--trials N] [--seed S]\n  cargo xtask fuzz [--seconds N] [--runs N] [TARGET]"
+        "usage:\n  cargo xtask codegen [--check]\n  cargo xtask spec-compare PATH-TO-SWAGGER.json [--ours PATH]\n  cargo xtask test [-- CARGO-TEST-ARGS]\n  cargo xtask durability [--trials N] [--seed S]\n  cargo xtask fuzz [--seconds N] [--runs N] [TARGET]\n  cargo xtask bench [--quick] [--only crypto|clients|emulator|scale|codegen]"
     );
     ExitCode::from(2)
 }
@@ -60,6 +62,7 @@ fn main() -> ExitCode {
         Some("test") => test_cmd::run_tests(&args[1..]),
         Some("durability") => durability::run(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
+        Some("bench") => bench::run(&args[1..]),
         _ => return usage(),
     };
     match result {

@@ -37,6 +37,7 @@ fn python_ready(python: &Path) -> bool {
             .is_ok_and(|s| s.success())
 }
 
+/// Makes `.venv` with the interop packages when it lacks one; returns its Python.
 pub fn ensure_python(root: &Path) -> Result<std::path::PathBuf> {
     let venv = root.join(".venv");
     let python = venv.join("bin/python");
@@ -85,7 +86,8 @@ pub fn run_tests(extra: &[String]) -> Result<ExitCode> {
     let target = std::env::var("CARGO_TARGET_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|_| root.join("target"));
-    let official_rust = crate::interop::build_official_rust(&root, &target)?;
+    let official_rust =
+        crate::interop::build_official_rust(&root, &target, false)?.join("official-rust-interop");
     let status = Command::new(cargo())
         .current_dir(&root)
         .args(["test", "--workspace"])

@@ -145,17 +145,6 @@ fn bytes_response(status: StatusCode, body: Option<Bytes>) -> Response<Full<Byte
     resp
 }
 
-/// The benchmark's zero-work answer (see `Emulator::start_zero_work`): a
-/// fixed small JSON body with the headers a real answer carries.
-pub fn zero_work_response() -> Response<Full<Bytes>> {
-    let mut resp = Response::new(Full::new(Bytes::from_static(b"{\"value\":\"zero-work\"}")));
-    resp.headers_mut().insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("application/json; charset=utf-8"),
-    );
-    finish(resp, "00000000-0000-4000-8000-000000000000", None)
-}
-
 /// Serves one request. Never panics on input; every failure is an error
 /// body. The handler runs on the blocking pool (it may generate keys or
 /// wait for a commit); a panic in it answers 500 and changes nothing.
