@@ -9,14 +9,11 @@
 //!   a request without a token), nothing else, the ceiling the emulator's
 //!   request rate is compared with.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 
 /// TLS handshakes completed since the process started.
 static HANDSHAKES: AtomicU64 = AtomicU64::new(0);

@@ -36,7 +36,7 @@ pub const MAX_BODY: usize = 1024 * 1024;
 pub const EMULATOR_TENANT: &str = "00000000-0000-4000-8000-00000000e4a1";
 /// Sent as `x-ms-keyvault-service-version`.
 pub const SERVICE_VERSION: &str = "1.9.0-keyvault-emulator";
-const DEFAULT_API_VERSION: &str = "2025-07-01";
+use keyvault_keys_protocol::DEFAULT_API_VERSION;
 
 pub struct Shared {
     pub vault: Vault,

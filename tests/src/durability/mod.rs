@@ -55,7 +55,7 @@ pub use verdict::{Verdict, check, check_key};
 /// Concurrent writers per trial.
 pub const WRITERS: usize = 8;
 /// The api-version the requests name.
-pub(super) const API_VERSION: &str = "2025-07-01";
+pub(super) const API_VERSION: &str = keyvault_keys_protocol::DEFAULT_API_VERSION;
 /// The shortest and longest time writers run before the kill.
 pub(super) const KILL_AFTER_MS: (u64, u64) = (300, 2000);
 /// At most this many live keys per writer (then creates become new versions).

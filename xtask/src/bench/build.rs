@@ -1,6 +1,7 @@
 //! P5, build and codegen: `cargo xtask codegen`'s time and whether a rerun
-//! gives the same bytes, and CI's wall time per step when the lead's
-//! `target/bench/ci-steps.json` is there.
+//! gives the same bytes, and CI's wall time per step from the last
+//! `.ci/run` on this checkout (`target/ci-steps.tsv`, which it writes) or a
+//! `target/bench/ci-steps.json` put there by hand.
 
 use std::process::Command;
 use std::time::Instant;
@@ -30,6 +31,17 @@ pub fn parse_ci_steps(v: &Value) -> Vec<(String, f64)> {
     }
 }
 
+/// CI steps from `.ci/run`'s `target/ci-steps.tsv` (`seconds<TAB>step`
+/// a line), as `(step, seconds)`.
+pub fn parse_ci_tsv(text: &str) -> Vec<(String, f64)> {
+    text.lines()
+        .filter_map(|l| {
+            let (secs, step) = l.split_once('\t')?;
+            Some((step.trim().to_owned(), secs.trim().parse().ok()?))
+        })
+        .collect()
+}
+
 /// Runs P5.
 pub fn run(ctx: &mut Ctx) -> Result<Part> {
     let spec = ctx.root.join(crate::codegen::SPEC_PATH);
@@ -57,7 +69,13 @@ pub fn run(ctx: &mut Ctx) -> Result<Part> {
     let ci: Option<Value> = std::fs::read_to_string(&ci_path)
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok());
-    let steps = ci.as_ref().map(parse_ci_steps).unwrap_or_default();
+    let mut steps = ci.as_ref().map(parse_ci_steps).unwrap_or_default();
+    if steps.is_empty()
+        && let Some(target) = ctx.out_dir.parent()
+        && let Ok(tsv) = std::fs::read_to_string(target.join("ci-steps.tsv"))
+    {
+        steps = parse_ci_tsv(&tsv);
+    }
     let mut md = table(
         &["figure", "value"],
         &[
@@ -120,5 +138,18 @@ mod tests {
         let a = parse_ci_steps(&json!([{"step": "clippy", "seconds": 120.0}, {"name": "x"}]));
         assert_eq!(a, vec![("clippy".into(), 120.0)]);
         assert!(parse_ci_steps(&json!("nope")).is_empty());
+    }
+
+    #[test]
+    fn ci_steps_are_read_from_the_ci_scripts_tsv() {
+        let steps =
+            parse_ci_tsv("12\tcargo fmt --check\nnot a line\n340\ttests (README's test command)\n");
+        assert_eq!(
+            steps,
+            vec![
+                ("cargo fmt --check".to_owned(), 12.0),
+                ("tests (README's test command)".to_owned(), 340.0)
+            ]
+        );
     }
 }

@@ -171,9 +171,11 @@ pub fn run(ctx: &mut Ctx) -> Result<Part> {
     let example = ctx.root.join("keyvault-crypto/examples/bench.rs");
     let has_json = std::fs::read_to_string(&example).is_ok_and(|t| t.contains("--json"));
     let mut cmd = Command::new(super::cargo());
-    cmd.current_dir(&ctx.root).args([
-        "run",
-        "--release",
+    cmd.current_dir(&ctx.root).arg("run");
+    if !ctx.dev {
+        cmd.arg("--release");
+    }
+    cmd.args([
         "-q",
         "-p",
         "keyvault-crypto",

@@ -1,4 +1,4 @@
-//! `cargo xtask bench [--quick] [--only NAME]`: the benchmark suite.
+//! `cargo xtask bench [--quick] [--dev] [--only NAME]`: the benchmark suite.
 //!
 //! Measures side by side in one run and writes `target/bench/report.json`
 //! (every figure, the commands, the machine and the versions compared),
@@ -17,8 +17,9 @@
 //!
 //! It sets up what it needs as `cargo xtask test` does (the Python venv, the
 //! official Rust crate's workspace) and builds the emulator and the load
-//! generators in release mode. Nothing here asserts on a figure: a part
-//! fails only when it cannot run.
+//! generators in release mode (`--dev`: with the dev profile, for CI's smoke
+//! run, which reuses the test step's builds; its figures mean nothing).
+//! Nothing here asserts on a figure: a part fails only when it cannot run.
 
 mod build;
 mod clients;
@@ -50,6 +51,10 @@ pub struct Ctx {
     root: PathBuf,
     out_dir: PathBuf,
     quick: bool,
+    /// Built with the dev profile (`--dev`): CI's smoke run, which checks
+    /// that every part still runs end to end and reuses the test step's
+    /// debug builds; its figures are not representative.
+    dev: bool,
     /// Seconds per timed client run.
     seconds: f64,
     cores: usize,
@@ -176,14 +181,16 @@ fn run_cmd(cmd: &mut Command, what: &str) -> Result<()> {
     Ok(())
 }
 
-/// `cargo xtask bench [--quick] [--only NAME]`.
+/// `cargo xtask bench [--quick] [--dev] [--only NAME]`.
 pub fn run(args: &[String]) -> Result<ExitCode> {
     let mut quick = false;
+    let mut dev = false;
     let mut only: Option<&str> = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--quick" => quick = true,
+            "--dev" => dev = true,
             "--only" => {
                 let name = it.next().context("--only needs a part name")?;
                 let Some(p) = PARTS.iter().find(|p| p.0 == name || p.1 == name) else {
@@ -193,7 +200,9 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
                 };
                 only = Some(p.0);
             }
-            other => bail!("unknown argument {other:?}: cargo xtask bench [--quick] [--only NAME]"),
+            other => bail!(
+                "unknown argument {other:?}: cargo xtask bench [--quick] [--dev] [--only NAME]"
+            ),
         }
     }
     let wanted = |p: &str| only.is_none_or(|o| o == p);
@@ -221,9 +230,11 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     if needs_servers {
         let t = Instant::now();
         let mut cmd = Command::new(cargo());
-        cmd.current_dir(&root).args([
-            "build",
-            "--release",
+        cmd.current_dir(&root).arg("build");
+        if !dev {
+            cmd.arg("--release");
+        }
+        cmd.args([
             "-p",
             "keyvault-emulator",
             "-p",
@@ -234,16 +245,13 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
             "bench-client",
         ]);
         commands.push(format!("{cmd:?}"));
-        run_cmd(
-            &mut cmd,
-            "cargo build --release (emulator, our load generator)",
-        )?;
+        run_cmd(&mut cmd, "cargo build (emulator, our load generator)")?;
         setup.insert(
             "release_build_ours_s".into(),
             json!(t.elapsed().as_secs_f64()),
         );
     }
-    let release = target.join("release");
+    let release = target.join(if dev { "debug" } else { "release" });
     let mut generators = vec![Generator {
         name: "ours",
         label: "keyvault-keys (ours)",
@@ -252,7 +260,7 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     }];
     if wanted("clients") {
         let t = Instant::now();
-        let official = crate::interop::build_official_rust(&root, &target, true)?;
+        let official = crate::interop::build_official_rust(&root, &target, !dev)?;
         setup.insert(
             "release_build_official_rust_s".into(),
             json!(t.elapsed().as_secs_f64()),
@@ -280,6 +288,7 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
         root: root.clone(),
         out_dir: out_dir.clone(),
         quick,
+        dev,
         seconds: if quick { 1.0 } else { 5.0 },
         cores,
         emulator: release.join("keyvault-emulator"),
@@ -337,7 +346,12 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     let machine = machine(cores);
     let versions = versions(&root, python.as_deref());
     let total = started.elapsed().as_secs_f64();
-    let mode = if quick { "quick" } else { "full" };
+    let mode = match (quick, dev) {
+        (true, true) => "quick, dev profile (smoke run: figures not representative)",
+        (true, false) => "quick",
+        (false, true) => "full, dev profile (figures not representative)",
+        (false, false) => "full",
+    };
     let json = json!({
         "date": date,
         "mode": mode,

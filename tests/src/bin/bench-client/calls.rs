@@ -76,7 +76,7 @@ pub async fn call(calls: &Calls, op: &str, key: &str, i: u64) -> Result<u64, Str
         "sign" => {
             let crypto = calls.crypto.as_ref().ok_or("no cryptography client")?;
             crypto
-                .sign(&SignatureAlgorithm::Rs256, &[7u8; 32])
+                .sign(&SignatureAlgorithm::Rs256, &[7u8; 32], None)
                 .await
                 .map(|_| 1)
                 .map_err(|e| e.to_string())
