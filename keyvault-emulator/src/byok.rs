@@ -20,7 +20,7 @@ use keyvault_crypto::{JsonWebKey, KeyOperation, KeyType, b64};
 use keyvault_keys_protocol::types;
 
 use crate::api_error::{ApiError, ApiResult};
-use crate::state::{Keys, now};
+use crate::state::{Keys, Vault, now};
 
 fn bad(m: impl Into<String>) -> ApiError {
     ApiError::bad_parameter(m)
@@ -28,8 +28,11 @@ fn bad(m: impl Into<String>) -> ApiError {
 
 /// A BYOK import (a key with `key_hsm` and no private members) becomes an
 /// ordinary import of the unwrapped key; any other import passes unchanged.
+/// The vault is read-locked only to copy the key exchange key out, never
+/// during the RSA unwrap (a long-held read lock stalls the writers queued
+/// behind it, and the readers behind them).
 pub fn resolve(
-    keys: &Keys,
+    vault: &Vault,
     name: &str,
     mut p: types::KeyImportParameters,
 ) -> ApiResult<types::KeyImportParameters> {
@@ -56,7 +59,7 @@ pub fn resolve(
     // for clients): read the KEK it names, then unwrap with that KEK.
     let kid = keyvault_crypto::byok::transfer_blob_kek_kid(&blob)
         .map_err(|e| bad(format!("key_hsm is not a BYOK transfer blob: {e}")))?;
-    let kek = kek(keys, &kid)?;
+    let kek = kek(&vault.read(), &kid)?;
     let (_, target) = keyvault_crypto::byok::unwrap_transfer_blob(&kek, &blob).map_err(|_| {
         bad("key_hsm: the ciphertext does not unwrap with the key exchange key it names.")
     })?;

@@ -8,6 +8,8 @@
 mod challenge;
 mod crypto_ops;
 mod routes;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -256,10 +258,15 @@ where
                 .collect::<String>()
         })
         .collect();
-    let handler = if reads_one_version(&method, &segments) {
-        // A read of one key version is a short read-locked lookup and a
-        // small serialisation: answered on this task, without the two
-        // thread hand-offs of the blocking pool.
+    // A read of one key version is a short read-locked lookup and a small
+    // serialisation: answered on this task, without the two thread
+    // hand-offs of the blocking pool, but only when the lock is free now.
+    // Behind a queued writer the read would wait as long as the writer's
+    // predecessors hold the lock, with the runtime stopped; it then goes to
+    // the blocking pool like everything else. (A writer that queues between
+    // the check and the read costs at most one short read-locked section.)
+    let inline = reads_one_version(&method, &segments) && shared.vault.readable_now();
+    let handler = if inline {
         let run = std::panic::AssertUnwindSafe(|| {
             let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
             dispatch(&shared, &ctx, &method, &segs, &query, &body)

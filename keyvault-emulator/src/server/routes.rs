@@ -74,7 +74,7 @@ pub(super) fn dispatch(
             match *method {
                 Method::PUT => {
                     let p: types::KeyImportParameters = parse_body(body)?;
-                    let p = crate::byok::resolve(&vault(shared).read(), name, p)?;
+                    let p = crate::byok::resolve(vault(shared), name, p)?;
                     json_answer(&vault(shared).write(|k| k.import(ctx, name, p))?)
                 }
                 Method::DELETE => json_answer(&vault(shared).write(|k| k.delete(ctx, name))?),
@@ -98,7 +98,9 @@ pub(super) fn dispatch(
             json_answer(&vault(shared).write(|k| k.rotate(ctx, segs[1], jwk))?)
         }),
         ["keys", _, "backup"] => post(method, || {
-            json_answer(&vault(shared).read().backup(segs[1])?)
+            // Copied out under the read lock; serialised and sealed after it.
+            let (record, key) = vault(shared).read().backup_source(segs[1])?;
+            json_answer(&crate::state::seal_backup(&record, &key)?)
         }),
         ["keys", _, "versions"] => match *method {
             Method::GET => {

@@ -11,18 +11,36 @@ impl Keys {
     // --------------------------------------------------------- backup/restore
 
     pub fn backup(&self, name: &str) -> ApiResult<types::BackupKeyResult> {
-        let record = self.live(name)?;
-        let plain = zeroize::Zeroizing::new(
-            serde_json::to_vec(record).map_err(|e| ApiError::bad_parameter(e.to_string()))?,
-        );
-        let blob =
-            crate::backup::seal(&self.backup_key, &plain).map_err(ApiError::bad_parameter)?;
-        Ok(types::BackupKeyResult {
-            value: Some(keyvault_crypto::b64::encode(&blob)),
-            extra: Default::default(),
-        })
+        seal_backup(self.live(name)?, &self.backup_key)
     }
 
+    /// What a backup of `name` needs, copied so the caller can let go of the
+    /// read lock before the long part (serialising up to 500 versions and
+    /// sealing them): the record and the vault's backup key.
+    pub fn backup_source(
+        &self,
+        name: &str,
+    ) -> ApiResult<(KeyRecord, zeroize::Zeroizing<[u8; 32]>)> {
+        Ok((
+            self.live_copy(name)?,
+            zeroize::Zeroizing::new(self.backup_key),
+        ))
+    }
+}
+
+/// A backup blob of `record`, sealed with the vault's backup key.
+pub fn seal_backup(record: &KeyRecord, backup_key: &[u8; 32]) -> ApiResult<types::BackupKeyResult> {
+    let plain = zeroize::Zeroizing::new(
+        serde_json::to_vec(record).map_err(|e| ApiError::bad_parameter(e.to_string()))?,
+    );
+    let blob = crate::backup::seal(backup_key, &plain).map_err(ApiError::bad_parameter)?;
+    Ok(types::BackupKeyResult {
+        value: Some(keyvault_crypto::b64::encode(&blob)),
+        extra: Default::default(),
+    })
+}
+
+impl Keys {
     pub fn restore(
         &self,
         ctx: &Ctx,

@@ -31,6 +31,7 @@ use hyper::StatusCode;
 use crate::Flavor;
 use crate::api_error::ApiError;
 
+pub use backup_restore::seal_backup;
 pub use records::{KeyRecord, VersionRecord};
 pub use rules::hsm_only_algorithm;
 pub use vault::Vault;

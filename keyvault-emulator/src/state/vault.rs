@@ -45,6 +45,16 @@ impl Vault {
         self.keys.read().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Whether a read lock can be taken right now without waiting (no writer
+    /// holds or awaits the lock). The request path answers a read on the
+    /// async task only then: waiting there would stop the runtime.
+    pub fn readable_now(&self) -> bool {
+        !matches!(
+            self.keys.try_read(),
+            Err(std::sync::TryLockError::WouldBlock)
+        )
+    }
+
     /// Runs one write, all or nothing: `plan` validates and builds the new
     /// record against the current contents; the store commits it; only then
     /// does it become visible. A refused plan or a failed commit changes
