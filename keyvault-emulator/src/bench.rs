@@ -39,68 +39,67 @@ pub fn stats_line() -> String {
     )
 }
 
-/// The zero-work server's fixed key members (a P-256 public key made once).
-fn zero_work_jwk() -> &'static str {
-    static JWK: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+/// The zero-work server's fixed key (a P-256 public key made once).
+fn zero_work_jwk() -> &'static serde_json::Value {
+    static JWK: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
     JWK.get_or_init(|| {
-        let mut jwk = String::new();
-        let key = keyvault_crypto::generate(&keyvault_crypto::KeySpec {
+        let mut jwk = keyvault_crypto::generate(&keyvault_crypto::KeySpec {
             kty: keyvault_crypto::KeyType::Ec,
             size: None,
             curve: Some(keyvault_crypto::KeyCurveName::P256),
             public_exponent: None,
         })
-        .map(|k| k.public_only())
         .ok()
-        .and_then(|k| serde_json::to_value(&k).ok());
-        if let Some(fields) = key {
-            for f in ["kty", "crv", "x", "y"] {
-                if let Some(v) = fields.get(f) {
-                    jwk.push_str(&format!("\"{f}\":{v},"));
-                }
-            }
-        }
-        jwk.push_str(r#""key_ops":["sign","verify"]"#);
+        .and_then(|k| serde_json::to_value(k.public_only()).ok())
+        .unwrap_or_else(|| serde_json::json!({"kty": "EC"}));
+        jwk["key_ops"] = serde_json::json!(["sign", "verify"]);
         jwk
     })
 }
 
 /// The zero-work answer ([`crate::Emulator::start_zero_work`]): the
-/// challenge to a request without a token, a fixed EC key bundle named for
-/// the path to any other; the vault is never touched.
-pub(crate) fn zero_work_answer<B>(req: &Request<B>) -> Response<Full<Bytes>> {
-    answer(req, zero_work_jwk())
-}
-
-fn answer<B>(req: &Request<B>, jwk: &str) -> Response<Full<Bytes>> {
+/// challenge to a request without the emulator's token (checked as the
+/// emulator checks it), a fixed EC key bundle named for the path to any
+/// other; the vault is never touched.
+pub(crate) fn zero_work_answer<B>(req: &Request<B>, authorised: bool) -> Response<Full<Bytes>> {
     let authority = req
         .headers()
         .get(hyper::header::HOST)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("localhost");
-    let mut b = Response::builder().header("cache-control", "no-cache");
-    let body = if req.headers().contains_key(hyper::header::AUTHORIZATION) {
-        b = b
-            .status(StatusCode::OK)
-            .header("content-type", "application/json; charset=utf-8");
+    let b = Response::builder().header("cache-control", "no-cache");
+    let built = if authorised {
         // The kid names the key the path asked for (…/keys/NAME[/VERSION]).
         let name = req.uri().path().split('/').nth(2).unwrap_or("zero");
-        format!(
-            r#"{{"key":{{"kid":"https://{authority}/keys/{name}/00000000000000000000000000000000",{jwk}}},"attributes":{{"enabled":true,"created":1700000000,"updated":1700000000,"recoveryLevel":"Recoverable+Purgeable","recoverableDays":90}}}}"#
-        )
+        let mut key = zero_work_jwk().clone();
+        key["kid"] =
+            format!("https://{authority}/keys/{name}/00000000000000000000000000000000").into();
+        let body = serde_json::json!({
+            "key": key,
+            "attributes": {
+                "enabled": true,
+                "created": 1_700_000_000,
+                "updated": 1_700_000_000,
+                "recoveryLevel": "Recoverable+Purgeable",
+                "recoverableDays": 90,
+            },
+        });
+        b.status(StatusCode::OK)
+            .header("content-type", "application/json; charset=utf-8")
+            .body(Full::new(Bytes::from(body.to_string())))
     } else {
-        b = b.status(StatusCode::UNAUTHORIZED).header(
-            hyper::header::WWW_AUTHENTICATE,
-            format!(
-                r#"Bearer authorization="https://login.microsoftonline.com/{}", resource="{}""#,
-                crate::EMULATOR_TENANT,
-                crate::challenge_resource(authority)
-            ),
-        );
-        String::new()
+        b.status(StatusCode::UNAUTHORIZED)
+            .header(
+                hyper::header::WWW_AUTHENTICATE,
+                format!(
+                    r#"Bearer authorization="https://login.microsoftonline.com/{}", resource="{}""#,
+                    crate::EMULATOR_TENANT,
+                    crate::challenge_resource(authority)
+                ),
+            )
+            .body(Full::new(Bytes::new()))
     };
-    b.body(Full::new(Bytes::from(body)))
-        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+    built.unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
 }
 
 #[cfg(test)]
@@ -116,9 +115,12 @@ mod tests {
 
     #[tokio::test]
     async fn zero_work_answers_the_challenge_then_a_key_and_counts_both() {
-        let server = crate::Emulator::start_zero_work(crate::EmulatorOptions::default())
-            .await
-            .unwrap();
+        let server = crate::Emulator::start_zero_work(crate::EmulatorOptions {
+            token: Some(crate::DEFAULT_TOKEN.to_owned()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
         let ca = reqwest::Certificate::from_pem(server.ca_pem().as_bytes()).unwrap();
         let http = reqwest::Client::builder()
             .tls_certs_only([ca])
@@ -130,7 +132,19 @@ mod tests {
         assert_eq!(challenge.status(), 401);
         let header = challenge.headers()["www-authenticate"].to_str().unwrap();
         assert!(header.contains("resource=\"https://127.0.0.1:"), "{header}");
-        let ok = http.get(&url).bearer_auth("t").send().await.unwrap();
+        let wrong = http
+            .get(&url)
+            .bearer_auth("not-the-token")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(wrong.status(), 401, "the zero-work server checks the token");
+        let ok = http
+            .get(&url)
+            .bearer_auth(crate::DEFAULT_TOKEN)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(ok.status(), 200);
         let body: serde_json::Value = ok.json().await.unwrap();
         let kid = body["key"]["kid"].as_str().unwrap();

@@ -238,9 +238,9 @@ impl Emulator {
     }
 
     /// Benchmarks only: the same listener, TLS configuration, connection
-    /// limits and hyper settings as [`Emulator::start`], but every request
-    /// (authorised or not) is answered `200` with the fixed small JSON body
-    /// `{"value":"zero-work"}` without reading the vault. The emulator's
+    /// limits, hyper settings and token check as [`Emulator::start`], but
+    /// without the vault: a request without the token gets the challenge,
+    /// any other a fixed EC key bundle named for its path. The emulator's
     /// requests per second divided by this server's, measured in the same
     /// run with the same client, is the share of the stack's capacity the
     /// vault's own work leaves (issue 11, goal ≥ 0.8). The binary serves it
@@ -418,7 +418,10 @@ async fn accept_loop(
                 let shared = shared.clone();
                 async move {
                     if zero_work {
-                        return Ok(bench::zero_work_answer(&req));
+                        return Ok(bench::zero_work_answer(
+                            &req,
+                            server::authorised(&req, shared.token.as_deref()),
+                        ));
                     }
                     match server::serve(shared, req).await {
                         server::Outcome::Answer(r) => Ok(r),

@@ -47,7 +47,7 @@ pub(super) fn www_authenticate(authority: &str) -> String {
     )
 }
 
-pub(super) fn authorised<B>(req: &Request<B>, token: Option<&str>) -> bool {
+pub(crate) fn authorised<B>(req: &Request<B>, token: Option<&str>) -> bool {
     let Some(value) = req
         .headers()
         .get(hyper::header::AUTHORIZATION)

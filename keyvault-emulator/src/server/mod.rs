@@ -28,8 +28,9 @@ use crate::api_error::{ApiError, ApiResult};
 use crate::faults::{Fault, Injector};
 use crate::state::{Ctx, Vault};
 
+pub(crate) use challenge::authorised;
 pub use challenge::challenge_resource;
-use challenge::{authorised, www_authenticate};
+use challenge::www_authenticate;
 use routes::dispatch;
 
 /// The largest request body accepted.

@@ -10,6 +10,7 @@ use crate::api_error::{ApiError, ApiResult};
 impl Keys {
     // --------------------------------------------------------- backup/restore
 
+    #[cfg(test)]
     pub fn backup(&self, name: &str) -> ApiResult<types::BackupKeyResult> {
         seal_backup(self.live(name)?, &self.backup_key)
     }
