@@ -16,6 +16,13 @@
 //! Secrets (private key members, plaintexts, unwrapped keys) are
 //! [`SecretBytes`]: zeroized when dropped and redacted in `Debug`.
 //!
+//! The operation results ([`EncryptResult`], [`DecryptResult`],
+//! [`WrapResult`], [`UnwrapResult`], [`SignResult`], [`VerifyResult`]) are
+//! `#[non_exhaustive]`: outside this crate they are built with `new` and
+//! `with_*` (for tests and fakes). They serialise with serde, byte strings
+//! as base64url; a [`DecryptResult`]'s plaintext and an [`UnwrapResult`]'s
+//! key are written too (explicitly, through [`b64::expose_secret`]).
+//!
 //! ```
 //! use keyvault_crypto::{generate, KeySpec, KeyType, KeyCurveName, LocalKey, SignatureAlgorithm, HashAlgorithm, HashDigest};
 //!

@@ -177,6 +177,51 @@ pub mod b64 {
         }
     }
 
+    /// serde for `Vec<u8>` as base64url (public bytes: ciphertexts,
+    /// signatures, wrapped keys).
+    pub mod bytes {
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        /// Serialises as base64url.
+        pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_str(&super::encode(v))
+        }
+
+        /// Deserialises from base64url (leniently).
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+            super::decode(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+        }
+    }
+
+    /// serde for a [`SecretBytes`](crate::SecretBytes) as base64url: **writes
+    /// the secret itself** into the output.
+    ///
+    /// `SecretBytes` has no `Serialize` of its own, so a secret is never
+    /// written by accident: a field opts in with
+    /// `#[serde(with = "keyvault_crypto::b64::expose_secret")]`, as
+    /// [`DecryptResult`](crate::DecryptResult) and
+    /// [`UnwrapResult`](crate::UnwrapResult) do. The encoded working copies
+    /// are zeroized; the serialised output is the caller's to protect.
+    pub mod expose_secret {
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        use crate::SecretBytes;
+
+        /// Serialises the secret as base64url.
+        pub fn serialize<S: Serializer>(v: &SecretBytes, s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_str(&zeroize::Zeroizing::new(super::encode(v.expose())))
+        }
+
+        /// Deserialises a secret from base64url (leniently).
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SecretBytes, D::Error> {
+            let s = zeroize::Zeroizing::new(String::deserialize(d)?);
+            // A fixed message: the decoder's own names the offending byte.
+            super::decode(s.as_str())
+                .map(SecretBytes::new)
+                .map_err(|_| serde::de::Error::custom("a secret that is not base64url"))
+        }
+    }
+
     /// serde for `Option<SecretBytes>` as base64url.
     pub mod secret {
         use serde::{Deserialize, Deserializer, Serializer};

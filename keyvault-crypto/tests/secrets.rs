@@ -149,6 +149,30 @@ fn no_public_type_prints_secret_material() {
         secret,
         Some(decrypted.clone()),
     );
+    // Serialising writes the secret (explicitly asked for); a result read
+    // back from it is still redacted in Debug.
+    let decrypted_json = serde_json::to_string(&decrypted).expect("ser decrypted");
+    let unwrapped_json = serde_json::to_string(&unwrapped).expect("ser unwrapped");
+    assert!(
+        decrypted_json
+            .contains(&base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&plaintext))
+    );
+    assert!(
+        unwrapped_json.contains(&base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&cek))
+    );
+    let decrypted_back: DecryptResult =
+        serde_json::from_str(&decrypted_json).expect("de decrypted");
+    let unwrapped_back: UnwrapResult = serde_json::from_str(&unwrapped_json).expect("de unwrapped");
+    assert_eq!(decrypted_back.plaintext, plaintext);
+    assert_eq!(unwrapped_back.key, cek);
+    check_debug!(
+        &secrets,
+        decrypted_back,
+        decrypted_back.plaintext,
+        unwrapped_back,
+        unwrapped_back.key,
+        Some(unwrapped_back.clone()),
+    );
     // Types with Display: the error a failed operation gives.
     let err = key.decrypt(&DecryptParameters::new(
         EncryptionAlgorithm::A256Gcm,
