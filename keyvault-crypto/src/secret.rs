@@ -241,9 +241,11 @@ pub mod b64 {
             d: D,
         ) -> Result<Option<SecretBytes>, D::Error> {
             match Option::<String>::deserialize(d)?.map(zeroize::Zeroizing::new) {
+                // A fixed message: the decoder's names the bad byte and its
+                // offset, a part of the secret.
                 Some(s) => super::decode(s.as_str())
                     .map(|b| Some(SecretBytes::new(b)))
-                    .map_err(serde::de::Error::custom),
+                    .map_err(|_| serde::de::Error::custom("a secret that is not base64url")),
                 None => Ok(None),
             }
         }
@@ -262,5 +264,15 @@ mod tests {
         assert_eq!(b64::decode("+/8=").expect("std"), vec![0xfb, 0xff]);
         assert!(b64::decode("!!").is_err());
         assert_eq!(b64::encode(&[0xfb, 0xff]), "-_8");
+    }
+
+    #[test]
+    fn a_malformed_private_member_error_shows_no_byte_of_it() {
+        // The base64 decoder's own message names the bad byte and where it
+        // is: a part of the secret.
+        let e = serde_json::from_str::<crate::JsonWebKey>(r#"{"kty":"oct","k":"c2Vj!mV0"}"#)
+            .expect_err("not base64");
+        let m = e.to_string();
+        assert!(!m.contains("33") && !m.contains("offset"), "{m}");
     }
 }
