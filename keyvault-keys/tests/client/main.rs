@@ -18,6 +18,8 @@ mod lifecycle;
 mod lists;
 mod models;
 mod rotation_release;
+mod streaming;
+mod wire_enums;
 
 pub(crate) async fn setup(options: EmulatorOptions) -> (Emulator, KeyClient) {
     let emulator = Emulator::start(options).await.expect("emulator");

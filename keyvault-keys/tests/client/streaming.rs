@@ -1,23 +1,7 @@
 //! `KeyClient::send_request_streaming` against the emulator over HTTPS:
 //! the body as a stream, bounded by `max_response_size` as it flows.
 
-use futures::TryStreamExt as _;
-use keyvault_emulator::{Emulator, EmulatorOptions};
-use keyvault_keys::*;
-
-async fn setup(options: EmulatorOptions) -> (Emulator, KeyClient) {
-    let emulator = Emulator::start(options).await.expect("emulator");
-    let client = KeyClient::new(
-        emulator.vault_url(),
-        emulator.credential(),
-        Some(KeyClientOptions {
-            http_client: Some(emulator.http_client()),
-            ..Default::default()
-        }),
-    )
-    .expect("client");
-    (emulator, client)
-}
+use super::*;
 
 #[tokio::test]
 async fn send_request_streaming_reads_the_body_as_it_arrives_within_the_size_limit() {
