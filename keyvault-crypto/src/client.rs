@@ -164,7 +164,7 @@ impl CryptographyClient {
         options: Option<CryptographyClientOptions>,
     ) -> Result<Self, CryptoError> {
         let id = KeyVaultKeyIdentifier::parse(key_id)?;
-        let options = options.unwrap_or_default().to_protocol();
+        let options = options.unwrap_or_default();
         let client = Client::with_credential(&id.vault_url, credential, options)?;
         Self::with_client(client, key_id)
     }
