@@ -39,6 +39,18 @@ use crate::secret::{SecretBytes, b64};
 use crate::validity::{Refusal, Validity};
 use crate::{JsonWebKey, LocalKey};
 
+/// Runs a method's body in its span (`CryptographyClient.<method>`; see
+/// [`keyvault_keys_protocol::instrumentation`]).
+macro_rules! traced {
+    ($name:literal, $body:expr) => {
+        keyvault_keys_protocol::instrumentation::in_public_api(
+            || keyvault_keys_protocol::public_api_span!($name),
+            $body,
+        )
+        .await
+    };
+}
+
 /// When a key may be used, as far as the client knows.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct KeyUsage {
@@ -85,7 +97,8 @@ struct Local {
 }
 
 struct Inner {
-    key_id: Option<String>,
+    /// Shared by every result (see [`crate::EncryptResult::key_id`]).
+    key_id: Option<Arc<str>>,
     /// The vault's URL (no trailing slash), when known.
     vault_url: Option<String>,
     name: String,
@@ -182,7 +195,7 @@ impl CryptographyClient {
         }
         Ok(Self {
             inner: Arc::new(Inner {
-                key_id: Some(key_id.to_owned()),
+                key_id: Some(Arc::from(key_id)),
                 vault_url: Some(client.vault_url().as_str().trim_end_matches('/').to_owned()),
                 name: id.name,
                 version: id.version.unwrap_or_default(),
@@ -208,13 +221,14 @@ impl CryptographyClient {
     /// A fully local client: never touches the network.
     pub fn from_jwk(jwk: JsonWebKey) -> Result<Self, CryptoError> {
         let key = LocalKey::from_jwk(&jwk)?;
+        let key_id = key.kid().cloned();
         let local = OnceCell::new_with(Some(Some(Local {
             key,
             usage: KeyUsage::default(),
         })));
         Ok(Self {
             inner: Arc::new(Inner {
-                key_id: jwk.kid.clone(),
+                key_id,
                 vault_url: jwk
                     .kid
                     .as_deref()
@@ -302,6 +316,25 @@ impl CryptographyClient {
         })
     }
 
+    /// The vault client for `method` (Python's name, for messages), which
+    /// sends the operation `operation_id`: refused before any request when
+    /// the client's api-version is a known one older than the operation.
+    pub(crate) fn remote_for(
+        &self,
+        method: &str,
+        operation_id: &str,
+    ) -> Result<&Client, CryptoError> {
+        let remote = self.remote(method)?;
+        api_version(remote).check_operation(method, operation_id)?;
+        Ok(remote)
+    }
+
+    /// The key's name and version (empty: the latest), as the vault's
+    /// paths take them.
+    pub(crate) fn name_and_version(&self) -> (&str, &str) {
+        (&self.inner.name, &self.inner.version)
+    }
+
     /// Encrypts: locally with an RSA public key, else in the vault.
     ///
     /// AES-GCM always uses a fresh random IV (made locally, or by the
@@ -312,43 +345,50 @@ impl CryptographyClient {
         p: &EncryptParameters,
         options: Option<EncryptOptions>,
     ) -> Result<EncryptResult, CryptoError> {
-        let EncryptOptions {} = options.unwrap_or_default();
-        let gcm = p.algorithm.as_str().ends_with("GCM");
-        if gcm && p.iv.is_some() && !p.gcm_iv_for_interop_tests {
-            return Err(CryptoError::InvalidInput(
-                "AES-GCM makes a fresh random 96-bit IV for every encryption and takes none from the caller: an IV used twice with one key breaks GCM's confidentiality and authenticity; leave iv unset".into(),
-            ));
-        }
-        if let Some(l) = self.local().await?
-            && (l.key.jwk().kty.is_rsa() || l.key.has_private_key())
-        {
-            l.usage.check(KeyOperation::Encrypt)?;
-            let mut r = l.key.encrypt(p)?;
-            r.key_id = r.key_id.or_else(|| self.inner.key_id.clone());
-            return Ok(r);
-        }
-        let remote = self.remote("encrypt")?;
-        // The service makes the GCM IV itself: a test IV stays local.
-        let body = op_params(
-            &p.algorithm,
-            &p.plaintext,
-            if gcm { None } else { p.iv.as_deref() },
-            p.additional_authenticated_data.as_deref(),
-            None,
-        );
-        let r = call(remote.encrypt(&self.inner.name, &self.inner.version, &body)).await?;
-        Ok(EncryptResult {
-            key_id: r.kid.clone().or_else(|| self.inner.key_id.clone()),
-            algorithm: p.algorithm.clone(),
-            ciphertext: decode(r.value.as_ref().map(|v| v.expose_secret()))?,
-            iv: r.iv.as_deref().map(|v| decode(Some(v))).transpose()?,
-            authentication_tag: r.tag.as_deref().map(|v| decode(Some(v))).transpose()?,
-            additional_authenticated_data: r
-                .aad
-                .as_deref()
-                .map(|v| decode(Some(v)))
-                .transpose()?
-                .or_else(|| p.additional_authenticated_data.clone()),
+        traced!("CryptographyClient.encrypt", async move {
+            let EncryptOptions {} = options.unwrap_or_default();
+            let gcm = p.algorithm.as_str().ends_with("GCM");
+            if gcm && p.iv.is_some() && !p.gcm_iv_for_interop_tests {
+                return Err(CryptoError::InvalidInput(
+                    "AES-GCM makes a fresh random 96-bit IV for every encryption and takes none from the caller: an IV used twice with one key breaks GCM's confidentiality and authenticity; leave iv unset".into(),
+                ));
+            }
+            if let Some(l) = self.local().await?
+                && (l.key.jwk().kty.is_rsa() || l.key.has_private_key())
+            {
+                l.usage.check(KeyOperation::Encrypt)?;
+                let mut r = l.key.encrypt(p)?;
+                r.key_id = r.key_id.or_else(|| self.inner.key_id.clone());
+                return Ok(r);
+            }
+            let remote = self.remote_for("encrypt", "encrypt")?;
+            // The service makes the GCM IV itself: a test IV stays local.
+            let body = op_params(
+                &p.algorithm,
+                &p.plaintext,
+                if gcm { None } else { p.iv.as_deref() },
+                p.additional_authenticated_data.as_deref(),
+                None,
+            );
+            check_members(remote, &body)?;
+            let r = call(remote.encrypt(&self.inner.name, &self.inner.version, &body)).await?;
+            Ok(EncryptResult {
+                key_id: r
+                    .kid
+                    .as_deref()
+                    .map(Arc::from)
+                    .or_else(|| self.inner.key_id.clone()),
+                algorithm: p.algorithm.clone(),
+                ciphertext: decode(r.value.as_ref().map(|v| v.expose_secret()))?,
+                iv: r.iv.as_deref().map(|v| decode(Some(v))).transpose()?,
+                authentication_tag: r.tag.as_deref().map(|v| decode(Some(v))).transpose()?,
+                additional_authenticated_data: r
+                    .aad
+                    .as_deref()
+                    .map(|v| decode(Some(v)))
+                    .transpose()?
+                    .or_else(|| p.additional_authenticated_data.clone()),
+            })
         })
     }
 
@@ -358,29 +398,36 @@ impl CryptographyClient {
         p: &DecryptParameters,
         options: Option<DecryptOptions>,
     ) -> Result<DecryptResult, CryptoError> {
-        let DecryptOptions {} = options.unwrap_or_default();
-        if let Some(l) = self.local().await?
-            && l.key.has_private_key()
-        {
-            l.usage.check(KeyOperation::Decrypt)?;
-            let mut r = l.key.decrypt(p)?;
-            r.key_id = r.key_id.or_else(|| self.inner.key_id.clone());
-            return Ok(r);
-        }
-        let remote = self.remote("decrypt")?;
-        let body = op_params(
-            &p.algorithm,
-            &p.ciphertext,
-            p.iv.as_deref(),
-            p.additional_authenticated_data.as_deref(),
-            p.authentication_tag.as_deref(),
-        );
-        let mut r = call(remote.decrypt(&self.inner.name, &self.inner.version, &body)).await?;
-        let plaintext = decode_secret(r.value.take())?;
-        Ok(DecryptResult {
-            key_id: r.kid.or_else(|| self.inner.key_id.clone()),
-            algorithm: p.algorithm.clone(),
-            plaintext,
+        traced!("CryptographyClient.decrypt", async move {
+            let DecryptOptions {} = options.unwrap_or_default();
+            if let Some(l) = self.local().await?
+                && l.key.has_private_key()
+            {
+                l.usage.check(KeyOperation::Decrypt)?;
+                let mut r = l.key.decrypt(p)?;
+                r.key_id = r.key_id.or_else(|| self.inner.key_id.clone());
+                return Ok(r);
+            }
+            let remote = self.remote_for("decrypt", "decrypt")?;
+            let body = op_params(
+                &p.algorithm,
+                &p.ciphertext,
+                p.iv.as_deref(),
+                p.additional_authenticated_data.as_deref(),
+                p.authentication_tag.as_deref(),
+            );
+            check_members(remote, &body)?;
+            let mut r = call(remote.decrypt(&self.inner.name, &self.inner.version, &body)).await?;
+            let plaintext = decode_secret(r.value.take())?;
+            Ok(DecryptResult {
+                key_id: r
+                    .kid
+                    .as_deref()
+                    .map(Arc::from)
+                    .or_else(|| self.inner.key_id.clone()),
+                algorithm: p.algorithm.clone(),
+                plaintext,
+            })
         })
     }
 
@@ -391,26 +438,32 @@ impl CryptographyClient {
         key: &[u8],
         options: Option<WrapKeyOptions>,
     ) -> Result<WrapResult, CryptoError> {
-        let WrapKeyOptions {} = options.unwrap_or_default();
-        if let Some(l) = self.local().await?
-            && (l.key.jwk().kty.is_rsa() || l.key.has_private_key())
-        {
-            l.usage.check(KeyOperation::WrapKey)?;
-            let mut r = l.key.wrap_key(algorithm, key)?;
-            r.key_id = r.key_id.or_else(|| self.inner.key_id.clone());
-            return Ok(r);
-        }
-        let remote = self.remote("wrapKey")?;
-        let r = call(remote.wrap_key(
-            &self.inner.name,
-            &self.inner.version,
-            &op_params(algorithm, key, None, None, None),
-        ))
-        .await?;
-        Ok(WrapResult {
-            key_id: r.kid.or_else(|| self.inner.key_id.clone()),
-            algorithm: algorithm.clone(),
-            encrypted_key: decode(r.value.as_ref().map(|v| v.expose_secret()))?,
+        traced!("CryptographyClient.wrap_key", async move {
+            let WrapKeyOptions {} = options.unwrap_or_default();
+            if let Some(l) = self.local().await?
+                && (l.key.jwk().kty.is_rsa() || l.key.has_private_key())
+            {
+                l.usage.check(KeyOperation::WrapKey)?;
+                let mut r = l.key.wrap_key(algorithm, key)?;
+                r.key_id = r.key_id.or_else(|| self.inner.key_id.clone());
+                return Ok(r);
+            }
+            let remote = self.remote_for("wrap_key", "wrapKey")?;
+            let r = call(remote.wrap_key(
+                &self.inner.name,
+                &self.inner.version,
+                &op_params(algorithm, key, None, None, None),
+            ))
+            .await?;
+            Ok(WrapResult {
+                key_id: r
+                    .kid
+                    .as_deref()
+                    .map(Arc::from)
+                    .or_else(|| self.inner.key_id.clone()),
+                algorithm: algorithm.clone(),
+                encrypted_key: decode(r.value.as_ref().map(|v| v.expose_secret()))?,
+            })
         })
     }
 
@@ -421,27 +474,33 @@ impl CryptographyClient {
         encrypted_key: &[u8],
         options: Option<UnwrapKeyOptions>,
     ) -> Result<UnwrapResult, CryptoError> {
-        let UnwrapKeyOptions {} = options.unwrap_or_default();
-        if let Some(l) = self.local().await?
-            && l.key.has_private_key()
-        {
-            l.usage.check(KeyOperation::UnwrapKey)?;
-            let mut r = l.key.unwrap_key(algorithm, encrypted_key)?;
-            r.key_id = r.key_id.or_else(|| self.inner.key_id.clone());
-            return Ok(r);
-        }
-        let remote = self.remote("unwrapKey")?;
-        let mut r = call(remote.unwrap_key(
-            &self.inner.name,
-            &self.inner.version,
-            &op_params(algorithm, encrypted_key, None, None, None),
-        ))
-        .await?;
-        let key = decode_secret(r.value.take())?;
-        Ok(UnwrapResult {
-            key_id: r.kid.or_else(|| self.inner.key_id.clone()),
-            algorithm: algorithm.clone(),
-            key,
+        traced!("CryptographyClient.unwrap_key", async move {
+            let UnwrapKeyOptions {} = options.unwrap_or_default();
+            if let Some(l) = self.local().await?
+                && l.key.has_private_key()
+            {
+                l.usage.check(KeyOperation::UnwrapKey)?;
+                let mut r = l.key.unwrap_key(algorithm, encrypted_key)?;
+                r.key_id = r.key_id.or_else(|| self.inner.key_id.clone());
+                return Ok(r);
+            }
+            let remote = self.remote_for("unwrap_key", "unwrapKey")?;
+            let mut r = call(remote.unwrap_key(
+                &self.inner.name,
+                &self.inner.version,
+                &op_params(algorithm, encrypted_key, None, None, None),
+            ))
+            .await?;
+            let key = decode_secret(r.value.take())?;
+            Ok(UnwrapResult {
+                key_id: r
+                    .kid
+                    .as_deref()
+                    .map(Arc::from)
+                    .or_else(|| self.inner.key_id.clone()),
+                algorithm: algorithm.clone(),
+                key,
+            })
         })
     }
 
@@ -452,26 +511,34 @@ impl CryptographyClient {
         digest: &[u8],
         options: Option<SignOptions>,
     ) -> Result<SignResult, CryptoError> {
-        let SignOptions {} = options.unwrap_or_default();
-        if let Some(l) = self.local().await?
-            && l.key.has_private_key()
-        {
-            l.usage.check(KeyOperation::Sign)?;
-            let mut r = l.key.sign(algorithm, digest)?;
-            r.key_id = r.key_id.or_else(|| self.inner.key_id.clone());
-            return Ok(r);
-        }
-        let remote = self.remote("sign")?;
-        let body = types::KeySignParameters {
-            alg: algorithm.clone(),
-            value: b64::encode(digest),
-            extra: Default::default(),
-        };
-        let r = call(remote.sign(&self.inner.name, &self.inner.version, &body)).await?;
-        Ok(SignResult {
-            key_id: r.kid.or_else(|| self.inner.key_id.clone()),
-            algorithm: algorithm.clone(),
-            signature: decode(r.value.as_ref().map(|v| v.expose_secret()))?,
+        traced!("CryptographyClient.sign", async move {
+            let SignOptions {} = options.unwrap_or_default();
+            if let Some(l) = self.local().await?
+                && l.key.has_private_key()
+            {
+                l.usage.check(KeyOperation::Sign)?;
+                let mut r = l.key.sign(algorithm, digest)?;
+                r.key_id = r.key_id.or_else(|| self.inner.key_id.clone());
+                return Ok(r);
+            }
+            let remote = self.remote_for("sign", "sign")?;
+            let body = types::KeySignParameters {
+                alg: algorithm.clone(),
+                value: b64::encode(digest),
+                context: None,
+                external_mu: None,
+                extra: Default::default(),
+            };
+            let r = call(remote.sign(&self.inner.name, &self.inner.version, &body)).await?;
+            Ok(SignResult {
+                key_id: r
+                    .kid
+                    .as_deref()
+                    .map(Arc::from)
+                    .or_else(|| self.inner.key_id.clone()),
+                algorithm: algorithm.clone(),
+                signature: decode(r.value.as_ref().map(|v| v.expose_secret()))?,
+            })
         })
     }
 
@@ -483,28 +550,161 @@ impl CryptographyClient {
         signature: &[u8],
         options: Option<VerifyOptions>,
     ) -> Result<VerifyResult, CryptoError> {
-        let VerifyOptions {} = options.unwrap_or_default();
-        if let Some(l) = self.local().await?
-            && (l.key.jwk().kty.is_rsa() || l.key.jwk().kty.is_ec() || l.key.has_private_key())
-        {
-            l.usage.check(KeyOperation::Verify)?;
-            let mut r = l.key.verify(algorithm, digest, signature)?;
-            r.key_id = r.key_id.or_else(|| self.inner.key_id.clone());
-            return Ok(r);
-        }
-        let remote = self.remote("verify")?;
-        let body = types::KeyVerifyParameters {
-            alg: algorithm.clone(),
-            digest: b64::encode(digest),
-            value: b64::encode(signature),
-            extra: Default::default(),
-        };
-        let r = call(remote.verify(&self.inner.name, &self.inner.version, &body)).await?;
-        Ok(VerifyResult {
-            key_id: self.inner.key_id.clone(),
-            algorithm: algorithm.clone(),
-            is_valid: r.value.unwrap_or(false),
+        traced!("CryptographyClient.verify", async move {
+            let VerifyOptions {} = options.unwrap_or_default();
+            if let Some(l) = self.local().await?
+                && (l.key.jwk().kty.is_rsa() || l.key.jwk().kty.is_ec() || l.key.has_private_key())
+            {
+                l.usage.check(KeyOperation::Verify)?;
+                let mut r = l.key.verify(algorithm, digest, signature)?;
+                r.key_id = r.key_id.or_else(|| self.inner.key_id.clone());
+                return Ok(r);
+            }
+            let remote = self.remote_for("verify", "verify")?;
+            let body = types::KeyVerifyParameters {
+                alg: algorithm.clone(),
+                digest: b64::encode(digest),
+                value: b64::encode(signature),
+                context: None,
+                external_mu: None,
+                extra: Default::default(),
+            };
+            let r = call(remote.verify(&self.inner.name, &self.inner.version, &body)).await?;
+            Ok(VerifyResult {
+                key_id: self.inner.key_id.clone(),
+                algorithm: algorithm.clone(),
+                is_valid: r.value.unwrap_or(false),
+            })
         })
+    }
+
+    /// Signs with an AKP (ML-DSA, FIPS 204) key: a message, with an
+    /// optional context string, or an external μ (2026-05-01-preview on).
+    ///
+    /// Locally when the client holds the private seed (a message with its
+    /// context, or a μ); otherwise in the vault, whose body is what the preview's examples
+    /// and the official .NET client send: no `alg` (the key's parameter
+    /// set decides), the message in `value`, `context`; or `external_mu`
+    /// alone. The generated `KeySignParameters` requires `alg`, so this
+    /// body goes through the pipeline's raw request (same retries, auth
+    /// and tracing). The shape (one of message and μ, μ of 64 bytes, a
+    /// context of at most 255 bytes and none with μ) is checked before
+    /// anything is sent, and `context`/`external_mu` against the client's
+    /// api-version. The result's `algorithm` is the key's parameter set
+    /// when known (`ML-DSA-65` as [`SignatureAlgorithm::UnknownValue`]).
+    pub async fn sign_ml_dsa(
+        &self,
+        p: &MlDsaSignParameters,
+        options: Option<MlDsaSignOptions>,
+    ) -> Result<SignResult, CryptoError> {
+        traced!("CryptographyClient.sign_ml_dsa", async move {
+            let MlDsaSignOptions {} = options.unwrap_or_default();
+            p.validate()?;
+            let local = self.local().await?;
+            if let Some(l) = local
+                && l.key.has_private_key()
+                && l.key.can_ml_dsa_locally()
+            {
+                l.usage.check(KeyOperation::Sign)?;
+                let mut r = l.key.sign_ml_dsa(p)?;
+                r.key_id = r.key_id.or_else(|| self.inner.key_id.clone());
+                return Ok(r);
+            }
+            if self.inner.remote.is_none() {
+                return Err(local_ml_dsa_refusal("sign_ml_dsa", local));
+            }
+            let remote = self.remote_for("sign_ml_dsa", "sign")?;
+            let version = api_version(remote);
+            if p.context.is_some() {
+                version.check_member("context", "KeySignParameters", "context")?;
+            }
+            if p.external_mu.is_some() {
+                version.check_member("external_mu", "KeySignParameters", "external_mu")?;
+            }
+            let mut body = serde_json::Map::new();
+            put_b64(&mut body, "value", p.message.as_deref());
+            put_b64(&mut body, "context", p.context.as_deref());
+            put_b64(&mut body, "external_mu", p.external_mu.as_deref());
+            let r: types::KeyOperationResult = self.raw_key_operation(remote, "sign", body).await?;
+            Ok(SignResult {
+                key_id: r
+                    .kid
+                    .as_deref()
+                    .map(Arc::from)
+                    .or_else(|| self.inner.key_id.clone()),
+                algorithm: ml_dsa_algorithm(local),
+                signature: decode(r.value.as_ref().map(|v| v.expose_secret()))?,
+            })
+        })
+    }
+
+    /// Verifies an ML-DSA signature: locally with the key's public `pub`
+    /// (a message with its context, or a μ) when the client has the key,
+    /// else in the vault (no `alg`; the message in `digest`, the signature in `value`,
+    /// `context`; or `external_mu` with the signature). Checks as
+    /// [`CryptographyClient::sign_ml_dsa`].
+    pub async fn verify_ml_dsa(
+        &self,
+        p: &MlDsaVerifyParameters,
+        options: Option<MlDsaVerifyOptions>,
+    ) -> Result<VerifyResult, CryptoError> {
+        traced!("CryptographyClient.verify_ml_dsa", async move {
+            let MlDsaVerifyOptions {} = options.unwrap_or_default();
+            p.validate()?;
+            let local = self.local().await?;
+            if let Some(l) = local
+                && l.key.can_ml_dsa_locally()
+            {
+                l.usage.check(KeyOperation::Verify)?;
+                let mut r = l.key.verify_ml_dsa(p)?;
+                r.key_id = r.key_id.or_else(|| self.inner.key_id.clone());
+                return Ok(r);
+            }
+            if self.inner.remote.is_none() {
+                return Err(local_ml_dsa_refusal("verify_ml_dsa", local));
+            }
+            let remote = self.remote_for("verify_ml_dsa", "verify")?;
+            let version = api_version(remote);
+            if p.context.is_some() {
+                version.check_member("context", "KeyVerifyParameters", "context")?;
+            }
+            if p.external_mu.is_some() {
+                version.check_member("external_mu", "KeyVerifyParameters", "external_mu")?;
+            }
+            let mut body = serde_json::Map::new();
+            put_b64(&mut body, "digest", p.message.as_deref());
+            put_b64(&mut body, "value", Some(&p.signature));
+            put_b64(&mut body, "context", p.context.as_deref());
+            put_b64(&mut body, "external_mu", p.external_mu.as_deref());
+            let r: types::KeyVerifyResult = self.raw_key_operation(remote, "verify", body).await?;
+            Ok(VerifyResult {
+                key_id: self.inner.key_id.clone(),
+                algorithm: ml_dsa_algorithm(local),
+                is_valid: r.value.unwrap_or(false),
+            })
+        })
+    }
+
+    /// POSTs `body` to `keys/{name}/{version}/{operation}` through the
+    /// pipeline and reads the JSON answer (an error status is an error).
+    async fn raw_key_operation<T: serde::de::DeserializeOwned>(
+        &self,
+        remote: &Client,
+        operation: &str,
+        body: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<T, CryptoError> {
+        let mut url = remote.resolve_url("/")?;
+        url.path_segments_mut()
+            .map_err(|()| CryptoError::InvalidInput("the vault URL cannot take a path".into()))?
+            .pop_if_empty()
+            .extend(["keys", &self.inner.name, &self.inner.version, operation]);
+        let request = keyvault_keys_protocol::RawRequest::new(
+            keyvault_keys_protocol::reqwest::Method::POST,
+            url.as_str(),
+        )
+        .with_json(&body)?;
+        let response = remote.send_request(request).await?.error_for_status()?;
+        Ok(response.json()?)
     }
 
     /// Hashes `data` with the algorithm's hash, then signs the digest.
@@ -514,14 +714,16 @@ impl CryptographyClient {
         data: &[u8],
         options: Option<SignDataOptions>,
     ) -> Result<SignResult, CryptoError> {
-        let SignDataOptions {} = options.unwrap_or_default();
-        let hash = algorithm
-            .hash()
-            .ok_or_else(|| CryptoError::UnsupportedAlgorithm {
-                algorithm: algorithm.to_string(),
-                context: "for sign_data (it has no hash)".into(),
-            })?;
-        self.sign(algorithm, &hash.digest(data), None).await
+        traced!("CryptographyClient.sign_data", async move {
+            let SignDataOptions {} = options.unwrap_or_default();
+            let hash = algorithm
+                .hash()
+                .ok_or_else(|| CryptoError::UnsupportedAlgorithm {
+                    algorithm: algorithm.to_string(),
+                    context: "for sign_data (it has no hash)".into(),
+                })?;
+            self.sign(algorithm, &hash.digest(data), None).await
+        })
     }
 
     /// Hashes `data` with the algorithm's hash, then verifies the signature.
@@ -532,15 +734,78 @@ impl CryptographyClient {
         signature: &[u8],
         options: Option<VerifyDataOptions>,
     ) -> Result<VerifyResult, CryptoError> {
-        let VerifyDataOptions {} = options.unwrap_or_default();
-        let hash = algorithm
-            .hash()
-            .ok_or_else(|| CryptoError::UnsupportedAlgorithm {
-                algorithm: algorithm.to_string(),
-                context: "for verify_data (it has no hash)".into(),
-            })?;
-        self.verify(algorithm, &hash.digest(data), signature, None)
-            .await
+        traced!("CryptographyClient.verify_data", async move {
+            let VerifyDataOptions {} = options.unwrap_or_default();
+            let hash = algorithm
+                .hash()
+                .ok_or_else(|| CryptoError::UnsupportedAlgorithm {
+                    algorithm: algorithm.to_string(),
+                    context: "for verify_data (it has no hash)".into(),
+                })?;
+            self.verify(algorithm, &hash.digest(data), signature, None)
+                .await
+        })
+    }
+}
+
+/// The client's api-version.
+fn api_version(remote: &Client) -> &keyvault_keys_protocol::ApiVersion {
+    &remote.pipeline().options().api_version
+}
+
+/// Refuses an IV, additional data or a tag (AES, 7.2-preview and later)
+/// that the client's api-version does not have.
+fn check_members(
+    remote: &Client,
+    body: &types::KeyOperationsParameters,
+) -> Result<(), CryptoError> {
+    let version = api_version(remote);
+    for (set, option, member) in [
+        (body.iv.is_some(), "iv", "iv"),
+        (body.aad.is_some(), "additional_authenticated_data", "aad"),
+        (body.tag.is_some(), "authentication_tag", "tag"),
+    ] {
+        if set {
+            version.check_member(option, "KeyOperationsParameters", member)?;
+        }
+    }
+    Ok(())
+}
+
+/// Sets `name` to the base64url of `value`, when there is one.
+fn put_b64(
+    body: &mut serde_json::Map<String, serde_json::Value>,
+    name: &str,
+    value: Option<&[u8]>,
+) {
+    if let Some(v) = value {
+        body.insert(name.to_owned(), b64::encode(v).into());
+    }
+}
+
+/// The algorithm an ML-DSA result names: the key's parameter set when the
+/// client knows the key, else `ML-DSA`.
+fn ml_dsa_algorithm(local: Option<&Local>) -> SignatureAlgorithm {
+    let alg = local
+        .and_then(|l| l.key.jwk().alg.as_ref())
+        .map_or("ML-DSA", |a| a.as_str());
+    SignatureAlgorithm::parse(alg)
+}
+
+/// Why a local-only client cannot run an ML-DSA request.
+fn local_ml_dsa_refusal(operation: &str, local: Option<&Local>) -> CryptoError {
+    let reason = match local {
+        Some(l) if !l.key.jwk().kty.is_akp() => {
+            format!("ML-DSA needs an AKP key, not a {} key", l.key.jwk().kty)
+        }
+        Some(l) if operation.starts_with("sign") && !l.key.has_private_key() => {
+            "signing needs the AKP key's private seed, which this JWK does not have".to_owned()
+        }
+        _ => "the client has no AKP key to run it with".to_owned(),
+    };
+    CryptoError::LocalUnavailable {
+        operation: operation.to_owned(),
+        reason,
     }
 }
 

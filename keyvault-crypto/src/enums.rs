@@ -7,8 +7,8 @@
 //! module adds the hashing the local engine does with them.
 
 pub use keyvault_keys_protocol::enums::{
-    EncryptionAlgorithm, HashAlgorithm, KeyCurveName, KeyExportEncryptionAlgorithm, KeyOperation,
-    KeyType, KeyWrapAlgorithm, SignatureAlgorithm,
+    AkpAlgorithm, EncryptionAlgorithm, HashAlgorithm, KeyCurveName, KeyExportEncryptionAlgorithm,
+    KeyOperation, KeySecureWrapAlgorithm, KeyType, KeyWrapAlgorithm, SignatureAlgorithm,
 };
 
 /// Hashing with a [`HashAlgorithm`] (on aws-lc-rs).

@@ -59,6 +59,11 @@ pub enum CryptoError {
     /// The vault refused or failed the remote operation.
     #[error(transparent)]
     Service(#[from] keyvault_keys_protocol::Error),
+    /// The client's api-version does not have the method or an option
+    /// asked for; nothing was sent (`'secure_wrap_key' is not available in
+    /// API version 2025-07-01; use 2026-01-01-preview or newer`).
+    #[error(transparent)]
+    NotInApiVersion(#[from] keyvault_keys_protocol::NotInApiVersion),
     /// The vault's answer to a remote operation is not what the API
     /// describes (a result without a value, a value that is not base64url).
     #[error("the service's answer is not what the API describes: {0}")]
@@ -80,4 +85,32 @@ pub(crate) fn mismatch(
 
 pub(crate) fn backend(what: &str) -> impl Fn(aws_lc_rs::error::Unspecified) -> CryptoError + '_ {
     move |_| CryptoError::Backend(what.to_owned())
+}
+
+/// `error.type` of a `CryptographyClient` method's span: the status of the
+/// service's answer, else the variant's name.
+impl keyvault_keys_protocol::instrumentation::TracedError for CryptoError {
+    fn status_code(&self) -> Option<u16> {
+        match self {
+            CryptoError::Service(e) => e.status_code(),
+            _ => None,
+        }
+    }
+    fn error_type(&self) -> &'static str {
+        match self {
+            CryptoError::AlgorithmMismatch { .. } => "AlgorithmMismatch",
+            CryptoError::UnsupportedAlgorithm { .. } => "UnsupportedAlgorithm",
+            CryptoError::OperationNotPermitted { .. } => "OperationNotPermitted",
+            CryptoError::KeyNotValid(_) => "KeyNotValid",
+            CryptoError::MissingPrivateKey { .. } => "MissingPrivateKey",
+            CryptoError::InvalidKey(_) => "InvalidKey",
+            CryptoError::InvalidInput(_) => "InvalidInput",
+            CryptoError::DecryptionFailed => "DecryptionFailed",
+            CryptoError::LocalUnavailable { .. } => "LocalUnavailable",
+            CryptoError::Service(e) => e.error_type(),
+            CryptoError::InvalidResponse(_) => "InvalidResponse",
+            CryptoError::NotInApiVersion(_) => "NotInApiVersion",
+            CryptoError::Backend(_) => "Backend",
+        }
+    }
 }

@@ -111,6 +111,14 @@ pub fn jwk_all_ops(json: &[u8]) {
 
 /// [`KeyVaultKeyIdentifier::parse`] on any string.
 pub fn key_id(s: &str) {
+    // The plain reader, when it answers, answers as the URL parser does.
+    if let Some(plain) = KeyVaultKeyIdentifier::parse_plain(s) {
+        assert_eq!(
+            KeyVaultKeyIdentifier::parse_url(s).ok(),
+            Some(plain),
+            "the plain reader and the URL parser disagree on {s:?}"
+        );
+    }
     if let Ok(id) = KeyVaultKeyIdentifier::parse(s) {
         // What it found must itself parse back to the same vault and name.
         let again = format!("{}/keys/{}", id.vault_url, id.name);

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::enums::{KeyCurveName, KeyOperation, KeyType};
+use crate::enums::{AkpAlgorithm, KeyCurveName, KeyOperation, KeyType};
 use crate::error::CryptoError;
 use crate::secret::{SecretBytes, b64};
 use keyvault_keys_protocol::{SecretString, types};
@@ -10,8 +10,15 @@ use keyvault_keys_protocol::{SecretString, types};
 /// A JSON Web Key with Key Vault's members.
 ///
 /// Binary members hold raw bytes (base64url on the wire). Private members
-/// (`d`, `dp`, `dq`, `qi`, `p`, `q`, `k`) are [`SecretBytes`]: zeroized on
-/// drop and redacted in `Debug`; so is the BYOK transfer blob `t`.
+/// (`d`, `dp`, `dq`, `qi`, `p`, `q`, `k`, and an AKP key's `priv`) are
+/// [`SecretBytes`]: zeroized on drop and redacted in `Debug`; so is the BYOK
+/// transfer blob `t`.
+///
+/// An AKP (ML-DSA) key carries its parameter set in `alg` and its public
+/// key in `pub` (2026-05-01-preview). The service's spec names no private
+/// AKP member; this type holds one as `priv`, the 32-byte FIPS 204 seed ξ
+/// (as draft-ietf-cose-dilithium's AKP JWK does), for local keys and the
+/// emulator only: [`JsonWebKey::to_protocol`] never sends it.
 ///
 /// ```
 /// use keyvault_crypto::{JsonWebKey, KeyType};
@@ -74,6 +81,26 @@ pub struct JsonWebKey {
     /// EC public y coordinate.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "b64::opt")]
     pub y: Option<Vec<u8>>,
+    /// The parameter set of an AKP key (`ML-DSA-44`, `-65`, `-87`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alg: Option<AkpAlgorithm>,
+    /// An AKP key's public key (FIPS 204 `pkEncode`), `pub` on the wire.
+    #[serde(
+        rename = "pub",
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "b64::opt"
+    )]
+    pub pub_key: Option<Vec<u8>>,
+    /// An AKP key's private seed ξ (32 bytes), `priv` in JSON; never sent
+    /// to the service (see the type's documentation).
+    #[serde(
+        rename = "priv",
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "b64::secret"
+    )]
+    pub priv_seed: Option<SecretBytes>,
 }
 
 impl std::fmt::Debug for JsonWebKey {
@@ -103,6 +130,9 @@ impl std::fmt::Debug for JsonWebKey {
             .field("crv", &self.crv)
             .field("x", &self.x)
             .field("y", &self.y)
+            .field("alg", &self.alg)
+            .field("pub", &self.pub_key)
+            .field("priv", &self.priv_seed)
             .finish()
     }
 }
@@ -127,6 +157,9 @@ impl JsonWebKey {
             crv: None,
             x: None,
             y: None,
+            alg: None,
+            pub_key: None,
+            priv_seed: None,
         }
     }
 
@@ -134,6 +167,8 @@ impl JsonWebKey {
     pub fn has_private_key(&self) -> bool {
         if self.kty.is_oct() {
             self.k.is_some()
+        } else if self.kty.is_akp() {
+            self.priv_seed.is_some()
         } else {
             self.d.is_some()
         }
@@ -150,6 +185,7 @@ impl JsonWebKey {
             q: None,
             k: None,
             t: None,
+            priv_seed: None,
             ..self.clone()
         }
     }
@@ -159,7 +195,8 @@ impl JsonWebKey {
         self.key_ops.is_empty() || self.key_ops.contains(op)
     }
 
-    /// The key's size in bits: RSA modulus, AES key, or curve size.
+    /// The key's size in bits: RSA modulus, AES key, or curve size (none
+    /// for an AKP key, whose parameter set is `alg`).
     pub fn key_size(&self) -> Option<usize> {
         if self.kty.is_rsa() {
             let n = self.n.as_deref()?;
@@ -168,6 +205,8 @@ impl JsonWebKey {
             Some(n.len() * 8 - lead.leading_zeros() as usize)
         } else if self.kty.is_oct() {
             self.k.as_ref().map(|k| k.len() * 8)
+        } else if self.kty.is_akp() {
+            None
         } else {
             crate::engine::rules::curve(self.crv.as_ref()?).map(|c| c.bits as usize)
         }
@@ -216,11 +255,15 @@ impl JsonWebKey {
             crv: wire.crv.clone(),
             x: dec("x", &wire.x)?,
             y: dec("y", &wire.y)?,
+            alg: wire.alg.clone(),
+            pub_key: dec("pub", &wire.pub_)?,
+            priv_seed: None,
         })
     }
 
     /// Converts to the protocol's wire type (private members included when
-    /// present: importing a key sends them).
+    /// present: importing a key sends them). An AKP key's `priv` seed is
+    /// left out: the service's spec has no member for it.
     pub fn to_protocol(&self) -> types::JsonWebKey {
         let enc = |v: &Option<Vec<u8>>| v.as_deref().map(b64::encode);
         let sec = |v: &Option<SecretBytes>| v.as_ref().map(|s| b64::encode(s.expose()).into());
@@ -241,6 +284,8 @@ impl JsonWebKey {
             crv: self.crv.clone(),
             x: enc(&self.x),
             y: enc(&self.y),
+            alg: self.alg.clone(),
+            pub_: enc(&self.pub_key),
             extra: Default::default(),
         }
     }

@@ -49,25 +49,31 @@ mod key_id;
 mod ops;
 mod options;
 mod secret;
+mod secure;
 pub mod validity;
 
 pub use client::{CryptographyClient, KeyUsage};
 pub use engine::{
-    KeySpec, LocalKey, generate, random_bytes, rsa_aes_key_unwrap, rsa_aes_key_wrap, rules,
+    KeySpec, LocalKey, generate, generate_akp, random_bytes, rsa_aes_key_unwrap, rsa_aes_key_wrap,
+    rules,
 };
 pub use enums::{
-    EncryptionAlgorithm, HashAlgorithm, HashDigest, KeyCurveName, KeyExportEncryptionAlgorithm,
-    KeyOperation, KeyType, KeyWrapAlgorithm, SignatureAlgorithm,
+    AkpAlgorithm, EncryptionAlgorithm, HashAlgorithm, HashDigest, KeyCurveName,
+    KeyExportEncryptionAlgorithm, KeyOperation, KeySecureWrapAlgorithm, KeyType, KeyWrapAlgorithm,
+    SignatureAlgorithm,
 };
 pub use error::CryptoError;
 pub use jwk::JsonWebKey;
 pub use key_id::KeyVaultKeyIdentifier;
+pub use keyvault_keys_protocol::{ApiVersion, NotInApiVersion};
 pub use ops::{
-    DecryptParameters, DecryptResult, EncryptParameters, EncryptResult, SignResult, UnwrapResult,
-    VerifyResult, WrapResult,
+    DecryptParameters, DecryptResult, EncryptParameters, EncryptResult, MlDsaSignParameters,
+    MlDsaVerifyParameters, SignResult, UnwrapResult, VerifyResult, WrapResult, ml_dsa_mu,
 };
 pub use options::{
-    CryptographyClientOptions, DecryptOptions, EncryptOptions, SignDataOptions, SignOptions,
+    CryptographyClientOptions, DecryptOptions, EncryptOptions, MlDsaSignOptions,
+    MlDsaVerifyOptions, SecureUnwrapKeyOptions, SecureWrapKeyOptions, SignDataOptions, SignOptions,
     UnwrapKeyOptions, VerifyDataOptions, VerifyOptions, WrapKeyOptions,
 };
 pub use secret::{SecretBytes, b64};
+pub use secure::{SecureUnwrapResult, SecureWrapResult};

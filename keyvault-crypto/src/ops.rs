@@ -5,6 +5,10 @@
 //! plus `with_*` setters, a model factory for tests and fakes — not with
 //! struct literals.
 //!
+//! **The key id** is an `Arc<str>`: the key (or client) holds it once and
+//! every result shares it, so a result costs no copy of it; it reads as a
+//! `&str` (`r.key_id.as_deref()`) and serialises as a string.
+//!
 //! They serialise with serde (a user can store or forward them): fields in
 //! snake_case, byte strings as unpadded base64url (as in [`JsonWebKey`]),
 //! algorithms as their wire names, absent options as `null`. Decoding
@@ -36,9 +40,12 @@
 //! # Ok::<(), serde_json::Error>(())
 //! ```
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::enums::{EncryptionAlgorithm, KeyWrapAlgorithm, SignatureAlgorithm};
+use crate::error::CryptoError;
 use crate::secret::{SecretBytes, b64};
 
 /// What to encrypt, and how.
@@ -158,8 +165,9 @@ impl DecryptParameters {
 /// Sets `key_id`: the key version that did the operation.
 macro_rules! with_key_id {
     () => {
-        /// Sets the key version that did the operation.
-        pub fn with_key_id(mut self, key_id: impl Into<String>) -> Self {
+        /// Sets the key version that did the operation (a `&str`, a
+        /// `String`, or an `Arc<str>` shared with other results).
+        pub fn with_key_id(mut self, key_id: impl Into<Arc<str>>) -> Self {
             self.key_id = Some(key_id.into());
             self
         }
@@ -182,7 +190,7 @@ macro_rules! with_key_id {
 pub struct EncryptResult {
     /// The key version that encrypted (when known).
     #[serde(default)]
-    pub key_id: Option<String>,
+    pub key_id: Option<Arc<str>>,
     /// The algorithm used.
     pub algorithm: EncryptionAlgorithm,
     /// The ciphertext.
@@ -241,7 +249,7 @@ impl EncryptResult {
 pub struct DecryptResult {
     /// The key version that decrypted (when known).
     #[serde(default)]
-    pub key_id: Option<String>,
+    pub key_id: Option<Arc<str>>,
     /// The algorithm used.
     pub algorithm: EncryptionAlgorithm,
     /// The plaintext (zeroized on drop, redacted in `Debug`; reads as a
@@ -268,7 +276,7 @@ impl DecryptResult {
 pub struct WrapResult {
     /// The key version that wrapped (when known).
     #[serde(default)]
-    pub key_id: Option<String>,
+    pub key_id: Option<Arc<str>>,
     /// The algorithm used.
     pub algorithm: KeyWrapAlgorithm,
     /// The wrapped key.
@@ -299,7 +307,7 @@ impl WrapResult {
 pub struct UnwrapResult {
     /// The key version that unwrapped (when known).
     #[serde(default)]
-    pub key_id: Option<String>,
+    pub key_id: Option<Arc<str>>,
     /// The algorithm used.
     pub algorithm: KeyWrapAlgorithm,
     /// The unwrapped key (zeroized on drop, redacted in `Debug`).
@@ -325,7 +333,7 @@ impl UnwrapResult {
 pub struct SignResult {
     /// The key version that signed (when known).
     #[serde(default)]
-    pub key_id: Option<String>,
+    pub key_id: Option<Arc<str>>,
     /// The algorithm used.
     pub algorithm: SignatureAlgorithm,
     /// The signature (raw r‖s for ECDSA).
@@ -351,7 +359,7 @@ impl SignResult {
 pub struct VerifyResult {
     /// The key version that verified (when known).
     #[serde(default)]
-    pub key_id: Option<String>,
+    pub key_id: Option<Arc<str>>,
     /// The algorithm used.
     pub algorithm: SignatureAlgorithm,
     /// Whether the signature is valid.
@@ -368,4 +376,243 @@ impl VerifyResult {
         }
     }
     with_key_id!();
+}
+
+/// The longest ML-DSA context string (FIPS 204, section 5.2: 255 bytes).
+pub const ML_DSA_MAX_CONTEXT_LEN: usize = 255;
+/// The length of ML-DSA's message representative μ (FIPS 204, section 6.2).
+pub const ML_DSA_MU_LEN: usize = 64;
+
+/// Computes ML-DSA's message representative μ for `message` with the
+/// context string `context`, under the public key `public_key` (the JWK's
+/// `pub`): μ = SHAKE256(SHAKE256(pk, 64) ‖ 0 ‖ |ctx| ‖ ctx ‖ M, 64), FIPS
+/// 204 algorithm 2 with §6.2's external μ.
+///
+/// This is what [`MlDsaSignParameters::external_mu`] takes: a caller with
+/// a large message computes μ where the message is and sends the vault 64
+/// bytes. Errors with [`CryptoError::InvalidInput`] for a context over 255
+/// bytes, or a public key of none of the three parameter sets' lengths.
+///
+/// ```
+/// use keyvault_crypto::{AkpAlgorithm, KeyType, LocalKey, MlDsaSignParameters,
+///     MlDsaVerifyParameters, generate_akp, ml_dsa_mu};
+/// let jwk = generate_akp(&KeyType::Akp, &AkpAlgorithm::MlDsa44)?;
+/// let key = LocalKey::from_jwk(&jwk)?;
+/// let public = jwk.pub_key.as_deref().unwrap_or_default();
+/// let mu = ml_dsa_mu(public, b"context", b"a large message")?;
+/// let signed = key.sign_ml_dsa(&MlDsaSignParameters::external_mu(mu))?;
+/// // The signature is an ordinary one of the message with its context.
+/// let check = MlDsaVerifyParameters::message(b"a large message".to_vec(), signed.signature)
+///     .with_context(b"context".to_vec());
+/// assert!(key.verify_ml_dsa(&check)?.is_valid);
+/// # Ok::<(), keyvault_crypto::CryptoError>(())
+/// ```
+pub fn ml_dsa_mu(
+    public_key: &[u8],
+    context: &[u8],
+    message: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
+    use shake::{ExtendableOutput as _, Shake256, Update as _, XofReader as _};
+    // The parameter sets' public key lengths, from the one enum.
+    let lengths: Vec<usize> = crate::AkpAlgorithm::SPEC_VALUES
+        .iter()
+        .filter_map(|v| crate::AkpAlgorithm::parse(v).public_key_len())
+        .collect();
+    if !lengths.contains(&public_key.len()) {
+        let mut lengths: Vec<String> = lengths.iter().map(usize::to_string).collect();
+        let last = lengths.pop().unwrap_or_default();
+        return Err(CryptoError::InvalidInput(format!(
+            "an ML-DSA public key is {} or {last} bytes (one per parameter set), not {}",
+            lengths.join(", "),
+            public_key.len()
+        )));
+    }
+    let Ok(context_len) = u8::try_from(context.len()) else {
+        return Err(CryptoError::InvalidInput(format!(
+            "an ML-DSA context is at most {ML_DSA_MAX_CONTEXT_LEN} bytes (FIPS 204, 5.2), not {}",
+            context.len()
+        )));
+    };
+    let mut tr = [0u8; 64];
+    let mut h = Shake256::default();
+    h.update(public_key);
+    h.finalize_xof().read(&mut tr);
+    let mut h = Shake256::default();
+    h.update(&tr);
+    h.update(&[0, context_len]);
+    h.update(context);
+    h.update(message);
+    let mut mu = vec![0u8; ML_DSA_MU_LEN];
+    h.finalize_xof().read(&mut mu);
+    Ok(mu)
+}
+
+/// What an ML-DSA (AKP key) signature covers: a message, with an optional
+/// context string, or a μ the caller computed.
+///
+/// Key Vault's ML-DSA is *pure* ML-DSA (FIPS 204 algorithm 2, no pre-hash):
+/// the request's `value` (sign) or `digest` (verify) carries the whole
+/// message, not a hash of it, and no `alg` is sent — the key's parameter
+/// set decides. That is what the 2026-05-01 and 2026-07-01 previews'
+/// examples send, and what the official .NET client does
+/// (`MLDsaSignOptions`); the spec itself says nothing on it. With
+/// `external_mu` the request carries neither `value` nor `context`.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MlDsaSignParameters {
+    /// The message (exclusive with `external_mu`).
+    pub message: Option<Vec<u8>>,
+    /// The context string ctx, 0 to 255 bytes (not with `external_mu`).
+    pub context: Option<Vec<u8>>,
+    /// A precomputed μ = SHAKE256(SHAKE256(pk, 64) ‖ 0 ‖ |ctx| ‖ ctx ‖ M, 64),
+    /// exactly 64 bytes (exclusive with `message` and `context`).
+    pub external_mu: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for MlDsaSignParameters {
+    /// Lengths only: a message to sign may be confidential.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MlDsaSignParameters")
+            .field("message_len", &self.message.as_ref().map(Vec::len))
+            .field("context_len", &self.context.as_ref().map(Vec::len))
+            .field("external_mu_len", &self.external_mu.as_ref().map(Vec::len))
+            .finish()
+    }
+}
+
+impl MlDsaSignParameters {
+    /// Signs `message` (pure ML-DSA, empty context).
+    pub fn message(message: impl Into<Vec<u8>>) -> Self {
+        Self {
+            message: Some(message.into()),
+            context: None,
+            external_mu: None,
+        }
+    }
+
+    /// Signs a precomputed 64-byte μ (FIPS 204 external-μ mode).
+    pub fn external_mu(mu: impl Into<Vec<u8>>) -> Self {
+        Self {
+            message: None,
+            context: None,
+            external_mu: Some(mu.into()),
+        }
+    }
+
+    /// Sets the context string (0 to 255 bytes).
+    pub fn with_context(mut self, context: impl Into<Vec<u8>>) -> Self {
+        self.context = Some(context.into());
+        self
+    }
+
+    /// Checks the shape the service requires, before anything is sent:
+    /// exactly one of message and μ, μ of 64 bytes, a context of at most
+    /// 255 bytes and none with μ.
+    pub fn validate(&self) -> Result<(), CryptoError> {
+        check_ml_dsa_input(
+            self.message.is_some(),
+            self.context.as_deref(),
+            self.external_mu.as_deref(),
+        )
+    }
+}
+
+/// An ML-DSA signature to check, over a message (with its context) or a μ
+/// (see [`MlDsaSignParameters`]; the message goes in the request's
+/// `digest`).
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MlDsaVerifyParameters {
+    /// The message that was signed (exclusive with `external_mu`).
+    pub message: Option<Vec<u8>>,
+    /// The context string it was signed with, 0 to 255 bytes.
+    pub context: Option<Vec<u8>>,
+    /// The 64-byte μ that was signed (exclusive with `message`, `context`).
+    pub external_mu: Option<Vec<u8>>,
+    /// The signature.
+    pub signature: Vec<u8>,
+}
+
+impl std::fmt::Debug for MlDsaVerifyParameters {
+    /// Lengths only.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MlDsaVerifyParameters")
+            .field("message_len", &self.message.as_ref().map(Vec::len))
+            .field("context_len", &self.context.as_ref().map(Vec::len))
+            .field("external_mu_len", &self.external_mu.as_ref().map(Vec::len))
+            .field("signature_len", &self.signature.len())
+            .finish()
+    }
+}
+
+impl MlDsaVerifyParameters {
+    /// Checks `signature` over `message` (empty context).
+    pub fn message(message: impl Into<Vec<u8>>, signature: impl Into<Vec<u8>>) -> Self {
+        Self {
+            message: Some(message.into()),
+            context: None,
+            external_mu: None,
+            signature: signature.into(),
+        }
+    }
+
+    /// Checks `signature` over a 64-byte μ.
+    pub fn external_mu(mu: impl Into<Vec<u8>>, signature: impl Into<Vec<u8>>) -> Self {
+        Self {
+            message: None,
+            context: None,
+            external_mu: Some(mu.into()),
+            signature: signature.into(),
+        }
+    }
+
+    /// Sets the context string (0 to 255 bytes).
+    pub fn with_context(mut self, context: impl Into<Vec<u8>>) -> Self {
+        self.context = Some(context.into());
+        self
+    }
+
+    /// The same checks as [`MlDsaSignParameters::validate`].
+    pub fn validate(&self) -> Result<(), CryptoError> {
+        check_ml_dsa_input(
+            self.message.is_some(),
+            self.context.as_deref(),
+            self.external_mu.as_deref(),
+        )
+    }
+}
+
+fn check_ml_dsa_input(
+    message: bool,
+    context: Option<&[u8]>,
+    mu: Option<&[u8]>,
+) -> Result<(), CryptoError> {
+    let bad = |m: String| Err(CryptoError::InvalidInput(m));
+    match (message, mu) {
+        (true, Some(_)) => return bad("ML-DSA takes a message or an external mu, not both".into()),
+        (false, None) => return bad("ML-DSA needs a message or an external mu".into()),
+        _ => {}
+    }
+    if let Some(mu) = mu {
+        if mu.len() != ML_DSA_MU_LEN {
+            return bad(format!(
+                "an ML-DSA external mu is {ML_DSA_MU_LEN} bytes (FIPS 204, 6.2), not {}",
+                mu.len()
+            ));
+        }
+        if context.is_some() {
+            return bad(
+                "an ML-DSA context cannot go with an external mu (mu already includes it)".into(),
+            );
+        }
+    }
+    if let Some(ctx) = context
+        && ctx.len() > ML_DSA_MAX_CONTEXT_LEN
+    {
+        return bad(format!(
+            "an ML-DSA context is at most {ML_DSA_MAX_CONTEXT_LEN} bytes (FIPS 204, 5.2), not {}",
+            ctx.len()
+        ));
+    }
+    Ok(())
 }

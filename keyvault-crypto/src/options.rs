@@ -15,7 +15,8 @@ use keyvault_keys_protocol::ClientOptions;
 ///
 /// ```
 /// use keyvault_crypto::CryptographyClientOptions;
-/// let options = CryptographyClientOptions { api_version: "7.6".into(), ..Default::default() };
+/// use keyvault_crypto::ApiVersion;
+/// let options = CryptographyClientOptions { api_version: ApiVersion::V7_6, ..Default::default() };
 /// assert!(options.verify_challenge_resource);
 /// ```
 pub type CryptographyClientOptions = ClientOptions;
@@ -37,4 +38,8 @@ operation_options! {
     VerifyOptions => "verify",
     SignDataOptions => "sign_data",
     VerifyDataOptions => "verify_data",
+    SecureWrapKeyOptions => "secure_wrap_key",
+    SecureUnwrapKeyOptions => "secure_unwrap_key",
+    MlDsaSignOptions => "sign_ml_dsa",
+    MlDsaVerifyOptions => "verify_ml_dsa",
 }

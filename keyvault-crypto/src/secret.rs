@@ -137,6 +137,13 @@ pub mod b64 {
     /// Decodes base64url or standard base64, padded or not.
     pub fn decode(s: &str) -> Result<Vec<u8>, String> {
         let trimmed = s.trim().trim_end_matches('=');
+        // Already base64url (what the service sends): decoded as it is,
+        // without a working copy.
+        if !trimmed.bytes().any(|b| b == b'+' || b == b'/') {
+            return URL_SAFE_NO_PAD
+                .decode(trimmed.as_bytes())
+                .map_err(|e| format!("not base64url: {e}"));
+        }
         // The text may be a secret (a private key member, a plaintext):
         // its working copy is zeroized.
         let normalised: zeroize::Zeroizing<String> = zeroize::Zeroizing::new(

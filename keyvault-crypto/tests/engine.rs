@@ -551,3 +551,56 @@ fn the_rules_table_decides_what_a_key_takes() {
         Some([KeyOperation::WrapKey, KeyOperation::UnwrapKey])
     );
 }
+
+/// Issue 19 §4: every result of a key carries its kid without a copy per
+/// call: the key holds it once (`Arc<str>`), results share it, and it still
+/// reads and serialises as a string.
+#[test]
+fn results_share_the_keys_kid_instead_of_copying_it() {
+    use std::sync::Arc;
+    const KID: &str = "https://v.vault.azure.net/keys/k/0123456789abcdef0123456789abcdef";
+    let mut jwk = oct(256);
+    jwk.kid = Some(KID.to_owned());
+    let key = LocalKey::from_jwk(&jwk).expect("key");
+    let sealed = key
+        .encrypt(&EncryptParameters::new(
+            EncryptionAlgorithm::A256Gcm,
+            b"x".to_vec(),
+        ))
+        .expect("encrypt");
+    let opened = key
+        .decrypt(&DecryptParameters::from_encrypt_result(&sealed))
+        .expect("decrypt");
+    let signed = key
+        .sign(&SignatureAlgorithm::Hs256, &[0; 32])
+        .expect("sign");
+    let verified = key
+        .verify(&SignatureAlgorithm::Hs256, &[0; 32], &signed.signature)
+        .expect("verify");
+    let wrapped = key
+        .wrap_key(&KeyWrapAlgorithm::A256Kw, &[1; 32])
+        .expect("wrap");
+    let unwrapped = key
+        .unwrap_key(&KeyWrapAlgorithm::A256Kw, &wrapped.encrypted_key)
+        .expect("unwrap");
+    let first: &Arc<str> = sealed.key_id.as_ref().expect("kid");
+    assert_eq!(&**first, KID);
+    for other in [
+        &opened.key_id,
+        &signed.key_id,
+        &verified.key_id,
+        &wrapped.key_id,
+        &unwrapped.key_id,
+    ] {
+        assert!(
+            Arc::ptr_eq(first, other.as_ref().expect("kid")),
+            "a result copied the kid"
+        );
+    }
+    assert_eq!(key.kid(), Some(first));
+    // Still a string on the wire.
+    let json = serde_json::to_value(&signed).expect("json");
+    assert_eq!(json["key_id"], KID);
+    let back: SignResult = serde_json::from_value(json).expect("back");
+    assert_eq!(back, signed);
+}

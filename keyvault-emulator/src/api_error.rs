@@ -56,6 +56,35 @@ impl ApiError {
         )
         .with_inner("ObjectIsDeletedButRecoverable")
     }
+    /// A purge refused by purge protection: the service's 403, with no
+    /// inner error, naming the vault.
+    pub fn purge_protected(vault: &str) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            format!(
+                "Operation \"purge\" is not allowed because purge protection is enabled for this vault. Key Vault service will automatically purge it after the retention period has passed.\r\nVault: {vault};location=emulator"
+            ),
+        )
+    }
+    /// A key whose deletion or purge is still under way.
+    pub fn being_deleted() -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "Conflict",
+            "Key is currently being deleted.",
+        )
+        .with_inner("ObjectIsBeingDeleted")
+    }
+    /// A key whose recovery is still under way (the emulator's words).
+    pub fn being_recovered() -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "Conflict",
+            "Key is currently being recovered.",
+        )
+        .with_inner("ObjectIsBeingRecovered")
+    }
     pub fn not_supported(message: impl Into<String>) -> Self {
         Self::bad_parameter(message)
     }

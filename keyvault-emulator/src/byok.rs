@@ -20,7 +20,7 @@ use keyvault_crypto::{JsonWebKey, KeyOperation, KeyType, b64};
 use keyvault_keys_protocol::types;
 
 use crate::api_error::{ApiError, ApiResult};
-use crate::state::{Keys, Vault, now};
+use crate::state::{Keys, Vault};
 
 fn bad(m: impl Into<String>) -> ApiError {
     ApiError::bad_parameter(m)
@@ -33,6 +33,7 @@ fn bad(m: impl Into<String>) -> ApiError {
 /// behind it, and the readers behind them).
 pub fn resolve(
     vault: &Vault,
+    now: i64,
     name: &str,
     mut p: types::KeyImportParameters,
 ) -> ApiResult<types::KeyImportParameters> {
@@ -59,7 +60,7 @@ pub fn resolve(
     // for clients): read the KEK it names, then unwrap with that KEK.
     let kid = keyvault_crypto::byok::transfer_blob_kek_kid(&blob)
         .map_err(|e| bad(format!("key_hsm is not a BYOK transfer blob: {e}")))?;
-    let kek = kek(&vault.read(), &kid)?;
+    let kek = kek(&vault.read(), &kid, now)?;
     let (_, target) = keyvault_crypto::byok::unwrap_transfer_blob(&kek, &blob).map_err(|_| {
         bad("key_hsm: the ciphertext does not unwrap with the key exchange key it names.")
     })?;
@@ -85,7 +86,7 @@ pub fn resolve(
 
 /// The KEK a blob names: a live RSA key of this vault with `import` in its
 /// key_ops, enabled and inside its validity window.
-fn kek(keys: &Keys, kid: &str) -> ApiResult<JsonWebKey> {
+fn kek(keys: &Keys, kid: &str, now: i64) -> ApiResult<JsonWebKey> {
     let path = url::Url::parse(kid)
         .map(|u| u.path().to_owned())
         .map_err(|_| bad(format!("key_hsm: the KEK kid {kid:?} is not a URL.")))?;
@@ -112,7 +113,7 @@ fn kek(keys: &Keys, kid: &str) -> ApiResult<JsonWebKey> {
             "key_hsm: the key exchange key must have the import operation (key_ops [\"import\"]).",
         ));
     }
-    if v.validity().check(&KeyOperation::Import, now()).is_err() {
+    if v.validity().check(&KeyOperation::Import, now).is_err() {
         return Err(bad(
             "key_hsm: the key exchange key is disabled, expired or not yet valid.",
         ));

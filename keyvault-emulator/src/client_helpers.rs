@@ -14,6 +14,13 @@ impl Emulator {
         Arc::new(StaticTokenCredential::new(self.token.clone()))
     }
 
+    /// A credential that hands out `token`: for a token of
+    /// [`EmulatorOptions::tokens`](crate::EmulatorOptions::tokens) (a role
+    /// or access-policy permissions).
+    pub fn credential_for(&self, token: &str) -> Arc<dyn TokenCredential> {
+        Arc::new(StaticTokenCredential::new(token))
+    }
+
     /// An HTTP client that trusts the emulator's certificate and resolves
     /// its host names to it.
     pub fn http_client(&self) -> reqwest::Client {
@@ -24,6 +31,9 @@ impl Emulator {
         for h in &self.hostnames {
             b = b.resolve(h, self.addr);
         }
+        // Every `*.localhost` name (the named vaults, also those made at
+        // run time) reaches this emulator.
+        b = b.dns_resolver(Arc::new(LocalhostResolver(self.addr)));
         b.build().unwrap_or_default()
     }
 
@@ -69,5 +79,24 @@ impl TokenCredential for StaticTokenCredential {
             Secret::new(self.token.clone()),
             time::OffsetDateTime::now_utc() + time::Duration::hours(1),
         ))
+    }
+}
+
+/// Resolves `localhost` and every `*.localhost` name to the emulator's
+/// address (and nothing else: other names fail).
+struct LocalhostResolver(std::net::SocketAddr);
+
+impl reqwest::dns::Resolve for LocalhostResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().trim_end_matches('.').to_ascii_lowercase();
+        let addr = self.0;
+        Box::pin(async move {
+            if host == "localhost" || host.ends_with(".localhost") {
+                let addrs: reqwest::dns::Addrs = Box::new(std::iter::once(addr));
+                Ok(addrs)
+            } else {
+                Err(format!("{host} is not a name of the emulator").into())
+            }
+        })
     }
 }

@@ -33,12 +33,25 @@
 //! `keyvault-emulator --listen 127.0.0.1:0` prints `KEYVAULT_URL=…` and
 //! `KEYVAULT_CA=…` once it accepts connections.
 //!
+//! It is a test estate too: several vaults by host name
+//! ([`EmulatorOptions::vaults`]), vault settings (soft-delete retention,
+//! purge protection, the newest api-version, Managed HSM), permissions
+//! ([`TokenGrant`]: built-in roles and access policies, refused with the
+//! service's 403s), a clock tests move ([`Emulator::advance_clock`]: what
+//! falls due — automatic rotation, retention purges, expiry events — runs
+//! in time order), the service's Event Grid events ([`Emulator::events`]),
+//! the whole state as one document ([`Emulator::export_state`],
+//! [`Emulator::import_state`]), long operations that take time
+//! ([`EmulatorOptions::operation_latency`]), and a management API under
+//! `/_emulator/` for tests in any language.
+//!
 //! What differs from the real service is listed in the crate's README
 //! section of the repository; key attestation is emulated (its blobs say
 //! so), and release trusts the attestation keys it is given.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod access;
 mod api_error;
 mod backup;
 #[doc(hidden)]
@@ -46,15 +59,20 @@ pub mod bench;
 mod byok;
 #[cfg(feature = "client-helpers")]
 mod client_helpers;
+pub mod clock;
 mod deadline;
 mod faults;
+mod files;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod release;
 mod server;
 mod state;
+mod state_doc;
 mod store;
 mod tls;
+mod versions;
+mod webhook;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -64,10 +82,13 @@ use hyper_util::rt::TokioIo;
 use keyvault_crypto::JsonWebKey;
 use tokio::net::TcpListener;
 
+pub use access::{Access, Role, TokenGrant};
 #[cfg(feature = "client-helpers")]
 pub use client_helpers::StaticTokenCredential;
 pub use faults::{FaultStats, Faults};
+pub use server::estate::VaultOptions;
 pub use server::{EMULATOR_TENANT, MAX_BODY, SERVICE_VERSION, challenge_resource};
+pub use state::Latency as OperationLatency;
 
 /// Which service the emulator behaves as.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -78,7 +99,8 @@ pub enum Flavor {
     /// A standard/premium vault: no oct keys, no random bytes, no
     /// HSM-only algorithms.
     Vault,
-    /// A Managed HSM: only `-HSM` key types.
+    /// A Managed HSM: every key is HSM-protected (`RSA`, `EC` and `oct`
+    /// are created and imported as `RSA-HSM`, `EC-HSM` and `oct-HSM`).
     ManagedHsm,
 }
 
@@ -105,8 +127,15 @@ pub struct EmulatorOptions {
     pub hostnames: Vec<String>,
     /// Persist in SQLite under this folder; in memory when `None`.
     pub data_dir: Option<PathBuf>,
-    /// Accept only this bearer token; any non-empty token when `None`.
+    /// A bearer token with every permission. Without it and without
+    /// `tokens`, any non-empty token is accepted (with every permission).
     pub token: Option<String>,
+    /// Bearer tokens with a built-in role or access-policy permissions
+    /// ([`TokenGrant`]): a request without the permission its operation
+    /// needs gets the service's 403 (`ForbiddenByRbac` or
+    /// `ForbiddenByPolicy`) and changes nothing. When any is given, only
+    /// these and `token` are accepted.
+    pub tokens: Vec<TokenGrant>,
     /// Which service to behave as.
     pub flavor: Flavor,
     /// A certificate chain and key (PEM files) instead of a generated CA.
@@ -122,6 +151,33 @@ pub struct EmulatorOptions {
     /// Faults to inject (throttling, dropped connections, latency); none
     /// when `None`.
     pub faults: Option<Faults>,
+    /// Days a deleted key stays recoverable, 7 to 90 (default 90, the
+    /// service's default). `recoverableDays`, `scheduledPurgeDate` and the
+    /// recovery level follow it.
+    pub soft_delete_retention_days: u32,
+    /// Purge protection: a deleted key cannot be purged (403, as the
+    /// service refuses it) and the recovery level says so.
+    pub purge_protection: bool,
+    /// The newest api-version the vault recognises (default: the newest
+    /// known), to behave like an older or sovereign cloud: a newer version
+    /// is refused as unknown, naming this one.
+    pub max_api_version: Option<String>,
+    /// Named vaults, each addressed by its host name
+    /// (`https://NAME.vault.localhost:PORT`, `https://NAME.managedhsm.localhost:PORT`),
+    /// with its own keys and settings (those it does not give are the
+    /// ones above). Without any, one default vault answers every host.
+    pub vaults: Vec<VaultOptions>,
+    /// A state document ([`Emulator::export_state`]) to load at start.
+    pub import: Option<PathBuf>,
+    /// How long a deletion, a recovery and a purge take (default: at once),
+    /// as the service's do ("may take several seconds"): a deleted key
+    /// leaves `/keys/{name}` at once but appears at `/deletedkeys/{name}`
+    /// only when the deletion completes (404 until then); a purge or
+    /// recovery meanwhile gets 409 `Conflict` (`ObjectIsBeingDeleted`).
+    pub operation_latency: OperationLatency,
+    /// POST every batch of new events to this loopback URL (`http://127.0.0.1:PORT/path`),
+    /// as Event Grid delivers them.
+    pub events_webhook: Option<String>,
 }
 
 /// A public key an attestation authority signs its tokens with, and the
@@ -185,12 +241,20 @@ impl Default for EmulatorOptions {
             hostnames: Vec::new(),
             data_dir: None,
             token: None,
+            tokens: Vec::new(),
             flavor: Flavor::Any,
             tls_files: None,
             trusted_attestation_keys: Vec::new(),
             insecure_any_token: false,
             limits: ConnectionLimits::default(),
             faults: None,
+            soft_delete_retention_days: 90,
+            purge_protection: false,
+            max_api_version: None,
+            vaults: Vec::new(),
+            import: None,
+            operation_latency: OperationLatency::default(),
+            events_webhook: None,
         }
     }
 }
@@ -253,6 +317,7 @@ impl Emulator {
     async fn start_serving(options: EmulatorOptions, zero_work: bool) -> Result<Self, StartError> {
         if !options.listen.ip().is_loopback()
             && options.token.is_none()
+            && options.tokens.is_empty()
             && !options.insecure_any_token
         {
             return Err(StartError(format!(
@@ -265,9 +330,6 @@ impl Emulator {
             None => tls::generate(&options.hostnames),
         }
         .map_err(StartError)?;
-        let shared = Arc::new(server::Shared::new(&options)?);
-        let store_failures = shared.vault.store_failures();
-        let signing_key = shared.signing_key.clone();
         let listener = TcpListener::bind(options.listen)
             .await
             .map_err(|e| StartError(format!("binding {}: {e}", options.listen)))?;
@@ -280,7 +342,30 @@ impl Emulator {
             None if addr.is_ipv6() => format!("[{}]", addr.ip()),
             None => addr.ip().to_string(),
         };
-        let vault_url = format!("https://{host}:{}", addr.port());
+        let default_url = format!("https://{host}:{}", addr.port());
+        let shared = Arc::new(server::Shared::serving(
+            &options,
+            &default_url,
+            addr.port(),
+        )?);
+        if let Some(url) = &options.events_webhook {
+            webhook::spawn(webhook::parse(url).map_err(StartError)?, &shared.events);
+        }
+        if let Some(path) = &options.import {
+            let s = shared.clone();
+            let path = path.clone();
+            tokio::task::spawn_blocking(move || state_doc::import_file(&s, &path))
+                .await
+                .map_err(|e| StartError(e.to_string()))?
+                .map_err(StartError)?;
+        }
+        let vault_url = shared.estate.first().map_or(default_url, |v| v.url.clone());
+        let store_failures = shared
+            .estate
+            .first()
+            .map(|v| v.store_failures())
+            .unwrap_or_default();
+        let signing_key = shared.signing_key.clone();
         let (shutdown, stop) = tokio::sync::watch::channel(false);
         let acceptor = tokio_rustls::TlsAcceptor::from(tls.config.clone());
         let task = tokio::spawn(accept_loop(
@@ -303,6 +388,91 @@ impl Emulator {
             store_failures,
             shared,
         })
+    }
+
+    /// Every vault's name and URL: the default vault, or the named ones by
+    /// name.
+    pub fn vault_urls(&self) -> Vec<(String, String)> {
+        self.shared
+            .estate
+            .all()
+            .iter()
+            .map(|v| (v.name.clone(), v.url.clone()))
+            .collect()
+    }
+
+    /// The named vaults' names and URLs (without the default vault).
+    pub fn named_vault_urls(&self) -> Vec<(String, String)> {
+        self.shared
+            .estate
+            .named()
+            .iter()
+            .map(|(_, v)| (v.name.clone(), v.url.clone()))
+            .collect()
+    }
+
+    /// The URL of the vault named `name`.
+    pub fn vault_url_of(&self, name: &str) -> Option<String> {
+        self.shared.estate.by_name(name).map(|v| v.url.clone())
+    }
+
+    /// Moves the emulator's clock forward by `by` and runs what became due
+    /// (retention purges, automatic rotations, expiry events), as
+    /// `POST /_emulator/clock {"advance": …}` does. Returns the new time
+    /// (Unix seconds).
+    pub async fn advance_clock(&self, by: std::time::Duration) -> Result<i64, String> {
+        let seconds = i64::try_from(by.as_secs()).map_err(|_| "too far".to_owned())?;
+        let now = self.shared.clock.advance(seconds)?;
+        let shared = self.shared.clone();
+        tokio::task::spawn_blocking(move || {
+            server::run_due_everywhere(&shared, now.saturating_mul(1000))
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.message)?;
+        Ok(now)
+    }
+
+    /// The emulator's time (Unix seconds).
+    pub fn now(&self) -> i64 {
+        self.shared.clock.now()
+    }
+
+    /// The events recorded so far (Event Grid schema), after the one whose
+    /// id is `since`.
+    pub fn events(&self, since: Option<&str>) -> Vec<serde_json::Value> {
+        self.shared.events.since(since)
+    }
+
+    /// The whole state as one versioned JSON document (every vault, its
+    /// settings, keys with **private key material**, deleted keys, the
+    /// clock's offset), as `GET /_emulator/state` answers.
+    pub async fn export_state(&self) -> Result<serde_json::Value, String> {
+        let shared = self.shared.clone();
+        tokio::task::spawn_blocking(move || state_doc::export(&shared))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.message)
+    }
+
+    /// Writes [`Emulator::export_state`] to `path` as a new 0600 file (it
+    /// holds private key material).
+    pub async fn export_state_to(&self, path: &std::path::Path) -> Result<(), String> {
+        let doc = self.export_state().await?;
+        let bytes = serde_json::to_vec(&doc).map_err(|e| e.to_string())?;
+        files::write_private(path, &bytes)
+    }
+
+    /// Loads a state document, all or nothing, as `PUT /_emulator/state`
+    /// does: a malformed or inconsistent one is refused with a message
+    /// naming what is wrong, and nothing changes.
+    pub async fn import_state(&self, doc: &serde_json::Value) -> Result<(), String> {
+        let bytes = serde_json::to_vec(doc).map_err(|e| e.to_string())?;
+        let shared = self.shared.clone();
+        tokio::task::spawn_blocking(move || state_doc::import(&shared, &bytes))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.message)
     }
 
     /// What fault injection did so far (all zero without faults).
@@ -420,7 +590,7 @@ async fn accept_loop(
                     if zero_work {
                         return Ok(bench::zero_work_answer(
                             &req,
-                            server::authorised(&req, shared.token.as_deref()),
+                            server::authorised(&req, shared.accepted.as_deref()),
                         ));
                     }
                     match server::serve(shared, req).await {

@@ -2,12 +2,16 @@
 //!
 //! ```text
 //! keyvault-emulator [--listen ADDR:PORT] [--data-dir DIR] [--hostname NAME]...
-//!                   [--ca-out FILE] [--token TOKEN | --insecure-any-token]
+//!                   [--ca-out FILE] [--token TOKEN[:role=ROLE|:permissions=P,...]]...
+//!                   [--insecure-any-token]
 //!                   [--flavor any|vault|managed-hsm] [--tls-cert FILE --tls-key FILE]
 //!                   [--trust-attestation-key AUTHORITY=FILE]...
 //!                   [--tls-handshake-timeout SECS] [--header-read-timeout SECS]
 //!                   [--body-read-timeout SECS] [--write-timeout SECS] [--max-connections N]
 //!                   [--faults throttle=P,reset=P[,latency=MS][,seed=N]]
+//!                   [--soft-delete-retention-days N] [--purge-protection]
+//!                   [--max-api-version V] [--vault NAME[,SETTING]...]... [--import FILE]
+//!                   [--operation-latency delete=MS,recover=MS,purge=MS]
 //! ```
 //!
 //! Once it accepts connections it prints, each alone on a line,
@@ -31,7 +35,32 @@ use std::process::ExitCode;
 
 use keyvault_emulator::{Emulator, EmulatorOptions};
 
-const USAGE: &str = "usage: keyvault-emulator [--listen ADDR:PORT] [--data-dir DIR] [--hostname NAME]... [--ca-out FILE] [--token TOKEN | --insecure-any-token] [--flavor any|vault|managed-hsm] [--tls-cert FILE --tls-key FILE] [--trust-attestation-key AUTHORITY=FILE]... [--tls-handshake-timeout SECS] [--header-read-timeout SECS] [--body-read-timeout SECS] [--write-timeout SECS] [--max-connections N] [--faults throttle=P,reset=P[,latency=MS][,seed=N]]";
+const USAGE: &str = "usage: keyvault-emulator [--listen ADDR:PORT] [--data-dir DIR] [--hostname NAME]... [--ca-out FILE] [--token TOKEN | --insecure-any-token] [--flavor any|vault|managed-hsm] [--tls-cert FILE --tls-key FILE] [--trust-attestation-key AUTHORITY=FILE]... [--tls-handshake-timeout SECS] [--header-read-timeout SECS] [--body-read-timeout SECS] [--write-timeout SECS] [--max-connections N] [--faults throttle=P,reset=P[,latency=MS][,seed=N]] [--soft-delete-retention-days N] [--purge-protection] [--max-api-version V]
+
+  --token TOKEN[:role=ROLE|:permissions=P,P,...]  (repeatable) accept TOKEN with every permission, a
+                                  built-in role (Key Vault Administrator, Crypto Officer, Crypto User,
+                                  Reader, Crypto Service Encryption User, Crypto Service Release User),
+                                  or access-policy key permissions (get, list, create, import, update,
+                                  delete, purge, recover, backup, restore, encrypt, decrypt, wrapKey,
+                                  unwrapKey, sign, verify, release, rotate, getrotationpolicy,
+                                  setrotationpolicy, or all); a request without the permission gets the
+                                  service's 403 (ForbiddenByRbac / ForbiddenByPolicy)
+  --vault NAME[,flavor=vault|managed-hsm][,retention-days=N][,purge-protection][,max-api-version=V]
+                                  (repeatable) a named vault at https://NAME.vault.localhost:PORT
+                                  (https://NAME.managedhsm.localhost:PORT for a Managed HSM), with its
+                                  own keys and settings; without --vault one vault answers every host
+  --import FILE                   load a state document (GET /_emulator/state) at start
+  --events-webhook URL            POST new events to a loopback URL as Event Grid delivers them
+  --operation-latency delete=MS,recover=MS,purge=MS
+                                  long operations take time, as the service's do: a deleted key
+                                  leaves /keys at once and appears at /deletedkeys only when the
+                                  deletion completes (404 until then; a purge meanwhile gets 409
+                                  ObjectIsBeingDeleted); recovery likewise in reverse
+  --soft-delete-retention-days N  days a deleted key stays recoverable, 7 to 90 (default 90);
+                                  recoverableDays, scheduledPurgeDate and recoveryLevel follow it
+  --purge-protection              deleted keys cannot be purged (403, as the service answers)
+  --max-api-version V             the newest api-version the vault recognises (default: the newest
+                                  known), like an older or sovereign cloud: newer ones are refused";
 
 struct Args {
     options: EmulatorOptions,
@@ -134,7 +163,15 @@ fn parse_args() -> Result<Args, String> {
             "--data-dir" => options.data_dir = Some(PathBuf::from(value("--data-dir")?)),
             "--hostname" => options.hostnames.push(value("--hostname")?),
             "--ca-out" => ca_out = Some(PathBuf::from(value("--ca-out")?)),
-            "--token" => options.token = Some(value("--token")?),
+            "--token" => {
+                let grant: keyvault_emulator::TokenGrant = value("--token")?.parse()?;
+                match grant.access {
+                    keyvault_emulator::Access::Full if options.token.is_none() => {
+                        options.token = Some(grant.token)
+                    }
+                    _ => options.tokens.push(grant),
+                }
+            }
             "--flavor" => options.flavor = value("--flavor")?.parse()?,
             "--tls-cert" => cert = Some(PathBuf::from(value("--tls-cert")?)),
             "--tls-key" => key = Some(PathBuf::from(value("--tls-key")?)),
@@ -182,6 +219,24 @@ fn parse_args() -> Result<Args, String> {
                     })?;
             }
             "--faults" => options.faults = Some(value("--faults")?.parse()?),
+            "--soft-delete-retention-days" => {
+                let v = value("--soft-delete-retention-days")?;
+                options.soft_delete_retention_days = v
+                    .parse()
+                    .ok()
+                    .filter(|d| (7..=90).contains(d))
+                    .ok_or_else(|| {
+                        format!("--soft-delete-retention-days takes 7 to 90 days, not {v:?}")
+                    })?;
+            }
+            "--purge-protection" => options.purge_protection = true,
+            "--vault" => options.vaults.push(value("--vault")?.parse()?),
+            "--import" => options.import = Some(PathBuf::from(value("--import")?)),
+            "--events-webhook" => options.events_webhook = Some(value("--events-webhook")?),
+            "--operation-latency" => {
+                options.operation_latency = value("--operation-latency")?.parse()?
+            }
+            "--max-api-version" => options.max_api_version = Some(value("--max-api-version")?),
             "--bench-zero-work" => zero_work = true,
             "-h" | "--help" => return Err(USAGE.to_owned()),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
@@ -279,6 +334,19 @@ async fn main() -> ExitCode {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "KEYVAULT_URL={}", emulator.vault_url());
     let _ = writeln!(out, "KEYVAULT_CA={}", ca_path.display());
+    for (name, url) in emulator.named_vault_urls() {
+        let var: String = name
+            .chars()
+            .map(|c| {
+                if c == '-' {
+                    '_'
+                } else {
+                    c.to_ascii_uppercase()
+                }
+            })
+            .collect();
+        let _ = writeln!(out, "KEYVAULT_URL_{var}={url}");
+    }
     let _ = out.flush();
     drop(out);
     tracing::info!(url = emulator.vault_url(), "listening");

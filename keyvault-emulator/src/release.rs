@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 
 use crate::TrustedAttestationKey;
 use crate::api_error::{ApiError, ApiResult};
-use crate::state::{Ctx, VersionRecord, now};
+use crate::state::{Ctx, VersionRecord};
 
 /// Signs `claims` as a compact JWT with `key` (RS256 for RSA keys, ES256/
 /// ES384/ES512 for EC keys by curve). This is how a test plays the
@@ -85,7 +85,11 @@ fn date_claim(claims: &Value, name: &str) -> Result<Option<f64>, String> {
 
 /// Verifies a JWS against the keys trusted for the issuer it names;
 /// requires a numeric `exp` in the future and honours `nbf`. Returns its claims.
-pub fn verify_jws(token: &str, trusted: &[TrustedAttestationKey]) -> Result<Value, String> {
+pub fn verify_jws(
+    token: &str,
+    trusted: &[TrustedAttestationKey],
+    now: i64,
+) -> Result<Value, String> {
     let parts: Vec<&str> = token.split('.').collect();
     let [h, p, s] = parts.as_slice() else {
         return Err("the attestation token is not a compact JWT (header.payload.signature)".into());
@@ -118,7 +122,7 @@ pub fn verify_jws(token: &str, trusted: &[TrustedAttestationKey]) -> Result<Valu
                 .into(),
         );
     }
-    let t = now() as f64;
+    let t = now as f64;
     match date_claim(&claims, "exp")? {
         None => return Err("the attestation token has no exp".into()),
         Some(exp) if t >= exp => return Err("the attestation token has expired".into()),
@@ -219,8 +223,31 @@ pub(crate) struct ReleaseInput<'a> {
     pub(crate) version: &'a VersionRecord,
     pub(crate) bundle: types::KeyBundle,
     pub(crate) params: types::KeyReleaseParameters,
-    pub(crate) trusted: &'a [TrustedAttestationKey],
+    /// The target token's claims, from [`verify_target`].
+    pub(crate) claims: Value,
     pub(crate) signing_key: &'a JsonWebKey,
+}
+
+/// Verifies a release's target attestation token, before anything else:
+/// the service answers a token it cannot verify with 403 `Forbidden`
+/// (inner `AccessDenied`) even when the key does not exist.
+pub(crate) fn verify_target(
+    params: &types::KeyReleaseParameters,
+    trusted: &[TrustedAttestationKey],
+    now: i64,
+) -> ApiResult<Value> {
+    let target = params.target.to_string();
+    if target.is_empty() {
+        return Err(ApiError::bad_parameter(
+            "The target attestation token is empty.",
+        ));
+    }
+    verify_jws(&target, trusted, now).map_err(|m| {
+        ApiError::forbidden(
+            format!("Target environment attestation statement cannot be verified: {m}."),
+            "AccessDenied",
+        )
+    })
 }
 
 pub(crate) fn release(input: ReleaseInput<'_>) -> ApiResult<types::KeyReleaseResult> {
@@ -247,14 +274,7 @@ pub(crate) fn release(input: ReleaseInput<'_>) -> ApiResult<types::KeyReleaseRes
         .ok_or_else(|| {
             ApiError::bad_parameter("The key's release policy is not a JSON document.")
         })?;
-    let target = input.params.target.to_string();
-    if target.is_empty() {
-        return Err(ApiError::bad_parameter(
-            "The target attestation token is empty.",
-        ));
-    }
-    let claims = verify_jws(&target, input.trusted)
-        .map_err(|m| ApiError::forbidden(m, "AttestationNotTrusted"))?;
+    let claims = input.claims;
     if !policy_allows(&policy, &claims).map_err(ApiError::bad_parameter)? {
         return Err(ApiError::forbidden(
             "The target's attestation claims do not satisfy the key's release policy.",
@@ -296,7 +316,7 @@ pub(crate) fn release(input: ReleaseInput<'_>) -> ApiResult<types::KeyReleaseRes
     let payload = json!({
         "request": {"api-version": input.ctx.api_version, "enc": enc.as_str(), "kid": kid, "nonce": input.params.nonce},
         "response": {"key": bundle},
-        "iat": now(),
+        "iat": input.ctx.now,
         "x-ms-emulated": true,
     });
     let header = json!({"alg": "RS256", "typ": "JWT", "kid": format!("{}/emulator/release-signing-key", input.ctx.base())});

@@ -171,6 +171,33 @@ impl Store {
         Ok(())
     }
 
+    /// Replaces every record and the backup key in one transaction.
+    pub fn replace_all(&self, records: &[KeyRecord], backup_key: &[u8; 32]) -> Result<(), String> {
+        self.injected_failure()?;
+        let Backend::Sqlite(c) = &self.backend else {
+            return Ok(());
+        };
+        let mut conn = conn(c);
+        let tx = conn.transaction().map_err(|e| e.to_string())?;
+        tx.execute("DELETE FROM keys", [])
+            .map_err(|e| e.to_string())?;
+        for r in records {
+            let text =
+                zeroize::Zeroizing::new(serde_json::to_string(r).map_err(|e| e.to_string())?);
+            tx.execute(
+                "INSERT INTO keys (name, record) VALUES (?1, ?2)",
+                rusqlite::params![r.name.to_ascii_lowercase(), text.as_str()],
+            )
+            .map_err(|e| e.to_string())?;
+        }
+        tx.execute(
+            "INSERT INTO meta (k, v) VALUES ('backup_key', ?1) ON CONFLICT(k) DO UPDATE SET v = excluded.v",
+            [backup_key.to_vec()],
+        )
+        .map_err(|e| e.to_string())?;
+        tx.commit().map_err(|e| e.to_string())
+    }
+
     pub fn delete(&self, lower: &str) -> Result<(), String> {
         self.injected_failure()?;
         let Backend::Sqlite(c) = &self.backend else {

@@ -31,7 +31,8 @@ fn server_config(
     Ok(Arc::new(config))
 }
 
-/// A fresh CA and a leaf for `localhost`, `127.0.0.1`, `::1` and `hostnames`.
+/// A fresh CA and a leaf for `localhost`, `127.0.0.1`, `::1`,
+/// `*.vault.localhost`, `*.managedhsm.localhost` and `hostnames`.
 pub fn generate(hostnames: &[String]) -> Result<Tls, String> {
     let err = |e: rcgen::Error| e.to_string();
     let ca_key = KeyPair::generate().map_err(err)?;
@@ -48,10 +49,14 @@ pub fn generate(hostnames: &[String]) -> Result<Tls, String> {
     ca_params.use_authority_key_identifier_extension = true;
     let ca = CertifiedIssuer::self_signed(ca_params, ca_key).map_err(err)?;
 
+    // `*.vault.localhost` and `*.managedhsm.localhost`: every named vault,
+    // also those made at run time.
     let mut names = vec![
         "localhost".to_owned(),
         "127.0.0.1".to_owned(),
         "::1".to_owned(),
+        "*.vault.localhost".to_owned(),
+        "*.managedhsm.localhost".to_owned(),
     ];
     for h in hostnames {
         if !names.contains(h) {

@@ -6,7 +6,7 @@
 //! connection) is therefore returned as a `reqwest::Error` whose source
 //! chain holds the typed [`Error`] itself ([`Carried`]): no placeholder
 //! response, no status, no string. The public method `codegen` writes
-//! around each generated body ([`from_generated_result`]) takes it back
+//! around each generated body (with [`Error::from_generated`]) takes it back
 //! out, so callers only ever see [`Error`], with its own source chain
 //! (a reqwest time-out still answers [`Error::is_timeout`]).
 
@@ -18,6 +18,25 @@ use progenitor_client::ResponseValue;
 use reqwest::Response;
 
 use crate::error::{Error, HttpError, body_error};
+
+/// What progenitor's `ResponseValue::from_response` does, with the
+/// headers moved out of the response instead of cloned (`cargo xtask
+/// codegen` writes calls of this in its place): the body read whole and
+/// parsed with serde_json, a failure to read it `ResponseBodyError`, one to
+/// parse it `InvalidResponsePayload` with the body.
+pub(crate) async fn response_value<T: serde::de::DeserializeOwned, E>(
+    mut response: Response,
+) -> Result<ResponseValue<T>, progenitor_client::Error<E>> {
+    let status = response.status();
+    let headers = std::mem::take(response.headers_mut());
+    let full = response
+        .bytes()
+        .await
+        .map_err(progenitor_client::Error::ResponseBodyError)?;
+    let inner = serde_json::from_slice(&full)
+        .map_err(|e| progenitor_client::Error::InvalidResponsePayload(full, e))?;
+    Ok(ResponseValue::new(inner, status, headers))
+}
 
 /// progenitor's error for what the generated bodies return.
 pub(crate) type GeneratedError = progenitor_client::Error<progenitor_client::ByteStream>;
@@ -122,16 +141,6 @@ impl Error {
     }
 }
 
-/// The result of a generated body as the public method returns it.
-pub(crate) async fn from_generated_result<T>(
-    result: Result<ResponseValue<T>, GeneratedError>,
-) -> Result<ResponseValue<T>, Error> {
-    match result {
-        Ok(v) => Ok(v),
-        Err(e) => Err(Error::from_generated(e).await),
-    }
-}
-
 /// Awaits a generated method and keeps only the response's value (its
 /// status and headers are dropped).
 ///
@@ -145,11 +154,42 @@ pub(crate) async fn from_generated_result<T>(
 /// println!("{} {:?}", response.status(), response.key.as_ref().and_then(|k| k.kid.as_deref()));
 /// # Ok(()) }
 /// ```
-pub async fn call<T, F>(fut: F) -> Result<T, Error>
+///
+/// It returns `fut` wrapped, not an `async fn`'s future: that would hold
+/// `fut` twice (as its argument and as what it awaits), doubling the size
+/// of every call's future and the bytes copied each time it is moved. Nor
+/// is it `FutureExt::map`, which writes its whole state over when it
+/// completes (a copy of `fut`'s size per call).
+pub fn call<T, F>(fut: F) -> impl std::future::Future<Output = Result<T, Error>>
 where
     F: std::future::Future<Output = Result<ResponseValue<T>, Error>>,
 {
-    fut.await.map(ResponseValue::into_inner)
+    IntoInner { fut }
+}
+
+pin_project_lite::pin_project! {
+    /// [`call`]'s future.
+    struct IntoInner<F> {
+        #[pin]
+        fut: F,
+    }
+}
+
+impl<T, F> std::future::Future for IntoInner<F>
+where
+    F: std::future::Future<Output = Result<ResponseValue<T>, Error>>,
+{
+    type Output = Result<T, Error>;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        self.project()
+            .fut
+            .poll(cx)
+            .map(|r| r.map(ResponseValue::into_inner))
+    }
 }
 
 #[cfg(test)]

@@ -146,12 +146,14 @@ macro_rules! spec_enums {
 }
 
 spec_enums![
+    AkpAlgorithm,
     DeletionRecoveryLevel,
     KeyCurveName,
     EncryptionAlgorithm,
     KeyOperation,
     SignatureAlgorithm,
     KeyType,
+    KeySecureWrapAlgorithm,
     KeyExportEncryptionAlgorithm,
     KeyRotationPolicyAction,
 ];
@@ -165,6 +167,11 @@ wire_enum! {
         RsaHsm = "RSA-HSM",
         Oct = "oct",
         OctHsm = "oct-HSM",
+        /// Algorithm Key Pair: an ML-DSA (FIPS 204) key, its parameter set
+        /// in the JWK's `alg` ([`AkpAlgorithm`]); 2026-05-01-preview on.
+        Akp = "AKP",
+        /// An AKP key whose private key lives in the HSM.
+        AkpHsm = "AKP-HSM",
     }
 }
 
@@ -181,9 +188,50 @@ impl KeyType {
     pub fn is_oct(&self) -> bool {
         matches!(self, KeyType::Oct | KeyType::OctHsm)
     }
+    /// AKP or AKP-HSM (ML-DSA).
+    pub fn is_akp(&self) -> bool {
+        matches!(self, KeyType::Akp | KeyType::AkpHsm)
+    }
     /// One of the `-HSM` kinds.
     pub fn is_hsm(&self) -> bool {
-        matches!(self, KeyType::EcHsm | KeyType::RsaHsm | KeyType::OctHsm)
+        matches!(
+            self,
+            KeyType::EcHsm | KeyType::RsaHsm | KeyType::OctHsm | KeyType::AkpHsm
+        )
+    }
+}
+
+wire_enum! {
+    /// The parameter set of an AKP key (the JWK's and the create request's
+    /// `alg`): ML-DSA of FIPS 204, named as in draft-ietf-cose-dilithium.
+    AkpAlgorithm = "AKPAlgorithm", ignore_case: false {
+        /// ML-DSA-44 (NIST security category 2).
+        MlDsa44 = "ML-DSA-44",
+        /// ML-DSA-65 (category 3).
+        MlDsa65 = "ML-DSA-65",
+        /// ML-DSA-87 (category 5).
+        MlDsa87 = "ML-DSA-87",
+    }
+}
+
+impl AkpAlgorithm {
+    /// The length of the encoded public key (FIPS 204, table 2).
+    pub fn public_key_len(&self) -> Option<usize> {
+        match self {
+            AkpAlgorithm::MlDsa44 => Some(1312),
+            AkpAlgorithm::MlDsa65 => Some(1952),
+            AkpAlgorithm::MlDsa87 => Some(2592),
+            AkpAlgorithm::UnknownValue(_) => None,
+        }
+    }
+    /// The length of a signature (FIPS 204, table 2).
+    pub fn signature_len(&self) -> Option<usize> {
+        match self {
+            AkpAlgorithm::MlDsa44 => Some(2420),
+            AkpAlgorithm::MlDsa65 => Some(3309),
+            AkpAlgorithm::MlDsa87 => Some(4627),
+            AkpAlgorithm::UnknownValue(_) => None,
+        }
     }
 }
 
@@ -230,6 +278,11 @@ wire_enum! {
         UnwrapKey = "unwrapKey",
         Import = "import",
         Export = "export",
+        /// Secure wrap (2026-01-01-preview and later; 2026-04-01's list
+        /// leaves it out, but keys carry it).
+        SecureWrapKey = "secureWrapKey",
+        /// Secure unwrap (as [`KeyOperation::SecureWrapKey`]).
+        SecureUnwrapKey = "secureUnwrapKey",
     }
 }
 
@@ -264,6 +317,22 @@ wire_enum! {
         A192KwPad = "A192KWPAD",
         /// AES key wrap with padding (RFC 5649), 256-bit key.
         A256KwPad = "A256KWPAD",
+    }
+}
+
+wire_enum! {
+    /// How secure wrap and secure unwrap protect the AES key they carry
+    /// (2026-01-01-preview and later). Python's `KeySecureWrapAlgorithm`.
+    KeySecureWrapAlgorithm = "JsonWebKeyWrapAlgorithm", ignore_case: false {
+        RsaOaep256 = "RSA-OAEP-256",
+        A128Kw = "A128KW",
+        A192Kw = "A192KW",
+        A256Kw = "A256KW",
+        A128KwPad = "A128KWPAD",
+        A192KwPad = "A192KWPAD",
+        A256KwPad = "A256KWPAD",
+        CkmAesKeyWrap = "CKM_AES_KEY_WRAP",
+        CkmAesKeyWrapPad = "CKM_AES_KEY_WRAP_PAD",
     }
 }
 

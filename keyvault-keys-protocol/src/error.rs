@@ -117,15 +117,15 @@ pub enum Error {
     },
     /// A success response whose body is not what the API describes.
     ///
-    /// The message names the kind of failure and where it happened (line
-    /// and column), never serde_json's own message: that quotes the
+    /// The message names the kind of failure and where it happened (for a
+    /// value of the wrong type, the member's path, `value[3].attributes.enabled`;
+    /// line and column), never serde_json's own message: that quotes the
     /// offending value (in quotes or backticks, escaped or not), and the
     /// value may be key material. Read `source` when you need it.
     #[error(
-        "the {status} response body is not the expected JSON: {} at line {}, column {}",
+        "the {status} response body is not the expected JSON: {} at {}",
         category(source.classify()),
-        source.line(),
-        source.column()
+        location(body, source)
     )]
     InvalidResponse {
         /// The response status.
@@ -136,6 +136,110 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
+}
+
+/// Where a JSON failure happened: the member's path when the body is JSON
+/// up to there (a value of the wrong type), and the line and column.
+fn location(body: &[u8], e: &serde_json::Error) -> String {
+    let at = format!("line {}, column {}", e.line(), e.column());
+    match member_path(body, e) {
+        Some(path) => format!("`{path}` ({at})"),
+        None => at,
+    }
+}
+
+/// The path of the member serde_json stopped at (`value[3].attributes`),
+/// found by scanning the body up to the error's position. Only for
+/// `Data` errors: up to their position the body is well-formed JSON, so
+/// member names and values cannot be mistaken for each other. Names are
+/// printed, values never; a name longer than 64 bytes or with a character
+/// outside `A-Z a-z 0-9 _ - . $ @` is printed as `…`.
+fn member_path(body: &[u8], e: &serde_json::Error) -> Option<String> {
+    enum Frame {
+        Object { key: Option<String> },
+        Array { index: usize, started: bool },
+    }
+    if e.classify() != serde_json::error::Category::Data || e.line() == 0 {
+        return None;
+    }
+    // serde_json counts lines from 1, and columns as the bytes of the line
+    // consumed so far.
+    let line_start = if e.line() == 1 {
+        0
+    } else {
+        body.iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'\n')
+            .nth(e.line() - 2)?
+            .0
+            + 1
+    };
+    let end = (line_start + e.column()).min(body.len());
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut i = 0;
+    while i < end {
+        let b = body[i];
+        // A value begins: in an array, it is the current item.
+        if !matches!(b, b',' | b':' | b']' | b'}' | b' ' | b'\t' | b'\n' | b'\r')
+            && let Some(Frame::Array { started, .. }) = stack.last_mut()
+        {
+            *started = true;
+        }
+        match b {
+            b'{' => stack.push(Frame::Object { key: None }),
+            b'[' => stack.push(Frame::Array {
+                index: 0,
+                started: false,
+            }),
+            b'}' | b']' => {
+                stack.pop();
+            }
+            b',' => match stack.last_mut() {
+                Some(Frame::Object { key }) => *key = None,
+                Some(Frame::Array { index, started }) => {
+                    *index += 1;
+                    *started = false;
+                }
+                None => {}
+            },
+            b'"' => {
+                let start = i;
+                i += 1;
+                while i < body.len() && body[i] != b'"' {
+                    i += if body[i] == b'\\' { 2 } else { 1 };
+                }
+                if i >= body.len() {
+                    return None;
+                }
+                if let Some(Frame::Object { key: key @ None }) = stack.last_mut() {
+                    let name: String = serde_json::from_slice(&body[start..=i]).ok()?;
+                    *key = Some(name);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    let mut path = String::new();
+    for frame in &stack {
+        match frame {
+            Frame::Object { key: Some(k) } => {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                let printable = k.len() <= 64
+                    && k.bytes()
+                        .all(|c| c.is_ascii_alphanumeric() || b"_-.$@".contains(&c));
+                path.push_str(if printable { k } else { "…" });
+            }
+            Frame::Array {
+                index,
+                started: true,
+            } => path.push_str(&format!("[{index}]")),
+            _ => break,
+        }
+    }
+    (!path.is_empty()).then_some(path)
 }
 
 /// What kind of JSON failure it was, in words.
@@ -367,5 +471,75 @@ mod redaction_tests {
             assert!(text.contains("line 1"), "{text}");
             assert!(text.contains("column"), "{text}");
         }
+    }
+
+    fn invalid<T: serde::de::DeserializeOwned + std::fmt::Debug>(body: &str) -> Error {
+        let source = serde_json::from_slice::<T>(body.as_bytes()).expect_err(body);
+        Error::InvalidResponse {
+            status: StatusCode::OK,
+            body: Bytes::copy_from_slice(body.as_bytes()),
+            source,
+        }
+    }
+
+    /// A value of the wrong type is named by its member path, so a report
+    /// says which member the service got wrong.
+    #[test]
+    fn an_invalid_response_message_names_the_member_path() {
+        use crate::types;
+        let cases = [
+            (
+                invalid::<types::KeyRotationPolicy>(
+                    r#"{"id":"x","lifetimeActions":[{"action":{"type":"Rotate"}},{"action":{"type":5}}]}"#,
+                ),
+                "`lifetimeActions[1].action.type`",
+            ),
+            (
+                invalid::<types::KeyBundle>(
+                    "{\"key\": {\"kid\": \"k\", \"key_ops\": [\"sign\", 7]},\n \"tags\": {}}",
+                ),
+                "`key.key_ops[1]`",
+            ),
+            (
+                invalid::<types::KeyListResult>(
+                    r#"{"value":[{"kid":"a"},{"kid":"b","attributes":{"enabled":"yes"}}]}"#,
+                ),
+                "`value[1].attributes.enabled`",
+            ),
+            (
+                invalid::<types::KeyBundle>(r#"{"tags":{"a\"b":"1","c.d":2}}"#),
+                "`tags.c.d`",
+            ),
+        ];
+        for (e, path) in cases {
+            let text = e.to_string();
+            assert!(text.contains(&format!(" at {path} (line ")), "{text}");
+            assert!(text.contains("column"), "{text}");
+        }
+    }
+
+    /// Member names that could be anything (longer than a name, or with
+    /// characters no name has) are not printed; nor is a path for a body
+    /// that is not JSON, whose members cannot be told from values.
+    #[test]
+    fn a_member_path_prints_no_value() {
+        use crate::types;
+        let secret = "c2VjcmV0LWtleS1tYXRlcmlhbC1tdWNoLWxvbmdlci10aGFuLWEtbmFtZS0xMjM0NTY3ODk";
+        let e = invalid::<types::KeyBundle>(&format!(r#"{{"tags":{{"{secret}":5}}}}"#));
+        let text = e.to_string();
+        assert!(!text.contains(secret), "{text}");
+        assert!(text.contains(" at `tags.…` (line "), "{text}");
+        let e = invalid::<types::KeyBundle>(r#"{"tags":{"a b\u0000":5}}"#);
+        assert!(e.to_string().contains(" at `tags.…` (line "), "{e}");
+
+        let e = invalid::<types::KeyBundle>(&format!(r#"{{"key":{{"kid":"{secret}" "#));
+        let text = e.to_string();
+        assert!(!text.contains(secret) && !text.contains('`'), "{text}");
+        let e = invalid::<types::KeyBundle>(&format!(r#"{{"{secret}" "x"}}"#));
+        let text = e.to_string();
+        assert!(!text.contains(secret) && !text.contains('`'), "{text}");
+        // The body itself is the wrong type: no member to name.
+        let e = invalid::<types::KeyBundle>("[1]");
+        assert!(!e.to_string().contains('`'), "{e}");
     }
 }

@@ -74,6 +74,7 @@ pub mod types {
             default,
             skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
         )]
+        #[serde(deserialize_with = "crate::serde_null::null_as_default")]
         pub tags: ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -112,6 +113,7 @@ pub mod types {
             default,
             skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
         )]
+        #[serde(deserialize_with = "crate::serde_null::null_as_default")]
         pub tags: ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -119,7 +121,7 @@ pub mod types {
     ///One page of deleted keys; follow nextLink for the next page.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct DeletedKeyListResult {
-        ///Absolute URL of the next page
+        ///Absolute URL of the next page, or null.
         #[serde(
             rename = "nextLink",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -127,7 +129,16 @@ pub mod types {
         pub next_link: ::std::option::Option<::std::string::String>,
         ///The deleted keys on this page.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "crate::serde_null::null_as_default")]
         pub value: ::std::vec::Vec<DeletedKeyItem>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    ///Where the material of a Managed HSM key held by an external key manager lives.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct ExternalKey {
+        ///The external key manager's identifier of the key: letters, digits and dashes, at most 64 characters.
+        pub id: ::std::string::String,
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
@@ -142,6 +153,8 @@ pub mod types {
     ///A JSON Web Key (RFC 7517) with Key Vault's additions. Binary members are base64url.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct JsonWebKey {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub alg: ::std::option::Option<crate::enums::AkpAlgorithm>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub crv: ::std::option::Option<crate::enums::KeyCurveName>,
         ///RSA private exponent or EC private key.
@@ -164,6 +177,7 @@ pub mod types {
         pub key_hsm: ::std::option::Option<crate::secret::SecretString>,
         ///Permitted operations. Plain strings, so future operations round-trip.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "crate::serde_null::null_as_default")]
         pub key_ops: ::std::vec::Vec<::std::string::String>,
         ///Key identifier (absolute URL of the key version).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -176,6 +190,9 @@ pub mod types {
         ///RSA first prime.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub p: ::std::option::Option<crate::secret::SecretString>,
+        ///The public key of an AKP key: FIPS 204's encoded public key (pkEncode).
+        #[serde(rename = "pub", skip_serializing_if = "::std::option::Option::is_none")]
+        pub pub_: ::std::option::Option<::std::string::String>,
         ///RSA second prime.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub q: ::std::option::Option<crate::secret::SecretString>,
@@ -236,12 +253,17 @@ pub mod types {
         ///Whether the private material may be released.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub exportable: ::std::option::Option<bool>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub external_key: ::std::option::Option<ExternalKey>,
         ///The HSM platform that holds the key.
         #[serde(
             rename = "hsmPlatform",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub hsm_platform: ::std::option::Option<::std::string::String>,
+        ///Size in bits of a symmetric key (128, 192 or 256 for AES).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub key_size: ::std::option::Option<i32>,
         ///Not usable before this instant.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub nbf: ::std::option::Option<i64>,
@@ -280,6 +302,7 @@ pub mod types {
             default,
             skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
         )]
+        #[serde(deserialize_with = "crate::serde_null::null_as_default")]
         pub tags: ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -287,6 +310,8 @@ pub mod types {
     ///What to create.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct KeyCreateParameters {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub alg: ::std::option::Option<crate::enums::AkpAlgorithm>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub attributes: ::std::option::Option<KeyAttributes>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -312,7 +337,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
-    ///Export parameters (defined by the service, not used by a 2025-07-01 operation).
+    ///Export parameters (defined by the service, not used by an operation).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct KeyExportParameters {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -367,6 +392,7 @@ pub mod types {
             default,
             skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
         )]
+        #[serde(deserialize_with = "crate::serde_null::null_as_default")]
         pub tags: ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -374,7 +400,7 @@ pub mod types {
     ///One page of keys; follow nextLink for the next page.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct KeyListResult {
-        ///Absolute URL of the next page
+        ///Absolute URL of the next page, or null.
         #[serde(
             rename = "nextLink",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -382,6 +408,7 @@ pub mod types {
         pub next_link: ::std::option::Option<::std::string::String>,
         ///The keys on this page.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        #[serde(deserialize_with = "crate::serde_null::null_as_default")]
         pub value: ::std::vec::Vec<KeyItem>,
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -429,6 +456,8 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct KeyProperties {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub alg: ::std::option::Option<crate::enums::AkpAlgorithm>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub crv: ::std::option::Option<crate::enums::KeyCurveName>,
         ///Whether the private key can be exported.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -449,7 +478,7 @@ pub mod types {
     pub struct KeyReleaseParameters {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub enc: ::std::option::Option<crate::enums::KeyExportEncryptionAlgorithm>,
-        ///A value the caller chooses
+        ///A value the caller chooses, echoed in the result.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub nonce: ::std::option::Option<::std::string::String>,
         ///Attestation token of the target environment.
@@ -515,11 +544,12 @@ pub mod types {
             rename = "contentType",
             default = "defaults::key_release_policy_content_type"
         )]
+        #[serde(deserialize_with = "defaults::key_release_policy_content_type_or_null")]
         pub content_type: ::std::string::String,
-        ///The policy document
+        ///The policy document, encoded.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub data: ::std::option::Option<::std::string::String>,
-        ///Once true
+        ///Once true, the policy can no longer change.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub immutable: ::std::option::Option<bool>,
         #[serde(flatten)]
@@ -556,6 +586,7 @@ pub mod types {
             default,
             skip_serializing_if = "::std::vec::Vec::is_empty"
         )]
+        #[serde(deserialize_with = "crate::serde_null::null_as_default")]
         pub lifetime_actions: ::std::vec::Vec<LifetimeActions>,
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -566,7 +597,7 @@ pub mod types {
         ///When the policy was created.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created: ::std::option::Option<i64>,
-        ///ISO 8601 duration each new version lives
+        ///ISO 8601 duration each new version lives, e.g. P90D.
         #[serde(
             rename = "expiryTime",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -578,10 +609,16 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
-    ///A digest to sign.
+    ///A digest to sign (with an AKP key, the message; see above).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct KeySignParameters {
         pub alg: crate::enums::SignatureAlgorithm,
+        ///ML-DSA only: the context string of FIPS 204 (section 5.2), 0 to 255 bytes; not with external_mu.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub context: ::std::option::Option<::std::string::String>,
+        ///ML-DSA only: the 64-byte message representative mu of FIPS 204 (section 6.2), computed by the caller; without alg, value and context.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub external_mu: ::std::option::Option<::std::string::String>,
         ///The digest.
         pub value: ::std::string::String,
         #[serde(flatten)]
@@ -653,8 +690,14 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct KeyVerifyParameters {
         pub alg: crate::enums::SignatureAlgorithm,
+        ///ML-DSA only: the context string the signature was made with, 0 to 255 bytes; not with external_mu.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub context: ::std::option::Option<::std::string::String>,
         ///The digest that was signed.
         pub digest: ::std::string::String,
+        ///ML-DSA only: the 64-byte mu that was signed; without alg, digest and context.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub external_mu: ::std::option::Option<::std::string::String>,
         ///The signature.
         pub value: ::std::string::String,
         #[serde(flatten)]
@@ -716,10 +759,111 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
+    ///What secure wrap and secure unwrap have in common (defined by the service, not used by an operation).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct SecureKeyOperationCommonParameters {
+        pub alg: crate::enums::KeySecureWrapAlgorithm,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    ///Output of secure wrap (the wrapped key) and secure unwrap (the key itself).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct SecureKeyOperationResult {
+        pub alg: crate::enums::KeySecureWrapAlgorithm,
+        ///The key version that did the work.
+        pub kid: ::std::string::String,
+        ///The wrapped key, or after secure unwrap the key itself.
+        pub value: crate::secret::SecretString,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    ///A key made by secure wrap, and the attestation of the environment that is to receive it.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct SecureKeyUnWrapOperationParameters {
+        pub alg: crate::enums::KeySecureWrapAlgorithm,
+        ///The application's trusted issuer, for a Payment HSM cluster.
+        #[serde(
+            rename = "applicationTrustedIssuer",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub application_trusted_issuer: ::std::option::Option<::std::string::String>,
+        ///Attestation token (Microsoft Azure Attestation) of the receiving environment.
+        pub target: SecureKeyUnWrapOperationParametersTarget,
+        ///The wrapped key, as secure wrap returned it.
+        pub value: ::std::string::String,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    ///Attestation token (Microsoft Azure Attestation) of the receiving environment.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct SecureKeyUnWrapOperationParametersTarget(::std::string::String);
+    impl ::std::ops::Deref for SecureKeyUnWrapOperationParametersTarget {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<SecureKeyUnWrapOperationParametersTarget> for ::std::string::String {
+        fn from(value: SecureKeyUnWrapOperationParametersTarget) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for SecureKeyUnWrapOperationParametersTarget {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for SecureKeyUnWrapOperationParametersTarget {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for SecureKeyUnWrapOperationParametersTarget {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for SecureKeyUnWrapOperationParametersTarget {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///How to wrap the fresh AES key.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct SecureKeyWrapOperationParameters {
+        pub alg: crate::enums::KeySecureWrapAlgorithm,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
     /// Generation of default values for serde.
     pub mod defaults {
         pub(super) fn key_release_policy_content_type() -> ::std::string::String {
             "application/json; charset=utf-8".to_string()
+        }
+        /// `key_release_policy_content_type` when the member is `null` (as when it is absent).
+        pub(super) fn key_release_policy_content_type_or_null<'de, D>(
+            deserializer: D,
+        ) -> ::std::result::Result<::std::string::String, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            crate::serde_null::null_or_else(deserializer, key_release_policy_content_type)
         }
     }
     /// Error types.
@@ -754,7 +898,7 @@ pub mod types {
 ///
 /// Keys in an Azure Key Vault or Managed HSM: create, import, read, update, list, delete and recover them, back them up, rotate them, release them to attested environments, and run cryptographic operations with them inside the service.
 ///
-/// Version: 2025-07-01
+/// Version: 2026-04-01
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
@@ -798,7 +942,7 @@ impl Client {
 }
 impl ClientInfo<crate::pipeline::Pipeline> for Client {
     fn api_version() -> &'static str {
-        "2025-07-01"
+        "2026-04-01"
     }
     fn baseurl(&self) -> &str {
         self.baseurl.as_str()
@@ -830,13 +974,23 @@ impl Client {
         &'a self,
         maxresults: Option<::std::num::NonZeroU32>,
     ) -> Result<ResponseValue<types::DeletedKeyListResult>, crate::Error> {
-        crate::call::from_generated_result(self.get_deleted_keys_generated(maxresults).await).await
+        let e = match Box::pin(self.get_deleted_keys_generated(maxresults)).await {
+            Ok(value) => return Ok(value),
+            Err(e) => e,
+        };
+        Err(Box::pin(crate::Error::from_generated(e)).await)
     }
     async fn get_deleted_keys_generated<'a>(
         &'a self,
         maxresults: Option<::std::num::NonZeroU32>,
     ) -> Result<ResponseValue<types::DeletedKeyListResult>, Error<ByteStream>> {
-        let url = format!("{}/deletedkeys", self.baseurl,);
+        let url = crate::pipeline::operation_url(
+            &self.baseurl,
+            self.inner.vault_url(),
+            "/deletedkeys",
+            &[],
+        )
+        .map_err(Error::InvalidRequest)?;
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map.append(
             ::reqwest::header::HeaderName::from_static("api-version"),
@@ -864,7 +1018,7 @@ impl Client {
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => crate::call::response_value(response).await,
             400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             _ => Err(Error::UnexpectedResponse(response)),
@@ -880,17 +1034,23 @@ impl Client {
         &'a self,
         key_name: &'a str,
     ) -> Result<ResponseValue<types::DeletedKeyBundle>, crate::Error> {
-        crate::call::from_generated_result(self.get_deleted_key_generated(key_name).await).await
+        let e = match Box::pin(self.get_deleted_key_generated(key_name)).await {
+            Ok(value) => return Ok(value),
+            Err(e) => e,
+        };
+        Err(Box::pin(crate::Error::from_generated(e)).await)
     }
     async fn get_deleted_key_generated<'a>(
         &'a self,
         key_name: &'a str,
     ) -> Result<ResponseValue<types::DeletedKeyBundle>, Error<ByteStream>> {
-        let url = format!(
-            "{}/deletedkeys/{}",
-            self.baseurl,
-            encode_path(&key_name.to_string()),
-        );
+        let url = crate::pipeline::operation_url(
+            &self.baseurl,
+            self.inner.vault_url(),
+            "/deletedkeys/{}",
+            &[key_name],
+        )
+        .map_err(Error::InvalidRequest)?;
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map.append(
             ::reqwest::header::HeaderName::from_static("api-version"),
@@ -914,7 +1074,7 @@ impl Client {
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => crate::call::response_value(response).await,
             400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             _ => Err(Error::UnexpectedResponse(response)),
@@ -930,17 +1090,23 @@ impl Client {
         &'a self,
         key_name: &'a str,
     ) -> Result<ResponseValue<()>, crate::Error> {
-        crate::call::from_generated_result(self.purge_deleted_key_generated(key_name).await).await
+        let e = match Box::pin(self.purge_deleted_key_generated(key_name)).await {
+            Ok(value) => return Ok(value),
+            Err(e) => e,
+        };
+        Err(Box::pin(crate::Error::from_generated(e)).await)
     }
     async fn purge_deleted_key_generated<'a>(
         &'a self,
         key_name: &'a str,
     ) -> Result<ResponseValue<()>, Error<ByteStream>> {
-        let url = format!(
-            "{}/deletedkeys/{}",
-            self.baseurl,
-            encode_path(&key_name.to_string()),
-        );
+        let url = crate::pipeline::operation_url(
+            &self.baseurl,
+            self.inner.vault_url(),
+            "/deletedkeys/{}",
+            &[key_name],
+        )
+        .map_err(Error::InvalidRequest)?;
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map.append(
             ::reqwest::header::HeaderName::from_static("api-version"),
@@ -972,17 +1138,23 @@ impl Client {
         &'a self,
         key_name: &'a str,
     ) -> Result<ResponseValue<types::KeyBundle>, crate::Error> {
-        crate::call::from_generated_result(self.recover_deleted_key_generated(key_name).await).await
+        let e = match Box::pin(self.recover_deleted_key_generated(key_name)).await {
+            Ok(value) => return Ok(value),
+            Err(e) => e,
+        };
+        Err(Box::pin(crate::Error::from_generated(e)).await)
     }
     async fn recover_deleted_key_generated<'a>(
         &'a self,
         key_name: &'a str,
     ) -> Result<ResponseValue<types::KeyBundle>, Error<ByteStream>> {
-        let url = format!(
-            "{}/deletedkeys/{}/recover",
-            self.baseurl,
-            encode_path(&key_name.to_string()),
-        );
+        let url = crate::pipeline::operation_url(
+            &self.baseurl,
+            self.inner.vault_url(),
+            "/deletedkeys/{}/recover",
+            &[key_name],
+        )
+        .map_err(Error::InvalidRequest)?;
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map.append(
             ::reqwest::header::HeaderName::from_static("api-version"),
@@ -1006,7 +1178,7 @@ impl Client {
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => crate::call::response_value(response).await,
             400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             _ => Err(Error::UnexpectedResponse(response)),
@@ -1022,13 +1194,19 @@ impl Client {
         &'a self,
         maxresults: Option<::std::num::NonZeroU32>,
     ) -> Result<ResponseValue<types::KeyListResult>, crate::Error> {
-        crate::call::from_generated_result(self.get_keys_generated(maxresults).await).await
+        let e = match Box::pin(self.get_keys_generated(maxresults)).await {
+            Ok(value) => return Ok(value),
+            Err(e) => e,
+        };
+        Err(Box::pin(crate::Error::from_generated(e)).await)
     }
     async fn get_keys_generated<'a>(
         &'a self,
         maxresults: Option<::std::num::NonZeroU32>,
     ) -> Result<ResponseValue<types::KeyListResult>, Error<ByteStream>> {
-        let url = format!("{}/keys", self.baseurl,);
+        let url =
+            crate::pipeline::operation_url(&self.baseurl, self.inner.vault_url(), "/keys", &[])
+                .map_err(Error::InvalidRequest)?;
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map.append(
             ::reqwest::header::HeaderName::from_static("api-version"),
@@ -1056,7 +1234,7 @@ impl Client {
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => crate::call::response_value(response).await,
             400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             _ => Err(Error::UnexpectedResponse(response)),
@@ -1069,13 +1247,23 @@ impl Client {
         &'a self,
         body: &'a types::KeyRestoreParameters,
     ) -> Result<ResponseValue<types::KeyBundle>, crate::Error> {
-        crate::call::from_generated_result(self.restore_key_generated(body).await).await
+        let e = match Box::pin(self.restore_key_generated(body)).await {
+            Ok(value) => return Ok(value),
+            Err(e) => e,
+        };
+        Err(Box::pin(crate::Error::from_generated(e)).await)
     }
     async fn restore_key_generated<'a>(
         &'a self,
         body: &'a types::KeyRestoreParameters,
     ) -> Result<ResponseValue<types::KeyBundle>, Error<ByteStream>> {
-        let url = format!("{}/keys/restore", self.baseurl,);
+        let url = crate::pipeline::operation_url(
+            &self.baseurl,
+            self.inner.vault_url(),
+            "/keys/restore",
+            &[],
+        )
+        .map_err(Error::InvalidRequest)?;
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map.append(
             ::reqwest::header::HeaderName::from_static("api-version"),
@@ -1100,7 +1288,7 @@ impl Client {
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => crate::call::response_value(response).await,
             400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             _ => Err(Error::UnexpectedResponse(response)),
@@ -1118,18 +1306,24 @@ impl Client {
         key_name: &'a str,
         body: &'a types::KeyImportParameters,
     ) -> Result<ResponseValue<types::KeyBundle>, crate::Error> {
-        crate::call::from_generated_result(self.import_key_generated(key_name, body).await).await
+        let e = match Box::pin(self.import_key_generated(key_name, body)).await {
+            Ok(value) => return Ok(value),
+            Err(e) => e,
+        };
+        Err(Box::pin(crate::Error::from_generated(e)).await)
     }
     async fn import_key_generated<'a>(
         &'a self,
         key_name: &'a str,
         body: &'a types::KeyImportParameters,
     ) -> Result<ResponseValue<types::KeyBundle>, Error<ByteStream>> {
-        let url = format!(
-            "{}/keys/{}",
-            self.baseurl,
-            encode_path(&key_name.to_string()),
-        );
+        let url = crate::pipeline::operation_url(
+            &self.baseurl,
+            self.inner.vault_url(),
+            "/keys/{}",
+            &[key_name],
+        )
+        .map_err(Error::InvalidRequest)?;
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map.append(
             ::reqwest::header::HeaderName::from_static("api-version"),
@@ -1154,7 +1348,7 @@ impl Client {
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => crate::call::response_value(response).await,
             400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             _ => Err(Error::UnexpectedResponse(response)),
@@ -1170,17 +1364,23 @@ impl Client {
         &'a self,
         key_name: &'a str,
     ) -> Result<ResponseValue<types::DeletedKeyBundle>, crate::Error> {
-        crate::call::from_generated_result(self.delete_key_generated(key_name).await).await
+        let e = match Box::pin(self.delete_key_generated(key_name)).await {
+            Ok(value) => return Ok(value),
+            Err(e) => e,
+        };
+        Err(Box::pin(crate::Error::from_generated(e)).await)
     }
     async fn delete_key_generated<'a>(
         &'a self,
         key_name: &'a str,
     ) -> Result<ResponseValue<types::DeletedKeyBundle>, Error<ByteStream>> {
-        let url = format!(
-            "{}/keys/{}",
-            self.baseurl,
-            encode_path(&key_name.to_string()),
-        );
+        let url = crate::pipeline::operation_url(
+            &self.baseurl,
+            self.inner.vault_url(),
+            "/keys/{}",
+            &[key_name],
+        )
+        .map_err(Error::InvalidRequest)?;
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map.append(
             ::reqwest::header::HeaderName::from_static("api-version"),
@@ -1204,7 +1404,7 @@ impl Client {
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => crate::call::response_value(response).await,
             400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             _ => Err(Error::UnexpectedResponse(response)),
@@ -1220,17 +1420,23 @@ impl Client {
         &'a self,
         key_name: &'a str,
     ) -> Result<ResponseValue<types::BackupKeyResult>, crate::Error> {
-        crate::call::from_generated_result(self.backup_key_generated(key_name).await).await
+        let e = match Box::pin(self.backup_key_generated(key_name)).await {
+            Ok(value) => return Ok(value),
+            Err(e) => e,
+        };
+        Err(Box::pin(crate::Error::from_generated(e)).await)
     }
     async fn backup_key_generated<'a>(
         &'a self,
         key_name: &'a str,
     ) -> Result<ResponseValue<types::BackupKeyResult>, Error<ByteStream>> {
-        let url = format!(
-            "{}/keys/{}/backup",
-            self.baseurl,
-            encode_path(&key_name.to_string()),
-        );
+        let url = crate::pipeline::operation_url(
+            &self.baseurl,
+            self.inner.vault_url(),
+            "/keys/{}/backup",
+            &[key_name],
+        )
+        .map_err(Error::InvalidRequest)?;
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map.append(
             ::reqwest::header::HeaderName::from_static("api-version"),
@@ -1254,7 +1460,7 @@ impl Client {
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => crate::call::response_value(response).await,
             400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             _ => Err(Error::UnexpectedResponse(response)),
@@ -1272,18 +1478,24 @@ impl Client {
         key_name: &'a str,
         body: &'a types::KeyCreateParameters,
     ) -> Result<ResponseValue<types::KeyBundle>, crate::Error> {
-        crate::call::from_generated_result(self.create_key_generated(key_name, body).await).await
+        let e = match Box::pin(self.create_key_generated(key_name, body)).await {
+            Ok(value) => return Ok(value),
+            Err(e) => e,
+        };
+        Err(Box::pin(crate::Error::from_generated(e)).await)
     }
     async fn create_key_generated<'a>(
         &'a self,
         key_name: &'a str,
         body: &'a types::KeyCreateParameters,
     ) -> Result<ResponseValue<types::KeyBundle>, Error<ByteStream>> {
-        let url = format!(
-            "{}/keys/{}/create",
-            self.baseurl,
-            encode_path(&key_name.to_string()),
-        );
+        let url = crate::pipeline::operation_url(
+            &self.baseurl,
+            self.inner.vault_url(),
+            "/keys/{}/create",
+            &[key_name],
+        )
+        .map_err(Error::InvalidRequest)?;
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map.append(
             ::reqwest::header::HeaderName::from_static("api-version"),
@@ -1308,7 +1520,7 @@ impl Client {
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => crate::call::response_value(response).await,
             400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             _ => Err(Error::UnexpectedResponse(response)),
@@ -1324,17 +1536,23 @@ impl Client {
         &'a self,
         key_name: &'a str,
     ) -> Result<ResponseValue<types::KeyBundle>, crate::Error> {
-        crate::call::from_generated_result(self.rotate_key_generated(key_name).await).await
+        let e = match Box::pin(self.rotate_key_generated(key_name)).await {
+            Ok(value) => return Ok(value),
+            Err(e) => e,
+        };
+        Err(Box::pin(crate::Error::from_generated(e)).await)
     }
     async fn rotate_key_generated<'a>(
         &'a self,
         key_name: &'a str,
     ) -> Result<ResponseValue<types::KeyBundle>, Error<ByteStream>> {
-        let url = format!(
-            "{}/keys/{}/rotate",
-            self.baseurl,
-            encode_path(&key_name.to_string()),
-        );
+        let url = crate::pipeline::operation_url(
+            &self.baseurl,
+            self.inner.vault_url(),
+            "/keys/{}/rotate",
+            &[key_name],
+        )
+        .map_err(Error::InvalidRequest)?;
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map.append(
             ::reqwest::header::HeaderName::from_static("api-version"),
@@ -1358,7 +1576,7 @@ impl Client {
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => crate::call::response_value(response).await,
             400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             _ => Err(Error::UnexpectedResponse(response)),
@@ -1374,18 +1592,23 @@ impl Client {
         &'a self,
         key_name: &'a str,
     ) -> Result<ResponseValue<types::KeyRotationPolicy>, crate::Error> {
-        crate::call::from_generated_result(self.get_key_rotation_policy_generated(key_name).await)
-            .await
+        let e = match Box::pin(self.get_key_rotation_policy_generated(key_name)).await {
+            Ok(value) => return Ok(value),
+            Err(e) => e,
+        };
+        Err(Box::pin(crate::Error::from_generated(e)).await)
     }
     async fn get_key_rotation_policy_generated<'a>(
         &'a self,
         key_name: &'a str,
     ) -> Result<ResponseValue<types::KeyRotationPolicy>, Error<ByteStream>> {
-        let url = format!(
-            "{}/keys/{}/rotationpolicy",
-            self.baseurl,
-            encode_path(&key_name.to_string()),
-        );
+        let url = crate::pipeline::operation_url(
+            &self.baseurl,
+            self.inner.vault_url(),
+            "/keys/{}/rotationpolicy",
+            &[key_name],
+        )
+        .map_err(Error::InvalidRequest)?;
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map.append(
             ::reqwest::header::HeaderName::from_static("api-version"),
@@ -1409,7 +1632,7 @@ impl Client {
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => crate::call::response_value(response).await,
             400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             _ => Err(Error::UnexpectedResponse(response)),
@@ -1427,22 +1650,24 @@ impl Client {
         key_name: &'a str,
         body: &'a types::KeyRotationPolicy,
     ) -> Result<ResponseValue<types::KeyRotationPolicy>, crate::Error> {
-        crate::call::from_generated_result(
-            self.update_key_rotation_policy_generated(key_name, body)
-                .await,
-        )
-        .await
+        let e = match Box::pin(self.update_key_rotation_policy_generated(key_name, body)).await {
+            Ok(value) => return Ok(value),
+            Err(e) => e,
+        };
+        Err(Box::pin(crate::Error::from_generated(e)).await)
     }
     async fn update_key_rotation_policy_generated<'a>(
         &'a self,
         key_name: &'a str,
         body: &'a types::KeyRotationPolicy,
     ) -> Result<ResponseValue<types::KeyRotationPolicy>, Error<ByteStream>> {
-        let url = format!(
-            "{}/keys/{}/rotationpolicy",
-            self.baseurl,
-            encode_path(&key_name.to_string()),
-        );
+        let url = crate::pipeline::operation_url(
+            &self.baseurl,
+            self.inner.vault_url(),
+            "/keys/{}/rotationpolicy",
+            &[key_name],
+        )
+        .map_err(Error::InvalidRequest)?;
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map.append(
             ::reqwest::header::HeaderName::from_static("api-version"),
@@ -1467,7 +1692,7 @@ impl Client {
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => crate::call::response_value(response).await,
             400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             _ => Err(Error::UnexpectedResponse(response)),
@@ -1485,21 +1710,24 @@ impl Client {
         key_name: &'a str,
         maxresults: Option<::std::num::NonZeroU32>,
     ) -> Result<ResponseValue<types::KeyListResult>, crate::Error> {
-        crate::call::from_generated_result(
-            self.get_key_versions_generated(key_name, maxresults).await,
-        )
-        .await
+        let e = match Box::pin(self.get_key_versions_generated(key_name, maxresults)).await {
+            Ok(value) => return Ok(value),
+            Err(e) => e,
+        };
+        Err(Box::pin(crate::Error::from_generated(e)).await)
     }
     async fn get_key_versions_generated<'a>(
         &'a self,
         key_name: &'a str,
         maxresults: Option<::std::num::NonZeroU32>,
     ) -> Result<ResponseValue<types::KeyListResult>, Error<ByteStream>> {
-        let url = format!(
-            "{}/keys/{}/versions",
-            self.baseurl,
-            encode_path(&key_name.to_string()),
-        );
+        let url = crate::pipeline::operation_url(
+            &self.baseurl,
+            self.inner.vault_url(),
+            "/keys/{}/versions",
+            &[key_name],
+        )
+        .map_err(Error::InvalidRequest)?;
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map.append(
             ::reqwest::header::HeaderName::from_static("api-version"),
@@ -1527,7 +1755,7 @@ impl Client {
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => crate::call::response_value(response).await,
             400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             _ => Err(Error::UnexpectedResponse(response)),
@@ -1545,20 +1773,24 @@ impl Client {
         key_name: &'a str,
         key_version: &'a str,
     ) -> Result<ResponseValue<types::KeyBundle>, crate::Error> {
-        crate::call::from_generated_result(self.get_key_generated(key_name, key_version).await)
-            .await
+        let e = match Box::pin(self.get_key_generated(key_name, key_version)).await {
+            Ok(value) => return Ok(value),
+            Err(e) => e,
+        };
+        Err(Box::pin(crate::Error::from_generated(e)).await)
     }
     async fn get_key_generated<'a>(
         &'a self,
         key_name: &'a str,
         key_version: &'a str,
     ) -> Result<ResponseValue<types::KeyBundle>, Error<ByteStream>> {
-        let url = format!(
-            "{}/keys/{}/{}",
-            self.baseurl,
-            encode_path(&key_name.to_string()),
-            encode_path(&key_version.to_string()),
-        );
+        let url = crate::pipeline::operation_url(
+            &self.baseurl,
+            self.inner.vault_url(),
+            "/keys/{}/{}",
+            &[key_name, key_version],
+        )
+        .map_err(Error::InvalidRequest)?;
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map.append(
             ::reqwest::header::HeaderName::from_static("api-version"),
@@ -1582,7 +1814,7 @@ impl Client {
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => crate::call::response_value(response).await,
             400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             _ => Err(Error::UnexpectedResponse(response)),
@@ -1602,10 +1834,11 @@ impl Client {
         key_version: &'a str,
         body: &'a types::KeyUpdateParameters,
     ) -> Result<ResponseValue<types::KeyBundle>, crate::Error> {
-        crate::call::from_generated_result(
-            self.update_key_generated(key_name, key_version, body).await,
-        )
-        .await
+        let e = match Box::pin(self.update_key_generated(key_name, key_version, body)).await {
+            Ok(value) => return Ok(value),
+            Err(e) => e,
+        };
+        Err(Box::pin(crate::Error::from_generated(e)).await)
     }
     async fn update_key_generated<'a>(
         &'a self,
@@ -1613,12 +1846,13 @@ impl Client {
         key_version: &'a str,
         body: &'a types::KeyUpdateParameters,
     ) -> Result<ResponseValue<types::KeyBundle>, Error<ByteStream>> {
-        let url = format!(
-            "{}/keys/{}/{}",
-            self.baseurl,
-            encode_path(&key_name.to_string()),
-            encode_path(&key_version.to_string()),
-        );
+        let url = crate::pipeline::operation_url(
+            &self.baseurl,
+            self.inner.vault_url(),
+            "/keys/{}/{}",
+            &[key_name, key_version],
+        )
+        .map_err(Error::InvalidRequest)?;
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map.append(
             ::reqwest::header::HeaderName::from_static("api-version"),
@@ -1643,7 +1877,7 @@ impl Client {
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => crate::call::response_value(response).await,
             400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             _ => Err(Error::UnexpectedResponse(response)),
@@ -1661,23 +1895,24 @@ impl Client {
         key_name: &'a str,
         key_version: &'a str,
     ) -> Result<ResponseValue<types::KeyBundle>, crate::Error> {
-        crate::call::from_generated_result(
-            self.get_key_attestation_generated(key_name, key_version)
-                .await,
-        )
-        .await
+        let e = match Box::pin(self.get_key_attestation_generated(key_name, key_version)).await {
+            Ok(value) => return Ok(value),
+            Err(e) => e,
+        };
+        Err(Box::pin(crate::Error::from_generated(e)).await)
     }
     async fn get_key_attestation_generated<'a>(
         &'a self,
         key_name: &'a str,
         key_version: &'a str,
     ) -> Result<ResponseValue<types::KeyBundle>, Error<ByteStream>> {
-        let url = format!(
-            "{}/keys/{}/{}/attestation",
-            self.baseurl,
-            encode_path(&key_name.to_string()),
-            encode_path(&key_version.to_string()),
-        );
+        let url = crate::pipeline::operation_url(
+            &self.baseurl,
+            self.inner.vault_url(),
+            "/keys/{}/{}/attestation",
+            &[key_name, key_version],
+        )
+        .map_err(Error::InvalidRequest)?;
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map.append(
             ::reqwest::header::HeaderName::from_static("api-version"),
@@ -1701,7 +1936,7 @@ impl Client {
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => crate::call::response_value(response).await,
             400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             _ => Err(Error::UnexpectedResponse(response)),
@@ -1721,10 +1956,11 @@ impl Client {
         key_version: &'a str,
         body: &'a types::KeyOperationsParameters,
     ) -> Result<ResponseValue<types::KeyOperationResult>, crate::Error> {
-        crate::call::from_generated_result(
-            self.decrypt_generated(key_name, key_version, body).await,
-        )
-        .await
+        let e = match Box::pin(self.decrypt_generated(key_name, key_version, body)).await {
+            Ok(value) => return Ok(value),
+            Err(e) => e,
+        };
+        Err(Box::pin(crate::Error::from_generated(e)).await)
     }
     async fn decrypt_generated<'a>(
         &'a self,
@@ -1732,12 +1968,13 @@ impl Client {
         key_version: &'a str,
         body: &'a types::KeyOperationsParameters,
     ) -> Result<ResponseValue<types::KeyOperationResult>, Error<ByteStream>> {
-        let url = format!(
-            "{}/keys/{}/{}/decrypt",
-            self.baseurl,
-            encode_path(&key_name.to_string()),
-            encode_path(&key_version.to_string()),
-        );
+        let url = crate::pipeline::operation_url(
+            &self.baseurl,
+            self.inner.vault_url(),
+            "/keys/{}/{}/decrypt",
+            &[key_name, key_version],
+        )
+        .map_err(Error::InvalidRequest)?;
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map.append(
             ::reqwest::header::HeaderName::from_static("api-version"),
@@ -1762,7 +1999,7 @@ impl Client {
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => crate::call::response_value(response).await,
             400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             _ => Err(Error::UnexpectedResponse(response)),
@@ -1782,10 +2019,11 @@ impl Client {
         key_version: &'a str,
         body: &'a types::KeyOperationsParameters,
     ) -> Result<ResponseValue<types::KeyOperationResult>, crate::Error> {
-        crate::call::from_generated_result(
-            self.encrypt_generated(key_name, key_version, body).await,
-        )
-        .await
+        let e = match Box::pin(self.encrypt_generated(key_name, key_version, body)).await {
+            Ok(value) => return Ok(value),
+            Err(e) => e,
+        };
+        Err(Box::pin(crate::Error::from_generated(e)).await)
     }
     async fn encrypt_generated<'a>(
         &'a self,
@@ -1793,12 +2031,13 @@ impl Client {
         key_version: &'a str,
         body: &'a types::KeyOperationsParameters,
     ) -> Result<ResponseValue<types::KeyOperationResult>, Error<ByteStream>> {
-        let url = format!(
-            "{}/keys/{}/{}/encrypt",
-            self.baseurl,
-            encode_path(&key_name.to_string()),
-            encode_path(&key_version.to_string()),
-        );
+        let url = crate::pipeline::operation_url(
+            &self.baseurl,
+            self.inner.vault_url(),
+            "/keys/{}/{}/encrypt",
+            &[key_name, key_version],
+        )
+        .map_err(Error::InvalidRequest)?;
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map.append(
             ::reqwest::header::HeaderName::from_static("api-version"),
@@ -1823,7 +2062,7 @@ impl Client {
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => crate::call::response_value(response).await,
             400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             _ => Err(Error::UnexpectedResponse(response)),
@@ -1843,10 +2082,11 @@ impl Client {
         key_version: &'a str,
         body: &'a types::KeyReleaseParameters,
     ) -> Result<ResponseValue<types::KeyReleaseResult>, crate::Error> {
-        crate::call::from_generated_result(
-            self.release_generated(key_name, key_version, body).await,
-        )
-        .await
+        let e = match Box::pin(self.release_generated(key_name, key_version, body)).await {
+            Ok(value) => return Ok(value),
+            Err(e) => e,
+        };
+        Err(Box::pin(crate::Error::from_generated(e)).await)
     }
     async fn release_generated<'a>(
         &'a self,
@@ -1854,12 +2094,13 @@ impl Client {
         key_version: &'a str,
         body: &'a types::KeyReleaseParameters,
     ) -> Result<ResponseValue<types::KeyReleaseResult>, Error<ByteStream>> {
-        let url = format!(
-            "{}/keys/{}/{}/release",
-            self.baseurl,
-            encode_path(&key_name.to_string()),
-            encode_path(&key_version.to_string()),
-        );
+        let url = crate::pipeline::operation_url(
+            &self.baseurl,
+            self.inner.vault_url(),
+            "/keys/{}/{}/release",
+            &[key_name, key_version],
+        )
+        .map_err(Error::InvalidRequest)?;
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map.append(
             ::reqwest::header::HeaderName::from_static("api-version"),
@@ -1884,7 +2125,133 @@ impl Client {
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => crate::call::response_value(response).await,
+            400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /// Unwrap a key made by securewrapkey for a caller whose attestation token satisfies the key's release policy
+    ///
+    /// Sends a `POST` request to `/keys/{key-name}/{key-version}/secureunwrapkey`
+    ///
+    /// Arguments:
+    /// - `key_name`: The key's name.
+    /// - `key_version`: The key version; an empty string means the latest version.
+    /// - `body`
+    pub async fn secureunwrapkey<'a>(
+        &'a self,
+        key_name: &'a str,
+        key_version: &'a str,
+        body: &'a types::SecureKeyUnWrapOperationParameters,
+    ) -> Result<ResponseValue<types::SecureKeyOperationResult>, crate::Error> {
+        let e = match Box::pin(self.secureunwrapkey_generated(key_name, key_version, body)).await {
+            Ok(value) => return Ok(value),
+            Err(e) => e,
+        };
+        Err(Box::pin(crate::Error::from_generated(e)).await)
+    }
+    async fn secureunwrapkey_generated<'a>(
+        &'a self,
+        key_name: &'a str,
+        key_version: &'a str,
+        body: &'a types::SecureKeyUnWrapOperationParameters,
+    ) -> Result<ResponseValue<types::SecureKeyOperationResult>, Error<ByteStream>> {
+        let url = crate::pipeline::operation_url(
+            &self.baseurl,
+            self.inner.vault_url(),
+            "/keys/{}/{}/secureunwrapkey",
+            &[key_name, key_version],
+        )
+        .map_err(Error::InvalidRequest)?;
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map.append(
+            ::reqwest::header::HeaderName::from_static("api-version"),
+            ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+        );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .post(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .json(&body)
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "secureunwrapkey",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => crate::call::response_value(response).await,
+            400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+    /// Have the HSM make a fresh 256-bit AES key inside its trusted execution environment and return it wrapped with the key
+    ///
+    /// Sends a `POST` request to `/keys/{key-name}/{key-version}/securewrapkey`
+    ///
+    /// Arguments:
+    /// - `key_name`: The key's name.
+    /// - `key_version`: The key version; an empty string means the latest version.
+    /// - `body`
+    pub async fn securewrapkey<'a>(
+        &'a self,
+        key_name: &'a str,
+        key_version: &'a str,
+        body: &'a types::SecureKeyWrapOperationParameters,
+    ) -> Result<ResponseValue<types::SecureKeyOperationResult>, crate::Error> {
+        let e = match Box::pin(self.securewrapkey_generated(key_name, key_version, body)).await {
+            Ok(value) => return Ok(value),
+            Err(e) => e,
+        };
+        Err(Box::pin(crate::Error::from_generated(e)).await)
+    }
+    async fn securewrapkey_generated<'a>(
+        &'a self,
+        key_name: &'a str,
+        key_version: &'a str,
+        body: &'a types::SecureKeyWrapOperationParameters,
+    ) -> Result<ResponseValue<types::SecureKeyOperationResult>, Error<ByteStream>> {
+        let url = crate::pipeline::operation_url(
+            &self.baseurl,
+            self.inner.vault_url(),
+            "/keys/{}/{}/securewrapkey",
+            &[key_name, key_version],
+        )
+        .map_err(Error::InvalidRequest)?;
+        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+        header_map.append(
+            ::reqwest::header::HeaderName::from_static("api-version"),
+            ::reqwest::header::HeaderValue::from_static(Self::api_version()),
+        );
+        #[allow(unused_mut)]
+        let mut request = self
+            .client
+            .post(url)
+            .header(
+                ::reqwest::header::ACCEPT,
+                ::reqwest::header::HeaderValue::from_static("application/json"),
+            )
+            .json(&body)
+            .headers(header_map)
+            .build()?;
+        let info = OperationInfo {
+            operation_id: "securewrapkey",
+        };
+        self.pre(&mut request, &info).await?;
+        let result = self.exec(request, &info).await;
+        self.post(&result, &info).await?;
+        let response = result?;
+        match response.status().as_u16() {
+            200u16 => crate::call::response_value(response).await,
             400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             _ => Err(Error::UnexpectedResponse(response)),
@@ -1904,8 +2271,11 @@ impl Client {
         key_version: &'a str,
         body: &'a types::KeySignParameters,
     ) -> Result<ResponseValue<types::KeyOperationResult>, crate::Error> {
-        crate::call::from_generated_result(self.sign_generated(key_name, key_version, body).await)
-            .await
+        let e = match Box::pin(self.sign_generated(key_name, key_version, body)).await {
+            Ok(value) => return Ok(value),
+            Err(e) => e,
+        };
+        Err(Box::pin(crate::Error::from_generated(e)).await)
     }
     async fn sign_generated<'a>(
         &'a self,
@@ -1913,12 +2283,13 @@ impl Client {
         key_version: &'a str,
         body: &'a types::KeySignParameters,
     ) -> Result<ResponseValue<types::KeyOperationResult>, Error<ByteStream>> {
-        let url = format!(
-            "{}/keys/{}/{}/sign",
-            self.baseurl,
-            encode_path(&key_name.to_string()),
-            encode_path(&key_version.to_string()),
-        );
+        let url = crate::pipeline::operation_url(
+            &self.baseurl,
+            self.inner.vault_url(),
+            "/keys/{}/{}/sign",
+            &[key_name, key_version],
+        )
+        .map_err(Error::InvalidRequest)?;
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map.append(
             ::reqwest::header::HeaderName::from_static("api-version"),
@@ -1943,7 +2314,7 @@ impl Client {
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => crate::call::response_value(response).await,
             400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             _ => Err(Error::UnexpectedResponse(response)),
@@ -1963,10 +2334,11 @@ impl Client {
         key_version: &'a str,
         body: &'a types::KeyOperationsParameters,
     ) -> Result<ResponseValue<types::KeyOperationResult>, crate::Error> {
-        crate::call::from_generated_result(
-            self.unwrap_key_generated(key_name, key_version, body).await,
-        )
-        .await
+        let e = match Box::pin(self.unwrap_key_generated(key_name, key_version, body)).await {
+            Ok(value) => return Ok(value),
+            Err(e) => e,
+        };
+        Err(Box::pin(crate::Error::from_generated(e)).await)
     }
     async fn unwrap_key_generated<'a>(
         &'a self,
@@ -1974,12 +2346,13 @@ impl Client {
         key_version: &'a str,
         body: &'a types::KeyOperationsParameters,
     ) -> Result<ResponseValue<types::KeyOperationResult>, Error<ByteStream>> {
-        let url = format!(
-            "{}/keys/{}/{}/unwrapkey",
-            self.baseurl,
-            encode_path(&key_name.to_string()),
-            encode_path(&key_version.to_string()),
-        );
+        let url = crate::pipeline::operation_url(
+            &self.baseurl,
+            self.inner.vault_url(),
+            "/keys/{}/{}/unwrapkey",
+            &[key_name, key_version],
+        )
+        .map_err(Error::InvalidRequest)?;
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map.append(
             ::reqwest::header::HeaderName::from_static("api-version"),
@@ -2004,7 +2377,7 @@ impl Client {
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => crate::call::response_value(response).await,
             400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             _ => Err(Error::UnexpectedResponse(response)),
@@ -2024,8 +2397,11 @@ impl Client {
         key_version: &'a str,
         body: &'a types::KeyVerifyParameters,
     ) -> Result<ResponseValue<types::KeyVerifyResult>, crate::Error> {
-        crate::call::from_generated_result(self.verify_generated(key_name, key_version, body).await)
-            .await
+        let e = match Box::pin(self.verify_generated(key_name, key_version, body)).await {
+            Ok(value) => return Ok(value),
+            Err(e) => e,
+        };
+        Err(Box::pin(crate::Error::from_generated(e)).await)
     }
     async fn verify_generated<'a>(
         &'a self,
@@ -2033,12 +2409,13 @@ impl Client {
         key_version: &'a str,
         body: &'a types::KeyVerifyParameters,
     ) -> Result<ResponseValue<types::KeyVerifyResult>, Error<ByteStream>> {
-        let url = format!(
-            "{}/keys/{}/{}/verify",
-            self.baseurl,
-            encode_path(&key_name.to_string()),
-            encode_path(&key_version.to_string()),
-        );
+        let url = crate::pipeline::operation_url(
+            &self.baseurl,
+            self.inner.vault_url(),
+            "/keys/{}/{}/verify",
+            &[key_name, key_version],
+        )
+        .map_err(Error::InvalidRequest)?;
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map.append(
             ::reqwest::header::HeaderName::from_static("api-version"),
@@ -2063,7 +2440,7 @@ impl Client {
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => crate::call::response_value(response).await,
             400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             _ => Err(Error::UnexpectedResponse(response)),
@@ -2083,10 +2460,11 @@ impl Client {
         key_version: &'a str,
         body: &'a types::KeyOperationsParameters,
     ) -> Result<ResponseValue<types::KeyOperationResult>, crate::Error> {
-        crate::call::from_generated_result(
-            self.wrap_key_generated(key_name, key_version, body).await,
-        )
-        .await
+        let e = match Box::pin(self.wrap_key_generated(key_name, key_version, body)).await {
+            Ok(value) => return Ok(value),
+            Err(e) => e,
+        };
+        Err(Box::pin(crate::Error::from_generated(e)).await)
     }
     async fn wrap_key_generated<'a>(
         &'a self,
@@ -2094,12 +2472,13 @@ impl Client {
         key_version: &'a str,
         body: &'a types::KeyOperationsParameters,
     ) -> Result<ResponseValue<types::KeyOperationResult>, Error<ByteStream>> {
-        let url = format!(
-            "{}/keys/{}/{}/wrapkey",
-            self.baseurl,
-            encode_path(&key_name.to_string()),
-            encode_path(&key_version.to_string()),
-        );
+        let url = crate::pipeline::operation_url(
+            &self.baseurl,
+            self.inner.vault_url(),
+            "/keys/{}/{}/wrapkey",
+            &[key_name, key_version],
+        )
+        .map_err(Error::InvalidRequest)?;
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map.append(
             ::reqwest::header::HeaderName::from_static("api-version"),
@@ -2124,7 +2503,7 @@ impl Client {
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => crate::call::response_value(response).await,
             400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             _ => Err(Error::UnexpectedResponse(response)),
@@ -2137,13 +2516,19 @@ impl Client {
         &'a self,
         body: &'a types::GetRandomBytesRequest,
     ) -> Result<ResponseValue<types::RandomBytes>, crate::Error> {
-        crate::call::from_generated_result(self.get_random_bytes_generated(body).await).await
+        let e = match Box::pin(self.get_random_bytes_generated(body)).await {
+            Ok(value) => return Ok(value),
+            Err(e) => e,
+        };
+        Err(Box::pin(crate::Error::from_generated(e)).await)
     }
     async fn get_random_bytes_generated<'a>(
         &'a self,
         body: &'a types::GetRandomBytesRequest,
     ) -> Result<ResponseValue<types::RandomBytes>, Error<ByteStream>> {
-        let url = format!("{}/rng", self.baseurl,);
+        let url =
+            crate::pipeline::operation_url(&self.baseurl, self.inner.vault_url(), "/rng", &[])
+                .map_err(Error::InvalidRequest)?;
         let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
         header_map.append(
             ::reqwest::header::HeaderName::from_static("api-version"),
@@ -2168,7 +2553,7 @@ impl Client {
         self.post(&result, &info).await?;
         let response = result?;
         match response.status().as_u16() {
-            200u16 => ResponseValue::from_response(response).await,
+            200u16 => crate::call::response_value(response).await,
             400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
             _ => Err(Error::UnexpectedResponse(response)),
@@ -2179,4 +2564,178 @@ impl Client {
 pub mod prelude {
     #[allow(unused_imports)]
     pub use super::Client;
+}
+/// Which api-version introduced each operation and each member of a
+/// request, from `x-introduced-in` in `specs/keyvault-keys.yaml`.
+pub mod api_versions {
+    /// Every api-version of the keys data plane, oldest first, and
+    /// whether it is stable (`false`: a preview).
+    pub const KNOWN: &[(&str, bool)] = &[
+        ("2015-06-01", true),
+        ("2016-10-01", true),
+        ("7.0-preview", false),
+        ("7.0", true),
+        ("7.1-preview", false),
+        ("7.1", true),
+        ("7.2-preview", false),
+        ("7.2", true),
+        ("7.3-preview", false),
+        ("7.3", true),
+        ("7.4-preview.1", false),
+        ("7.4", true),
+        ("7.5-preview.1", false),
+        ("7.5", true),
+        ("7.6-preview.1", false),
+        ("7.6-preview.2", false),
+        ("7.6", true),
+        ("2025-06-01-preview", false),
+        ("2025-07-01", true),
+        ("2026-01-01-preview", false),
+        ("2026-03-01-preview", false),
+        ("2026-04-01", true),
+        ("2026-05-01-preview", false),
+        ("2026-07-01-preview", false),
+    ];
+    /// Each operation (its operationId in the spec) and the version
+    /// that introduced it.
+    pub const OPERATIONS: &[(&str, &str)] = &[
+        ("BackupKey", "2015-06-01"),
+        ("CreateKey", "2015-06-01"),
+        ("DeleteKey", "2015-06-01"),
+        ("GetDeletedKey", "2016-10-01"),
+        ("GetDeletedKeys", "2016-10-01"),
+        ("GetKey", "2015-06-01"),
+        ("GetKeyAttestation", "7.6-preview.2"),
+        ("GetKeyRotationPolicy", "7.3-preview"),
+        ("GetKeyVersions", "2015-06-01"),
+        ("GetKeys", "2015-06-01"),
+        ("GetRandomBytes", "7.3-preview"),
+        ("ImportKey", "2015-06-01"),
+        ("PurgeDeletedKey", "2016-10-01"),
+        ("RecoverDeletedKey", "2016-10-01"),
+        ("RestoreKey", "2015-06-01"),
+        ("RotateKey", "7.3-preview"),
+        ("UpdateKey", "2015-06-01"),
+        ("UpdateKeyRotationPolicy", "7.3-preview"),
+        ("decrypt", "2015-06-01"),
+        ("encrypt", "2015-06-01"),
+        ("release", "7.3-preview"),
+        ("secureunwrapkey", "2026-01-01-preview"),
+        ("securewrapkey", "2026-01-01-preview"),
+        ("sign", "2015-06-01"),
+        ("unwrapKey", "2015-06-01"),
+        ("verify", "2015-06-01"),
+        ("wrapKey", "2015-06-01"),
+    ];
+    /// Each member of a schema a request carries: (schema, wire
+    /// name, the version that introduced it).
+    pub const REQUEST_MEMBERS: &[(&str, &str, &str)] = &[
+        ("ExternalKey", "id", "2026-01-01-preview"),
+        ("GetRandomBytesRequest", "count", "7.3-preview"),
+        ("JsonWebKey", "alg", "2026-05-01-preview"),
+        ("JsonWebKey", "crv", "2016-10-01"),
+        ("JsonWebKey", "d", "2015-06-01"),
+        ("JsonWebKey", "dp", "2015-06-01"),
+        ("JsonWebKey", "dq", "2015-06-01"),
+        ("JsonWebKey", "e", "2015-06-01"),
+        ("JsonWebKey", "k", "2015-06-01"),
+        ("JsonWebKey", "key_hsm", "2015-06-01"),
+        ("JsonWebKey", "key_ops", "2015-06-01"),
+        ("JsonWebKey", "kid", "2015-06-01"),
+        ("JsonWebKey", "kty", "2015-06-01"),
+        ("JsonWebKey", "n", "2015-06-01"),
+        ("JsonWebKey", "p", "2015-06-01"),
+        ("JsonWebKey", "pub", "2026-05-01-preview"),
+        ("JsonWebKey", "q", "2015-06-01"),
+        ("JsonWebKey", "qi", "2015-06-01"),
+        ("JsonWebKey", "x", "2016-10-01"),
+        ("JsonWebKey", "y", "2016-10-01"),
+        ("KeyAttributes", "attestation", "7.6-preview.2"),
+        ("KeyAttributes", "created", "2015-06-01"),
+        ("KeyAttributes", "enabled", "2015-06-01"),
+        ("KeyAttributes", "exp", "2015-06-01"),
+        ("KeyAttributes", "exportable", "7.3-preview"),
+        ("KeyAttributes", "external_key", "2026-01-01-preview"),
+        ("KeyAttributes", "hsmPlatform", "7.5-preview.1"),
+        ("KeyAttributes", "key_size", "2026-01-01-preview"),
+        ("KeyAttributes", "nbf", "2015-06-01"),
+        ("KeyAttributes", "recoverableDays", "7.1"),
+        ("KeyAttributes", "recoveryLevel", "2016-10-01"),
+        ("KeyAttributes", "updated", "2015-06-01"),
+        ("KeyCreateParameters", "alg", "2026-05-01-preview"),
+        ("KeyCreateParameters", "attributes", "2015-06-01"),
+        ("KeyCreateParameters", "crv", "2016-10-01"),
+        ("KeyCreateParameters", "key_ops", "2015-06-01"),
+        ("KeyCreateParameters", "key_size", "2015-06-01"),
+        ("KeyCreateParameters", "kty", "2015-06-01"),
+        ("KeyCreateParameters", "public_exponent", "7.2-preview"),
+        ("KeyCreateParameters", "release_policy", "7.3-preview"),
+        ("KeyCreateParameters", "tags", "2015-06-01"),
+        ("KeyImportParameters", "Hsm", "2015-06-01"),
+        ("KeyImportParameters", "attributes", "2015-06-01"),
+        ("KeyImportParameters", "key", "2015-06-01"),
+        ("KeyImportParameters", "release_policy", "7.3-preview"),
+        ("KeyImportParameters", "tags", "2015-06-01"),
+        ("KeyOperationsParameters", "aad", "7.2-preview"),
+        ("KeyOperationsParameters", "alg", "2015-06-01"),
+        ("KeyOperationsParameters", "iv", "7.2-preview"),
+        ("KeyOperationsParameters", "tag", "7.2-preview"),
+        ("KeyOperationsParameters", "value", "2015-06-01"),
+        ("KeyReleaseParameters", "enc", "7.3-preview"),
+        ("KeyReleaseParameters", "nonce", "7.3-preview"),
+        ("KeyReleaseParameters", "target", "7.3-preview"),
+        ("KeyReleasePolicy", "contentType", "7.3-preview"),
+        ("KeyReleasePolicy", "data", "7.3-preview"),
+        ("KeyReleasePolicy", "immutable", "7.3"),
+        ("KeyRestoreParameters", "value", "2015-06-01"),
+        ("KeyRotationPolicy", "attributes", "7.3-preview"),
+        ("KeyRotationPolicy", "id", "7.3-preview"),
+        ("KeyRotationPolicy", "lifetimeActions", "7.3-preview"),
+        ("KeyRotationPolicyAttributes", "created", "7.3-preview"),
+        ("KeyRotationPolicyAttributes", "expiryTime", "7.3-preview"),
+        ("KeyRotationPolicyAttributes", "updated", "7.3-preview"),
+        ("KeySignParameters", "alg", "2015-06-01"),
+        ("KeySignParameters", "context", "2026-05-01-preview"),
+        ("KeySignParameters", "external_mu", "2026-05-01-preview"),
+        ("KeySignParameters", "value", "2015-06-01"),
+        ("KeyUpdateParameters", "attributes", "2015-06-01"),
+        ("KeyUpdateParameters", "key_ops", "2015-06-01"),
+        ("KeyUpdateParameters", "release_policy", "7.3-preview"),
+        ("KeyUpdateParameters", "tags", "2015-06-01"),
+        ("KeyVerifyParameters", "alg", "2015-06-01"),
+        ("KeyVerifyParameters", "context", "2026-05-01-preview"),
+        ("KeyVerifyParameters", "digest", "2015-06-01"),
+        ("KeyVerifyParameters", "external_mu", "2026-05-01-preview"),
+        ("KeyVerifyParameters", "value", "2015-06-01"),
+        ("LifetimeActions", "action", "7.3-preview"),
+        ("LifetimeActions", "trigger", "7.3-preview"),
+        ("LifetimeActionsTrigger", "timeAfterCreate", "7.3-preview"),
+        ("LifetimeActionsTrigger", "timeBeforeExpiry", "7.3-preview"),
+        ("LifetimeActionsType", "type", "7.3-preview"),
+        (
+            "SecureKeyUnWrapOperationParameters",
+            "alg",
+            "2026-01-01-preview",
+        ),
+        (
+            "SecureKeyUnWrapOperationParameters",
+            "applicationTrustedIssuer",
+            "2026-07-01-preview",
+        ),
+        (
+            "SecureKeyUnWrapOperationParameters",
+            "target",
+            "2026-01-01-preview",
+        ),
+        (
+            "SecureKeyUnWrapOperationParameters",
+            "value",
+            "2026-01-01-preview",
+        ),
+        (
+            "SecureKeyWrapOperationParameters",
+            "alg",
+            "2026-01-01-preview",
+        ),
+    ];
 }

@@ -1,8 +1,9 @@
 //! # keyvault-keys-protocol
 //!
 //! The low-level layer of the Azure Key Vault keys SDK: one generated method
-//! per REST operation of api-version 2025-07-01, and the Key Vault pipeline
-//! every call goes through.
+//! per REST operation of api-version 2026-04-01 (each marked with the version
+//! that introduced it, [`generated::api_versions`]), and the Key Vault
+//! pipeline every call goes through.
 //!
 //! - [`generated`]: produced by `cargo xtask codegen` from `specs/` with
 //!   progenitor; [`types`] holds the wire models.
@@ -15,7 +16,8 @@
 //!   challenge's scope), retries by what each operation does (a create or
 //!   a purge is never repeated after the service may have acted; see
 //!   [`retry_policy`]), the service's `Retry-After`, a response-size limit,
-//!   and a `tracing` span per operation.
+//!   and `tracing` spans by the Azure SDK and OpenTelemetry conventions
+//!   (see [`instrumentation`]).
 //! - [`Client::pages`] / [`Client::items`]: nextLink paging as streams.
 //! - [`Client::send_request`]: raw calls through the same pipeline;
 //!   [`Client::send_request_streaming`] with the body as a stream.
@@ -52,19 +54,23 @@
 #[allow(missing_docs, clippy::all, clippy::pedantic, unused_qualifications)]
 pub mod generated;
 
+mod api_version;
 mod call;
 mod challenge;
 pub mod duration;
 pub mod enums;
 mod error;
 mod http_error;
+pub mod instrumentation;
 mod options;
 pub(crate) mod paging;
 mod pipeline;
 mod raw;
 mod retry;
 pub mod secret;
+mod serde_null;
 
+pub use api_version::{ApiVersion, NotInApiVersion};
 pub use call::call;
 pub use challenge::{Challenge, verify_resource};
 pub use error::{Error, HttpError};
@@ -76,6 +82,12 @@ pub use paging::Page;
 pub use pipeline::{CLIENT_REQUEST_ID, ChallengeClaims, ChallengeTenant, Pipeline};
 pub use raw::{AsyncRawResponse, AsyncResponseBody, RawRequest, RawResponse};
 pub use secret::SecretString;
+
+/// What the exported macros name; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use tracing;
+}
 
 pub use azure_core;
 pub use progenitor_client;
@@ -92,8 +104,9 @@ pub mod retry_policy {
     //!
     //! - [`OperationClass::Repeatable`]: reads (get, list, backup,
     //!   attestation), the key operations (encrypt, decrypt, sign, verify, wrap,
-    //!   unwrap, release, random bytes: computations with the vault's key that
-    //!   change nothing), and writes that set a state (PATCH update, PUT
+    //!   unwrap, release, random bytes, secure wrap and unwrap: computations
+    //!   with the vault's key that change nothing; a repeated secure wrap
+    //!   makes another fresh key and stores neither), and writes that set a state (PATCH update, PUT
     //!   rotation policy). Retried after every retryable fault.
     //! - [`OperationClass::Unrepeatable`]: create, import and rotate (each adds
     //!   a version), restore, recover and purge (a repeat fails, reporting an

@@ -2,8 +2,10 @@
 
 use std::time::Duration;
 
-/// The api-version this crate was generated from (the spec's
-/// `info.version`), and the default: the one place the SDK names it.
+/// The default api-version: the one place the SDK names it. Moving the
+/// default is this one line (the spec, `info.version`, may describe a newer
+/// version: its operations and members carry the version that introduced
+/// them, and the clients refuse what the configured version lacks).
 pub const DEFAULT_API_VERSION: &str = "2025-07-01";
 
 /// Settings of a [`Client`](crate::Client) and its pipeline.
@@ -19,10 +21,13 @@ pub const DEFAULT_API_VERSION: &str = "2025-07-01";
 /// ```
 #[derive(Clone, Debug)]
 pub struct ClientOptions {
-    /// The `api-version` query value sent on every request. Any string is
-    /// accepted, so 7.x versions and previews work. Default
-    /// [`DEFAULT_API_VERSION`].
-    pub api_version: String,
+    /// The `api-version` query value sent on every request: a known
+    /// version ([`ApiVersion::V7_6`](crate::ApiVersion::V7_6), ...) or any
+    /// string (`"7.6".into()`), sent as it is. Default
+    /// [`DEFAULT_API_VERSION`]. The generated methods send whatever it
+    /// says; `KeyClient` and `CryptographyClient` refuse a method or option
+    /// a known version lacks (see [`ApiVersion`](crate::ApiVersion)).
+    pub api_version: crate::ApiVersion,
     /// Check that the resource in the service's authentication challenge
     /// belongs to the vault: the vault's host must be a subdomain of the
     /// resource's host, or the resource must be the vault's own origin.
@@ -86,7 +91,7 @@ pub const DEFAULT_MAX_RESPONSE_SIZE: usize = 16 * 1024 * 1024;
 impl Default for ClientOptions {
     fn default() -> Self {
         Self {
-            api_version: DEFAULT_API_VERSION.to_owned(),
+            api_version: crate::ApiVersion::DEFAULT,
             verify_challenge_resource: true,
             retry: RetryOptions::default(),
             allow_insecure_loopback: false,
@@ -158,7 +163,13 @@ mod tests {
     /// The constant is the version the generated client was made from.
     #[test]
     fn the_default_api_version_is_the_specs() {
-        assert_eq!(crate::Client::api_version(), DEFAULT_API_VERSION);
+        // The spec describes the newest stable version it knows; the
+        // default may be older, never newer.
+        assert_eq!(crate::Client::api_version(), "2026-04-01");
         assert_eq!(ClientOptions::default().api_version, DEFAULT_API_VERSION);
+        assert_eq!(
+            crate::ApiVersion::DEFAULT.has(crate::Client::api_version()),
+            Some(false)
+        );
     }
 }

@@ -126,8 +126,11 @@ impl Client {
     /// Fetches one page from an absolute nextLink (a continuation token).
     ///
     /// The link must be on the vault's origin: the token never leaves it.
+    /// The request carries the client's api-version in place of the link's
+    /// own, so a listing never changes version between pages.
     pub async fn get_page<P: Page>(&self, next_link: &str) -> Result<P, Error> {
-        let url = next_link_url(self.vault_url(), next_link)?;
+        let mut url = next_link_url(self.vault_url(), next_link)?;
+        self.pipeline().set_api_version(&mut url);
         let mut request = Request::new(Method::GET, url);
         request.headers_mut().insert(
             reqwest::header::ACCEPT,

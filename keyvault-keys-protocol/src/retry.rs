@@ -85,6 +85,8 @@ pub fn class_of_operation(operation_id: &str) -> Option<OperationClass> {
         | "wrap_key"
         | "unwrap_key"
         | "release"
+        | "securewrapkey"
+        | "secureunwrapkey"
         | "get_random_bytes" => Repeatable,
         _ => return None,
     })
@@ -98,7 +100,8 @@ pub fn class_of_operation(operation_id: &str) -> Option<OperationClass> {
 /// `PUT /keys/{name}` (an import, which adds a version). DELETE is
 /// unrepeatable except `DELETE /keys/{name}`. A POST is repeatable only
 /// when it is one of the service's pure operations (backup, encrypt,
-/// decrypt, sign, verify, wrapkey, unwrapkey, release, rng); any other POST,
+/// decrypt, sign, verify, wrapkey, unwrapkey, release, securewrapkey,
+/// secureunwrapkey, rng); any other POST,
 /// and any other method, is unrepeatable.
 pub fn classify_request(method: &Method, path: &str) -> OperationClass {
     use OperationClass::*;
@@ -129,6 +132,8 @@ pub fn classify_request(method: &Method, path: &str) -> OperationClass {
                         "wrapkey",
                         "unwrapkey",
                         "release",
+                        "securewrapkey",
+                        "secureunwrapkey",
                     ]
                     .iter()
                     .any(|o| is(op, o)) =>
@@ -421,7 +426,7 @@ mod tests {
             );
             seen += 1;
         }
-        assert_eq!(seen, 25, "every operation was checked");
+        assert_eq!(seen, 27, "every operation was checked");
     }
 
     #[test]

@@ -84,6 +84,16 @@ impl Error {
     pub fn request_id(&self) -> Option<&str> {
         self.request_id.as_deref()
     }
+
+    /// The service's inner error code (`error.innererror.code`), which says
+    /// more than [`Error::code`]: `ForbiddenByRbac` or `ForbiddenByPolicy`
+    /// for a 403 from the permission model, `KeyExpired`,
+    /// `ObjectIsDeletedButRecoverable`, ….
+    pub fn inner_code(&self) -> Option<&str> {
+        self.protocol_error()
+            .and_then(|p| p.http())
+            .and_then(|h| h.inner_code.as_deref())
+    }
     /// The protocol error underneath, with the raw response body.
     pub fn protocol_error(&self) -> Option<&keyvault_keys_protocol::Error> {
         self.source.as_ref().and_then(|s| s.downcast_ref())
@@ -179,10 +189,24 @@ impl From<keyvault_keys_protocol::Error> for Error {
     }
 }
 
+impl From<keyvault_keys_protocol::NotInApiVersion> for Error {
+    fn from(e: keyvault_keys_protocol::NotInApiVersion) -> Self {
+        Self {
+            kind: ErrorKind::Validation,
+            status: None,
+            code: None,
+            request_id: None,
+            message: e.to_string(),
+            source: Some(Box::new(e)),
+        }
+    }
+}
+
 impl From<CryptoError> for Error {
     fn from(e: CryptoError) -> Self {
         match e {
             CryptoError::Service(p) => p.into(),
+            CryptoError::NotInApiVersion(v) => v.into(),
             CryptoError::InvalidResponse(_) => Self {
                 kind: ErrorKind::InvalidResponse,
                 status: None,
@@ -215,6 +239,29 @@ impl From<CryptoError> for Error {
 
 /// This crate's `Result`.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// `error.type` of a method's span: the status of the service's answer,
+/// else the kind.
+impl keyvault_keys_protocol::instrumentation::TracedError for Error {
+    fn status_code(&self) -> Option<u16> {
+        self.status
+    }
+    fn error_type(&self) -> &'static str {
+        match self.kind {
+            ErrorKind::ResourceNotFound => "ResourceNotFound",
+            ErrorKind::ResourceExists => "ResourceExists",
+            ErrorKind::Authentication => "Authentication",
+            ErrorKind::Credential => "Credential",
+            ErrorKind::HttpResponse => "HttpResponse",
+            ErrorKind::Validation => "Validation",
+            ErrorKind::Transport => "Transport",
+            ErrorKind::InvalidResponse => "InvalidResponse",
+            ErrorKind::Timeout => "Timeout",
+            ErrorKind::Cryptography => "Cryptography",
+            ErrorKind::OutcomeUnknown => "OutcomeUnknown",
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -51,7 +51,7 @@ pub struct ReadmeDoctests;
 /// The cryptography crate, re-exported: `CryptographyClient`, algorithms, results.
 pub use keyvault_crypto as crypto;
 pub use keyvault_crypto::{
-    CryptographyClient, CryptographyClientOptions, JsonWebKey, KeyCurveName,
+    AkpAlgorithm, CryptographyClient, CryptographyClientOptions, JsonWebKey, KeyCurveName,
     KeyExportEncryptionAlgorithm, KeyOperation, KeyType, KeyVaultKeyIdentifier, SecretBytes,
 };
 pub use keyvault_keys_protocol::enums::{DeletionRecoveryLevel, KeyRotationPolicyAction};

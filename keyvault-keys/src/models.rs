@@ -49,63 +49,9 @@ fn decode(v: Option<&str>, what: &str) -> Result<Option<Vec<u8>>> {
     .transpose()
 }
 
-/// Service API versions this client knows; any other string works too.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
-#[non_exhaustive]
-pub enum ApiVersion {
-    /// 7.0
-    V7_0,
-    /// 7.1
-    V7_1,
-    /// 7.2
-    V7_2,
-    /// 7.3
-    V7_3,
-    /// 7.4
-    V7_4,
-    /// 7.5
-    V7_5,
-    /// 7.6
-    V7_6,
-    /// 2025-07-01 (the default)
-    #[default]
-    V2025_07_01,
-    /// Any other version string (for example a preview).
-    Other(String),
-}
-
-impl ApiVersion {
-    /// The query value.
-    pub fn as_str(&self) -> &str {
-        match self {
-            ApiVersion::V7_0 => "7.0",
-            ApiVersion::V7_1 => "7.1",
-            ApiVersion::V7_2 => "7.2",
-            ApiVersion::V7_3 => "7.3",
-            ApiVersion::V7_4 => "7.4",
-            ApiVersion::V7_5 => "7.5",
-            ApiVersion::V7_6 => "7.6",
-            ApiVersion::V2025_07_01 => "2025-07-01",
-            ApiVersion::Other(s) => s,
-        }
-    }
-}
-
-impl From<&str> for ApiVersion {
-    fn from(s: &str) -> Self {
-        match s {
-            "7.0" => ApiVersion::V7_0,
-            "7.1" => ApiVersion::V7_1,
-            "7.2" => ApiVersion::V7_2,
-            "7.3" => ApiVersion::V7_3,
-            "7.4" => ApiVersion::V7_4,
-            "7.5" => ApiVersion::V7_5,
-            "7.6" => ApiVersion::V7_6,
-            "2025-07-01" => ApiVersion::V2025_07_01,
-            other => ApiVersion::Other(other.to_owned()),
-        }
-    }
-}
+/// Service api-versions: the protocol crate's type, one for every layer
+/// (see [`keyvault_keys_protocol::ApiVersion`]).
+pub use keyvault_keys_protocol::ApiVersion;
 
 /// The conditions under which a key may be released.
 ///
@@ -230,6 +176,34 @@ pub struct KeyProperties {
     pub hsm_platform: Option<String>,
     /// Attestation (from `get_key_attestation`).
     pub attestation: Option<KeyAttestation>,
+    /// Where the material of a key held by an external key manager lives
+    /// (2026-01-01-preview and later; see `KeyClient::create_external_key`).
+    pub external_key: Option<ExternalKey>,
+    /// The size in bits of a symmetric key (128, 192 or 256 for AES;
+    /// 2026-01-01-preview and later, read-only).
+    pub key_size: Option<i32>,
+}
+
+/// A reference to key material held by an external key manager connected
+/// to a Managed HSM (Python's `ExternalKey`).
+///
+/// ```
+/// use keyvault_keys::ExternalKey;
+/// assert_eq!(ExternalKey::new("ext-0042").id, "ext-0042");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ExternalKey {
+    /// The external key manager's identifier of the key (letters, digits
+    /// and dashes, at most 64 characters).
+    pub id: String,
+}
+
+impl ExternalKey {
+    /// A reference to the external key `id`.
+    pub fn new(id: impl Into<String>) -> Self {
+        Self { id: id.into() }
+    }
 }
 
 impl KeyProperties {
@@ -298,6 +272,10 @@ impl KeyProperties {
                 .transpose()?,
             hsm_platform: a.and_then(|a| a.hsm_platform.clone()),
             attestation,
+            external_key: a
+                .and_then(|a| a.external_key.as_ref())
+                .map(|e| ExternalKey::new(e.id.clone())),
+            key_size: a.and_then(|a| a.key_size),
         })
     }
 

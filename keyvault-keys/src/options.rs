@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use keyvault_crypto::{KeyCurveName, KeyExportEncryptionAlgorithm, KeyOperation};
+use keyvault_crypto::{AkpAlgorithm, KeyCurveName, KeyExportEncryptionAlgorithm, KeyOperation};
 use time::OffsetDateTime;
 
 use crate::models::{ApiVersion, KeyReleasePolicy, KeyRotationLifetimeAction};
@@ -16,7 +16,13 @@ use crate::models::{ApiVersion, KeyReleasePolicy, KeyRotationLifetimeAction};
 /// How to build a [`KeyClient`](crate::KeyClient).
 #[derive(Clone, Debug)]
 pub struct KeyClientOptions {
-    /// The service API version (default 2025-07-01; any string works).
+    /// The service api-version (default [`ApiVersion::DEFAULT`],
+    /// 2025-07-01): a constant such as [`ApiVersion::V2026_04_01`] or any
+    /// string (`"7.6".into()`). The client refuses, before any request, a
+    /// method or an option that a known version does not have, with
+    /// [`ErrorKind::Validation`](crate::ErrorKind::Validation); a string
+    /// that is not a known version is sent unchecked and the service
+    /// answers.
     pub api_version: ApiVersion,
     /// Verify that the authentication challenge's resource belongs to the
     /// vault (default true). Local vaults (`https://localhost:PORT`) pass
@@ -68,7 +74,7 @@ impl KeyClientOptions {
     /// compile until it is passed through here too.
     pub(crate) fn to_protocol(&self) -> keyvault_keys_protocol::ClientOptions {
         keyvault_keys_protocol::ClientOptions {
-            api_version: self.api_version.as_str().to_owned(),
+            api_version: self.api_version.clone(),
             verify_challenge_resource: self.verify_challenge_resource,
             retry: self.retry.clone(),
             allow_insecure_loopback: self.allow_insecure_loopback,
@@ -81,7 +87,8 @@ impl KeyClientOptions {
     }
 }
 
-/// Options of `create_key`, `create_rsa_key`, `create_ec_key` and `create_oct_key`.
+/// Options of `create_key`, `create_rsa_key`, `create_ec_key`,
+/// `create_oct_key` and `create_akp_key`.
 #[derive(Clone, Debug, Default)]
 pub struct CreateKeyOptions {
     /// Key size in bits (RSA 2048, 3072 or 4096; oct 128, 192 or 256; the
@@ -91,8 +98,11 @@ pub struct CreateKeyOptions {
     pub curve: Option<KeyCurveName>,
     /// The RSA public exponent (Managed HSM).
     pub public_exponent: Option<u32>,
-    /// Create the key in an HSM (RSA-HSM, EC-HSM, oct-HSM).
+    /// Create the key in an HSM (RSA-HSM, EC-HSM, oct-HSM, AKP-HSM).
     pub hardware_protected: Option<bool>,
+    /// The ML-DSA parameter set of an AKP key, sent as `alg`
+    /// (2026-05-01-preview on; `create_akp_key` sets it from its argument).
+    pub akp_algorithm: Option<AkpAlgorithm>,
     /// Permitted operations.
     pub key_operations: Option<Vec<KeyOperation>>,
     /// Whether the key is enabled.
@@ -105,6 +115,21 @@ pub struct CreateKeyOptions {
     pub expires_on: Option<OffsetDateTime>,
     /// Whether the private key can be released (needs a release policy).
     pub exportable: Option<bool>,
+    /// The release policy.
+    pub release_policy: Option<KeyReleasePolicy>,
+}
+
+/// Options of `create_external_key` (Python's keywords).
+#[derive(Clone, Debug, Default)]
+pub struct CreateExternalKeyOptions {
+    /// Whether the key is enabled.
+    pub enabled: Option<bool>,
+    /// Tags.
+    pub tags: Option<BTreeMap<String, String>>,
+    /// Not usable before.
+    pub not_before: Option<OffsetDateTime>,
+    /// Not usable from.
+    pub expires_on: Option<OffsetDateTime>,
     /// The release policy.
     pub release_policy: Option<KeyReleasePolicy>,
 }
@@ -212,8 +237,12 @@ pub struct PollOptions {
     /// Wait until the operation completes (default true), as the Python aio
     /// client does.
     pub wait: bool,
-    /// Time between polls (default 2 s; the first poll is immediate).
+    /// The longest time between polls (default 2 s, as the Python and .NET
+    /// pollers wait).
     pub poll_interval: Duration,
+    /// The first poll is immediate; the time before the second (default
+    /// 200 ms), doubling after each poll up to `poll_interval`.
+    pub initial_interval: Duration,
     /// Give up waiting after this long (default 5 minutes).
     pub timeout: Duration,
 }
@@ -223,6 +252,7 @@ impl Default for PollOptions {
         Self {
             wait: true,
             poll_interval: Duration::from_secs(2),
+            initial_interval: Duration::from_millis(200),
             timeout: Duration::from_secs(300),
         }
     }

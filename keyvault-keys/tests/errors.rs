@@ -1,7 +1,8 @@
 //! Error kinds mean what their docs say: `Validation` only for refusals
 //! before any request, `InvalidResponse` for a service answer that is not
 //! what the API describes, `Timeout` for a wait that ran out after the
-//! operation itself succeeded.
+//! operation itself succeeded; and what the service does send (`null` for
+//! members it has no value for, empty pages with a nextLink) is no error.
 //!
 //! The service is played by a scripted plain-HTTP server on loopback (the
 //! client's `allow_insecure_loopback`), so a test can answer anything.
@@ -16,7 +17,8 @@ use keyvault_keys::*;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 
-type Handler = dyn Fn(&str, &str) -> (u16, String) + Send + Sync;
+/// `(method, path, query)` → `(status, body)`.
+type Handler = dyn Fn(&str, &str, &str) -> (u16, String) + Send + Sync;
 
 /// A scripted vault: answers 401 with a challenge naming its own origin to
 /// requests without a token, and `handler(method, path)` to the others.
@@ -28,6 +30,13 @@ struct Scripted {
 
 impl Scripted {
     async fn start(handler: impl Fn(&str, &str) -> (u16, String) + Send + Sync + 'static) -> Self {
+        Self::start_with_query(move |method, path, _| handler(method, path)).await
+    }
+
+    /// As `start`, with the request's query string (without the `?`) too.
+    async fn start_with_query(
+        handler: impl Fn(&str, &str, &str) -> (u16, String) + Send + Sync + 'static,
+    ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         let requests = Arc::new(AtomicUsize::new(0));
@@ -103,7 +112,7 @@ async fn serve(
     let mut first = lines.next().unwrap_or_default().split(' ');
     let method = first.next().unwrap_or_default().to_owned();
     let target = first.next().unwrap_or_default().to_owned();
-    let path = target.split('?').next().unwrap_or_default().to_owned();
+    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
     let mut length = 0usize;
     let mut authorized = false;
     for line in lines {
@@ -124,7 +133,7 @@ async fn serve(
     }
     counter.fetch_add(1, Ordering::SeqCst);
     let (status, body, extra) = if authorized {
-        let (s, b) = handler(&method, &path);
+        let (s, b) = handler(&method, path, query);
         (s, b, String::new())
     } else {
         (
@@ -220,6 +229,7 @@ fn quick(timeout_ms: u64) -> Option<PollOptions> {
     Some(PollOptions {
         wait: true,
         poll_interval: Duration::from_millis(10),
+        initial_interval: Duration::from_millis(10),
         timeout: Duration::from_millis(timeout_ms),
     })
 }
@@ -450,4 +460,147 @@ async fn a_malformed_key_operation_answer_is_an_invalid_response() {
             .expect_err("garbled signature"),
     );
     assert_eq!(e.kind(), ErrorKind::InvalidResponse, "{e}");
+}
+
+// ---------------------------------------------------------------------------
+// What the service does send is no error.
+
+fn query_value<'q>(query: &'q str, key: &str) -> Option<&'q str> {
+    query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix(key)?.strip_prefix('='))
+}
+
+#[tokio::test]
+async fn a_rotation_policy_with_null_members_is_a_policy_without_actions() {
+    // The real service's answer for a key that never had a policy.
+    let server = Scripted::start(|method, path| match (method, path) {
+        ("GET", "/keys/k/rotationpolicy") => (
+            200,
+            r#"{"id":null,"lifetimeActions":null,"attributes":null}"#.to_owned(),
+        ),
+        _ => not_found(),
+    })
+    .await;
+    let policy = server
+        .client()
+        .get_key_rotation_policy("k", None)
+        .await
+        .expect("a policy, not an invalid response");
+    assert!(policy.lifetime_actions.is_empty(), "{policy:?}");
+    assert_eq!(policy.id, None);
+    assert_eq!(policy.expires_in, None);
+    assert_eq!(policy.created_on, None);
+    assert_eq!(policy.updated_on, None);
+}
+
+/// A vault whose listings at `/keys` and `/deletedkeys` are `pages`, each
+/// page's nextLink (when `Some`) pointing at the next one; returns the
+/// server and the number of list requests it answered.
+async fn paged(pages: Vec<(&'static str, bool)>) -> (Scripted, Arc<AtomicUsize>) {
+    let url: Arc<std::sync::OnceLock<String>> = Arc::new(std::sync::OnceLock::new());
+    let served = Arc::new(AtomicUsize::new(0));
+    let (u, n) = (url.clone(), served.clone());
+    let server = Scripted::start_with_query(move |method, path, query| {
+        if method != "GET" || !matches!(path, "/keys" | "/deletedkeys") {
+            return not_found();
+        }
+        n.fetch_add(1, Ordering::SeqCst);
+        let i: usize = query_value(query, "$skiptoken").map_or(0, |t| t.parse().expect("token"));
+        let Some((items, has_next)) = pages.get(i) else {
+            return not_found();
+        };
+        let base = u.get().expect("url");
+        let value = items
+            .replace("KID_A", &format!("{base}/keys/a"))
+            .replace("KID_B", &format!("{base}/keys/b"));
+        let next = if *has_next {
+            format!(
+                r#""{base}{path}?api-version=2025-07-01&$skiptoken={}""#,
+                i + 1
+            )
+        } else {
+            "null".to_owned()
+        };
+        (200, format!(r#"{{"value":{value},"nextLink":{next}}}"#))
+    })
+    .await;
+    url.set(server.url.clone()).expect("set once");
+    (server, served)
+}
+
+#[tokio::test]
+async fn empty_and_null_pages_with_a_next_link_are_followed_to_a_null_next_link() {
+    let item = |kid: &str| format!(r#"{{"kid":"{kid}","attributes":{{"enabled":true}}}}"#);
+    let a: &'static str = Box::leak(format!("[{}]", item("KID_A")).into_boxed_str());
+    let b: &'static str = Box::leak(format!("[{}]", item("KID_B")).into_boxed_str());
+    // Empty, null, a, empty, b, then an empty last page: two items, six
+    // requests, and nothing after the null nextLink.
+    let (server, served) = paged(vec![
+        ("[]", true),
+        ("null", true),
+        (a, true),
+        ("[]", true),
+        (b, true),
+        ("[]", false),
+    ])
+    .await;
+    let c = server.client();
+    let keys: Vec<KeyProperties> = c
+        .list_properties_of_keys(None)
+        .try_collect()
+        .await
+        .expect("keys");
+    let names: Vec<&str> = keys.iter().map(|k| k.name.as_str()).collect();
+    assert_eq!(names, ["a", "b"]);
+    assert_eq!(served.load(Ordering::SeqCst), 6);
+
+    let deleted: Vec<DeletedKey> = c
+        .list_deleted_keys(None)
+        .try_collect()
+        .await
+        .expect("deleted keys");
+    let names: Vec<&str> = deleted.iter().map(DeletedKey::name).collect();
+    assert_eq!(names, ["a", "b"]);
+    assert_eq!(served.load(Ordering::SeqCst), 12);
+}
+
+#[tokio::test]
+async fn a_listing_of_one_empty_or_null_page_is_empty() {
+    for last in ["[]", "null"] {
+        let (server, served) = paged(vec![(last, false)]).await;
+        let c = server.client();
+        let keys: Vec<KeyProperties> = c
+            .list_properties_of_keys(None)
+            .try_collect()
+            .await
+            .unwrap_or_else(|e| panic!("value {last}: {e}"));
+        assert!(keys.is_empty());
+        let deleted: Vec<DeletedKey> = c
+            .list_deleted_keys(None)
+            .try_collect()
+            .await
+            .unwrap_or_else(|e| panic!("value {last}: {e}"));
+        assert!(deleted.is_empty());
+        assert_eq!(served.load(Ordering::SeqCst), 2, "value {last}");
+    }
+    // `{"value": null}` with no nextLink member at all.
+    let server = Scripted::start(|_, path| match path {
+        "/keys" | "/deletedkeys" => (200, r#"{"value":null}"#.to_owned()),
+        _ => not_found(),
+    })
+    .await;
+    let c = server.client();
+    let keys: Vec<KeyProperties> = c
+        .list_properties_of_keys(None)
+        .try_collect()
+        .await
+        .expect("keys");
+    assert!(keys.is_empty());
+    let deleted: Vec<DeletedKey> = c
+        .list_deleted_keys(None)
+        .try_collect()
+        .await
+        .expect("deleted");
+    assert!(deleted.is_empty());
 }

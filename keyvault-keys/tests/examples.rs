@@ -29,6 +29,8 @@ fn every_example_runs_against_the_embedded_emulator() {
         ("release_key", "released"),
         ("send_request", "404 Not Found (returned, not raised)"),
         ("cryptography", "valid=true"),
+        ("tracing_otel", "Name         : KeyClient.get_key"),
+        ("tracing_otel", "error.type: String(Owned(\"404\"))"),
     ];
     for (name, needle) in cases {
         let path = example(name);

@@ -3,11 +3,12 @@
 //! ```text
 //! cargo xtask codegen            regenerate keyvault-keys-protocol/src/generated.rs from specs/
 //! cargo xtask codegen --check    fail (exit 1) when the checked-in file is stale
-//! cargo xtask spec-compare PATH  compare specs/ with a Microsoft Swagger 2.0 keys document
+//! cargo xtask spec-compare PATH [--yaml [--since V]]  compare specs/ with a Microsoft Swagger 2.0 keys document
+//!                                (--yaml: print the YAML to add to specs/)
 //! cargo xtask test [ARGS]        the whole test suite (README's test command)
 //! cargo xtask durability [--trials N] [--seed S]   crash durability (SIGKILL) trials
 //! cargo xtask fuzz [--seconds N] [--runs N] [TARGET]  run the fuzz targets in fuzz/
-//! cargo xtask bench [--quick] [--only NAME]   the benchmark suite (target/bench/report.md)
+//! cargo xtask bench [--quick] [--only NAME] [--clients LIST]   the benchmark suite (target/bench/report.md)
 //! ```
 
 mod bench;
@@ -26,7 +27,7 @@ use std::process::ExitCode;
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage:\n  cargo xtask codegen [--check]\n  cargo xtask spec-compare PATH-TO-SWAGGER.json [--ours PATH]\n  cargo xtask test [-- CARGO-TEST-ARGS]\n  cargo xtask durability [--trials N] [--seed S]\n  cargo xtask fuzz [--seconds N] [--runs N] [TARGET]\n  cargo xtask bench [--quick] [--only crypto|clients|emulator|scale|codegen]"
+        "usage:\n  cargo xtask codegen [--check]\n  cargo xtask spec-compare PATH-TO-SWAGGER.json [--ours PATH] [--yaml [--since VERSION]]\n  cargo xtask test [-- CARGO-TEST-ARGS]\n  cargo xtask durability [--trials N] [--seed S]\n  cargo xtask fuzz [--seconds N] [--runs N] [TARGET]\n  cargo xtask bench [--quick] [--only crypto|clients|emulator|scale|codegen] [--clients ours,floor,official-rust,python]"
     );
     ExitCode::from(2)
 }
@@ -52,12 +53,24 @@ fn main() -> ExitCode {
             let Some(theirs) = args.get(1) else {
                 return usage();
             };
-            let ours = match (args.get(2).map(String::as_str), args.get(3)) {
-                (Some("--ours"), Some(p)) => PathBuf::from(p),
-                (None, _) => workspace_root().join(codegen::SPEC_PATH),
-                _ => return usage(),
-            };
-            spec_compare::run(&ours, &PathBuf::from(theirs))
+            let mut ours = workspace_root().join(codegen::SPEC_PATH);
+            let mut yaml = spec_compare::YamlMode::default();
+            let mut rest = args[2..].iter();
+            while let Some(a) = rest.next() {
+                match (a.as_str(), rest.clone().next()) {
+                    ("--ours", Some(p)) => {
+                        ours = PathBuf::from(p);
+                        rest.next();
+                    }
+                    ("--since", Some(v)) => {
+                        yaml.since = Some(v.clone());
+                        rest.next();
+                    }
+                    ("--yaml", _) => yaml.enabled = true,
+                    _ => return usage(),
+                }
+            }
+            spec_compare::run(&ours, &PathBuf::from(theirs), &yaml)
         }
         Some("test") => test_cmd::run_tests(&args[1..]),
         Some("durability") => durability::run(&args[1..]),

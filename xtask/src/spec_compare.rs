@@ -39,12 +39,35 @@ struct Schema {
     enum_values: Vec<String>,
 }
 
-pub fn run(ours: &Path, theirs: &Path) -> Result<ExitCode> {
+/// What `--yaml` adds to the report.
+#[derive(Debug, Default, Clone)]
+pub struct YamlMode {
+    /// Print the YAML to add to `specs/`.
+    pub enabled: bool,
+    /// The version that introduced what is missing (`--since`); default:
+    /// their document's `info.version`.
+    pub since: Option<String>,
+}
+
+pub fn run(ours: &Path, theirs: &Path, yaml: &YamlMode) -> Result<ExitCode> {
     let ours_doc = load(ours)?;
     let theirs_doc = load(theirs)?;
     let ours_model = model_openapi3(&ours_doc).context("reading our OpenAPI 3 document")?;
     let theirs_model = model_swagger2(&theirs_doc).context("reading the Swagger 2.0 document")?;
     let report = compare(&ours_model, &theirs_model);
+    if yaml.enabled {
+        let since = yaml
+            .since
+            .clone()
+            .or_else(|| {
+                theirs_doc
+                    .pointer("/info/version")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            })
+            .unwrap_or_else(|| "UNKNOWN".to_owned());
+        print!("{}", suggest(&ours_doc, &theirs_doc, &since)?);
+    }
     println!("spec-compare");
     println!("  ours:   {}", ours.display());
     println!("  theirs: {}", theirs.display());
@@ -198,9 +221,14 @@ fn ref_name(r: &str) -> String {
 
 /// The shape of a property or parameter schema: "type[/format]" or "ref Name"
 /// or "array<...>", with bounds where present.
+///
+/// Members beside a `$ref` are not part of the shape: Swagger 2.0 and
+/// OpenAPI 3.0 both ignore a reference's siblings (JSON Reference), so a
+/// `minLength` written next to a `$ref` (as 2026-04-01 does on
+/// `KeyExportParameters.enc`) constrains nothing.
 fn shape(schema: &Value) -> String {
     if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
-        return format!("ref {}{}", ref_name(r), bounds(schema));
+        return format!("ref {}", ref_name(r));
     }
     if let Some(all) = schema.get("allOf").and_then(Value::as_array)
         && let [single] = all.as_slice()
@@ -419,6 +447,265 @@ fn model_swagger2(doc: &Value) -> Result<Model> {
     Ok(m)
 }
 
+/// `--yaml`: for each difference, the YAML to merge into `specs/` (a
+/// document of the same shape: `paths` and `components.schemas`), with
+/// `x-introduced-in: since` on each new operation, schema and member.
+///
+/// Facts carry over (paths, wire names, types, formats, bounds, required,
+/// readOnly, enum values); Microsoft's descriptions and summaries do not:
+/// the maintainer writes them in our own words. Parameters that our
+/// `components.parameters` already describe (`api-version`, `key-name`,
+/// `key-version`, `maxresults`) become references to them; `default`
+/// answers become our error response. A member described differently is
+/// printed in their form under a comment, for the maintainer to decide.
+pub fn suggest(ours: &Value, theirs: &Value, since: &str) -> Result<String> {
+    use serde_json::{Map, json};
+    let ours_model = model_openapi3(ours)?;
+    let theirs_model = model_swagger2(theirs)?;
+    let mut paths = Map::new();
+    let mut schemas = Map::new();
+    let mut notes = Vec::new();
+    let their_paths = theirs
+        .get("paths")
+        .and_then(Value::as_object)
+        .context("no paths")?;
+    for (path, item) in their_paths {
+        for method in METHODS {
+            let Some(op) = item.get(method) else { continue };
+            let key = format!("{} {path}", method.to_uppercase());
+            if ours_model.operations.contains_key(&key) {
+                continue;
+            }
+            let entry = paths
+                .entry(path.clone())
+                .or_insert_with(|| Value::Object(Map::new()));
+            entry[method] = operation_to_oas3(theirs, op, since);
+        }
+    }
+    let defs = theirs
+        .get("definitions")
+        .and_then(Value::as_object)
+        .context("no definitions")?;
+    let our_schemas = ours
+        .pointer("/components/schemas")
+        .and_then(Value::as_object);
+    for (name, def) in defs {
+        let Some(ours_schema) = our_schemas.and_then(|s| s.get(name)) else {
+            let mut schema = to_oas3(def);
+            if schema.get("type").and_then(Value::as_str) == Some("object") {
+                schema["x-introduced-in"] = json!(since);
+            }
+            schemas.insert(name.clone(), schema);
+            continue;
+        };
+        let theirs_summary = &theirs_model.schemas[name];
+        let ours_summary = &ours_model.schemas[name];
+        let required: BTreeSet<&str> = def
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        for (field, prop) in def
+            .get("properties")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let mut p = to_oas3(prop);
+            match ours_summary.fields.get(field) {
+                None => {
+                    p["x-introduced-in"] = json!(since);
+                    schemas
+                        .entry(name.clone())
+                        .or_insert_with(|| json!({}))
+                        .as_object_mut()
+                        .context("schema")?
+                        .entry("properties")
+                        .or_insert_with(|| json!({}))[field] = p;
+                    if required.contains(field.as_str()) {
+                        notes.push(format!(
+                            "{name}.{field} is required in theirs: add it to {name}.required"
+                        ));
+                    }
+                }
+                Some(o) if Some(o) != theirs_summary.fields.get(field) => notes.push(format!(
+                    "{name}.{field} differs: ours {o}; theirs {}: theirs is {}",
+                    theirs_summary.fields[field],
+                    serde_json::to_string(&p).unwrap_or_default()
+                )),
+                Some(_) => {}
+            }
+        }
+        let missing: Vec<&String> = theirs_summary
+            .enum_values
+            .iter()
+            .filter(|v| !ours_summary.enum_values.contains(v))
+            .collect();
+        if !missing.is_empty() {
+            let mut all = ours_schema
+                .get("enum")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            all.extend(missing.iter().map(|v| json!(v)));
+            notes.push(format!(
+                "{name}: enum values {missing:?} new in {since} (the generator's enum type in \
+                 keyvault-keys-protocol/src/enums.rs needs them too)"
+            ));
+            schemas.entry(name.clone()).or_insert_with(|| json!({}))["enum"] = Value::Array(all);
+        }
+    }
+    for name in schemas.keys() {
+        if !our_schemas.is_some_and(|s| s.contains_key(name)) && defs[name].get("enum").is_some() {
+            notes.push(format!(
+                "{name} is a new enum: add a hand-written type to \
+                 keyvault-keys-protocol/src/enums.rs and a pair to ENUM_TYPES in xtask/src/codegen.rs"
+            ));
+        }
+    }
+    let mut out = String::from(
+        "\n# --- YAML to merge into specs/keyvault-keys.yaml (spec-compare --yaml) ---\n\
+         # Descriptions and summaries are left out: write them in our own words.\n\
+         # Check each x-introduced-in: it is the version compared, which may be\n\
+         # later than the version that introduced the item (use --since V).\n",
+    );
+    for n in &notes {
+        out.push_str(&format!("# note: {n}\n"));
+    }
+    let mut doc = Map::new();
+    if !paths.is_empty() {
+        doc.insert("paths".into(), Value::Object(paths));
+    }
+    if !schemas.is_empty() {
+        doc.insert("components".into(), json!({ "schemas": schemas }));
+    }
+    if doc.is_empty() {
+        out.push_str("# nothing to add\n");
+    } else {
+        out.push_str(&serde_yaml::to_string(&Value::Object(doc))?);
+    }
+    Ok(out)
+}
+
+/// A Swagger 2.0 schema in OpenAPI 3 form, without Microsoft's prose and
+/// client-generator hints.
+fn to_oas3(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            let mut out = serde_json::Map::new();
+            for (k, x) in m {
+                match k.as_str() {
+                    "description"
+                    | "summary"
+                    | "title"
+                    | "x-ms-client-name"
+                    | "x-ms-examples"
+                    | "x-ms-client-flatten" => {}
+                    "$ref" => {
+                        let r = x.as_str().unwrap_or_default();
+                        out.insert(
+                            k.clone(),
+                            Value::String(r.replace("#/definitions/", "#/components/schemas/")),
+                        );
+                    }
+                    "x-ms-enum" => {
+                        let mut e = x.clone();
+                        if let Some(o) = e.as_object_mut() {
+                            o.remove("values");
+                        }
+                        out.insert(k.clone(), e);
+                    }
+                    _ => {
+                        out.insert(k.clone(), to_oas3(x));
+                    }
+                }
+            }
+            Value::Object(out)
+        }
+        Value::Array(a) => Value::Array(a.iter().map(to_oas3).collect()),
+        other => other.clone(),
+    }
+}
+
+/// A Swagger 2.0 operation in our OpenAPI 3 form.
+fn operation_to_oas3(doc: &Value, op: &Value, since: &str) -> Value {
+    use serde_json::json;
+    let mut params = Vec::new();
+    let mut body = None;
+    for p in parameters(op) {
+        let p = resolve(doc, p);
+        let name = p.get("name").and_then(Value::as_str).unwrap_or_default();
+        let location = p.get("in").and_then(Value::as_str).unwrap_or_default();
+        let ours = match (location, name) {
+            ("query", "api-version") => Some("ApiVersion"),
+            ("path", "key-name") => Some("KeyName"),
+            ("path", "key-version") => Some("KeyVersion"),
+            ("query", "maxresults") => Some("MaxResults"),
+            _ => None,
+        };
+        if let Some(ours) = ours {
+            params.push(json!({ "$ref": format!("#/components/parameters/{ours}") }));
+        } else if location == "body" {
+            body = Some(json!({
+                "required": true,
+                "content": {"application/json": {"schema": to_oas3(&p["schema"])}},
+            }));
+        } else {
+            let mut schema = serde_json::Map::new();
+            for k in [
+                "type",
+                "format",
+                "minimum",
+                "maximum",
+                "minLength",
+                "maxLength",
+                "pattern",
+                "items",
+            ] {
+                if let Some(v) = p.get(k) {
+                    schema.insert(k.to_owned(), to_oas3(v));
+                }
+            }
+            params.push(json!({
+                "name": name,
+                "in": location,
+                "required": p.get("required").cloned().unwrap_or(Value::Bool(false)),
+                "schema": schema,
+            }));
+        }
+    }
+    let mut responses = serde_json::Map::new();
+    for (status, r) in op
+        .get("responses")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        let answer = if status == "default" {
+            json!({"$ref": "#/components/responses/Error"})
+        } else {
+            match r.get("schema") {
+                Some(schema) => json!({
+                    "description": "TODO",
+                    "content": {"application/json": {"schema": to_oas3(schema)}},
+                }),
+                None => json!({"description": "TODO"}),
+            }
+        };
+        responses.insert(status.clone(), answer);
+    }
+    let mut out = json!({
+        "operationId": op.get("operationId").cloned().unwrap_or(Value::Null),
+        "x-introduced-in": since,
+        "parameters": params,
+        "responses": responses,
+    });
+    if let Some(body) = body {
+        out["requestBody"] = body;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -449,24 +736,136 @@ mod tests {
         assert!(r.differs.is_empty(), "{:?}", r.differs);
     }
 
+    /// Merges `patch` into `doc` (objects member by member, anything else
+    /// replaced), as a maintainer pastes the suggestion.
+    fn merge(doc: &mut Value, patch: &Value) {
+        match (doc, patch) {
+            (Value::Object(d), Value::Object(p)) => {
+                for (k, v) in p {
+                    merge(d.entry(k.clone()).or_insert(Value::Null), v);
+                }
+            }
+            (d, p) => *d = p.clone(),
+        }
+    }
+
     #[test]
-    fn the_preview_shows_secure_wrap_and_new_fields() {
-        let Some(r) = report(
-            "2026-03-01-preview",
-            "the_preview_shows_secure_wrap_and_new_fields",
+    fn the_yaml_suggestion_pasted_into_ours_leaves_nothing_missing() {
+        let Some(reference) = crate::reference::require(
+            crate::workspace_root()
+                .join("../shared/reference/keyvault-keys-spec/2026-04-01/keys.json"),
+            "the_yaml_suggestion_pasted_into_ours_leaves_nothing_missing",
         ) else {
             return;
         };
-        let all = r.missing.join("\n");
-        for needle in [
-            "operation POST /keys/{key-name}/{key-version}/securewrapkey",
-            "operation POST /keys/{key-name}/{key-version}/secureunwrapkey",
-            "schema KeyAttributes field external_key",
-            "schema KeyAttributes field key_size",
-            "enum JsonWebKeyOperation value \"secureWrapKey\"",
-            "schema JsonWebKeyWrapAlgorithm",
+        let theirs = load(&reference).expect("reference");
+        let mut ours =
+            load(&crate::workspace_root().join(crate::codegen::SPEC_PATH)).expect("ours");
+        // Ours as it was before 2026-04-01: no secure wrap, no external keys.
+        let paths = ours["paths"].as_object_mut().expect("paths");
+        paths.remove("/keys/{key-name}/{key-version}/securewrapkey");
+        paths.remove("/keys/{key-name}/{key-version}/secureunwrapkey");
+        let schemas = ours["components"]["schemas"]
+            .as_object_mut()
+            .expect("schemas");
+        for s in [
+            "ExternalKey",
+            "JsonWebKeyWrapAlgorithm",
+            "SecureKeyOperationCommonParameters",
+            "SecureKeyOperationResult",
+            "SecureKeyUnWrapOperationParameters",
+            "SecureKeyWrapOperationParameters",
         ] {
-            assert!(all.contains(needle), "{needle} not reported:\n{all}");
+            schemas.remove(s);
         }
+        let attributes = schemas["KeyAttributes"]["properties"]
+            .as_object_mut()
+            .expect("attributes");
+        attributes.remove("external_key");
+        attributes.remove("key_size");
+        schemas["JsonWebKeyOperation"]["enum"] = serde_json::json!(["encrypt", "decrypt"]);
+
+        let text = suggest(&ours, &theirs, "2026-01-01-preview").expect("suggest");
+        for needle in [
+            "/keys/{key-name}/{key-version}/securewrapkey:",
+            "operationId: securewrapkey",
+            "x-introduced-in: 2026-01-01-preview",
+            "$ref: '#/components/schemas/SecureKeyWrapOperationParameters'",
+            "$ref: '#/components/parameters/KeyVersion'",
+            "external_key:",
+            "JsonWebKeyWrapAlgorithm is a new enum",
+        ] {
+            assert!(text.contains(needle), "{needle} not in:\n{text}");
+        }
+        assert!(
+            !text.contains("Creates a new 256 bit AES key"),
+            "their prose leaked"
+        );
+        let yaml = text
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let patch: Value = serde_yaml::from_str(&yaml).expect("the suggestion is YAML");
+        merge(&mut ours, &patch);
+        let r = compare(
+            &model_openapi3(&ours).expect("model"),
+            &model_swagger2(&theirs).expect("model"),
+        );
+        assert!(r.missing.is_empty(), "{:?}", r.missing);
+        assert!(r.differs.is_empty(), "{:?}", r.differs);
+    }
+
+    #[test]
+    fn nothing_of_2026_04_01_is_missing() {
+        let Some(r) = report("2026-04-01", "nothing_of_2026_04_01_is_missing") else {
+            return;
+        };
+        assert!(r.missing.is_empty(), "{:?}", r.missing);
+        assert!(r.differs.is_empty(), "{:?}", r.differs);
+        // 2026-04-01 dropped the secure key operations from its (extensible)
+        // list; ours keeps them so that keys carrying them decode.
+        assert!(
+            r.extra.iter().any(|e| e.contains("\"secureWrapKey\"")),
+            "{:?}",
+            r.extra
+        );
+    }
+
+    /// 2026-07-01-preview: nothing missing; the three differences are
+    /// deliberate (see the comments at `KeySignParameters` and
+    /// `SecureKeyUnWrapOperationParameters` in specs/): verify keeps `alg`
+    /// and `digest` required as every version before the preview does (the
+    /// ML-DSA bodies without them are sent raw by keyvault-crypto), and
+    /// `applicationTrustedIssuer` is optional so that secure unwrap keeps
+    /// its shape at the versions before it.
+    #[test]
+    fn the_2026_07_01_preview_differs_only_where_chosen() {
+        let Some(r) = report(
+            "2026-07-01-preview",
+            "the_2026_07_01_preview_differs_only_where_chosen",
+        ) else {
+            return;
+        };
+        assert!(r.missing.is_empty(), "{:?}", r.missing);
+        let chosen = [
+            "schema KeyVerifyParameters field alg: ours ref JsonWebKeySignatureAlgorithm, required; theirs ref JsonWebKeySignatureAlgorithm",
+            "schema KeyVerifyParameters field digest: ours string/base64url, required; theirs string/base64url",
+            "schema SecureKeyUnWrapOperationParameters field applicationTrustedIssuer: ours string; theirs string, required",
+        ];
+        assert_eq!(r.differs, chosen);
+        assert!(r.extra.is_empty(), "{:?}", r.extra);
+    }
+
+    #[test]
+    fn nothing_of_the_2026_03_01_preview_is_missing() {
+        let Some(r) = report(
+            "2026-03-01-preview",
+            "nothing_of_the_2026_03_01_preview_is_missing",
+        ) else {
+            return;
+        };
+        assert!(r.missing.is_empty(), "{:?}", r.missing);
+        assert!(r.differs.is_empty(), "{:?}", r.differs);
     }
 }

@@ -70,9 +70,52 @@ pub fn ensure_python(root: &Path) -> Result<std::path::PathBuf> {
     Ok(python)
 }
 
+/// Makes `.venv-beta` with the official SDK's pre-release
+/// (`tests/python_beta/requirements.txt`) when it lacks one; returns its
+/// Python.
+pub fn ensure_python_beta(root: &Path) -> Result<std::path::PathBuf> {
+    let venv = root.join(".venv-beta");
+    let python = venv.join("bin/python");
+    let ready = |p: &Path| {
+        p.exists()
+            && Command::new(p)
+                .args(["-c", "from azure.keyvault.keys import ExternalKey"])
+                .status()
+                .is_ok_and(|s| s.success())
+    };
+    if ready(&python) {
+        return Ok(python);
+    }
+    eprintln!("xtask: setting up .venv-beta for the pre-release interop suite (PyPI)");
+    if !python.exists() {
+        run(
+            Command::new("python3").args(["-m", "venv"]).arg(&venv),
+            "python3 -m venv .venv-beta",
+        )?;
+    }
+    run(
+        Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-r",
+            ])
+            .arg(root.join("tests/python_beta/requirements.txt")),
+        "pip install -r tests/python_beta/requirements.txt",
+    )?;
+    if !ready(&python) {
+        bail!("the pre-release Python environment still lacks a package after pip install");
+    }
+    Ok(python)
+}
+
 pub fn run_tests(extra: &[String]) -> Result<ExitCode> {
     let root = crate::workspace_root();
     let python = ensure_python(&root)?;
+    let python_beta = ensure_python_beta(&root)?;
     crate::interop::ensure_node_modules(&root)?;
     run(
         Command::new(cargo()).current_dir(&root).args([
@@ -93,6 +136,7 @@ pub fn run_tests(extra: &[String]) -> Result<ExitCode> {
         .args(["test", "--workspace"])
         .args(extra)
         .env("KEYVAULT_PYTHON", &python)
+        .env("KEYVAULT_PYTHON_BETA", &python_beta)
         .env(
             "KEYVAULT_EMULATOR_BIN",
             target.join("debug/keyvault-emulator"),

@@ -79,6 +79,11 @@ pub fn generate(spec: &KeySpec) -> Result<JsonWebKey, CryptoError> {
             }
             jwk.k = Some(SecretBytes::new(random_bytes(bits as usize / 8)?));
         }
+        k if k.is_akp() => {
+            return Err(CryptoError::InvalidInput(
+                "an AKP key needs its parameter set: use generate_akp".into(),
+            ));
+        }
         other => {
             return Err(CryptoError::UnsupportedAlgorithm {
                 algorithm: format!("key type {other}"),

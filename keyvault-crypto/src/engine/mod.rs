@@ -13,12 +13,16 @@ mod export;
 mod generate;
 mod hmac;
 pub mod kw;
+mod mldsa;
 mod rsa;
 pub mod rules;
 
 pub(crate) use aes_kw::aes_kw_unwrap;
 pub use export::{rsa_aes_key_unwrap, rsa_aes_key_wrap};
 pub use generate::{KeySpec, fill_rsa_from_pkcs8, generate};
+pub use mldsa::{ML_DSA_SEED_LEN, generate_akp};
+
+use std::sync::Arc;
 
 use aws_lc_rs::aead::LessSafeKey;
 use aws_lc_rs::signature::{EcdsaKeyPair, ParsedPublicKey};
@@ -30,6 +34,7 @@ use digest::import_digest;
 use ec::ec_material;
 pub(crate) use ec::ecdsa_algs;
 use hmac::HmacKeys;
+use mldsa::{MlDsa, ml_dsa_material};
 use rsa::{
     RsaPrivate, RsaPublic, rsa_decrypt, rsa_encoding, rsa_encrypt, rsa_material, wrap_as_encryption,
 };
@@ -62,6 +67,7 @@ enum Material {
         private: Option<EcdsaKeyPair>,
     },
     Oct(SecretBytes, Box<OctKeys>),
+    MlDsa(Box<MlDsa>),
 }
 
 /// What a symmetric key's operations prepare from it once: the AES-GCM key
@@ -74,6 +80,8 @@ struct OctKeys {
 /// A key the engine can use, built from a JWK.
 pub struct LocalKey {
     jwk: JsonWebKey,
+    /// The JWK's `kid`, held once and shared by every result.
+    kid: Option<Arc<str>>,
     material: Material,
 }
 
@@ -121,6 +129,7 @@ impl LocalKey {
                 };
                 Material::Oct(key.clone(), Box::new(keys))
             }
+            k if k.is_akp() => Material::MlDsa(Box::new(ml_dsa_material(jwk)?)),
             other => {
                 return Err(CryptoError::UnsupportedAlgorithm {
                     algorithm: format!("key type {other}"),
@@ -129,6 +138,7 @@ impl LocalKey {
             }
         };
         Ok(Self {
+            kid: jwk.kid.as_deref().map(Arc::from),
             jwk: jwk.clone(),
             material,
         })
@@ -145,11 +155,14 @@ impl LocalKey {
             Material::Rsa { private, .. } => private.is_some(),
             Material::Ec { private, .. } => private.is_some(),
             Material::Oct(..) => true,
+            Material::MlDsa(m) => m.has_private_key(),
         }
     }
 
-    fn kid(&self) -> Option<String> {
-        self.jwk.kid.clone()
+    /// The JWK's `kid`, as every result of this key carries it: one
+    /// shared string, cloned per result without a copy.
+    pub fn kid(&self) -> Option<&Arc<str>> {
+        self.kid.as_ref()
     }
 
     /// Checks the key against the algorithm's rule ([`rules`]): its
@@ -169,6 +182,8 @@ impl LocalKey {
             Material::Rsa { .. } => Held::Rsa,
             Material::Ec { curve, .. } => Held::Ec(curve),
             Material::Oct(k, _) => Held::Oct { bytes: k.len() },
+            // ML-DSA has its own methods (`sign_ml_dsa`, `verify_ml_dsa`).
+            Material::MlDsa(_) => return Err(self.alg_mismatch(algorithm)),
         };
         if rule.key.check(algorithm, &held)? {
             Ok(())
@@ -237,7 +252,7 @@ impl LocalKey {
             (alg, _) => return Err(self.alg_mismatch(alg.as_str())),
         };
         Ok(EncryptResult {
-            key_id: self.kid(),
+            key_id: self.kid.clone(),
             algorithm: p.algorithm.clone(),
             ciphertext,
             iv,
@@ -291,7 +306,7 @@ impl LocalKey {
             (alg, _) => return Err(self.alg_mismatch(alg.as_str())),
         };
         Ok(DecryptResult {
-            key_id: self.kid(),
+            key_id: self.kid.clone(),
             algorithm: p.algorithm.clone(),
             plaintext,
         })
@@ -318,7 +333,7 @@ impl LocalKey {
             (alg, _) => return Err(self.alg_mismatch(alg.as_str())),
         };
         Ok(WrapResult {
-            key_id: self.kid(),
+            key_id: self.kid.clone(),
             algorithm: algorithm.clone(),
             encrypted_key,
         })
@@ -350,7 +365,7 @@ impl LocalKey {
             (alg, _) => return Err(self.alg_mismatch(alg.as_str())),
         };
         Ok(UnwrapResult {
-            key_id: self.kid(),
+            key_id: self.kid.clone(),
             algorithm: algorithm.clone(),
             key,
         })
@@ -399,7 +414,7 @@ impl LocalKey {
             (alg, _) => return Err(self.alg_mismatch(alg.as_str())),
         };
         Ok(SignResult {
-            key_id: self.kid(),
+            key_id: self.kid.clone(),
             algorithm: algorithm.clone(),
             signature,
         })
@@ -427,10 +442,73 @@ impl LocalKey {
             (alg, _) => return Err(self.alg_mismatch(alg.as_str())),
         };
         Ok(VerifyResult {
-            key_id: self.kid(),
+            key_id: self.kid.clone(),
             algorithm: algorithm.clone(),
             is_valid,
         })
+    }
+
+    /// Signs with an AKP (ML-DSA) key (hedged, so two signatures of one
+    /// input differ; both verify): ML-DSA.Sign over the message with its
+    /// context string (empty when none is given), or over an external μ
+    /// (FIPS 204 §5.2, §6.2).
+    ///
+    /// The result's `algorithm` is the key's parameter set (`ML-DSA-65`,
+    /// …) as a [`SignatureAlgorithm::UnknownValue`]: the service's
+    /// signature algorithms name none for ML-DSA.
+    pub fn sign_ml_dsa(&self, p: &MlDsaSignParameters) -> Result<SignResult, CryptoError> {
+        p.validate()?;
+        let m = self.ml_dsa("sign")?;
+        self.permit(&KeyOperation::Sign)?;
+        let input = ml_dsa_input(
+            p.message.as_deref(),
+            p.context.as_deref(),
+            p.external_mu.as_deref(),
+        )?;
+        Ok(SignResult {
+            key_id: self.kid.clone(),
+            algorithm: SignatureAlgorithm::parse(m.algorithm.as_str()),
+            signature: m.sign(input)?,
+        })
+    }
+
+    /// Verifies an ML-DSA signature with the public key `pub` (a message
+    /// with its context, or an external μ, as [`LocalKey::sign_ml_dsa`]).
+    /// A signature of the wrong length is simply invalid.
+    pub fn verify_ml_dsa(&self, p: &MlDsaVerifyParameters) -> Result<VerifyResult, CryptoError> {
+        p.validate()?;
+        let m = self.ml_dsa("verify")?;
+        self.permit(&KeyOperation::Verify)?;
+        let input = ml_dsa_input(
+            p.message.as_deref(),
+            p.context.as_deref(),
+            p.external_mu.as_deref(),
+        )?;
+        Ok(VerifyResult {
+            key_id: self.kid.clone(),
+            algorithm: SignatureAlgorithm::parse(m.algorithm.as_str()),
+            is_valid: m.verify(input, &p.signature),
+        })
+    }
+
+    /// Whether the engine can run ML-DSA requests itself: whenever the key
+    /// is an AKP key (a message with or without a context, or an external
+    /// μ).
+    pub fn can_ml_dsa_locally(&self) -> bool {
+        matches!(self.material, Material::MlDsa(_))
+    }
+
+    fn ml_dsa(&self, operation: &str) -> Result<&MlDsa, CryptoError> {
+        match &self.material {
+            Material::MlDsa(m) => Ok(m),
+            _ => Err(mismatch(
+                "ML-DSA",
+                format!(
+                    "{operation}_ml_dsa needs an AKP key, not a {} key",
+                    self.jwk.kty
+                ),
+            )),
+        }
     }
 
     /// The RSA modulus size in bits, if this is an RSA key.
@@ -462,5 +540,23 @@ impl LocalKey {
                 context: format!("by the local engine for a {} key", self.jwk.kty),
             }
         }
+    }
+}
+
+/// What the engine signs or verifies (the shape was validated before).
+fn ml_dsa_input<'a>(
+    message: Option<&'a [u8]>,
+    context: Option<&'a [u8]>,
+    external_mu: Option<&'a [u8]>,
+) -> Result<mldsa::Input<'a>, CryptoError> {
+    match (message, external_mu) {
+        (Some(message), None) => Ok(mldsa::Input::Message {
+            message,
+            context: context.unwrap_or_default(),
+        }),
+        (None, Some(mu)) => Ok(mldsa::Input::Mu(mu)),
+        _ => Err(CryptoError::InvalidInput(
+            "an ML-DSA request takes a message or an external mu, one of them".into(),
+        )),
     }
 }

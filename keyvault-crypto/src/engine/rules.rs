@@ -159,6 +159,9 @@ pub fn algorithms_for(kty: &KeyType) -> &'static str {
         k if k.is_oct() => {
             "oct keys take A*GCM, A*CBC, A*CBCPAD (encrypt), A*KW, A*KWPAD, CKM_AES_KEY_WRAP(_PAD) (wrap) and HS* (sign)"
         }
+        k if k.is_akp() => {
+            "AKP keys take no algorithm name: they sign and verify ML-DSA of their parameter set (sign_ml_dsa, verify_ml_dsa)"
+        }
         _ => "unknown key type",
     }
 }

@@ -4,6 +4,7 @@
 use hyper::Request;
 
 use super::EMULATOR_TENANT;
+use crate::access::{Access, TokenGrant};
 
 /// The challenge resource for a request's `Host`: the host minus its first
 /// DNS label, port kept (`vault.localhost:8443` → `https://localhost:8443`);
@@ -47,25 +48,44 @@ pub(super) fn www_authenticate(authority: &str) -> String {
     )
 }
 
-pub(crate) fn authorised<B>(req: &Request<B>, token: Option<&str>) -> bool {
-    let Some(value) = req
+/// Whether a request carries an accepted bearer token (see [`authorise`]).
+pub(crate) fn authorised<B>(req: &Request<B>, accepted: Option<&[TokenGrant]>) -> bool {
+    authorise(req, accepted).is_some()
+}
+
+/// The grant a request's bearer token matches, with its position in the
+/// list: any non-empty token is the full grant when `accepted` is `None`.
+/// Each comparison takes the same time wherever the tokens differ, and
+/// every grant is compared.
+pub(crate) fn authorise<B>(
+    req: &Request<B>,
+    accepted: Option<&[TokenGrant]>,
+) -> Option<(usize, Access)> {
+    let value = req
         .headers()
         .get(hyper::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return false;
-    };
+        .and_then(|v| v.to_str().ok())?;
     let mut parts = value.splitn(2, ' ');
     let (Some(scheme), Some(t)) = (parts.next(), parts.next()) else {
-        return false;
+        return None;
     };
     let t = t.trim();
-    // The comparison takes the same time wherever the tokens differ.
-    scheme.eq_ignore_ascii_case("bearer")
-        && !t.is_empty()
-        && token.is_none_or(|want| {
-            aws_lc_rs::constant_time::verify_slices_are_equal(want.as_bytes(), t.as_bytes()).is_ok()
-        })
+    if !scheme.eq_ignore_ascii_case("bearer") || t.is_empty() {
+        return None;
+    }
+    let Some(grants) = accepted else {
+        return Some((0, Access::Full));
+    };
+    let mut found = None;
+    for (i, g) in grants.iter().enumerate() {
+        let same =
+            aws_lc_rs::constant_time::verify_slices_are_equal(g.token.as_bytes(), t.as_bytes())
+                .is_ok();
+        if same && found.is_none() {
+            found = Some((i, g.access.clone()));
+        }
+    }
+    found
 }
 
 #[cfg(test)]

@@ -9,10 +9,10 @@ use keyvault_crypto::{
 use keyvault_keys_protocol::types;
 use serde_json::Value;
 
-use super::{Answer, Shared, json_answer, parse_body, vault};
+use super::{Answer, Shared, json_answer, parse_body};
 use crate::Flavor;
 use crate::api_error::{ApiError, ApiResult};
-use crate::state::{Ctx, hsm_only_algorithm};
+use crate::state::{Ctx, Vault, hsm_only_algorithm};
 
 pub(super) fn decode_field(name: &str, v: Option<&str>) -> ApiResult<Option<Vec<u8>>> {
     v.map(|s| {
@@ -97,7 +97,7 @@ fn value_result(kid: Option<String>, value: &[u8]) -> types::KeyOperationResult 
 
 /// Encrypt, decrypt, wrapKey or unwrapKey with a vault key.
 pub(super) fn cipher(
-    shared: &Shared,
+    v: &Vault,
     ctx: &Ctx,
     name: &str,
     version: &str,
@@ -105,7 +105,7 @@ pub(super) fn cipher(
     body: &Bytes,
 ) -> ApiResult<Answer> {
     let input = cipher_input(body)?;
-    if vault(shared).read().flavor() == Flavor::Vault
+    if v.read().flavor() == Flavor::Vault
         && hsm_only_algorithm(&KeyWrapAlgorithm::parse(&input.alg))
     {
         return Err(ApiError::not_supported(format!(
@@ -113,7 +113,7 @@ pub(super) fn cipher(
             input.alg
         )));
     }
-    let (name_version, key) = vault(shared).usable_key(name, version, &op.key_operation())?;
+    let (name_version, key) = v.usable_key(name, version, &op.key_operation(), ctx.now)?;
     let kid = Some(result_kid(ctx, &name_version));
     let result = match op {
         CipherOp::Encrypt => {
@@ -164,15 +164,18 @@ pub(super) fn cipher(
 }
 
 pub(super) fn sign(
-    shared: &Shared,
+    v: &Vault,
     ctx: &Ctx,
     name: &str,
     version: &str,
     body: &Bytes,
 ) -> ApiResult<Answer> {
+    if is_akp(v, name, version) {
+        return ml_dsa(v, ctx, name, version, body, true);
+    }
     let p: types::KeySignParameters = parse_body(body)?;
     let digest = decode_field("value", Some(&p.value))?.unwrap_or_default();
-    let (name_version, key) = vault(shared).usable_key(name, version, &KeyOperation::Sign)?;
+    let (name_version, key) = v.usable_key(name, version, &KeyOperation::Sign, ctx.now)?;
     let r = key
         .sign(&SignatureAlgorithm::parse(p.alg.as_str()), &digest)
         .map_err(|e| crypto_error(e, false))?;
@@ -187,16 +190,19 @@ pub(super) fn sign(
 }
 
 pub(super) fn verify(
-    shared: &Shared,
-    _ctx: &Ctx,
+    v: &Vault,
+    ctx: &Ctx,
     name: &str,
     version: &str,
     body: &Bytes,
 ) -> ApiResult<Answer> {
+    if is_akp(v, name, version) {
+        return ml_dsa(v, ctx, name, version, body, false);
+    }
     let p: types::KeyVerifyParameters = parse_body(body)?;
     let digest = decode_field("digest", Some(&p.digest))?.unwrap_or_default();
     let signature = decode_field("value", Some(&p.value))?.unwrap_or_default();
-    let (_, key) = vault(shared).usable_key(name, version, &KeyOperation::Verify)?;
+    let (_, key) = v.usable_key(name, version, &KeyOperation::Verify, ctx.now)?;
     let r = key
         .verify(
             &SignatureAlgorithm::parse(p.alg.as_str()),
@@ -210,8 +216,68 @@ pub(super) fn verify(
     })
 }
 
-pub(super) fn random_bytes(shared: &Shared, body: &Bytes) -> ApiResult<Answer> {
-    if vault(shared).read().flavor() == Flavor::Vault {
+/// Whether the version names an ML-DSA (AKP) key.
+fn is_akp(v: &Vault, name: &str, version: &str) -> bool {
+    v.read().kty(name, version).is_some_and(|k| k.is_akp())
+}
+
+/// Sign or verify with an ML-DSA key (2026-05-01-preview on): no `alg`
+/// (the key's parameter set decides); `value` (sign) or `digest` (verify)
+/// is the whole message, pure ML-DSA, with its `context` (0–255 bytes);
+/// or `external_mu` (64 bytes) instead of both, as the preview's examples
+/// send them.
+fn ml_dsa(
+    v: &Vault,
+    ctx: &Ctx,
+    name: &str,
+    version: &str,
+    body: &Bytes,
+    signing: bool,
+) -> ApiResult<Answer> {
+    let p: Value = parse_body(body)?;
+    // Absent or null is absent; anything else must be a base64url string
+    // (`"context": 5` is not "no context").
+    let field = |n: &str| match p.get(n) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => decode_field(n, Some(s)),
+        Some(_) => Err(ApiError::bad_parameter(format!(
+            "{n} must be a base64url string."
+        ))),
+    };
+    let (op, message_member) = if signing {
+        (KeyOperation::Sign, "value")
+    } else {
+        (KeyOperation::Verify, "digest")
+    };
+    let (name_version, key) = v.usable_key(name, version, &op, ctx.now)?;
+    let message = field(message_member)?;
+    let context = field("context")?;
+    let external_mu = field("external_mu")?;
+    if signing {
+        let mut params = keyvault_crypto::MlDsaSignParameters::message(Vec::new());
+        (params.message, params.context, params.external_mu) = (message, context, external_mu);
+        let r = key
+            .sign_ml_dsa(&params)
+            .map_err(|e| crypto_error(e, false))?;
+        return json_answer(&value_result(
+            Some(result_kid(ctx, &name_version)),
+            &r.signature,
+        ));
+    }
+    let signature = field("value")?.unwrap_or_default();
+    let mut params = keyvault_crypto::MlDsaVerifyParameters::message(Vec::new(), signature);
+    (params.message, params.context, params.external_mu) = (message, context, external_mu);
+    let r = key
+        .verify_ml_dsa(&params)
+        .map_err(|e| crypto_error(e, false))?;
+    json_answer(&types::KeyVerifyResult {
+        value: Some(r.is_valid),
+        extra: Default::default(),
+    })
+}
+
+pub(super) fn random_bytes(v: &Vault, body: &Bytes) -> ApiResult<Answer> {
+    if v.read().flavor() == Flavor::Vault {
         return Err(ApiError::not_supported(
             "Random bytes are available from a Managed HSM only.",
         ));
@@ -235,14 +301,16 @@ pub(super) fn random_bytes(shared: &Shared, body: &Bytes) -> ApiResult<Answer> {
 
 pub(super) fn release(
     shared: &Shared,
+    v: &Vault,
     ctx: &Ctx,
     name: &str,
     version: &str,
     body: &Bytes,
 ) -> ApiResult<Answer> {
     let params: types::KeyReleaseParameters = parse_body(body)?;
+    let claims = crate::release::verify_target(&params, &shared.trusted, ctx.now)?;
     let (record, bundle) = {
-        let keys = vault(shared).read();
+        let keys = v.read();
         let (stored_name, record) = keys.version_record(name, version)?;
         let bundle = keys.bundle(ctx, &stored_name, &record);
         (record, bundle)
@@ -252,7 +320,7 @@ pub(super) fn release(
         version: &record,
         bundle,
         params,
-        trusted: &shared.trusted,
+        claims,
         signing_key: &shared.signing_key,
     })?;
     json_answer(&result)

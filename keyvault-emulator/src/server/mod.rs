@@ -7,7 +7,10 @@
 
 mod challenge;
 mod crypto_ops;
+pub mod estate;
+mod manage;
 mod routes;
+mod secure_ops;
 #[cfg(test)]
 mod tests;
 
@@ -24,13 +27,17 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::TrustedAttestationKey;
+use crate::access::TokenGrant;
 use crate::api_error::{ApiError, ApiResult};
 use crate::faults::{Fault, Injector};
-use crate::state::{Ctx, Vault};
+use crate::state::{Ctx, Identity, RETENTION_DAYS, Settings};
+use crate::versions::ApiVersion;
 
-pub(crate) use challenge::authorised;
 pub use challenge::challenge_resource;
 use challenge::www_authenticate;
+pub(crate) use challenge::{authorise, authorised};
+use estate::Estate;
+pub(crate) use manage::run_due_everywhere;
 use routes::dispatch;
 
 /// The largest request body accepted.
@@ -39,11 +46,17 @@ pub const MAX_BODY: usize = 1024 * 1024;
 pub const EMULATOR_TENANT: &str = "00000000-0000-4000-8000-00000000e4a1";
 /// Sent as `x-ms-keyvault-service-version`.
 pub const SERVICE_VERSION: &str = "1.9.0-keyvault-emulator";
-use keyvault_keys_protocol::DEFAULT_API_VERSION;
 
 pub struct Shared {
-    pub vault: Vault,
-    pub token: Option<String>,
+    /// Every vault, by host.
+    pub estate: Estate,
+    /// The emulator's clock (real time plus what tests moved it by).
+    pub clock: std::sync::Arc<crate::clock::Clock>,
+    /// Every vault's events.
+    pub events: std::sync::Arc<crate::state::EventLog>,
+    /// The tokens accepted and what each may do; any non-empty token may
+    /// do everything when `None`.
+    pub accepted: Option<Vec<TokenGrant>>,
     pub trusted: Vec<TrustedAttestationKey>,
     pub signing_key: JsonWebKey,
     pub body_read_timeout: Duration,
@@ -58,15 +71,36 @@ pub struct Shared {
 pub type KeyMemo = std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, JsonWebKey>>>;
 
 impl Shared {
-    /// The state a server (or the fuzzing harness) serves from.
+    /// The state a server (or the fuzzing harness) serves from, the
+    /// default vault at `https://127.0.0.1:PORT` (the listen port).
     pub fn new(options: &crate::EmulatorOptions) -> Result<Self, crate::StartError> {
+        let port = options.listen.port();
+        Self::serving(options, &format!("https://127.0.0.1:{port}"), port)
+    }
+
+    /// The state a server serves from: the default vault at `default_url`
+    /// (without `vaults`), the named vaults on `port`.
+    pub fn serving(
+        options: &crate::EmulatorOptions,
+        default_url: &str,
+        port: u16,
+    ) -> Result<Self, crate::StartError> {
         let err = |e: String| crate::StartError(e);
-        let store = match &options.data_dir {
-            Some(dir) => crate::store::Store::sqlite(dir),
-            None => crate::store::Store::memory(),
-        }
+        let settings = settings(options)?;
+        let events: std::sync::Arc<crate::state::EventLog> = Default::default();
+        let default_identity = Identity {
+            name: default_vault_name(default_url),
+            url: default_url.to_owned(),
+        };
+        let estate = Estate::open(
+            settings,
+            options.data_dir.as_deref(),
+            default_identity,
+            &options.vaults,
+            port,
+            events.clone(),
+        )
         .map_err(err)?;
-        let vault = Vault::open(store, options.flavor).map_err(err)?;
         let signing_key = keyvault_crypto::generate(&keyvault_crypto::KeySpec {
             kty: keyvault_crypto::KeyType::Rsa,
             size: Some(2048),
@@ -75,8 +109,10 @@ impl Shared {
         })
         .map_err(|e| err(e.to_string()))?;
         Ok(Self {
-            vault,
-            token: options.token.clone(),
+            estate,
+            clock: Default::default(),
+            events,
+            accepted: accepted_tokens(options),
             trusted: options.trusted_attestation_keys.clone(),
             signing_key,
             body_read_timeout: options.limits.body_read_timeout,
@@ -84,6 +120,51 @@ impl Shared {
             key_memo: None,
         })
     }
+}
+
+/// The default vault's name: the first label of its host, or `emulator`
+/// for an address.
+fn default_vault_name(url: &str) -> String {
+    let authority = url.trim_start_matches("https://");
+    crate::state::Ctx::new(authority, "")
+        .vault_name()
+        .to_owned()
+}
+
+/// The tokens `options` accept: `token` (every permission) and the scoped
+/// `tokens`; `None` (any non-empty token) when there are none.
+fn accepted_tokens(options: &crate::EmulatorOptions) -> Option<Vec<TokenGrant>> {
+    let mut grants: Vec<TokenGrant> = options.token.iter().map(TokenGrant::full).collect();
+    grants.extend(options.tokens.iter().cloned());
+    (!grants.is_empty()).then_some(grants)
+}
+
+/// A vault's settings from the options, checked.
+fn settings(options: &crate::EmulatorOptions) -> Result<Settings, crate::StartError> {
+    let err = |e: String| crate::StartError(e);
+    if !RETENTION_DAYS.contains(&options.soft_delete_retention_days) {
+        return Err(err(format!(
+            "the soft-delete retention is {} to {} days, not {}",
+            RETENTION_DAYS.start(),
+            RETENTION_DAYS.end(),
+            options.soft_delete_retention_days
+        )));
+    }
+    let max_api_version = match &options.max_api_version {
+        None => ApiVersion::newest(),
+        Some(v) => ApiVersion::parse(v).ok_or_else(|| {
+            err(format!(
+                "the max api-version {v:?} is not a known api-version (such as 7.1, 7.6 or 2025-07-01)"
+            ))
+        })?,
+    };
+    Ok(Settings {
+        flavor: options.flavor,
+        retention_days: options.soft_delete_retention_days,
+        purge_protection: options.purge_protection,
+        max_api_version,
+        latency: options.operation_latency,
+    })
 }
 
 /// What to do with a request: answer it, or drop its connection without
@@ -172,7 +253,7 @@ where
             .into_owned()
             .collect();
 
-    if !authorised(&req, shared.token.as_deref()) {
+    let Some((caller, access)) = authorise(&req, shared.accepted.as_deref()) else {
         let err = ApiError::new(
             StatusCode::UNAUTHORIZED,
             "Unauthorized",
@@ -185,7 +266,7 @@ where
         }
         tracing::debug!(%method, %path, "401 challenge");
         return Outcome::Answer(finish(resp, &request_id, client_request_id.as_ref()));
-    }
+    };
 
     let fault = match &shared.faults {
         Some(f) => f.decide().await,
@@ -235,52 +316,98 @@ where
             return Outcome::Answer(finish(resp, &request_id, client_request_id.as_ref()));
         }
     };
+    let refuse = |e: ApiError| {
+        Outcome::Answer(finish(
+            json_response(e.status, Some(&e.body())),
+            &request_id,
+            client_request_id.as_ref(),
+        ))
+    };
+    // The management API (`/_emulator/...`: key names have no `_`, so it
+    // never collides with the service's paths) answers on every host.
+    let management = path == "/_emulator" || path.starts_with("/_emulator/");
     let api_version = query
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case("api-version"))
-        .map(|(_, v)| v.clone())
-        .unwrap_or_else(|| DEFAULT_API_VERSION.to_owned());
+        .map(|(_, v)| v.clone());
+    let (vault, version) = if management {
+        (None, ApiVersion::newest())
+    } else {
+        let vault = match shared.estate.vault_for(&authority) {
+            Ok(v) => v,
+            Err(e) => return refuse(e),
+        };
+        match crate::versions::check(api_version.as_deref(), vault.settings.max_api_version) {
+            Ok(v) => (Some(vault), v),
+            Err(e) => {
+                tracing::debug!(%method, %path, "api-version refused");
+                return refuse(e);
+            }
+        }
+    };
+    let now_ms = shared.clock.now_ms();
     let ctx = Ctx {
         authority,
-        api_version,
+        api_version: api_version.unwrap_or_default(),
+        version,
+        access,
+        caller,
+        now: now_ms.div_euclid(1000),
+        now_ms,
     };
+    // Each segment is percent-decoded as a path segment: `+` is a plus and
+    // `&` or `=` are no separators (a name that is not 1 to 127 letters,
+    // digits and dashes is refused by the router).
     let segments: Vec<String> = path
         .trim_start_matches('/')
         .split('/')
         .map(|s| {
-            url::form_urlencoded::parse(s.as_bytes())
-                .map(|(k, v)| {
-                    if v.is_empty() {
-                        k.into_owned()
-                    } else {
-                        format!("{k}={v}")
-                    }
-                })
-                .collect::<String>()
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
         })
         .collect();
     // A read of one key version is a short read-locked lookup and a small
     // serialisation: answered on this task, without the two thread
-    // hand-offs of the blocking pool, but only when the lock is free now.
-    // Behind a queued writer the read would wait as long as the writer's
-    // predecessors hold the lock, with the runtime stopped; it then goes to
-    // the blocking pool like everything else. (A writer that queues between
-    // the check and the read costs at most one short read-locked section.)
-    let inline = reads_one_version(&method, &segments) && shared.vault.readable_now();
-    let handler = if inline {
-        let run = std::panic::AssertUnwindSafe(|| {
-            let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
-            dispatch(&shared, &ctx, &method, &segs, &query, &body)
-        });
-        std::panic::catch_unwind(run).map_err(|_| ())
-    } else {
-        let (method, shared) = (method.clone(), shared.clone());
-        tokio::task::spawn_blocking(move || {
-            let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
-            dispatch(&shared, &ctx, &method, &segs, &query, &body)
-        })
-        .await
-        .map_err(|_| ())
+    // hand-offs of the blocking pool, but only when the lock is free now
+    // and nothing is due (what the clock made due runs first, off this
+    // task). Behind a queued writer the read would wait as long as the
+    // writer's predecessors hold the lock, with the runtime stopped; it
+    // then goes to the blocking pool like everything else. (A writer that
+    // queues between the check and the read costs at most one short
+    // read-locked section.)
+    let inline = vault.as_ref().is_some_and(|v| {
+        reads_one_version(&method, &segments) && v.readable_now() && !v.has_due(ctx.now_ms)
+    });
+    let handler = match vault {
+        Some(v) if inline => {
+            let run = std::panic::AssertUnwindSafe(|| {
+                let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
+                dispatch(&shared, &v, &ctx, &method, &segs, &query, &body)
+            });
+            std::panic::catch_unwind(run).map_err(|_| ())
+        }
+        Some(v) => {
+            let (method, shared) = (method.clone(), shared.clone());
+            tokio::task::spawn_blocking(move || {
+                if v.has_due(ctx.now_ms) {
+                    v.run_due(ctx.now_ms, &mut |spec| generate(&shared, spec))?;
+                }
+                let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
+                dispatch(&shared, &v, &ctx, &method, &segs, &query, &body)
+            })
+            .await
+            .map_err(|_| ())
+        }
+        None => {
+            let (method, shared) = (method.clone(), shared.clone());
+            tokio::task::spawn_blocking(move || {
+                let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
+                manage::handle(&shared, &ctx, &method, &segs, &query, &body)
+            })
+            .await
+            .map_err(|_| ())
+        }
     };
     let result = handler.unwrap_or_else(|_| {
         // The vault's records are swapped whole after their commit, so a
@@ -336,8 +463,17 @@ pub(super) fn parse_body<T: DeserializeOwned>(body: &Bytes) -> ApiResult<T> {
 /// Generates a key (CPU-heavy for RSA; the caller is on the blocking pool
 /// and holds no lock).
 pub(super) fn generate(shared: &Shared, spec: &keyvault_crypto::KeySpec) -> ApiResult<JsonWebKey> {
-    let fresh =
-        || keyvault_crypto::generate(spec).map_err(|e| ApiError::bad_parameter(e.to_string()));
+    let fresh = || match spec.public_exponent {
+        Some(e) if spec.kty.is_rsa() => rsa_with_exponent(spec, e),
+        _ if spec.kty.is_akp() => {
+            let alg = crate::state::akp_algorithm(spec.size).ok_or_else(|| {
+                ApiError::bad_parameter("An AKP key needs alg: ML-DSA-44, ML-DSA-65 or ML-DSA-87.")
+            })?;
+            keyvault_crypto::generate_akp(&spec.kty, &alg)
+                .map_err(|e| ApiError::bad_parameter(e.to_string()))
+        }
+        _ => keyvault_crypto::generate(spec).map_err(|e| ApiError::bad_parameter(e.to_string())),
+    };
     let Some(memo) = &shared.key_memo else {
         return fresh();
     };
@@ -352,8 +488,28 @@ pub(super) fn generate(shared: &Shared, spec: &keyvault_crypto::KeySpec) -> ApiR
     Ok(jwk)
 }
 
-pub(super) fn vault(shared: &Shared) -> &Vault {
-    &shared.vault
+/// An RSA key with a public exponent other than 65537 (a Managed HSM
+/// honours `public_exponent`), generated with the RustCrypto `rsa` crate:
+/// aws-lc-rs generates only 65537. The engine then uses it as any other key.
+fn rsa_with_exponent(spec: &keyvault_crypto::KeySpec, e: u32) -> ApiResult<JsonWebKey> {
+    use rsa::pkcs8::EncodePrivateKey as _;
+    let bits = spec.size.unwrap_or(2048) as usize;
+    let key =
+        rsa::RsaPrivateKey::new_with_exp(&mut rsa::rand_core::OsRng, bits, &rsa::BigUint::from(e))
+            .map_err(|err| {
+                ApiError::bad_parameter(format!("RSA key generation with e = {e} failed: {err}"))
+            })?;
+    let der = key.to_pkcs8_der().map_err(|err| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalError",
+            err.to_string(),
+        )
+    })?;
+    let mut jwk = JsonWebKey::new(spec.kty.clone());
+    keyvault_crypto::engine::fill_rsa_from_pkcs8(&mut jwk, der.as_bytes())
+        .map_err(|err| ApiError::bad_parameter(err.to_string()))?;
+    Ok(jwk)
 }
 
 pub(super) fn method_not_allowed(method: &Method) -> ApiError {

@@ -8,7 +8,10 @@ use crate::EmulatorOptions;
 fn request(method: Method, path: &str, body: &str) -> Request<Full<Bytes>> {
     Request::builder()
         .method(method)
-        .uri(format!("{path}?api-version={DEFAULT_API_VERSION}"))
+        .uri(format!(
+            "{path}?api-version={}",
+            keyvault_keys_protocol::DEFAULT_API_VERSION
+        ))
         .header(hyper::header::HOST, "127.0.0.1:8443")
         .header(
             hyper::header::AUTHORIZATION,
@@ -44,7 +47,8 @@ async fn a_read_behind_a_queued_writer_does_not_stop_the_runtime() {
     let (held_tx, held_rx) = std::sync::mpsc::channel();
     let s = shared.clone();
     let reader = std::thread::spawn(move || {
-        let guard = s.vault.read();
+        let vault = s.estate.first().expect("the default vault");
+        let guard = vault.read();
         held_tx.send(()).expect("signal");
         std::thread::sleep(Duration::from_millis(600));
         drop(guard);

@@ -78,6 +78,7 @@ impl Keys {
             lower,
             record: Some(record),
             answer,
+            events: Vec::new(),
         })
     }
 }
@@ -102,7 +103,7 @@ mod tests {
         assert_eq!(taken.map(|e| e.status.as_u16()), Some(409));
         let planned = k.delete(&ctx(), "k");
         apply(&mut k, planned).expect("delete");
-        let planned = k.purge("k");
+        let planned = k.purge(&ctx(), "k");
         apply(&mut k, planned).expect("purge");
         let planned = k.restore(&ctx(), restore(blob.clone()));
         let restored = apply(&mut k, planned).expect("restore");

@@ -9,8 +9,36 @@ use super::rules::{
     MAX_VERSIONS, check_exportable, check_rsa_size, check_tags, default_ops, valid_name,
     validate_size,
 };
-use super::{Change, Ctx, Keys};
+use super::{Change, Ctx, EventKind, KeyEvent, Keys};
 use crate::api_error::{ApiError, ApiResult};
+
+/// The external key id a create request names, if any.
+fn external_key_id(p: &types::KeyCreateParameters) -> Option<&str> {
+    p.attributes
+        .as_ref()
+        .and_then(|a| a.external_key.as_ref())
+        .map(|e| e.id.as_str())
+}
+
+/// An external key lives in a Managed HSM connected to an external key
+/// manager; its id is 1 to 64 letters, digits and dashes.
+fn check_external_key(flavor: crate::Flavor, id: &str) -> ApiResult<()> {
+    if flavor == crate::Flavor::Vault {
+        return Err(ApiError::not_supported(
+            "External keys are available on a Managed HSM connected to an external key manager only.",
+        ));
+    }
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::bad_parameter(format!(
+            "The external key id {id:?} is not valid: it can only contain characters in the set [a-zA-Z0-9-], at most 64."
+        )))
+    }
+}
 
 impl Keys {
     /// Plans a new version of `name` (a new key if there is none): the
@@ -29,6 +57,7 @@ impl Keys {
             versions: Vec::new(),
             deleted: None,
             rotation_policy: None,
+            pending: None,
         });
         check_tags(&v.tags)?;
         if record.versions.len() >= MAX_VERSIONS {
@@ -38,11 +67,20 @@ impl Keys {
             )));
         }
         let answer = self.bundle(ctx, &record.name, &v);
+        let event = KeyEvent {
+            kind: EventKind::NewVersionCreated,
+            name: record.name.clone(),
+            version: v.version.clone(),
+            nbf: v.nbf,
+            exp: v.exp,
+            time: ctx.now,
+        };
         record.versions.push(v);
         Ok(Change {
             lower,
             record: Some(record),
             answer,
+            events: vec![event],
         })
     }
 
@@ -53,27 +91,34 @@ impl Keys {
     pub fn create_spec(&self, name: &str, p: &types::KeyCreateParameters) -> ApiResult<KeySpec> {
         valid_name(name)?;
         self.check_not_deleted(name)?;
-        let kty = KeyType::parse(p.kty.as_str());
+        let kty = self.stored_kty(KeyType::parse(p.kty.as_str()));
         self.check_kty_for_flavor(&kty)?;
         let curve = p.crv.as_ref().map(|c| KeyCurveName::parse(c.as_str()));
-        let size = validate_size(&kty, p.key_size, curve.as_ref())?;
-        if let Some(e) = p.public_exponent
-            && e != 65537
-            && kty.is_rsa()
-        {
-            return Err(ApiError::bad_parameter(format!(
-                "Unsupported public exponent {e}; use 65537."
-            )));
+        let mut size = validate_size(&kty, p.key_size, curve.as_ref())?;
+        if kty.is_akp() {
+            size = Some(
+                p.alg
+                    .as_ref()
+                    .and_then(super::rules::akp_size)
+                    .ok_or_else(|| {
+                        ApiError::bad_parameter(
+                            "An AKP key needs alg: ML-DSA-44, ML-DSA-65 or ML-DSA-87.",
+                        )
+                    })?,
+            );
         }
         check_exportable(
             p.attributes.as_ref().and_then(|a| a.exportable),
             p.release_policy.as_ref(),
         )?;
+        if let Some(id) = external_key_id(p) {
+            check_external_key(self.settings.flavor, id)?;
+        }
         Ok(KeySpec {
-            kty,
+            kty: kty.clone(),
             size,
             curve,
-            public_exponent: None,
+            public_exponent: self.public_exponent(&kty, p.public_exponent)?,
         })
     }
 
@@ -99,12 +144,14 @@ impl Keys {
                 .map(|o| KeyOperation::parse(o.as_ref()))
                 .collect()
         };
+        let external_key = external_key_id(&p).map(str::to_owned);
         let v = NewVersion {
             jwk,
             key_ops,
             attributes: p.attributes,
             tags: p.tags,
             release_policy: p.release_policy,
+            external_key,
             size: size.or_else(|| {
                 if kty.is_rsa() {
                     Some(2048)
@@ -115,7 +162,7 @@ impl Keys {
                 }
             }),
         }
-        .into_record()?;
+        .into_record(ctx.now)?;
         self.append_version(ctx, name, v)
     }
 
@@ -137,6 +184,7 @@ impl Keys {
                 other => other,
             };
         }
+        jwk.kty = self.stored_kty(jwk.kty);
         self.check_kty_for_flavor(&jwk.kty)?;
         if !jwk.has_private_key() {
             return Err(ApiError::bad_parameter(
@@ -160,9 +208,10 @@ impl Keys {
             attributes: p.attributes,
             tags: p.tags,
             release_policy: p.release_policy,
+            external_key: None,
             size,
         }
-        .into_record()?;
+        .into_record(ctx.now)?;
         self.append_version(ctx, name, v)
     }
 }

@@ -41,10 +41,7 @@ impl Keys {
             {
                 return Err(format!("key {} is purged before it was deleted", r.name));
             }
-            let ctx = Ctx {
-                authority: "vault.localhost".into(),
-                api_version: "7.6".into(),
-            };
+            let ctx = Ctx::new("vault.localhost", "7.6");
             let mut ids = std::collections::HashSet::new();
             for v in &r.versions {
                 if v.version.len() != 32 || !v.version.chars().all(|c| c.is_ascii_hexdigit()) {

@@ -4,7 +4,6 @@ use keyvault_keys_protocol::types;
 
 use super::records::KeyRecord;
 use super::{Ctx, Keys};
-use crate::api_error::ApiResult;
 
 impl Keys {
     // ------------------------------------------------------------------ lists
@@ -31,7 +30,7 @@ impl Keys {
         for r in index
             .range((start, Unbounded))
             .filter_map(|lower| self.keys.get(lower))
-            .filter(|r| !r.versions.is_empty())
+            .filter(|r| !r.versions.is_empty() && r.pending.is_none())
         {
             if page.len() == max {
                 next = page
@@ -63,16 +62,20 @@ impl Keys {
     /// A list item for a key: its latest version, under the key's URL.
     fn latest_item(&self, ctx: &Ctx, r: &KeyRecord) -> Option<types::KeyItem> {
         let v = r.versions.last()?;
-        Some(self.item(format!("{}/keys/{}", ctx.base(), r.name), v))
+        Some(self.item(ctx, format!("{}/keys/{}", ctx.base(), r.name), v))
     }
 
-    pub fn list_versions(&self, ctx: &Ctx, name: &str) -> ApiResult<Vec<types::KeyItem>> {
-        let record = self.live(name)?;
-        Ok(record
+    /// A key's versions, oldest first; none (not an error) for a key that
+    /// does not exist or is deleted, as the service answers.
+    pub fn list_versions(&self, ctx: &Ctx, name: &str) -> Vec<types::KeyItem> {
+        let Ok(record) = self.live(name) else {
+            return Vec::new();
+        };
+        record
             .versions
             .iter()
-            .map(|v| self.item(ctx.kid(&record.name, &v.version), v))
-            .collect())
+            .map(|v| self.item(ctx, ctx.kid(&record.name, &v.version), v))
+            .collect()
     }
 
     /// One page of the deleted keys after the position `after`.
@@ -138,7 +141,7 @@ mod tests {
         let (deleted, next) = k.list_deleted(&ctx(), next.as_deref(), 1);
         assert_eq!(names(&deleted, |i| i.kid.as_ref()), ["e"]);
         assert_eq!(next, None);
-        assert_eq!(k.list_versions(&ctx(), "a").map(|v| v.len()).ok(), Some(1));
-        assert!(k.list_versions(&ctx(), "c").is_err());
+        assert_eq!(k.list_versions(&ctx(), "a").len(), 1);
+        assert!(k.list_versions(&ctx(), "c").is_empty());
     }
 }

@@ -13,6 +13,7 @@ mod backup_restore;
 mod bundles;
 mod create;
 mod deletion;
+mod events;
 mod get;
 mod invariants;
 mod lists;
@@ -20,6 +21,8 @@ mod lookup;
 mod records;
 mod rotation;
 mod rules;
+mod settings;
+mod timeline;
 mod update;
 mod usage;
 mod vault;
@@ -28,14 +31,19 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use hyper::StatusCode;
 
-use crate::Flavor;
 use crate::api_error::ApiError;
+use crate::versions::ApiVersion;
 
 pub use backup_restore::seal_backup;
+pub use events::{EventKind, EventLog, KeyEvent};
 pub use records::{KeyRecord, VersionRecord};
 pub use rules::hsm_only_algorithm;
-pub use vault::Vault;
+pub(crate) use rules::{akp_algorithm, valid_name};
+pub use settings::{Latency, RETENTION_DAYS, Settings};
+pub(crate) use usage::{refuse_external, refused};
+pub use vault::{Identity, Vault};
 
+/// Real time, for contexts made outside a request (tests).
 pub fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
@@ -45,10 +53,57 @@ pub fn now() -> i64 {
 pub struct Ctx {
     /// `host[:port]` as the client addressed us.
     pub authority: String,
+    /// The request's api-version, as it was sent.
     pub api_version: String,
+    /// The same, parsed (the newest known one when the text is not known:
+    /// the server refuses such requests before they reach the vault).
+    pub version: ApiVersion,
+    /// What the caller's token may do.
+    pub access: crate::access::Access,
+    /// The caller's position among the accepted tokens (refusals name it
+    /// instead of the token).
+    pub caller: usize,
+    /// The emulator's time when the request arrived (Unix seconds, from its
+    /// [`crate::clock::Clock`]): what every date it writes or checks reads.
+    pub now: i64,
+    /// The same in milliseconds (long operations' latencies).
+    pub now_ms: i64,
 }
 
 impl Ctx {
+    /// A request's context.
+    pub fn new(authority: impl Into<String>, api_version: impl Into<String>) -> Self {
+        let api_version = api_version.into();
+        let version = ApiVersion::parse(&api_version).unwrap_or_else(ApiVersion::newest);
+        Self {
+            authority: authority.into(),
+            api_version,
+            version,
+            access: crate::access::Access::Full,
+            caller: 0,
+            now: now(),
+            now_ms: now().saturating_mul(1000),
+        }
+    }
+
+    /// The vault's name: the first label of the host the request named
+    /// (`myvault` of `myvault.vault.localhost`), or `emulator` for an
+    /// address.
+    pub fn vault_name(&self) -> &str {
+        let host = self
+            .authority
+            .rsplit_once(':')
+            .filter(|(_, p)| p.chars().all(|c| c.is_ascii_digit()))
+            .map_or(self.authority.as_str(), |(h, _)| h);
+        if host.starts_with('[') || host.parse::<std::net::IpAddr>().is_ok() {
+            return "emulator";
+        }
+        host.split('.')
+            .next()
+            .filter(|l| !l.is_empty())
+            .unwrap_or("emulator")
+    }
+
     pub fn base(&self) -> String {
         format!("https://{}", self.authority)
     }
@@ -69,18 +124,18 @@ pub struct Keys {
     /// list page ranges over its own kind and never scans past the other.
     live: BTreeSet<String>,
     deleted: BTreeSet<String>,
-    flavor: Flavor,
+    settings: Settings,
     backup_key: [u8; 32],
 }
 
 impl Keys {
     /// Contents holding `records`.
-    fn new(records: Vec<KeyRecord>, flavor: Flavor, backup_key: [u8; 32]) -> Self {
+    fn new(records: Vec<KeyRecord>, settings: Settings, backup_key: [u8; 32]) -> Self {
         let mut keys = Self {
             keys: BTreeMap::new(),
             live: BTreeSet::new(),
             deleted: BTreeSet::new(),
-            flavor,
+            settings,
             backup_key,
         };
         for r in records {
@@ -115,6 +170,8 @@ pub struct Change<T> {
     lower: String,
     record: Option<KeyRecord>,
     answer: T,
+    /// Events to publish once the change is committed.
+    events: Vec<KeyEvent>,
 }
 
 fn internal(e: impl std::fmt::Display) -> ApiError {
@@ -130,19 +187,24 @@ fn internal(e: impl std::fmt::Display) -> ApiError {
 #[cfg(test)]
 pub(crate) mod test_support {
     use super::*;
+    use crate::Flavor;
     use crate::api_error::ApiResult;
     use keyvault_crypto::{JsonWebKey, KeySpec};
     use keyvault_keys_protocol::types;
 
     pub fn keys(flavor: Flavor) -> Keys {
-        Keys::new(Vec::new(), flavor, [7; 32])
+        Keys::new(
+            Vec::new(),
+            Settings {
+                flavor,
+                ..Default::default()
+            },
+            [7; 32],
+        )
     }
 
     pub fn ctx() -> Ctx {
-        Ctx {
-            authority: "vault.localhost".into(),
-            api_version: "7.6".into(),
-        }
+        Ctx::new("vault.localhost", "7.6")
     }
 
     /// Applies a planned change as a committed write would.

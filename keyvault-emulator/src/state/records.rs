@@ -8,7 +8,6 @@ use keyvault_crypto::{JsonWebKey, KeyOperation};
 use keyvault_keys_protocol::types;
 use serde::{Deserialize, Serialize};
 
-use super::now;
 use super::rules::{check_exportable, new_version};
 use crate::api_error::{ApiError, ApiResult};
 
@@ -32,6 +31,16 @@ pub struct VersionRecord {
     pub release_policy: Option<types::KeyReleasePolicy>,
     /// RSA modulus bits or AES bits, for rotation.
     pub size: Option<u32>,
+    /// The id of the key in the external key manager (an external key's
+    /// material is not here; cryptographic operations are refused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_key: Option<String>,
+    /// Whether `KeyNearExpiry` was published for this version.
+    #[serde(default)]
+    pub notified_near_expiry: bool,
+    /// Whether `KeyExpired` was published for this version.
+    #[serde(default)]
+    pub notified_expired: bool,
 }
 
 impl VersionRecord {
@@ -59,6 +68,25 @@ pub struct StoredPolicy {
     pub updated: i64,
 }
 
+/// A long operation under way (the vault's operation latency): until
+/// `until_ms` (emulated Unix milliseconds) the key is in neither list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PendingKind {
+    /// Deleted, not yet in the deleted keys.
+    Deleting,
+    /// Recovered, not yet back among the keys.
+    Recovering,
+    /// Purged, its name not yet free.
+    Purging,
+}
+
+/// A long operation and when it completes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pending {
+    pub kind: PendingKind,
+    pub until_ms: i64,
+}
+
 /// A key: its name as created, its versions (oldest first), deletion state
 /// and rotation policy.
 #[derive(Clone, Serialize, Deserialize)]
@@ -67,6 +95,9 @@ pub struct KeyRecord {
     pub versions: Vec<VersionRecord>,
     pub deleted: Option<Deleted>,
     pub rotation_policy: Option<StoredPolicy>,
+    /// A deletion, recovery or purge still under way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<Pending>,
 }
 
 impl KeyRecord {
@@ -84,14 +115,14 @@ pub(super) struct NewVersion {
     pub(super) attributes: Option<types::KeyAttributes>,
     pub(super) tags: BTreeMap<String, String>,
     pub(super) release_policy: Option<types::KeyReleasePolicy>,
+    pub(super) external_key: Option<String>,
     pub(super) size: Option<u32>,
 }
 
 impl NewVersion {
-    pub(super) fn into_record(self) -> ApiResult<VersionRecord> {
+    pub(super) fn into_record(self, now: i64) -> ApiResult<VersionRecord> {
         let attrs = self.attributes.unwrap_or_default();
         check_exportable(attrs.exportable, self.release_policy.as_ref())?;
-        let now = now();
         let mut jwk = self.jwk;
         jwk.kid = None;
         jwk.key_ops.clear();
@@ -108,6 +139,9 @@ impl NewVersion {
             tags: self.tags,
             release_policy: self.release_policy.map(normalise_policy),
             size: self.size,
+            external_key: self.external_key,
+            notified_near_expiry: false,
+            notified_expired: false,
         })
     }
 }

@@ -1,12 +1,70 @@
 //! Rotating a key, and its rotation policy.
 
 use keyvault_crypto::{JsonWebKey, KeySpec};
-use keyvault_keys_protocol::{enums, types};
+use keyvault_keys_protocol::types;
 
 use super::records::{KeyRecord, StoredPolicy, VersionRecord};
-use super::rules::{expiry_from, new_version, valid_name, validate_policy};
-use super::{Change, Ctx, Keys, now};
+use super::rules::{
+    default_notify, expiry_from, new_version, valid_name, validate_policy, with_default_notify,
+};
+use super::{Change, Ctx, Keys};
 use crate::api_error::ApiResult;
+
+/// The key a new version of `latest` is generated as: the same type, size
+/// and curve, and an RSA key's public exponent (a Managed HSM may have made
+/// it with one other than 65537).
+pub(super) fn spec_of(latest: &VersionRecord) -> KeySpec {
+    let public_exponent = latest
+        .jwk
+        .e
+        .as_deref()
+        .filter(|e| e.len() <= 4)
+        .map(|e| e.iter().fold(0u32, |acc, b| (acc << 8) | u32::from(*b)))
+        .filter(|e| *e != 65537);
+    KeySpec {
+        kty: latest.jwk.kty.clone(),
+        size: latest.size,
+        curve: latest.jwk.crv.clone(),
+        public_exponent,
+    }
+}
+
+/// The version a rotation of `record` at `now` makes around `jwk`, as
+/// `rotate` makes one and as the automatic rotation does: the latest
+/// version's operations, tags, exportability and release policy, and an
+/// expiry from the policy's `expiryTime`.
+pub(super) fn rotated_version(
+    record: &KeyRecord,
+    jwk: JsonWebKey,
+    now: i64,
+) -> ApiResult<VersionRecord> {
+    let latest = record.latest()?;
+    let exp = match record
+        .rotation_policy
+        .as_ref()
+        .and_then(|p| p.expiry_time.as_deref())
+    {
+        Some(d) => Some(expiry_from(d, now)?),
+        None => None,
+    };
+    Ok(VersionRecord {
+        version: new_version(),
+        jwk,
+        key_ops: latest.key_ops.clone(),
+        enabled: true,
+        nbf: None,
+        exp,
+        created: now,
+        updated: now,
+        exportable: latest.exportable,
+        tags: latest.tags.clone(),
+        release_policy: latest.release_policy.clone(),
+        size: latest.size,
+        external_key: latest.external_key.clone(),
+        notified_near_expiry: false,
+        notified_expired: false,
+    })
+}
 
 impl Keys {
     // ------------------------------------------------------------- rotation
@@ -14,13 +72,7 @@ impl Keys {
     /// Checks a rotation and says what key to generate (outside every lock).
     pub fn rotate_spec(&self, name: &str) -> ApiResult<KeySpec> {
         valid_name(name)?;
-        let latest = self.live(name)?.latest()?;
-        Ok(KeySpec {
-            kty: latest.jwk.kty.clone(),
-            size: latest.size,
-            curve: latest.jwk.crv.clone(),
-            public_exponent: None,
-        })
+        Ok(spec_of(self.live(name)?.latest()?))
     }
 
     /// Plans the new version a rotation makes around `jwk`: the latest
@@ -32,30 +84,7 @@ impl Keys {
         jwk: JsonWebKey,
     ) -> ApiResult<Change<types::KeyBundle>> {
         let record = self.live(name)?;
-        let latest = record.latest()?;
-        let now = now();
-        let exp = match record
-            .rotation_policy
-            .as_ref()
-            .and_then(|p| p.expiry_time.as_deref())
-        {
-            Some(d) => Some(expiry_from(d, now)?),
-            None => None,
-        };
-        let v = VersionRecord {
-            version: new_version(),
-            jwk,
-            key_ops: latest.key_ops.clone(),
-            enabled: true,
-            nbf: None,
-            exp,
-            created: now,
-            updated: now,
-            exportable: latest.exportable,
-            tags: latest.tags.clone(),
-            release_policy: latest.release_policy.clone(),
-            size: latest.size,
-        };
+        let v = rotated_version(record, jwk, ctx.now)?;
         self.append_version(ctx, &record.name, v)
     }
 
@@ -84,18 +113,7 @@ impl Keys {
             // The service's default: notify 30 days before expiry, no expiry set.
             None => types::KeyRotationPolicy {
                 id,
-                lifetime_actions: vec![types::LifetimeActions {
-                    trigger: Some(types::LifetimeActionsTrigger {
-                        time_before_expiry: Some("P30D".into()),
-                        time_after_create: None,
-                        extra: Default::default(),
-                    }),
-                    action: Some(types::LifetimeActionsType {
-                        type_: Some(enums::KeyRotationPolicyAction::Notify),
-                        extra: Default::default(),
-                    }),
-                    extra: Default::default(),
-                }],
+                lifetime_actions: vec![default_notify()],
                 attributes: Some(types::KeyRotationPolicyAttributes {
                     expiry_time: None,
                     created: None,
@@ -116,7 +134,7 @@ impl Keys {
         let mut record = self.live_copy(name)?;
         let expiry = p.attributes.as_ref().and_then(|a| a.expiry_time.clone());
         validate_policy(&p.lifetime_actions, expiry.as_deref())?;
-        let now = now();
+        let now = ctx.now;
         let created = record
             .rotation_policy
             .as_ref()
@@ -124,7 +142,7 @@ impl Keys {
             .unwrap_or(now);
         // The service answers with the canonical spelling: the action type
         // parses without regard to case and prints `Rotate` / `Notify`.
-        let actions = p.lifetime_actions;
+        let actions = with_default_notify(p.lifetime_actions);
         record.rotation_policy = Some(StoredPolicy {
             lifetime_actions: actions,
             expiry_time: expiry,
@@ -136,6 +154,7 @@ impl Keys {
             lower: name.to_ascii_lowercase(),
             record: Some(record),
             answer,
+            events: Vec::new(),
         })
     }
 }
@@ -157,7 +176,7 @@ mod tests {
         )
         .expect("create");
         let policy: types::KeyRotationPolicy = serde_json::from_value(json!({
-            "lifetimeActions": [{"action": {"type": "rotate"}, "trigger": {"timeAfterCreate": "P90D"}}],
+            "lifetimeActions": [{"action": {"type": "rotate"}, "trigger": {"timeAfterCreate": "P21D"}}],
             "attributes": {"expiryTime": "P28D"}
         }))
         .expect("policy");
@@ -176,7 +195,7 @@ mod tests {
         assert_eq!(v.key_ops, [keyvault_crypto::KeyOperation::Sign]);
         assert_eq!(v.tags.get("t").map(String::as_str), Some("1"));
         assert_eq!(v.exp.map(|e| e - v.created), Some(28 * 86_400));
-        assert_eq!(k.list_versions(&ctx(), "k").map(|v| v.len()).ok(), Some(2));
+        assert_eq!(k.list_versions(&ctx(), "k").len(), 2);
         assert!(k.rotate_spec("missing").is_err());
     }
 }

@@ -12,20 +12,16 @@ use super::{Keys, now};
 use crate::Flavor;
 use crate::api_error::{ApiError, ApiResult};
 
-/// Days a deleted key stays recoverable.
-pub const RECOVERABLE_DAYS: i32 = 90;
-pub(super) const RECOVERY_LEVEL: keyvault_keys_protocol::enums::DeletionRecoveryLevel =
-    keyvault_keys_protocol::enums::DeletionRecoveryLevel::RecoverablePurgeable;
-
-pub(super) fn valid_name(name: &str) -> ApiResult<()> {
+pub(crate) fn valid_name(name: &str) -> ApiResult<()> {
     let ok = !name.is_empty()
         && name.len() <= 127
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
     if ok {
         Ok(())
     } else {
+        // The service's words; key names are 1 to 127 letters, digits and dashes.
         Err(ApiError::bad_parameter(format!(
-            "The request URI contains an invalid name: {name:?}. Key names are 1 to 127 letters, digits and dashes."
+            "The request URI contains an invalid name: {name}"
         )))
     }
 }
@@ -89,7 +85,7 @@ pub(super) fn default_ops(kty: &KeyType) -> Vec<KeyOperation> {
     use KeyOperation::*;
     if kty.is_rsa() {
         vec![Encrypt, Decrypt, Sign, Verify, WrapKey, UnwrapKey]
-    } else if kty.is_ec() {
+    } else if kty.is_ec() || kty.is_akp() {
         vec![Sign, Verify]
     } else {
         vec![Encrypt, Decrypt, WrapKey, UnwrapKey]
@@ -98,12 +94,9 @@ pub(super) fn default_ops(kty: &KeyType) -> Vec<KeyOperation> {
 
 impl Keys {
     pub(super) fn check_kty_for_flavor(&self, kty: &KeyType) -> ApiResult<()> {
-        match self.flavor {
+        match self.settings.flavor {
             Flavor::Vault if kty.is_oct() => Err(ApiError::not_supported(format!(
                 "Key type {kty} is not supported by a key vault; symmetric keys need a Managed HSM."
-            ))),
-            Flavor::ManagedHsm if !kty.is_hsm() => Err(ApiError::not_supported(format!(
-                "Key type {kty} is not supported by a Managed HSM; use {kty}-HSM."
             ))),
             _ if !kty.is_known() => {
                 Err(ApiError::bad_parameter(format!("Unknown key type: {kty}")))
@@ -111,18 +104,83 @@ impl Keys {
             _ => Ok(()),
         }
     }
+
+    /// The public exponent to generate an RSA key with: a key vault always
+    /// creates 65537 and ignores `public_exponent` (a recorded request for
+    /// 3 got 200 and `e` = `AQAB`); a Managed HSM honours it (the official
+    /// Python live tests create e = 17 there and check it). An exponent
+    /// must be odd and at least 3.
+    pub(super) fn public_exponent(
+        &self,
+        kty: &KeyType,
+        requested: Option<i32>,
+    ) -> ApiResult<Option<u32>> {
+        match requested {
+            Some(e) if kty.is_rsa() && self.settings.flavor == Flavor::ManagedHsm => {
+                match u32::try_from(e) {
+                    Ok(e) if e >= 3 && e % 2 == 1 => Ok((e != 65537).then_some(e)),
+                    _ => Err(ApiError::bad_parameter(format!(
+                        "Invalid public exponent {e}: an RSA public exponent is an odd number of at least 3, such as 65537."
+                    ))),
+                }
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// The key type a create or import of `kty` stores: a Managed HSM
+    /// keeps every key in its HSM, so it takes `RSA`, `EC` and `oct` and
+    /// answers with `RSA-HSM`, `EC-HSM` and `oct-HSM`, as the service does.
+    pub(super) fn stored_kty(&self, kty: KeyType) -> KeyType {
+        match (self.settings.flavor, kty) {
+            (Flavor::ManagedHsm, KeyType::Rsa) => KeyType::RsaHsm,
+            (Flavor::ManagedHsm, KeyType::Ec) => KeyType::EcHsm,
+            (Flavor::ManagedHsm, KeyType::Oct) => KeyType::OctHsm,
+            (Flavor::ManagedHsm, KeyType::Akp) => KeyType::AkpHsm,
+            (_, other) => other,
+        }
+    }
 }
 
+/// An ML-DSA parameter set as the emulator's key spec carries it (the
+/// spec's `size`: 44, 65 or 87), and back.
+pub fn akp_size(alg: &keyvault_keys_protocol::enums::AkpAlgorithm) -> Option<u32> {
+    use keyvault_keys_protocol::enums::AkpAlgorithm::*;
+    match alg {
+        MlDsa44 => Some(44),
+        MlDsa65 => Some(65),
+        MlDsa87 => Some(87),
+        _ => None,
+    }
+}
+
+/// The parameter set an AKP key spec's size names.
+pub fn akp_algorithm(size: Option<u32>) -> Option<keyvault_keys_protocol::enums::AkpAlgorithm> {
+    use keyvault_keys_protocol::enums::AkpAlgorithm::*;
+    match size {
+        Some(44) => Some(MlDsa44),
+        Some(65) => Some(MlDsa65),
+        Some(87) => Some(MlDsa87),
+        _ => None,
+    }
+}
+
+/// Exportability and the release policy go together, both ways, with the
+/// service's messages.
 pub(super) fn check_exportable(
     exportable: Option<bool>,
     policy: Option<&types::KeyReleasePolicy>,
 ) -> ApiResult<()> {
-    if exportable == Some(true) && policy.and_then(|p| p.data.as_ref()).is_none() {
-        return Err(ApiError::bad_parameter(
-            "An exportable key must have a release policy (release_policy.data).",
-        ));
+    let has_policy = policy.and_then(|p| p.data.as_ref()).is_some();
+    match (exportable == Some(true), has_policy) {
+        (true, false) => Err(ApiError::bad_parameter(
+            "AKV.SKR.1004: Exportable keys must have release policy.",
+        )),
+        (false, true) => Err(ApiError::bad_parameter(
+            "AKV.SKR.1005: Non-exportable keys must not have release policy.",
+        )),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 pub(super) fn validate_size(
@@ -163,6 +221,16 @@ pub(super) fn validate_size(
         }
         return Ok(None);
     }
+    if kty.is_akp() {
+        // The parameter set (`alg`) says the size; the emulator keeps it in
+        // the spec's size as 44, 65 or 87 (see `akp_size`).
+        return match size {
+            None => Ok(None),
+            Some(s) => Err(ApiError::bad_parameter(format!(
+                "key_size {s} does not apply to an AKP key; its alg (ML-DSA-44, ML-DSA-65 or ML-DSA-87) says its size."
+            ))),
+        };
+    }
     if kty.is_oct() {
         return match size {
             None => Ok(Some(256)),
@@ -182,10 +250,15 @@ pub(super) fn expiry_from(expiry_time: &str, now: i64) -> ApiResult<i64> {
         .map_err(|m| ApiError::bad_parameter(format!("attributes.expiryTime: {m}")))
 }
 
+/// The shortest time a rotation may come after a version's creation, and
+/// before its expiry, in days (the service's limits).
+const MIN_ROTATION_DAYS: i64 = 7;
+
 pub(super) fn validate_policy(
     actions: &[types::LifetimeActions],
     expiry: Option<&str>,
 ) -> ApiResult<()> {
+    let mut expiry_days = None;
     if let Some(e) = expiry {
         let d = IsoDuration::parse(e)
             .map_err(|m| ApiError::bad_parameter(format!("attributes.expiryTime: {m}")))?;
@@ -196,6 +269,7 @@ pub(super) fn validate_policy(
                 "attributes.expiryTime {e} is too short; the minimum is 28 days (P28D)."
             )));
         }
+        expiry_days = Some(d.approx_days());
     }
     let mut seen = Vec::new();
     for (i, a) in actions.iter().enumerate() {
@@ -242,8 +316,79 @@ pub(super) fn validate_policy(
                 "A Notify action is triggered by timeBeforeExpiry.",
             ));
         }
+        if kind == "rotate" {
+            check_rotation_trigger(i, trigger, expiry_days)?;
+        }
     }
     Ok(())
+}
+
+/// A rotation comes at least 7 days after a version's creation and at
+/// least 7 days before its expiry (when the policy sets one).
+fn check_rotation_trigger(
+    i: usize,
+    trigger: &types::LifetimeActionsTrigger,
+    expiry_days: Option<i64>,
+) -> ApiResult<()> {
+    let days = |t: &str| IsoDuration::parse(t).map(|d| d.approx_days()).unwrap_or(0);
+    let (member, value, after_create) =
+        match (&trigger.time_after_create, &trigger.time_before_expiry) {
+            (Some(t), _) => ("timeAfterCreate", t, true),
+            (_, Some(t)) => ("timeBeforeExpiry", t, false),
+            _ => return Ok(()),
+        };
+    let d = days(value);
+    if d < MIN_ROTATION_DAYS {
+        return Err(ApiError::bad_parameter(format!(
+            "lifetimeActions[{i}].trigger.{member} {value} is too short: a rotation comes at least 7 days after creation and at least 7 days before expiry (P7D)."
+        )));
+    }
+    if let Some(e) = expiry_days
+        && d > e - MIN_ROTATION_DAYS
+    {
+        let when = if after_create {
+            "before expiry"
+        } else {
+            "after creation"
+        };
+        return Err(ApiError::bad_parameter(format!(
+            "lifetimeActions[{i}].trigger.{member} {value} leaves less than 7 days {when} with attributes.expiryTime of {e} days: a rotation comes at least 7 days after creation and at least 7 days before expiry."
+        )));
+    }
+    Ok(())
+}
+
+/// The lifetime actions the service keeps for a policy: those given, and
+/// a Notify action 30 days before expiry when none was given.
+pub(super) fn with_default_notify(
+    mut actions: Vec<types::LifetimeActions>,
+) -> Vec<types::LifetimeActions> {
+    let notifies = actions.iter().any(|a| {
+        a.action
+            .as_ref()
+            .and_then(|x| x.type_.as_ref())
+            .is_some_and(|t| t.as_str().eq_ignore_ascii_case("notify"))
+    });
+    if !notifies {
+        actions.push(default_notify());
+    }
+    actions
+}
+
+/// The service's Notify action: 30 days before expiry.
+pub(super) fn default_notify() -> types::LifetimeActions {
+    types::LifetimeActions {
+        trigger: Some(types::LifetimeActionsTrigger {
+            time_before_expiry: Some("P30D".into()),
+            time_after_create: None,
+            extra: Default::default(),
+        }),
+        action: Some(types::LifetimeActionsType {
+            type_: Some(keyvault_keys_protocol::enums::KeyRotationPolicyAction::Notify),
+            extra: Default::default(),
+        }),
+        extra: Default::default(),
+    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use keyvault_keys_protocol::types;
 
 use super::records::normalise_policy;
 use super::rules::{check_exportable, check_tags};
-use super::{Change, Ctx, Keys, now};
+use super::{Change, Ctx, Keys};
 use crate::api_error::{ApiError, ApiResult};
 
 impl Keys {
@@ -75,12 +75,13 @@ impl Keys {
             v.release_policy = Some(normalise_policy(rp));
         }
         check_exportable(v.exportable, v.release_policy.as_ref())?;
-        v.updated = now();
+        v.updated = ctx.now;
         let answer = self.bundle(ctx, &record.name, &record.versions[idx]);
         Ok(Change {
             lower: name.to_ascii_lowercase(),
             record: Some(record),
             answer,
+            events: Vec::new(),
         })
     }
 }

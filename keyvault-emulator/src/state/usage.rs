@@ -3,8 +3,8 @@
 use keyvault_crypto::KeyOperation;
 use keyvault_crypto::validity::Refusal;
 
+use super::Keys;
 use super::records::VersionRecord;
-use super::{Keys, now};
 use crate::api_error::{ApiError, ApiResult};
 
 impl Keys {
@@ -16,10 +16,12 @@ impl Keys {
         name: &str,
         version: &str,
         op: &KeyOperation,
+        now: i64,
     ) -> ApiResult<(&str, &VersionRecord)> {
         let record = self.live(name)?;
         let v = Self::version(record, name, version)?;
-        v.validity().check(op, now()).map_err(|r| refused(op, r))?;
+        refuse_external(v)?;
+        v.validity().check(op, now).map_err(|r| refused(op, r))?;
         if !v.key_ops.contains(op) {
             let ops: Vec<&str> = v.key_ops.iter().map(KeyOperation::as_str).collect();
             return Err(ApiError::forbidden(
@@ -31,6 +33,18 @@ impl Keys {
             ));
         }
         Ok((&record.name, v))
+    }
+}
+
+/// An external key's material is in the external key manager, which the
+/// emulator does not model: its cryptographic operations are refused
+/// (400, the service's error shape; a documented difference).
+pub(crate) fn refuse_external(v: &VersionRecord) -> ApiResult<()> {
+    match &v.external_key {
+        Some(id) => Err(ApiError::bad_parameter(format!(
+            "The key is an external key ({id}); its material is held by the external key manager, which this emulator does not model, so it runs no cryptographic operation."
+        ))),
+        None => Ok(()),
     }
 }
 
@@ -62,7 +76,7 @@ mod tests {
     #[test]
     fn outside_its_window_a_key_still_decrypts_unwraps_and_verifies() {
         let mut k = keys(Flavor::Any);
-        let now = super::now();
+        let now = crate::state::now();
         create(
             &mut k,
             "expired",
@@ -84,20 +98,26 @@ mod tests {
         for (name, code) in [("expired", "KeyExpired"), ("early", "KeyNotYetValid")] {
             for op in [KeyOperation::Encrypt, KeyOperation::WrapKey] {
                 assert_eq!(
-                    inner(k.check_usable(name, "", &op)),
+                    inner(k.check_usable(name, "", &op, crate::state::now())),
                     Some(code),
                     "{name} {op}"
                 );
             }
             for op in [KeyOperation::Decrypt, KeyOperation::UnwrapKey] {
-                assert!(k.check_usable(name, "", &op).is_ok(), "{name} {op}");
+                assert!(
+                    k.check_usable(name, "", &op, crate::state::now()).is_ok(),
+                    "{name} {op}"
+                );
             }
         }
         assert_eq!(
-            inner(k.check_usable("ec", "", &KeyOperation::Sign)),
+            inner(k.check_usable("ec", "", &KeyOperation::Sign, crate::state::now())),
             Some("KeyExpired")
         );
-        assert!(k.check_usable("ec", "", &KeyOperation::Verify).is_ok());
+        assert!(
+            k.check_usable("ec", "", &KeyOperation::Verify, crate::state::now())
+                .is_ok()
+        );
     }
 
     #[test]
@@ -111,15 +131,21 @@ mod tests {
         .expect("create");
         create(&mut k, "signer", json!({"kty": "EC", "key_ops": ["sign"]})).expect("create");
         for op in [KeyOperation::Sign, KeyOperation::Verify] {
-            assert_eq!(inner(k.check_usable("off", "", &op)), Some("KeyDisabled"));
+            assert_eq!(
+                inner(k.check_usable("off", "", &op, crate::state::now())),
+                Some("KeyDisabled")
+            );
         }
-        assert!(k.check_usable("signer", "", &KeyOperation::Sign).is_ok());
+        assert!(
+            k.check_usable("signer", "", &KeyOperation::Sign, crate::state::now())
+                .is_ok()
+        );
         assert_eq!(
-            inner(k.check_usable("signer", "", &KeyOperation::Verify)),
+            inner(k.check_usable("signer", "", &KeyOperation::Verify, crate::state::now())),
             Some("KeyOperationForbidden")
         );
         let missing = k
-            .check_usable("nope", "", &KeyOperation::Sign)
+            .check_usable("nope", "", &KeyOperation::Sign, crate::state::now())
             .err()
             .map(|e| e.code);
         assert_eq!(missing, Some("KeyNotFound"));

@@ -2,12 +2,14 @@
 //! the cache of parsed keys.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
 
 use keyvault_crypto::{KeyOperation, LocalKey};
 
-use super::{Change, Keys, internal};
-use crate::Flavor;
+use super::records::KeyRecord;
+use super::timeline::due_time;
+use super::{Change, EventLog, KeyEvent, Keys, Settings, internal};
 use crate::api_error::{ApiError, ApiResult};
 use crate::store::Store;
 
@@ -20,17 +22,123 @@ pub struct Vault {
     writer: Mutex<()>,
     store: Store,
     cache: Mutex<HashMap<String, Arc<LocalKey>>>,
+    /// The vault's name (the first label of its host name).
+    pub name: String,
+    /// The vault's URL (`https://NAME.vault.localhost:PORT`).
+    pub url: String,
+    /// Its settings (fixed for its life; also in [`Keys`]).
+    pub settings: Settings,
+    /// Where committed changes publish their events.
+    events: Arc<EventLog>,
+    /// When anything is next due (see [`Keys::next_due_time`]): a request
+    /// runs what is due first only when the clock has passed it.
+    next_due: AtomicI64,
+}
+
+/// Who a vault is: its name and URL.
+#[derive(Clone, Debug)]
+pub struct Identity {
+    pub name: String,
+    pub url: String,
 }
 
 impl Vault {
-    pub fn open(store: Store, flavor: Flavor) -> Result<Self, String> {
+    pub fn open(
+        store: Store,
+        settings: Settings,
+        identity: Identity,
+        events: Arc<EventLog>,
+    ) -> Result<Self, String> {
         let (records, backup_key) = store.load()?;
+        let keys = Keys::new(records, settings, backup_key);
+        let next_due = AtomicI64::new(keys.next_due_time());
         Ok(Self {
-            keys: RwLock::new(Keys::new(records, flavor, backup_key)),
+            keys: RwLock::new(keys),
             writer: Mutex::new(()),
             store,
             cache: Mutex::new(HashMap::new()),
+            name: identity.name,
+            url: identity.url,
+            settings,
+            events,
+            next_due,
         })
+    }
+
+    /// Every record and the backup key, copied (for the state export).
+    pub fn snapshot(&self) -> (Vec<KeyRecord>, [u8; 32]) {
+        let keys = self.read();
+        (keys.keys.values().cloned().collect(), keys.backup_key)
+    }
+
+    /// Checks that `records` could be this vault's contents: one record per
+    /// name, and every invariant (names, versions, keys that parse).
+    pub fn check_candidate(&self, records: &[KeyRecord]) -> Result<(), String> {
+        let keys = Keys::new(records.to_vec(), self.settings, [0; 32]);
+        if keys.keys.len() != records.len() {
+            return Err(
+                "two keys have the same name (names compare without regard to case)".into(),
+            );
+        }
+        keys.check_invariants(&mut std::collections::HashSet::new())
+    }
+
+    /// Replaces the whole contents (after [`Vault::check_candidate`]): one
+    /// store transaction, then the swap.
+    pub fn replace_all(&self, records: Vec<KeyRecord>, backup_key: [u8; 32]) -> ApiResult<()> {
+        let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        self.store
+            .replace_all(&records, &backup_key)
+            .map_err(internal)?;
+        let keys = Keys::new(records, self.settings, backup_key);
+        let due = keys.next_due_time();
+        *self.keys.write().unwrap_or_else(PoisonError::into_inner) = keys;
+        self.cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+        self.next_due.store(due, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Whether something is due by `now_ms` (a cheap check for every
+    /// request).
+    pub fn has_due(&self, now_ms: i64) -> bool {
+        self.next_due.load(Ordering::SeqCst) <= now_ms
+    }
+
+    /// Runs everything due by `now_ms` (completions of long operations,
+    /// retention purges, automatic rotations,
+    /// expiry notices), each key's in time order, each as one committed
+    /// write; their events are published in time order. Key generation uses
+    /// `generate` (the caller is on the blocking pool).
+    pub fn run_due(
+        &self,
+        now_ms: i64,
+        generate: &mut dyn FnMut(
+            &keyvault_crypto::KeySpec,
+        ) -> ApiResult<keyvault_crypto::JsonWebKey>,
+    ) -> ApiResult<usize> {
+        let due = self.read().due_by(now_ms);
+        let mut events = Vec::new();
+        for lower in &due {
+            let (_, mut e) = self.write_quiet(|k| k.plan_due(lower, now_ms, generate))?;
+            events.append(&mut e);
+        }
+        self.next_due
+            .store(self.read().next_due_time(), Ordering::SeqCst);
+        events.sort_by_key(|e| e.time);
+        self.publish(events);
+        Ok(due.len())
+    }
+
+    fn publish(&self, events: Vec<KeyEvent>) {
+        self.events.record(
+            events
+                .iter()
+                .map(|e| e.to_event_grid(&self.name, &self.url))
+                .collect(),
+        );
     }
 
     /// The store's counter of commits to fail on purpose.
@@ -60,8 +168,20 @@ impl Vault {
     /// does it become visible. A refused plan or a failed commit changes
     /// nothing. Writes are ordered by the writer lock; reads go on meanwhile.
     pub fn write<T>(&self, plan: impl FnOnce(&Keys) -> ApiResult<Change<T>>) -> ApiResult<T> {
+        let (answer, events) = self.write_quiet(plan)?;
+        self.publish(events);
+        Ok(answer)
+    }
+
+    /// [`Vault::write`], returning the change's events instead of
+    /// publishing them.
+    fn write_quiet<T>(
+        &self,
+        plan: impl FnOnce(&Keys) -> ApiResult<Change<T>>,
+    ) -> ApiResult<(T, Vec<KeyEvent>)> {
         let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
         let change = plan(&self.read())?;
+        let due = change.record.as_ref().map_or(i64::MAX, due_time);
         match &change.record {
             Some(r) => self.store.put(&change.lower, r),
             None => self.store.delete(&change.lower),
@@ -85,7 +205,8 @@ impl Vault {
                 }
             }
         }
-        Ok(change.answer)
+        self.next_due.fetch_min(due, Ordering::SeqCst);
+        Ok((change.answer, change.events))
     }
 
     /// The key version for a cryptographic operation, after the checks the
@@ -95,10 +216,11 @@ impl Vault {
         name: &str,
         version: &str,
         op: &KeyOperation,
+        now: i64,
     ) -> ApiResult<(String, Arc<LocalKey>)> {
         let (name_version, version_id, jwk) = {
             let keys = self.read();
-            let (record_name, v) = keys.check_usable(name, version, op)?;
+            let (record_name, v) = keys.check_usable(name, version, op, now)?;
             let id = v.version.clone();
             let cached = self
                 .cache
@@ -130,11 +252,17 @@ mod tests {
 
     #[test]
     fn a_panic_during_a_write_or_a_read_leaves_the_vault_usable() {
-        let vault = Vault::open(Store::memory().expect("store"), Flavor::Any).expect("vault");
-        let ctx = Ctx {
-            authority: "vault.localhost".into(),
-            api_version: "7.6".into(),
-        };
+        let vault = Vault::open(
+            Store::memory().expect("store"),
+            Settings::default(),
+            Identity {
+                name: "v".into(),
+                url: "https://v.vault.localhost".into(),
+            },
+            Default::default(),
+        )
+        .expect("vault");
+        let ctx = Ctx::new("vault.localhost", "7.6");
         // A panic while planning (writer lock and read guard held) ...
         let planned = catch_unwind(AssertUnwindSafe(|| {
             vault.write(|_| -> ApiResult<Change<()>> { panic!("a bug while planning") })

@@ -98,11 +98,6 @@ async fn create_every_key_type_with_sizes_curves_and_defaults() {
         ("bad-curve", create("EC", json!({"crv": "P-999"})), "P-256"),
         ("bad-kty", create("ML-DSA", json!({})), "Unknown key type"),
         (
-            "bad-exp",
-            create("RSA", json!({"public_exponent": 3})),
-            "65537",
-        ),
-        (
             "bad-export",
             create("RSA", json!({"attributes": {"exportable": true}})),
             "release policy",

@@ -25,11 +25,21 @@ async fn wire_details() {
     );
     assert!(r.headers.get("x-ms-request-id").is_some());
     assert!(r.headers.get("x-ms-keyvault-service-version").is_some());
-    // Any api-version is accepted; literal segments win over a version.
+    // An api-version the service does not know is refused with its words
+    // (see tests/operations/versions.rs); literal segments win over a version.
     let r = c
         .send_request(RawRequest::new(
             Method::GET,
             "/keys/w/versions?api-version=2099-01-01-preview",
+        ))
+        .await
+        .expect("raw");
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.text().contains("(2099-01-01-preview) is not recognized"));
+    let r = c
+        .send_request(RawRequest::new(
+            Method::GET,
+            "/keys/w/versions?api-version=7.6-preview.2",
         ))
         .await
         .expect("raw");
@@ -101,14 +111,14 @@ async fn the_challenge_names_the_host_minus_its_first_label_and_a_token_can_be_r
     let body: Value = r.json().await.expect("json");
     assert_eq!(body["error"]["code"], "Unauthorized");
     let r = http
-        .get(format!("{}/keys", emu.vault_url()))
+        .get(format!("{}/keys?api-version=7.6", emu.vault_url()))
         .bearer_auth("wrong")
         .send()
         .await
         .expect("send");
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     let r = http
-        .get(format!("{}/keys", emu.vault_url()))
+        .get(format!("{}/keys?api-version=7.6", emu.vault_url()))
         .bearer_auth("sekret")
         .send()
         .await
@@ -164,7 +174,7 @@ async fn any_token_on_a_non_loopback_address_needs_an_explicit_opt_in() {
     ] {
         let r = emu
             .http_client()
-            .get(format!("{}/keys", emu.vault_url()))
+            .get(format!("{}/keys?api-version=7.6", emu.vault_url()))
             .bearer_auth(t)
             .send()
             .await

@@ -7,6 +7,7 @@ use reqwest::header::{AUTHORIZATION, HeaderValue, WWW_AUTHENTICATE};
 use reqwest::{Request, Response};
 
 use super::Pipeline;
+use super::verified::{self, Verified};
 use crate::challenge::Challenge;
 use crate::error::Error;
 
@@ -58,10 +59,39 @@ impl Pipeline {
         let mut st = self.inner.auth.lock().await;
         if st.scope.as_deref() != Some(scope.as_str()) {
             st.token = None;
+            self.set_fast_bearer(None);
         }
         st.scope = Some(scope.clone());
         st.tenant = tenant.clone();
+        drop(st);
+        if let Some(key) = &self.inner.vault_key {
+            verified::remember(
+                key.clone(),
+                Verified {
+                    scope: scope.clone(),
+                    tenant: tenant.clone(),
+                },
+            );
+        }
         Ok((scope, tenant))
+    }
+
+    /// The verified scope and tenant: this client's, else what another
+    /// client of this process verified for the same origin with the same
+    /// verification settings (adopted as this client's own). `None` until
+    /// a challenge was verified.
+    pub(super) async fn known_scope(&self) -> Option<(String, Option<String>)> {
+        let mut st = self.inner.auth.lock().await;
+        if let Some(scope) = &st.scope {
+            return Some((scope.clone(), st.tenant.clone()));
+        }
+        let shared = verified::lookup(self.inner.vault_key.as_ref()?)?;
+        tracing::debug!(
+            "a challenge for this vault was verified earlier in this process: no probe"
+        );
+        st.scope = Some(shared.scope.clone());
+        st.tenant = shared.tenant.clone();
+        Some((shared.scope, shared.tenant))
     }
 
     /// A token for `scope`: the cached one while it is fresh, else a new one.
@@ -85,6 +115,7 @@ impl Pipeline {
         {
             return Ok(t.token.secret().to_owned());
         }
+        self.set_fast_bearer(None);
         let mut context = Context::new();
         if let Some(t) = tenant {
             context.insert(ChallengeTenant(t.to_owned()));
@@ -102,8 +133,40 @@ impl Pipeline {
             .await
             .map_err(Error::Credential)?;
         let secret = token.token.secret().to_owned();
+        // The scope is this client's own (a token is only requested for a
+        // verified scope), so later calls may take the token from the fast
+        // path without the lock.
+        if st.scope.as_deref() == Some(scope) {
+            let refresh = token.expires_on.checked_sub(TOKEN_REFRESH_MARGIN);
+            let fast = refresh.and_then(|r| Some((bearer_value(&secret).ok()?, r)));
+            self.set_fast_bearer(fast);
+        }
         st.token = Some(token);
         Ok(secret)
+    }
+
+    /// The `Authorization` value of this client's own cached token while it
+    /// is fresh (what [`known_scope`](Self::known_scope) and
+    /// [`token`](Self::token) would give without a challenge or claims):
+    /// one uncontended lock and a clone of a shared value, no allocation.
+    pub(super) fn fast_bearer(&self) -> Option<HeaderValue> {
+        let fast = self.inner.fast_bearer.lock().ok()?;
+        let (value, refresh) = fast.as_ref()?;
+        (*refresh > time::OffsetDateTime::now_utc()).then(|| value.clone())
+    }
+
+    /// Sets (or clears) the fast path's token; called with the auth lock
+    /// held, whenever the cached token or scope changes.
+    fn set_fast_bearer(&self, value: Option<(HeaderValue, time::OffsetDateTime)>) {
+        if let Ok(mut fast) = self.inner.fast_bearer.lock() {
+            *fast = value.map(|(mut v, refresh)| {
+                v.set_sensitive(true);
+                // Cloned once here, so that the value is shared and every
+                // later clone only counts a reference.
+                let _ = v.clone();
+                (v, refresh)
+            });
+        }
     }
 
     /// After a 401 to an authorised request: accept the new challenge (it is
@@ -161,6 +224,13 @@ pub(super) fn find_challenge(response: &Response) -> Option<Challenge> {
 
 /// Puts a bearer token on a request (marked sensitive: never logged).
 pub(super) fn set_bearer(request: &mut Request, token: &str) -> Result<(), Error> {
+    let value = bearer_value(token)?;
+    request.headers_mut().insert(AUTHORIZATION, value);
+    Ok(())
+}
+
+/// `Bearer {token}` as a header value (marked sensitive: never logged).
+fn bearer_value(token: &str) -> Result<HeaderValue, Error> {
     let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
         Error::Credential(azure_core::Error::with_message(
             azure_core::error::ErrorKind::Credential,
@@ -168,6 +238,5 @@ pub(super) fn set_bearer(request: &mut Request, token: &str) -> Result<(), Error
         ))
     })?;
     value.set_sensitive(true);
-    request.headers_mut().insert(AUTHORIZATION, value);
-    Ok(())
+    Ok(value)
 }

@@ -20,7 +20,10 @@ impl Client {
     /// Fails before anything is sent when the URL is not absolute, or is not
     /// `https` (plain `http` is accepted only to a loopback address with
     /// [`ClientOptions::allow_insecure_loopback`]). Cloning the client shares
-    /// its connections, token and challenge cache.
+    /// its connections, token and challenge cache. A challenge verified by
+    /// any client of this process for the same origin and verification
+    /// settings is reused: the first request then goes with a token at
+    /// once, without a probe.
     pub fn with_credential(
         vault_url: &str,
         credential: Arc<dyn TokenCredential>,
@@ -93,7 +96,8 @@ impl ClientHooks<Pipeline> for Client {
     async fn exec(&self, request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
         match self.execute(request, info.operation_id).await {
             Ok(r) => Ok(r),
-            Err(e) => crate::call::carry(e).await,
+            // Boxed: a failure's path stays out of every call's future.
+            Err(e) => Box::pin(crate::call::carry(e)).await,
         }
     }
 }

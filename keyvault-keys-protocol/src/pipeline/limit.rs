@@ -55,8 +55,17 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// than `limit` bytes arrived (at once, when a `Content-Length` above the
 /// limit is declared). Nothing is buffered: chunks pass through as they
 /// come, and reading stops at the limit.
+///
+/// A body whose length is declared within the limit is left as it is: the
+/// HTTP framing (hyper reads exactly the declared length, and fails the body
+/// otherwise) already holds it to that length, so wrapping it would only
+/// cost a response rebuilt, a URL parsed and a stream layer on every answer.
 pub(crate) fn limit_body(mut response: Response, limit: usize) -> Result<Response, Error> {
-    let declared_too_large = response.content_length().is_some_and(|n| n > limit as u64);
+    let declared = response.content_length();
+    if declared.is_some_and(|n| n <= limit as u64) {
+        return Ok(response);
+    }
+    let declared_too_large = declared.is_some();
     let builder = same_head(&mut response);
     let inner = Box::pin(response.bytes_stream());
     let limited = futures::stream::unfold(

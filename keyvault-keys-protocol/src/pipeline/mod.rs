@@ -3,7 +3,8 @@
 //! operation class, the response-size limit and tracing. It runs in
 //! progenitor-client's `exec` hook, so generated methods, nextLink pages
 //! and `send_request` all take one path. Its parts: [`auth`] (challenges,
-//! tokens), [`retrying`] (attempts by operation class), [`limit`] (the
+//! tokens), [`verified`] (the process-wide cache of verified challenges),
+//! [`retrying`] (attempts by operation class), [`limit`] (the
 //! response-size limit), [`client`] (the [`Client`]'s constructor and
 //! hooks).
 //!
@@ -18,6 +19,10 @@
 //!   [`Challenge::verified_scope`]). The credential is not called for a
 //!   challenge that fails verification, on the first challenge and on a CAE
 //!   re-challenge alike. The default HTTP client follows no redirects.
+//! - **One challenge per vault per process.** A scope verified by one
+//!   client is reused by every new client of the same origin with the same
+//!   verification settings (only the scope and tenant, never a token; see
+//!   [`verified`]), so only the first client of a vault probes.
 //! - **The challenge probe never runs an operation twice.** Before a scope
 //!   is known, a request is first sent without a token to draw the 401
 //!   challenge. A request without a body is sent as it is: if the service
@@ -52,10 +57,13 @@
 //!   [`ClientOptions::max_response_size`] limit while it streams.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicU32;
 
 use azure_core::credentials::TokenCredential;
 use bytes::Bytes;
-use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, USER_AGENT};
+use reqwest::header::{
+    AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue, USER_AGENT,
+};
 use reqwest::{Method, Request, Response, StatusCode};
 use tracing::Instrument as _;
 use url::Url;
@@ -69,13 +77,22 @@ mod auth;
 mod client;
 pub(crate) mod limit;
 mod retrying;
+mod urls;
+mod verified;
 
 use auth::{AuthState, find_challenge, set_bearer};
 pub use auth::{ChallengeClaims, ChallengeTenant};
 use limit::read_whole;
+pub(crate) use urls::operation_url;
 
 /// The header carrying the caller's request id, the same on every attempt.
 pub const CLIENT_REQUEST_ID: &str = "x-ms-client-request-id";
+
+/// [`CLIENT_REQUEST_ID`] as a header name (a `&str` name is copied into a
+/// new one on every insert).
+const CLIENT_REQUEST_ID_NAME: HeaderName = HeaderName::from_static(CLIENT_REQUEST_ID);
+/// The header progenitor puts the spec's version in.
+const API_VERSION_HEADER: HeaderName = HeaderName::from_static("api-version");
 
 /// The pipeline's state, shared by every clone of a [`Client`](crate::Client).
 #[derive(Clone)]
@@ -88,8 +105,18 @@ struct Inner {
     credential: Arc<dyn TokenCredential>,
     options: ClientOptions,
     api_version: String,
+    /// `api-version=…`, form-encoded once: the query of a request that
+    /// has none.
+    api_version_query: String,
     user_agent: HeaderValue,
     auth: tokio::sync::Mutex<AuthState>,
+    /// The fast path to the cached token: its `Authorization` value and
+    /// when it is to be refreshed (see [`Pipeline::fast_bearer`]); written
+    /// only with `auth` held.
+    fast_bearer: std::sync::Mutex<Option<(HeaderValue, time::OffsetDateTime)>>,
+    /// This vault's entry in the process-wide cache of verified challenges
+    /// (see [`verified`]).
+    vault_key: Option<verified::VaultKey>,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -125,14 +152,20 @@ impl Pipeline {
                 "user agent suffix is not a valid header value: {ua:?}"
             ))
         })?;
+        let vault_key = verified::VaultKey::new(&vault, &options);
         Ok(Self {
             inner: Arc::new(Inner {
-                api_version: options.api_version.clone(),
+                vault_key,
+                api_version: options.api_version.as_str().to_owned(),
+                api_version_query: url::form_urlencoded::Serializer::new(String::new())
+                    .append_pair("api-version", options.api_version.as_str())
+                    .finish(),
                 vault,
                 credential,
                 options,
                 user_agent,
                 auth: tokio::sync::Mutex::new(AuthState::default()),
+                fast_bearer: std::sync::Mutex::new(None),
             }),
         })
     }
@@ -185,22 +218,30 @@ impl Pipeline {
     pub(crate) fn prepare(&self, request: &mut Request) -> Result<(), Error> {
         let headers = request.headers_mut();
         // progenitor sends the spec's version as a header; Key Vault wants a query pair.
-        headers.remove("api-version");
+        headers.remove(&API_VERSION_HEADER);
         headers.insert(USER_AGENT, self.inner.user_agent.clone());
-        if !headers.contains_key(CLIENT_REQUEST_ID) {
-            let id = uuid::Uuid::new_v4().to_string();
-            if let Ok(v) = HeaderValue::from_str(&id) {
-                headers.insert(CLIENT_REQUEST_ID, v);
-            }
+        if !headers.contains_key(&CLIENT_REQUEST_ID_NAME) {
+            headers.insert(CLIENT_REQUEST_ID_NAME, request_id());
         }
         let url = request.url_mut();
-        if !url.query_pairs().any(|(k, _)| k == "api-version") {
-            url.query_pairs_mut()
-                .append_pair("api-version", &self.inner.api_version);
+        match url.query() {
+            // Most requests: the query is the version alone.
+            None => url.set_query(Some(&self.inner.api_version_query)),
+            Some(_) if !url.query_pairs().any(|(k, _)| k == "api-version") => {
+                url.query_pairs_mut()
+                    .append_pair("api-version", &self.inner.api_version);
+            }
+            Some(_) => {}
         }
-        let url = request.url().clone();
-        self.check_transport(&url)?;
-        self.check_origin(&url)
+        self.check_transport(request.url())?;
+        self.check_origin(request.url())
+    }
+
+    /// Gives a continuation request (a nextLink, the service's or a
+    /// caller's token) the client's api-version, as the Python client does:
+    /// a listing never changes version between pages.
+    pub(crate) fn set_api_version(&self, url: &mut Url) {
+        set_api_version(url, &self.inner.api_version);
     }
 
     /// The request's path relative to the vault's URL.
@@ -219,54 +260,96 @@ impl Pipeline {
         request: Request,
         operation: &'static str,
     ) -> Result<Response, Error> {
-        let span = tracing::info_span!(
-            "keyvault.request",
-            operation,
-            method = %request.method(),
-            path = %request.url().path(),
-            status = tracing::field::Empty,
-            attempts = tracing::field::Empty,
-            request_id = tracing::field::Empty,
-        );
+        // The method's span: the caller's (a `KeyClient` method), else one
+        // named after the protocol client's method.
+        let span = if crate::instrumentation::inside_public_api() {
+            tracing::Span::none()
+        } else {
+            let span = tracing::info_span!(
+                target: "keyvault",
+                "keyvault.operation",
+                otel.name = tracing::field::Empty,
+                otel.kind = "internal",
+                az.namespace = crate::instrumentation::AZ_NAMESPACE,
+                "error.type" = tracing::field::Empty,
+                otel.status_code = tracing::field::Empty,
+            );
+            if !span.is_disabled() {
+                span.record("otel.name", format!("Client.{operation}"));
+            }
+            span
+        };
         let op = Op {
             id: operation,
             method: request.method().clone(),
             path: request.url().path().to_owned(),
+            sends: AtomicU32::new(0),
         };
         let class = classify(operation, &op.method, self.relative_path(request.url()));
-        async move {
-            let known = {
-                let st = self.inner.auth.lock().await;
-                st.scope.clone().map(|s| (s, st.tenant.clone()))
-            };
-            let result = match known {
-                Some((scope, tenant)) => {
-                    let mut request = request;
-                    let token = self.token(&scope, tenant.as_deref(), None, false).await?;
-                    set_bearer(&mut request, &token)?;
-                    self.send_with_retries(http, request, class, &op).await
+        let result = async {
+            let mut request = request;
+            // This client's token while it is fresh (one uncontended lock,
+            // no copy of the scope or the token); else the verified scope's
+            // token; else no scope is known yet: the challenge.
+            let authorised = match self.fast_bearer() {
+                Some(bearer) => {
+                    request.headers_mut().insert(AUTHORIZATION, bearer);
+                    true
                 }
-                None => self.challenge_and_send(http, request, class, &op).await,
+                None => match self.known_scope().await {
+                    Some((scope, tenant)) => {
+                        let token = self.token(&scope, tenant.as_deref(), None, false).await?;
+                        set_bearer(&mut request, &token)?;
+                        true
+                    }
+                    None => false,
+                },
             };
-            if let Ok(r) = &result {
-                record_response(&tracing::Span::current(), r);
-            }
-            match (class, result) {
-                // The service performed the write and answered: an answer
-                // that cannot be read (a broken connection, a body over the
-                // size limit) leaves the caller not knowing what was done,
-                // which is what OutcomeUnknown says. So the body is read here
-                // (it is bounded by the size limit), not by the caller.
-                (OperationClass::Unrepeatable | OperationClass::DeleteKey, Ok(r))
-                    if r.status().is_success() =>
-                {
-                    read_whole(r).await.map_err(|e| op.outcome_unknown(e))
+            let result = if authorised {
+                self.send_with_retries(http, request, class, &op).await
+            } else {
+                // Boxed: it is taken once per vault and process, and kept
+                // out of every call's future (moved, whole, at each layer).
+                Box::pin(self.challenge_and_send(http, request, class, &op)).await
+            };
+            self.read_if_unrepeatable(class, &op, result).await
+        }
+        .instrument(span.clone())
+        .await;
+        if !span.is_disabled() {
+            match &result {
+                Ok(r) if r.status().as_u16() >= 400 => {
+                    crate::instrumentation::record_failure(&span, Some(r.status().as_u16()), "")
                 }
-                (_, result) => result,
+                Ok(_) => {}
+                Err(e) => {
+                    use crate::instrumentation::TracedError as _;
+                    crate::instrumentation::record_failure(&span, e.status_code(), e.error_type())
+                }
             }
         }
-        .instrument(span)
-        .await
+        result
+    }
+
+    /// The service performed the write and answered: an answer that cannot
+    /// be read (a broken connection, a body over the size limit) leaves the
+    /// caller not knowing what was done, which is what OutcomeUnknown says.
+    /// So the body of a 2xx to a write that cannot be repeated is read here
+    /// (it is bounded by the size limit), not by the caller.
+    async fn read_if_unrepeatable(
+        &self,
+        class: OperationClass,
+        op: &Op,
+        result: Result<Response, Error>,
+    ) -> Result<Response, Error> {
+        match (class, result) {
+            (OperationClass::Unrepeatable | OperationClass::DeleteKey, Ok(r))
+                if r.status().is_success() =>
+            {
+                read_whole(r).await.map_err(|e| op.outcome_unknown(e))
+            }
+            (_, result) => result,
+        }
     }
 
     /// Sends a request while no scope is known: first without a token, to
@@ -298,11 +381,8 @@ impl Pipeline {
             // empty, but keep it as it is
             *probe.body_mut() = Some(reqwest::Body::from(Bytes::copy_from_slice(body)));
         }
-        let span = tracing::debug_span!("keyvault.challenge", url = %request.url().path());
-        let response = self
-            .send_with_retries(http, probe, class, op)
-            .instrument(span)
-            .await?;
+        tracing::debug!("no scope known yet: probing for the challenge without a token");
+        let response = self.send_with_retries(http, probe, class, op).await?;
         let status = response.status();
         if status == StatusCode::UNAUTHORIZED {
             let challenge = find_challenge(&response).ok_or_else(|| {
@@ -383,6 +463,8 @@ struct Op {
     id: &'static str,
     method: Method,
     path: String,
+    /// The HTTP exchanges sent for it so far (`http.request.resend_count`).
+    sends: AtomicU32,
 }
 
 impl Op {
@@ -404,25 +486,143 @@ async fn http_error(response: Response) -> Error {
     }
 }
 
-fn record_response(span: &tracing::Span, response: &Response) {
-    span.record("status", response.status().as_u16());
-    if let Some(id) = response
-        .headers()
-        .get("x-ms-request-id")
-        .and_then(|v| v.to_str().ok())
-    {
-        span.record("request_id", id);
+/// A version-4 UUID for `x-ms-client-request-id`.
+///
+/// From rand's thread-local generator (uuid's `fast-rng`): without it,
+/// `Uuid::new_v4` asks the OS for 16 bytes on every call, one `getrandom`
+/// system call per request (seen with `strace -c`; issue 19). The ids stay
+/// independent random v4 UUIDs, so requests cannot be linked by them.
+fn request_id() -> HeaderValue {
+    let id = uuid::Uuid::new_v4();
+    let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    id.hyphenated().encode_lower(&mut buf);
+    HeaderValue::from_maybe_shared(Bytes::from_owner(buf))
+        .expect("a hyphenated UUID is a valid header value")
+}
+
+/// Whether `url` is on the origin of `vault`: [`Url::origin`] compared,
+/// without building the two origins (each a copy of its host) for the
+/// `http`/`https` URLs every request has.
+fn same_origin(vault: &Url, url: &Url) -> bool {
+    let tuple = |u: &Url| matches!(u.scheme(), "http" | "https");
+    if tuple(vault) && tuple(url) {
+        url.scheme() == vault.scheme()
+            && url.host() == vault.host()
+            && url.port_or_known_default() == vault.port_or_known_default()
+    } else {
+        url.origin() == vault.origin()
     }
 }
 
 /// Refuses URLs that are not on the vault's origin.
 pub(crate) fn check_origin(vault: &Url, url: &Url) -> Result<(), Error> {
-    if url.origin() == vault.origin() {
+    if same_origin(vault, url) {
         Ok(())
     } else {
         Err(Error::ForeignOrigin {
             url: url.to_string(),
             vault: vault.origin().ascii_serialization(),
         })
+    }
+}
+
+/// Sets the query's `api-version` to `version`: every `api-version` pair
+/// (the key in any case) is dropped and one with `version` appended; the
+/// other pairs stay, byte for byte, in their order.
+pub(crate) fn set_api_version(url: &mut Url, version: &str) {
+    let is_api_version = |segment: &str| {
+        url::form_urlencoded::parse(segment.as_bytes())
+            .next()
+            .is_some_and(|(k, _)| k.eq_ignore_ascii_case("api-version"))
+    };
+    let mut query = url
+        .query()
+        .unwrap_or_default()
+        .split('&')
+        .filter(|segment| !segment.is_empty() && !is_api_version(segment))
+        .collect::<Vec<_>>()
+        .join("&");
+    // Appends `&api-version=…` (no `&` when it is the only pair).
+    url::form_urlencoded::Serializer::for_suffix(&mut query, 0).append_pair("api-version", version);
+    url.set_query(Some(&query));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_origin_is_url_origin_equality() {
+        let urls = [
+            "https://v.vault.azure.net",
+            "https://v.vault.azure.net/keys/k?api-version=1",
+            "https://v.vault.azure.net:443/keys",
+            "https://V.Vault.Azure.Net/keys",
+            "https://v.vault.azure.net:8443/keys",
+            "http://v.vault.azure.net/keys",
+            "http://v.vault.azure.net:443/keys",
+            "https://w.vault.azure.net/keys",
+            "https://user:pw@v.vault.azure.net/keys",
+            "https://127.0.0.1:8443/keys",
+            "https://[::1]:8443/keys",
+            "https://[0:0:0:0:0:0:0:1]:8443/keys",
+            "http://127.0.0.1/keys",
+            "http://127.0.0.1:80/keys",
+            "https://xn--bcher-kva.example/keys",
+            "https://bücher.example/keys",
+            "ftp://v.vault.azure.net/keys",
+            "file:///keys",
+            "data:text/plain,x",
+        ];
+        for a in urls {
+            for b in urls {
+                let (a, b) = (Url::parse(a).expect(a), Url::parse(b).expect(b));
+                assert_eq!(same_origin(&a, &b), a.origin() == b.origin(), "{a} and {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn request_ids_are_lower_case_hyphenated_v4_uuids() {
+        let (a, b) = (request_id(), request_id());
+        assert_ne!(a, b);
+        // Many in a row never repeat.
+        let ids: std::collections::HashSet<HeaderValue> =
+            (0..100_000).map(|_| request_id()).collect();
+        assert_eq!(ids.len(), 100_000);
+        let text = a.to_str().expect("ascii");
+        let parsed = uuid::Uuid::parse_str(text).expect("a UUID");
+        assert_eq!(parsed.get_version_num(), 4);
+        assert_eq!(parsed.get_variant(), uuid::Variant::RFC4122);
+        assert_eq!(parsed.hyphenated().to_string(), text);
+    }
+
+    #[test]
+    fn set_api_version_replaces_every_api_version_pair_and_keeps_the_rest() {
+        let cases = [
+            ("https://v/keys", "https://v/keys?api-version=7.6"),
+            ("https://v/keys?", "https://v/keys?api-version=7.6"),
+            (
+                "https://v/keys?api-version=1999-01-01&$skiptoken=a%2Fb%3D&maxresults=2",
+                "https://v/keys?$skiptoken=a%2Fb%3D&maxresults=2&api-version=7.6",
+            ),
+            (
+                "https://v/keys?x=1&API-Version=1&y=&Api-Version=2&api%2Dversion=3&z",
+                "https://v/keys?x=1&y=&z&api-version=7.6",
+            ),
+            (
+                "https://v/keys?api-versions=1&api-version",
+                "https://v/keys?api-versions=1&api-version=7.6",
+            ),
+        ];
+        for (before, after) in cases {
+            let mut url = Url::parse(before).expect("url");
+            set_api_version(&mut url, "7.6");
+            assert_eq!(url.as_str(), after, "{before}");
+        }
+        // A version that needs encoding is encoded.
+        let mut url = Url::parse("https://v/keys").expect("url");
+        set_api_version(&mut url, "7.6 preview&x");
+        assert_eq!(url.query(), Some("api-version=7.6+preview%26x"));
     }
 }

@@ -6,16 +6,23 @@ use reqwest::{Method, Request, Response, StatusCode};
 
 use super::auth::{find_challenge, set_bearer};
 use super::limit::limit_body;
-use super::{Op, Pipeline, http_error, record_response};
+use super::{Op, Pipeline, http_error};
 use crate::error::Error;
+use crate::instrumentation::{AZ_NAMESPACE, record_failure, url_full};
+use crate::pipeline::CLIENT_REQUEST_ID;
 use crate::retry::{
     OperationClass, backoff, certainly_not_performed, failed_before_sending, is_retryable_error,
     is_retryable_status, server_delay,
 };
+use std::sync::atomic::Ordering;
+use tracing::{Instrument as _, Span};
 
 impl Pipeline {
     /// Sends with retries by `class` and one re-authorisation. Every
-    /// response's body is limited to `max_response_size`.
+    /// response's body is limited to `max_response_size`. The futures of
+    /// the paths a call seldom takes (a retry's re-authorisation, a
+    /// re-challenge, an error body, a retried delete) are boxed, so that
+    /// they do not make every call's future larger.
     pub(super) async fn send_with_retries(
         &self,
         http: &reqwest::Client,
@@ -23,21 +30,19 @@ impl Pipeline {
         class: OperationClass,
         op: &Op,
     ) -> Result<Response, Error> {
-        let span = tracing::Span::current();
         let retry = &self.inner.options.retry;
         let limit = self.inner.options.max_response_size;
-        let mut attempts = 0u32;
         let mut retries = 0u32;
         let mut rechallenged = false;
         // DeleteKey: an earlier attempt may have been performed.
         let mut maybe_performed = false;
         let mut current = request;
         loop {
-            attempts += 1;
             let spare = current.try_clone();
             let authorised = current.headers().contains_key(AUTHORIZATION);
-            let result = http.execute(current).await;
-            span.record("attempts", attempts);
+            let attempt = attempt_span(&current, op.sends.fetch_add(1, Ordering::Relaxed));
+            let result = http.execute(current).instrument(attempt.clone()).await;
+            record_attempt(&attempt, &result);
             let response = match result {
                 Ok(r) => limit_body(r, limit)?,
                 Err(e) => {
@@ -59,7 +64,7 @@ impl Pipeline {
                         tracing::debug!(error = %e, ?delay, retry = retries, "transport error; retrying");
                         tokio::time::sleep(delay).await;
                         if authorised {
-                            self.reauthorise(&mut next).await?;
+                            Box::pin(self.reauthorise(&mut next)).await?;
                         }
                         current = next;
                         continue;
@@ -74,13 +79,12 @@ impl Pipeline {
                 }
             };
             let status = response.status();
-            record_response(&span, &response);
             if status == StatusCode::UNAUTHORIZED && authorised && !rechallenged {
                 let (Some(mut next), Some(challenge)) = (spare, find_challenge(&response)) else {
                     return Ok(response);
                 };
                 rechallenged = true;
-                let token = self.rechallenge(&challenge).await?;
+                let token = Box::pin(self.rechallenge(&challenge)).await?;
                 set_bearer(&mut next, &token)?;
                 tracing::debug!("401 to an authorised request; re-authorised once");
                 current = next;
@@ -91,7 +95,7 @@ impl Pipeline {
                 && status == StatusCode::NOT_FOUND
                 && let Some(spare) = spare
             {
-                return self.resolve_deleted(http, spare, op, response).await;
+                return Box::pin(self.resolve_deleted(http, spare, op, response)).await;
             }
             if !is_retryable_status(status) {
                 return Ok(response);
@@ -105,7 +109,7 @@ impl Pipeline {
                             status = status.as_u16(),
                             "not retried: the service may have performed the request"
                         );
-                        return Err(op.outcome_unknown(http_error(response).await));
+                        return Err(op.outcome_unknown(Box::pin(http_error(response)).await));
                     }
                     OperationClass::DeleteKey => maybe_performed = true,
                 }
@@ -124,13 +128,13 @@ impl Pipeline {
                 drop(response);
                 tokio::time::sleep(delay).await;
                 if authorised {
-                    self.reauthorise(&mut next).await?;
+                    Box::pin(self.reauthorise(&mut next)).await?;
                 }
                 current = next;
                 continue;
             }
             if class == OperationClass::DeleteKey && maybe_performed {
-                return Err(op.outcome_unknown(http_error(response).await));
+                return Err(op.outcome_unknown(Box::pin(http_error(response)).await));
             }
             return Ok(response);
         }
@@ -169,6 +173,7 @@ impl Pipeline {
             id: "get_deleted_key",
             method: Method::GET,
             path: get.url().path().to_owned(),
+            sends: Default::default(),
         };
         let found =
             Box::pin(self.send_with_retries(http, get, OperationClass::Repeatable, &read)).await;
@@ -178,6 +183,108 @@ impl Pipeline {
                 Ok(r)
             }
             _ => Err(op.outcome_unknown(http_error(not_found).await)),
+        }
+    }
+}
+
+/// The span of one HTTP exchange, named after its method (`otel.kind =
+/// "client"`); see [`crate::instrumentation`].
+macro_rules! http_span {
+    ($name:literal) => {
+        tracing::info_span!(
+            target: "keyvault",
+            $name,
+            otel.kind = "client",
+            az.namespace = AZ_NAMESPACE,
+            http.request.method = tracing::field::Empty,
+            url.full = tracing::field::Empty,
+            server.address = tracing::field::Empty,
+            server.port = tracing::field::Empty,
+            az.client_request_id = tracing::field::Empty,
+            http.request.resend_count = tracing::field::Empty,
+            http.response.status_code = tracing::field::Empty,
+            az.service_request_id = tracing::field::Empty,
+            "error.type" = tracing::field::Empty,
+            otel.status_code = tracing::field::Empty,
+        )
+    };
+}
+
+/// Opens the span of an exchange; `resend` is how many went before it in
+/// the operation. Fields are formatted only when the span is enabled;
+/// numbers are recorded as `i64`, which OpenTelemetry layers export as
+/// integers (a `u64` becomes a string there).
+fn attempt_span(request: &Request, resend: u32) -> Span {
+    let method = request.method();
+    let span = match *method {
+        Method::GET => http_span!("GET"),
+        Method::PUT => http_span!("PUT"),
+        Method::POST => http_span!("POST"),
+        Method::PATCH => http_span!("PATCH"),
+        Method::DELETE => http_span!("DELETE"),
+        Method::HEAD => http_span!("HEAD"),
+        _ => http_span!("HTTP"),
+    };
+    if span.is_disabled() {
+        return span;
+    }
+    let url = request.url();
+    span.record("http.request.method", method.as_str());
+    span.record("url.full", url_full(url));
+    if let Some(host) = url.host_str() {
+        span.record(
+            "server.address",
+            host.trim_start_matches('[').trim_end_matches(']'),
+        );
+    }
+    if let Some(port) = url.port_or_known_default() {
+        span.record("server.port", i64::from(port));
+    }
+    if let Some(id) = request
+        .headers()
+        .get(CLIENT_REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+    {
+        span.record("az.client_request_id", id);
+    }
+    if resend > 0 {
+        span.record("http.request.resend_count", i64::from(resend));
+    }
+    span
+}
+
+/// Records an exchange's answer (status, `x-ms-request-id`) or failure.
+fn record_attempt(span: &Span, result: &Result<Response, reqwest::Error>) {
+    if span.is_disabled() {
+        return;
+    }
+    match result {
+        Ok(r) => {
+            let status = r.status().as_u16();
+            span.record("http.response.status_code", i64::from(status));
+            if let Some(id) = r
+                .headers()
+                .get("x-ms-request-id")
+                .and_then(|v| v.to_str().ok())
+            {
+                span.record("az.service_request_id", id);
+            }
+            if status >= 400 {
+                // A client span's 4xx is an error too (OpenTelemetry HTTP
+                // conventions); the method's span leaves a 4xx unset.
+                span.record("error.type", status.to_string());
+                span.record("otel.status_code", "ERROR");
+            }
+        }
+        Err(e) => {
+            let kind = if e.is_timeout() {
+                "Timeout"
+            } else if e.is_connect() {
+                "Connect"
+            } else {
+                "Transport"
+            };
+            record_failure(span, None, kind);
         }
     }
 }

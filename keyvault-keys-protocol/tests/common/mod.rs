@@ -64,6 +64,31 @@ pub struct ServerInfo {
     pub port: u16,
 }
 
+/// A listener on 127.0.0.1 at a port no earlier server of this test process
+/// had.
+///
+/// The client remembers verified challenges per vault origin for the whole
+/// process, so a server on a port an earlier test used would have its
+/// challenge probe skipped, and a test that counts the probe would fail by
+/// chance (CI saw it once). Ports the OS hands out again are held until a
+/// new one comes, then released.
+pub async fn fresh_listener() -> TcpListener {
+    static USED: Mutex<Vec<u16>> = Mutex::new(Vec::new());
+    let mut held = Vec::new();
+    loop {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let mut used = USED.lock().expect("ports");
+        if !used.contains(&port) {
+            used.push(port);
+            return listener;
+        }
+        drop(used);
+        held.push(listener);
+        assert!(held.len() < 1000, "no fresh port after 1000 binds");
+    }
+}
+
 pub struct TestServer {
     pub addr: SocketAddr,
     pub ca_pem: String,
@@ -259,7 +284,7 @@ impl TestServer {
         let handler: Arc<Handler> = Arc::new(handler);
         let (config, ca_pem) = tls_config();
         let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = fresh_listener().await;
         let addr = listener.local_addr().expect("addr");
         let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
         let counter = Arc::new(AtomicUsize::new(0));

@@ -557,3 +557,250 @@ async fn a_token_expiring_at_the_earliest_representable_date_is_renewed_without_
         assert_eq!(cred.calls().len(), expected, "{expiry}");
     }
 }
+
+// Issue 19 §3: one challenge per vault per process. A challenge verified by
+// one client is reused by a new client of the same origin and the same
+// verification settings (only the scope and tenant, never a token); it is
+// never handed to another origin or across settings, and a 401 with a new
+// challenge still re-challenges and updates what the next client reuses.
+
+#[tokio::test]
+async fn a_second_client_of_the_same_vault_sends_its_first_request_authorised() {
+    let server = challenging_server(
+        |p| format!("https://localhost:{p}"),
+        |_, p| json(200, key_bundle(p, "k")),
+    )
+    .await;
+    let first = RecordingCredential::new();
+    call(server.client(first.clone()).get_key("k", ""))
+        .await
+        .expect("first client");
+    assert_eq!(server.seen().len(), 2, "the first client probes");
+
+    let second = RecordingCredential::new();
+    let client = server.client(second.clone());
+    call(client.get_key("k", "")).await.expect("second client");
+    let seen = server.seen();
+    assert_eq!(
+        seen.len(),
+        3,
+        "the second client's first call is one exchange"
+    );
+    assert_eq!(
+        seen[2].header("authorization").as_deref(),
+        Some("Bearer token-1"),
+        "with the second credential's own token"
+    );
+    let calls = second.calls();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(
+        calls[0].scopes,
+        vec![format!("https://localhost:{}/.default", server.addr.port())]
+    );
+    assert_eq!(
+        calls[0].tenant.as_deref(),
+        Some("72f988bf-86f1-41af-91ab-2d7cd011db47")
+    );
+    assert_eq!(
+        client.pipeline().cached_scope().await,
+        Some(format!("https://localhost:{}/.default", server.addr.port()))
+    );
+
+    // A write with a body goes at once too: no bodiless probe.
+    call(
+        server
+            .client(RecordingCredential::new())
+            .update_key("k", "", &update_body()),
+    )
+    .await
+    .expect("update");
+    let seen = server.seen();
+    assert_eq!(seen.len(), 4);
+    assert!(authorised(&seen[3]) && !seen[3].body.is_empty());
+}
+
+#[tokio::test]
+async fn a_challenge_verified_for_one_origin_is_not_used_for_another_port_or_host() {
+    let server = challenging_server(
+        |p| format!("https://localhost:{p}"),
+        |_, p| json(200, key_bundle(p, "k")),
+    )
+    .await;
+    let other = challenging_server(
+        |p| format!("https://localhost:{p}"),
+        |_, p| json(200, key_bundle(p, "k")),
+    )
+    .await;
+    call(server.client(RecordingCredential::new()).get_key("k", ""))
+        .await
+        .expect("verified for myvault.localhost:P");
+
+    // Another port, same host name: a challenge of its own.
+    let cred = RecordingCredential::new();
+    call(other.client(cred.clone()).get_key("k", ""))
+        .await
+        .expect("other port");
+    let seen = other.seen();
+    assert_eq!(seen.len(), 2, "probe + request");
+    assert!(!authorised(&seen[0]), "the first request is the probe");
+    assert_eq!(
+        cred.calls()[0].scopes,
+        vec![format!("https://localhost:{}/.default", other.addr.port())]
+    );
+
+    // Another host, same port (the same server behind two names).
+    for url in [
+        format!("https://other.localhost:{}", server.addr.port()),
+        format!("https://localhost:{}", server.addr.port()),
+    ] {
+        let before = server.seen().len();
+        let cred = RecordingCredential::new();
+        let client = Client::with_credential(&url, cred.clone(), server.options()).expect("client");
+        call(client.get_key("k", "")).await.expect(&url);
+        let seen = server.seen();
+        assert_eq!(seen.len(), before + 2, "{url}: probe + request");
+        assert!(
+            !authorised(&seen[before]),
+            "{url}: the first request is the probe"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_challenge_verified_under_other_settings_is_not_used() {
+    // The service names a resource that is not the vault's: only a client
+    // with verification off accepts it.
+    let server = challenging_server(
+        |_| "https://vault.azure.net".to_owned(),
+        |_, p| json(200, key_bundle(p, "k")),
+    )
+    .await;
+    let off = ClientOptions {
+        verify_challenge_resource: false,
+        ..server.options()
+    };
+    let cred = RecordingCredential::new();
+    let trusting =
+        Client::with_credential(&server.vault_url(), cred.clone(), off.clone()).expect("client");
+    call(trusting.get_key("k", ""))
+        .await
+        .expect("verification off");
+    assert_eq!(
+        cred.calls()[0].scopes,
+        vec!["https://vault.azure.net/.default".to_owned()]
+    );
+
+    // A verifying client of the same vault is challenged and refuses: the
+    // scope the trusting client accepted is not handed to it.
+    let before = server.seen().len();
+    let cred = RecordingCredential::new();
+    let err = call(server.client(cred.clone()).get_key("k", ""))
+        .await
+        .expect_err("the verifying client refuses the foreign resource");
+    assert!(matches!(err, Error::Challenge(_)), "{err:?}");
+    assert!(cred.calls().is_empty(), "no token was requested");
+    let seen = server.seen();
+    assert_eq!(seen.len(), before + 1, "only the probe");
+    assert!(!authorised(&seen[before]));
+
+    // Another trusting client reuses what the first one accepted.
+    let before = server.seen().len();
+    let client = Client::with_credential(&server.vault_url(), RecordingCredential::new(), off)
+        .expect("client");
+    call(client.get_key("k", "")).await.expect("reused");
+    assert_eq!(server.seen().len(), before + 1);
+
+    // And the reverse: what a verifying client verified is not reused by a
+    // client with verification off, nor with other loopback settings.
+    let server = challenging_server(
+        |p| format!("https://localhost:{p}"),
+        |_, p| json(200, key_bundle(p, "k")),
+    )
+    .await;
+    call(server.client(RecordingCredential::new()).get_key("k", ""))
+        .await
+        .expect("verified");
+    for options in [
+        ClientOptions {
+            verify_challenge_resource: false,
+            ..server.options()
+        },
+        ClientOptions {
+            allow_insecure_loopback: true,
+            ..server.options()
+        },
+    ] {
+        let before = server.seen().len();
+        let client =
+            Client::with_credential(&server.vault_url(), RecordingCredential::new(), options)
+                .expect("client");
+        call(client.get_key("k", "")).await.expect("get");
+        let seen = server.seen();
+        assert_eq!(seen.len(), before + 2, "probe + request");
+        assert!(!authorised(&seen[before]));
+    }
+}
+
+#[tokio::test]
+async fn a_401_with_a_new_challenge_rechallenges_and_updates_what_the_next_client_reuses() {
+    // The vault moves to another tenant: from then on its challenge names
+    // the new tenant, and the first authorised request after the move is
+    // refused with that challenge.
+    let moved = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let refused = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (m, r) = (moved.clone(), refused.clone());
+    let server = TestServer::start(move |s, _, info| {
+        let tenant = if m.load(std::sync::atomic::Ordering::SeqCst) {
+            "tenant-new"
+        } else {
+            "tenant-old"
+        };
+        let header = format!(
+            r#"Bearer authorization="https://login.microsoftonline.com/{tenant}", resource="https://localhost:{}""#,
+            info.port
+        );
+        if !authorised(s) {
+            return unauthorized(&header);
+        }
+        if m.load(std::sync::atomic::Ordering::SeqCst)
+            && !r.swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            return unauthorized(&header);
+        }
+        json(200, key_bundle(info.port, "k"))
+    })
+    .await;
+    let first = RecordingCredential::new();
+    call(server.client(first.clone()).get_key("k", ""))
+        .await
+        .expect("before the move");
+    assert_eq!(first.calls()[0].tenant.as_deref(), Some("tenant-old"));
+
+    moved.store(true, std::sync::atomic::Ordering::SeqCst);
+    let second = RecordingCredential::new();
+    call(server.client(second.clone()).get_key("k", ""))
+        .await
+        .expect("re-challenged");
+    let calls = second.calls();
+    assert_eq!(
+        calls.len(),
+        2,
+        "the reused challenge's token, then the new one"
+    );
+    assert_eq!(calls[0].tenant.as_deref(), Some("tenant-old"));
+    assert_eq!(calls[1].tenant.as_deref(), Some("tenant-new"));
+    let seen = server.seen();
+    assert_eq!(seen.len(), 4, "2 before the move, then refused + retried");
+    assert!(authorised(&seen[2]) && authorised(&seen[3]));
+
+    // The next client reuses the new challenge: one exchange, the new tenant.
+    let third = RecordingCredential::new();
+    call(server.client(third.clone()).get_key("k", ""))
+        .await
+        .expect("after the move");
+    assert_eq!(server.seen().len(), 5);
+    assert!(authorised(&server.seen()[4]));
+    let calls = third.calls();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].tenant.as_deref(), Some("tenant-new"));
+}

@@ -18,9 +18,7 @@ fn assert_no_placeholder(e: &Error) {
 
 /// A plain-HTTP server on loopback that reads requests and never answers.
 async fn silent_server() -> (String, tokio::task::JoinHandle<()>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
+    let listener = common::fresh_listener().await;
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     let task = tokio::spawn(async move {
         while let Ok((mut stream, _)) = listener.accept().await {
@@ -88,9 +86,7 @@ async fn a_time_out_is_a_typed_transport_error_with_its_source_chain() {
 async fn a_refused_connection_is_a_typed_connect_error() {
     // Bind, then close: nothing listens on the port.
     let url = {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
+        let listener = common::fresh_listener().await;
         format!("http://{}", listener.local_addr().expect("addr"))
     };
     let err = impatient_client(&url)
@@ -161,4 +157,35 @@ async fn pipeline_failures_come_out_of_generated_methods_typed() {
     assert_eq!(http.status, StatusCode::NOT_FOUND);
     assert_eq!(http.code.as_deref(), Some("KeyNotFound"));
     assert_no_placeholder(&err);
+}
+
+/// A path parameter that the URL parser would turn into a step up the
+/// path (`..`, `.`, a backslash) is refused before anything is sent: a raw
+/// `delete_key("..\\deletedkeys\\victim")` once became
+/// `DELETE /deletedkeys/victim`, a purge.
+#[tokio::test]
+async fn a_path_parameter_that_climbs_the_path_is_refused_before_sending() {
+    let server = challenging_server(
+        |p| format!("https://localhost:{p}"),
+        |_, p| json(200, key_bundle(p, "k")),
+    )
+    .await;
+    let cred = RecordingCredential::new();
+    let client = server.client(cred.clone());
+    for name in ["..\\deletedkeys\\victim", "..", ".", "k\\v"] {
+        let e = client.delete_key(name).await.expect_err(name);
+        assert!(matches!(e, Error::InvalidRequest(_)), "{name}: {e:?}");
+        assert!(e.to_string().contains("not a valid path segment"), "{e}");
+    }
+    let e = client.get_key("k", "..").await.expect_err("version ..");
+    assert!(matches!(e, Error::InvalidRequest(_)), "{e:?}");
+    assert!(
+        server.seen().is_empty(),
+        "nothing was sent: {:?}",
+        server.seen()
+    );
+    assert!(cred.calls().is_empty(), "no token was asked for");
+    // A plain name still goes out.
+    call(client.get_key("k", "")).await.expect("get");
+    assert!(!server.seen().is_empty());
 }

@@ -10,6 +10,8 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+#[path = "../common/spans.rs"]
+mod spans;
 
 mod challenge;
 mod errors;
@@ -19,6 +21,8 @@ mod raw;
 mod responses;
 mod retry;
 mod size_limit;
+#[path = "spans.rs"]
+mod span_tests;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -45,8 +45,12 @@ async fn next_links_are_followed_through_the_pipeline() {
     let lists: Vec<Seen> = server.seen().into_iter().filter(authorised).collect();
     assert_eq!(lists.len(), 3);
     assert_eq!(lists[0].query_value("maxresults").as_deref(), Some("2"));
-    // A nextLink's own api-version is kept; one is added where it has none.
-    assert_eq!(lists[1].query_value("api-version").as_deref(), Some("7.2"));
+    // A nextLink's own api-version is replaced by the client's; the
+    // client's is added where it has none.
+    assert_eq!(
+        lists[1].query_value("api-version").as_deref(),
+        Some("2025-07-01")
+    );
     assert_eq!(
         lists[2].query_value("api-version").as_deref(),
         Some("2025-07-01")
@@ -203,4 +207,176 @@ async fn an_endless_series_of_next_links_ends_at_max_pages() {
         ClientOptions::default().max_pages,
         Some(keyvault_keys_protocol::DEFAULT_MAX_PAGES)
     );
+}
+
+// The client's api-version on every page.
+
+/// The raw `key=value` segments of a query other than `api-version` (any
+/// case), and the values of its `api-version` pairs.
+fn split_api_version(query: &str) -> (Vec<&str>, Vec<String>) {
+    let mut others = Vec::new();
+    let mut versions = Vec::new();
+    for segment in query.split('&').filter(|s| !s.is_empty()) {
+        let (k, v) = url::form_urlencoded::parse(segment.as_bytes())
+            .next()
+            .expect("a pair");
+        if k.eq_ignore_ascii_case("api-version") {
+            versions.push(v.into_owned());
+        } else {
+            others.push(segment);
+        }
+    }
+    (others, versions)
+}
+
+#[tokio::test]
+async fn a_continuation_request_carries_the_clients_api_version_once() {
+    // Each nextLink carries other api-versions (in any case); its other
+    // pairs, percent-encoding included, go out as they came, in order.
+    let server = challenging_server(
+        |p| format!("https://localhost:{p}"),
+        |s, p| match s.query_value("$skiptoken").as_deref() {
+            None => json(
+                200,
+                list_page(
+                    p,
+                    &["a"],
+                    Some(format!(
+                        "https://{VAULT_HOST}:{p}/keys?api-version=1999-01-01&$skiptoken=eyJ0IjoxfQ%3D%3D&maxresults=2"
+                    )),
+                ),
+            ),
+            Some("eyJ0IjoxfQ==") => json(
+                200,
+                list_page(
+                    p,
+                    &["b"],
+                    Some(format!(
+                        "https://{VAULT_HOST}:{p}/keys?$skiptoken=t2&API-Version=1999-01-01&maxresults=2&Api-Version=1998-01-01"
+                    )),
+                ),
+            ),
+            _ => json(200, list_page(p, &["c"], None)),
+        },
+    )
+    .await;
+    let options = ClientOptions {
+        api_version: "7.6-preview.2".into(),
+        ..server.options()
+    };
+    let client = Client::with_credential(&server.vault_url(), RecordingCredential::new(), options)
+        .expect("client");
+    let c = client.clone();
+    let items: Vec<types::KeyItem> = client
+        .items(async move { c.get_keys(std::num::NonZeroU32::new(2)).await })
+        .map(|r| r.expect("item"))
+        .collect()
+        .await;
+    assert_eq!(items.len(), 3);
+    let lists: Vec<Seen> = server.seen().into_iter().filter(authorised).collect();
+    assert_eq!(lists.len(), 3);
+    let expected_others: [&[&str]; 3] = [
+        &["maxresults=2"],
+        &["$skiptoken=eyJ0IjoxfQ%3D%3D", "maxresults=2"],
+        &["$skiptoken=t2", "maxresults=2"],
+    ];
+    for (i, (seen, others)) in lists.iter().zip(expected_others).enumerate() {
+        let (got_others, versions) = split_api_version(&seen.query);
+        assert_eq!(versions, ["7.6-preview.2"], "request {i}: {}", seen.query);
+        assert_eq!(got_others, others, "request {i}: {}", seen.query);
+    }
+
+    // A continuation token the caller gives, and one page fetched by link.
+    let token = format!(
+        "https://{VAULT_HOST}:{}/keys?$skiptoken=t2&api-version=1999-01-01",
+        server.addr.port()
+    );
+    let pages: Vec<types::KeyListResult> = client
+        .pages_from(token.clone())
+        .map(|r| r.expect("page"))
+        .collect()
+        .await;
+    assert_eq!(pages.len(), 1);
+    let _: types::KeyListResult = client.get_page(&token).await.expect("page");
+    let lists: Vec<Seen> = server.seen().into_iter().filter(authorised).collect();
+    assert_eq!(lists.len(), 5);
+    for seen in &lists[3..] {
+        let (others, versions) = split_api_version(&seen.query);
+        assert_eq!(versions, ["7.6-preview.2"], "{}", seen.query);
+        assert_eq!(others, ["$skiptoken=t2"], "{}", seen.query);
+    }
+}
+
+// Empty pages.
+
+#[tokio::test]
+async fn empty_and_null_pages_with_a_next_link_are_followed_until_a_null_next_link() {
+    // Pages: empty, null value, one key, empty; the last nextLink is null.
+    let server = challenging_server(
+        |p| format!("https://localhost:{p}"),
+        |s, p| {
+            let n: usize = s.query_value("p").map_or(0, |v| v.parse().expect("p"));
+            let link = Some(format!("https://{VAULT_HOST}:{p}/keys?p={}", n + 1));
+            match n {
+                0 => json(200, list_page(p, &[], link)),
+                1 => json(200, serde_json::json!({"value": null, "nextLink": link})),
+                2 => json(200, list_page(p, &["a"], link)),
+                3 => json(200, serde_json::json!({"value": [], "nextLink": null})),
+                _ => json(404, serde_json::json!({"error": {"code": "NotFound"}})),
+            }
+        },
+    )
+    .await;
+    let client = server.client(RecordingCredential::new());
+    let c = client.clone();
+    let pages: Vec<types::KeyListResult> = client
+        .pages(async move { c.get_keys(None).await })
+        .map(|r| r.expect("page"))
+        .collect()
+        .await;
+    let sizes: Vec<usize> = pages.iter().map(|p| p.value.len()).collect();
+    assert_eq!(sizes, [0, 0, 1, 0]);
+    assert_eq!(authorised_attempts(&server).await.len(), 4);
+
+    let c = client.clone();
+    let items: Vec<types::KeyItem> = client
+        .items(async move { c.get_keys(None).await })
+        .map(|r| r.expect("item"))
+        .collect()
+        .await;
+    assert_eq!(items.len(), 1);
+    assert!(
+        items[0]
+            .kid
+            .as_deref()
+            .is_some_and(|k| k.ends_with("/keys/a"))
+    );
+    assert_eq!(authorised_attempts(&server).await.len(), 8);
+}
+
+#[tokio::test]
+async fn a_listing_of_one_empty_or_null_page_ends_there() {
+    for body in [
+        serde_json::json!({"value": [], "nextLink": null}),
+        serde_json::json!({"value": null}),
+        serde_json::json!({"value": null, "nextLink": null}),
+        serde_json::json!({}),
+    ] {
+        let b = body.clone();
+        let server = challenging_server(
+            |p| format!("https://localhost:{p}"),
+            move |_, _| json(200, b.clone()),
+        )
+        .await;
+        let client = server.client(RecordingCredential::new());
+        let c = client.clone();
+        let pages: Vec<Result<types::DeletedKeyListResult, Error>> = client
+            .pages(async move { c.get_deleted_keys(None).await })
+            .collect()
+            .await;
+        assert_eq!(pages.len(), 1, "{body}: {pages:?}");
+        let page = pages[0].as_ref().unwrap_or_else(|e| panic!("{body}: {e}"));
+        assert!(page.value.is_empty() && page.next_link.is_none(), "{body}");
+        assert_eq!(authorised_attempts(&server).await.len(), 1, "{body}");
+    }
 }

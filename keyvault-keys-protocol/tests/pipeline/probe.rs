@@ -143,24 +143,26 @@ async fn a_repeatable_request_with_a_body_is_sent_after_an_answered_probe() {
 #[tokio::test]
 async fn a_challenge_to_the_request_sent_after_the_probe_is_answered() {
     // The bodiless copy is refused (create) or answered (update) without a
-    // challenge; the request with its body is challenged.
-    let server = TestServer::start(|s, _, info| {
-        let p = info.port;
-        if authorised(s) {
-            json(200, key_bundle(p, "k"))
-        } else if s.body.is_empty() && s.path.ends_with("/create") {
-            json(
-                400,
-                serde_json::json!({"error": {"code": "BadParameter", "message": "no body"}}),
-            )
-        } else if s.body.is_empty() {
-            json(200, key_bundle(p, "k"))
-        } else {
-            unauthorized(&challenge(&format!("https://localhost:{p}")))
-        }
-    })
-    .await;
+    // challenge; the request with its body is challenged. A server per
+    // operation: a second client of the same vault would reuse the
+    // challenge the first verified and send no probe (issue 19 §3).
     for op in ["create_key", "update_key"] {
+        let server = TestServer::start(|s, _, info| {
+            let p = info.port;
+            if authorised(s) {
+                json(200, key_bundle(p, "k"))
+            } else if s.body.is_empty() && s.path.ends_with("/create") {
+                json(
+                    400,
+                    serde_json::json!({"error": {"code": "BadParameter", "message": "no body"}}),
+                )
+            } else if s.body.is_empty() {
+                json(200, key_bundle(p, "k"))
+            } else {
+                unauthorized(&challenge(&format!("https://localhost:{p}")))
+            }
+        })
+        .await;
         let cred = RecordingCredential::new();
         let client = server.client(cred.clone());
         let before = server.seen().len();

@@ -111,9 +111,7 @@ async fn connection_errors_are_retried() {
         |_, p| json(200, key_bundle(p, "k")),
     )
     .await;
-    let flaky = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
+    let flaky = common::fresh_listener().await;
     let flaky_addr = flaky.local_addr().expect("addr");
     let target = server.addr;
     let drops = Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -382,9 +380,7 @@ async fn a_connection_that_fails_before_the_request_is_sent_is_retried_for_a_cre
     // (the first carries the challenge probe); every request gets a new
     // connection.
     let (server, acted) = acting_server("POST", "/keys/k/create", vec![], key_ok).await;
-    let proxy = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
+    let proxy = common::fresh_listener().await;
     let proxy_addr = proxy.local_addr().expect("addr");
     let target = server.addr;
     let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));

@@ -16,16 +16,19 @@ impl KeyClient {
         name: &str,
         options: Option<BackupKeyOptions>,
     ) -> Result<Vec<u8>> {
-        validate_key_name(name)?;
-        let BackupKeyOptions {} = options.unwrap_or_default();
-        let r = call(self.protocol.backup_key(name)).await?;
-        let value = r.value.ok_or_else(|| {
-            Error::invalid_response("the service returned a backup without value")
-        })?;
-        b64::decode(&value).map_err(|e| {
-            Error::invalid_response(format!(
-                "the service returned a backup that is not base64url: {e}"
-            ))
+        traced!("KeyClient.backup_key", async move {
+            validate_key_name(name)?;
+            let BackupKeyOptions {} = options.unwrap_or_default();
+            self.require("backup_key", "BackupKey")?;
+            let r = call(self.protocol.backup_key(name)).await?;
+            let value = r.value.ok_or_else(|| {
+                Error::invalid_response("the service returned a backup without value")
+            })?;
+            b64::decode(&value).map_err(|e| {
+                Error::invalid_response(format!(
+                    "the service returned a backup that is not base64url: {e}"
+                ))
+            })
         })
     }
 
@@ -42,12 +45,15 @@ impl KeyClient {
         backup: &[u8],
         options: Option<RestoreKeyBackupOptions>,
     ) -> Result<KeyVaultKey> {
-        // An empty or damaged backup is the service's to refuse.
-        let RestoreKeyBackupOptions {} = options.unwrap_or_default();
-        let body = types::KeyRestoreParameters {
-            value: b64::encode(backup),
-            extra: Default::default(),
-        };
-        KeyVaultKey::from_bundle(&call(self.protocol.restore_key(&body)).await?)
+        traced!("KeyClient.restore_key_backup", async move {
+            // An empty or damaged backup is the service's to refuse.
+            let RestoreKeyBackupOptions {} = options.unwrap_or_default();
+            let body = types::KeyRestoreParameters {
+                value: b64::encode(backup),
+                extra: Default::default(),
+            };
+            self.require("restore_key_backup", "RestoreKey")?;
+            KeyVaultKey::from_bundle(&call(self.protocol.restore_key(&body)).await?)
+        })
     }
 }

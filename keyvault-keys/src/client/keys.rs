@@ -18,42 +18,130 @@ impl KeyClient {
         key_type: KeyType,
         options: Option<CreateKeyOptions>,
     ) -> Result<KeyVaultKey> {
+        traced!("KeyClient.create_key", async move {
+            validate_key_name(name)?;
+            let o = options.unwrap_or_default();
+            self.require("create_key", "CreateKey")?;
+            self.require_member(o.size.is_some(), "size", "KeyCreateParameters", "key_size")?;
+            self.require_member(
+                o.public_exponent.is_some(),
+                "public_exponent",
+                "KeyCreateParameters",
+                "public_exponent",
+            )?;
+            self.require_member(o.curve.is_some(), "curve", "KeyCreateParameters", "crv")?;
+            self.require_member(
+                o.akp_algorithm.is_some(),
+                "akp_algorithm",
+                "KeyCreateParameters",
+                "alg",
+            )?;
+            self.require_common(
+                "KeyCreateParameters",
+                o.exportable,
+                o.release_policy.as_ref(),
+            )?;
+            let kty = match (&key_type, o.hardware_protected) {
+                (KeyType::Rsa, Some(true)) => KeyType::RsaHsm,
+                (KeyType::Ec, Some(true)) => KeyType::EcHsm,
+                (KeyType::Oct, Some(true)) => KeyType::OctHsm,
+                (KeyType::Akp, Some(true)) => KeyType::AkpHsm,
+                (k, _) => k.clone(),
+            };
+            // Sizes, curves and which option fits which key type are the
+            // service's to check (Azure SDK guideline: no client-side copy of
+            // service validation); its answer comes back as the error.
+            // The wire's members are int32: a larger value would wrap into a
+            // different (negative) number, so refuse it here.
+            let int32 = |what: &str, v: Option<u32>| -> Result<Option<i32>> {
+                v.map(|v| {
+                    i32::try_from(v).map_err(|_| {
+                        Error::validation(format!(
+                            "{what} {v} is too large: the service takes at most {}",
+                            i32::MAX
+                        ))
+                    })
+                })
+                .transpose()
+            };
+            let body = types::KeyCreateParameters {
+                kty,
+                key_size: int32("size", o.size)?,
+                public_exponent: int32("public_exponent", o.public_exponent)?,
+                key_ops: o.key_operations.unwrap_or_default(),
+                attributes: attributes(o.enabled, o.not_before, o.expires_on, o.exportable),
+                tags: o.tags.unwrap_or_default(),
+                crv: o.curve,
+                release_policy: o.release_policy.as_ref().map(KeyReleasePolicy::to_wire),
+                alg: o.akp_algorithm,
+                extra: Default::default(),
+            };
+            KeyVaultKey::from_bundle(&call(self.protocol.create_key(name, &body)).await?)
+        })
+    }
+
+    /// Registers a Managed HSM key whose material lives in an external key
+    /// manager connected to the HSM, identified there by `external_key_id`
+    /// (letters, digits and dashes, at most 64 characters: the service
+    /// checks it). Python's `create_external_key`; api-version
+    /// 2026-01-01-preview or later (an older known version is refused
+    /// before any request).
+    ///
+    /// The request is a create (`POST /keys/{name}/create`) whose body
+    /// carries `attributes.external_key.id` and no `kty`: the service takes
+    /// the two as exclusive, as the Python client sends it (the spec marks
+    /// `kty` required, so this body is built here rather than by the
+    /// generated method). Like every create it is never repeated after the
+    /// service may have acted ([`ErrorKind::OutcomeUnknown`]).
+    ///
+    /// ```no_run
+    /// # async fn f(client: keyvault_keys::KeyClient) -> keyvault_keys::Result<()> {
+    /// let key = client.create_external_key("ekm-key", "ext-0042", None).await?;
+    /// println!("{:?}", key.properties.external_key.map(|e| e.id));
+    /// # Ok(()) }
+    /// ```
+    pub async fn create_external_key(
+        &self,
+        name: &str,
+        external_key_id: &str,
+        options: Option<CreateExternalKeyOptions>,
+    ) -> Result<KeyVaultKey> {
         validate_key_name(name)?;
         let o = options.unwrap_or_default();
-        let kty = match (&key_type, o.hardware_protected) {
-            (KeyType::Rsa, Some(true)) => KeyType::RsaHsm,
-            (KeyType::Ec, Some(true)) => KeyType::EcHsm,
-            (KeyType::Oct, Some(true)) => KeyType::OctHsm,
-            (k, _) => k.clone(),
-        };
-        // Sizes, curves and which option fits which key type are the
-        // service's to check (Azure SDK guideline: no client-side copy of
-        // service validation); its answer comes back as the error.
-        // The wire's members are int32: a larger value would wrap into a
-        // different (negative) number, so refuse it here.
-        let int32 = |what: &str, v: Option<u32>| -> Result<Option<i32>> {
-            v.map(|v| {
-                i32::try_from(v).map_err(|_| {
-                    Error::validation(format!(
-                        "{what} {v} is too large: the service takes at most {}",
-                        i32::MAX
-                    ))
-                })
-            })
-            .transpose()
-        };
-        let body = types::KeyCreateParameters {
-            kty,
-            key_size: int32("size", o.size)?,
-            public_exponent: int32("public_exponent", o.public_exponent)?,
-            key_ops: o.key_operations.unwrap_or_default(),
-            attributes: attributes(o.enabled, o.not_before, o.expires_on, o.exportable),
-            tags: o.tags.unwrap_or_default(),
-            crv: o.curve,
-            release_policy: o.release_policy.as_ref().map(KeyReleasePolicy::to_wire),
+        self.require("create_external_key", "CreateKey")?;
+        self.require_member(true, "create_external_key", "KeyAttributes", "external_key")?;
+        self.require_common("KeyCreateParameters", None, o.release_policy.as_ref())?;
+        /// The create body without `kty`.
+        #[derive(serde::Serialize)]
+        struct Body {
+            attributes: types::KeyAttributes,
+            #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+            tags: std::collections::BTreeMap<String, String>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            release_policy: Option<types::KeyReleasePolicy>,
+        }
+        let mut attributes =
+            super::attributes(o.enabled, o.not_before, o.expires_on, None).unwrap_or_default();
+        attributes.external_key = Some(types::ExternalKey {
+            id: external_key_id.to_owned(),
             extra: Default::default(),
+        });
+        let body = Body {
+            attributes,
+            tags: o.tags.unwrap_or_default(),
+            release_policy: o.release_policy.as_ref().map(KeyReleasePolicy::to_wire),
         };
-        KeyVaultKey::from_bundle(&call(self.protocol.create_key(name, &body)).await?)
+        let request = RawRequest::new(
+            keyvault_keys_protocol::reqwest::Method::POST,
+            format!("/keys/{name}/create"),
+        )
+        .with_json(&body)?;
+        let response = self
+            .protocol
+            .send_request(request)
+            .await?
+            .error_for_status()?;
+        KeyVaultKey::from_bundle(&response.json::<types::KeyBundle>()?)
     }
 
     /// Creates an RSA key (RSA-HSM with `hardware_protected`).
@@ -69,7 +157,9 @@ impl KeyClient {
         name: &str,
         options: Option<CreateKeyOptions>,
     ) -> Result<KeyVaultKey> {
-        self.create_key(name, KeyType::Rsa, options).await
+        traced!("KeyClient.create_rsa_key", async move {
+            self.create_key(name, KeyType::Rsa, options).await
+        })
     }
 
     /// Creates an elliptic-curve key (P-256 unless `curve` says otherwise).
@@ -85,7 +175,42 @@ impl KeyClient {
         name: &str,
         options: Option<CreateKeyOptions>,
     ) -> Result<KeyVaultKey> {
-        self.create_key(name, KeyType::Ec, options).await
+        traced!("KeyClient.create_ec_key", async move {
+            self.create_key(name, KeyType::Ec, options).await
+        })
+    }
+
+    /// Creates an AKP (Algorithm Key Pair) key: an ML-DSA (FIPS 204) key of
+    /// the parameter set `algorithm` (AKP-HSM with `hardware_protected`),
+    /// as the .NET client's `CreateAkpKeyOptions(name, algorithm,
+    /// hardwareProtected)`; the request is `{"kty":"AKP","alg":"ML-DSA-65"}`.
+    /// api-version 2026-05-01-preview or later: an older known version is
+    /// refused before any request. `algorithm` overrides the options'
+    /// `akp_algorithm`.
+    ///
+    /// Sign with `CryptographyClient::sign_ml_dsa` (in the vault), verify
+    /// with `verify_ml_dsa` (locally, with the key's public `pub`).
+    ///
+    /// ```no_run
+    /// # async fn f(client: keyvault_keys::KeyClient) -> keyvault_keys::Result<()> {
+    /// use keyvault_keys::AkpAlgorithm;
+    /// let key = client.create_akp_key("pq-key", AkpAlgorithm::MlDsa65, None).await?;
+    /// println!("{:?}", key.key.alg);
+    /// # Ok(()) }
+    /// ```
+    pub async fn create_akp_key(
+        &self,
+        name: &str,
+        algorithm: AkpAlgorithm,
+        options: Option<CreateKeyOptions>,
+    ) -> Result<KeyVaultKey> {
+        traced!("KeyClient.create_akp_key", async move {
+            let options = CreateKeyOptions {
+                akp_algorithm: Some(algorithm),
+                ..options.unwrap_or_default()
+            };
+            self.create_key(name, KeyType::Akp, Some(options)).await
+        })
     }
 
     /// Creates a symmetric key (Managed HSM; oct-HSM with `hardware_protected`).
@@ -101,7 +226,9 @@ impl KeyClient {
         name: &str,
         options: Option<CreateKeyOptions>,
     ) -> Result<KeyVaultKey> {
-        self.create_key(name, KeyType::Oct, options).await
+        traced!("KeyClient.create_oct_key", async move {
+            self.create_key(name, KeyType::Oct, options).await
+        })
     }
 
     /// Gets a key: the latest version, or the options' `version`.
@@ -116,15 +243,18 @@ impl KeyClient {
     /// # Ok(()) }
     /// ```
     pub async fn get_key(&self, name: &str, options: Option<GetKeyOptions>) -> Result<KeyVaultKey> {
-        validate_key_name(name)?;
-        let o = options.unwrap_or_default();
-        KeyVaultKey::from_bundle(
-            &call(
-                self.protocol
-                    .get_key(name, o.version.as_deref().unwrap_or("")),
+        traced!("KeyClient.get_key", async move {
+            validate_key_name(name)?;
+            let o = options.unwrap_or_default();
+            self.require("get_key", "GetKey")?;
+            KeyVaultKey::from_bundle(
+                &call(
+                    self.protocol
+                        .get_key(name, o.version.as_deref().unwrap_or("")),
+                )
+                .await?,
             )
-            .await?,
-        )
+        })
     }
 
     /// Gets a key with the HSM's attestation of it.
@@ -140,15 +270,18 @@ impl KeyClient {
         name: &str,
         options: Option<GetKeyAttestationOptions>,
     ) -> Result<KeyVaultKey> {
-        validate_key_name(name)?;
-        let o = options.unwrap_or_default();
-        KeyVaultKey::from_bundle(
-            &call(
-                self.protocol
-                    .get_key_attestation(name, o.version.as_deref().unwrap_or("")),
+        traced!("KeyClient.get_key_attestation", async move {
+            validate_key_name(name)?;
+            let o = options.unwrap_or_default();
+            self.require("get_key_attestation", "GetKeyAttestation")?;
+            KeyVaultKey::from_bundle(
+                &call(
+                    self.protocol
+                        .get_key_attestation(name, o.version.as_deref().unwrap_or("")),
+                )
+                .await?,
             )
-            .await?,
-        )
+        })
     }
 
     /// Changes a key version's properties (the latest unless `version` is set).
@@ -165,24 +298,28 @@ impl KeyClient {
         name: &str,
         options: Option<UpdateKeyPropertiesOptions>,
     ) -> Result<KeyVaultKey> {
-        validate_key_name(name)?;
-        let o = options.unwrap_or_default();
-        // `None` leaves tags and operations alone; `Some(empty)` sends `{}` /
-        // `[]`, which clears them (as the Python client does).
-        let body = types::KeyUpdateParameters {
-            key_ops: o.key_operations,
-            attributes: attributes(o.enabled, o.not_before, o.expires_on, None),
-            tags: o.tags,
-            release_policy: o.release_policy.as_ref().map(KeyReleasePolicy::to_wire),
-            extra: Default::default(),
-        };
-        KeyVaultKey::from_bundle(
-            &call(
-                self.protocol
-                    .update_key(name, o.version.as_deref().unwrap_or(""), &body),
+        traced!("KeyClient.update_key_properties", async move {
+            validate_key_name(name)?;
+            let o = options.unwrap_or_default();
+            self.require("update_key_properties", "UpdateKey")?;
+            self.require_common("KeyUpdateParameters", None, o.release_policy.as_ref())?;
+            // `None` leaves tags and operations alone; `Some(empty)` sends `{}` /
+            // `[]`, which clears them (as the Python client does).
+            let body = types::KeyUpdateParameters {
+                key_ops: o.key_operations,
+                attributes: attributes(o.enabled, o.not_before, o.expires_on, None),
+                tags: o.tags,
+                release_policy: o.release_policy.as_ref().map(KeyReleasePolicy::to_wire),
+                extra: Default::default(),
+            };
+            KeyVaultKey::from_bundle(
+                &call(
+                    self.protocol
+                        .update_key(name, o.version.as_deref().unwrap_or(""), &body),
+                )
+                .await?,
             )
-            .await?,
-        )
+        })
     }
 
     /// Imports key material (with its private part) as a new key or version.
@@ -198,18 +335,26 @@ impl KeyClient {
         key: &JsonWebKey,
         options: Option<ImportKeyOptions>,
     ) -> Result<KeyVaultKey> {
-        validate_key_name(name)?;
-        // Whether the key has the private material (or, for bring your own
-        // key, the HSM transfer blob `key_hsm`) is the service's to check.
-        let o = options.unwrap_or_default();
-        let body = types::KeyImportParameters {
-            hsm: o.hardware_protected,
-            key: key.to_protocol(),
-            attributes: attributes(o.enabled, o.not_before, o.expires_on, o.exportable),
-            tags: o.tags.unwrap_or_default(),
-            release_policy: o.release_policy.as_ref().map(KeyReleasePolicy::to_wire),
-            extra: Default::default(),
-        };
-        KeyVaultKey::from_bundle(&call(self.protocol.import_key(name, &body)).await?)
+        traced!("KeyClient.import_key", async move {
+            validate_key_name(name)?;
+            // Whether the key has the private material (or, for bring your own
+            // key, the HSM transfer blob `key_hsm`) is the service's to check.
+            let o = options.unwrap_or_default();
+            self.require("import_key", "ImportKey")?;
+            self.require_common(
+                "KeyImportParameters",
+                o.exportable,
+                o.release_policy.as_ref(),
+            )?;
+            let body = types::KeyImportParameters {
+                hsm: o.hardware_protected,
+                key: key.to_protocol(),
+                attributes: attributes(o.enabled, o.not_before, o.expires_on, o.exportable),
+                tags: o.tags.unwrap_or_default(),
+                release_policy: o.release_policy.as_ref().map(KeyReleasePolicy::to_wire),
+                extra: Default::default(),
+            };
+            KeyVaultKey::from_bundle(&call(self.protocol.import_key(name, &body)).await?)
+        })
     }
 }

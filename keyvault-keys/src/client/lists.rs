@@ -57,6 +57,9 @@ impl KeyClient {
     /// # Ok(()) }
     /// ```
     pub fn list_properties_of_keys(&self, options: Option<ListOptions>) -> Pager<KeyProperties> {
+        if let Err(e) = self.require("list_properties_of_keys", "GetKeys") {
+            return Self::failed(e);
+        }
         let o = options.unwrap_or_default();
         let max = match Self::max_results(&o) {
             Ok(m) => m,
@@ -91,7 +94,9 @@ impl KeyClient {
         name: &str,
         options: Option<ListOptions>,
     ) -> Pager<KeyProperties> {
-        if let Err(e) = validate_key_name(name) {
+        if let Err(e) = validate_key_name(name)
+            .and_then(|()| self.require("list_properties_of_key_versions", "GetKeyVersions"))
+        {
             return Self::failed(e);
         }
         let o = options.unwrap_or_default();
@@ -125,6 +130,9 @@ impl KeyClient {
     /// # Ok(()) }
     /// ```
     pub fn list_deleted_keys(&self, options: Option<ListOptions>) -> Pager<DeletedKey> {
+        if let Err(e) = self.require("list_deleted_keys", "GetDeletedKeys") {
+            return Self::failed(e);
+        }
         let o = options.unwrap_or_default();
         let max = match Self::max_results(&o) {
             Ok(m) => m,

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use futures::stream::StreamExt as _;
-use keyvault_crypto::{CryptographyClient, JsonWebKey, KeyType, KeyUsage, SecretBytes, b64};
+use keyvault_crypto::{
+    AkpAlgorithm, CryptographyClient, JsonWebKey, KeyType, KeyUsage, SecretBytes, b64,
+};
 use keyvault_keys_protocol::azure_core::credentials::TokenCredential;
 use keyvault_keys_protocol::{Client, RawRequest, RawResponse, call, types};
 
@@ -13,6 +15,18 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::models::*;
 use crate::options::*;
 use crate::pager::{Page, Pager};
+
+/// Runs a method's body in its span (`KeyClient.<method>`; see
+/// [`keyvault_keys_protocol::instrumentation`]).
+macro_rules! traced {
+    ($name:literal, $body:expr) => {
+        keyvault_keys_protocol::instrumentation::in_public_api(
+            || keyvault_keys_protocol::public_api_span!($name),
+            $body,
+        )
+        .await
+    };
+}
 
 mod backup;
 mod crypto;
@@ -122,5 +136,61 @@ impl KeyClient {
     /// The low-level client underneath.
     pub fn protocol_client(&self) -> &Client {
         &self.protocol
+    }
+
+    /// The api-version this client sends, and checks every method and
+    /// option against (see [`ApiVersion`]).
+    pub fn api_version(&self) -> &ApiVersion {
+        &self.protocol.pipeline().options().api_version
+    }
+
+    /// Refuses `method` (named as Python names it) before any request when
+    /// the client's api-version is a known version older than the one that
+    /// introduced `operation_id`.
+    pub(crate) fn require(&self, method: &str, operation_id: &str) -> Result<()> {
+        Ok(self.api_version().check_operation(method, operation_id)?)
+    }
+
+    /// Refuses the option `option`, when it is set, before any request
+    /// when the client's api-version is a known version older than the one
+    /// that introduced the request member `schema.member` it is sent as.
+    pub(crate) fn require_member(
+        &self,
+        set: bool,
+        option: &str,
+        schema: &str,
+        member: &str,
+    ) -> Result<()> {
+        if set {
+            self.api_version().check_member(option, schema, member)?;
+        }
+        Ok(())
+    }
+
+    /// The options that land in `attributes` and `release_policy`.
+    pub(crate) fn require_common(
+        &self,
+        schema: &str,
+        exportable: Option<bool>,
+        release_policy: Option<&KeyReleasePolicy>,
+    ) -> Result<()> {
+        self.require_member(
+            exportable.is_some(),
+            "exportable",
+            "KeyAttributes",
+            "exportable",
+        )?;
+        self.require_member(
+            release_policy.is_some(),
+            "release_policy",
+            schema,
+            "release_policy",
+        )?;
+        self.require_member(
+            release_policy.is_some_and(|p| p.immutable.is_some()),
+            "release_policy.immutable",
+            "KeyReleasePolicy",
+            "immutable",
+        )
     }
 }

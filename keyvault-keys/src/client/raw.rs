@@ -14,7 +14,9 @@ impl KeyClient {
     /// # Ok(()) }
     /// ```
     pub async fn send_request(&self, request: RawRequest) -> Result<RawResponse> {
-        Ok(self.protocol.send_request(request).await?)
+        traced!("KeyClient.send_request", async move {
+            Ok(self.protocol.send_request(request).await?)
+        })
     }
 
     /// Like [`KeyClient::send_request`], but the body is a stream of byte
@@ -39,6 +41,8 @@ impl KeyClient {
         &self,
         request: RawRequest,
     ) -> Result<keyvault_keys_protocol::AsyncRawResponse> {
-        Ok(self.protocol.send_request_streaming(request).await?)
+        traced!("KeyClient.send_request_streaming", async move {
+            Ok(self.protocol.send_request_streaming(request).await?)
+        })
     }
 }

@@ -21,27 +21,30 @@ impl KeyClient {
         count: u32,
         options: Option<GetRandomBytesOptions>,
     ) -> Result<SecretBytes> {
-        let GetRandomBytesOptions {} = options.unwrap_or_default();
-        // The request's count is a non-zero number, so 0 cannot be sent; the
-        // upper limit is the service's to check.
-        let Some(count) = NonZeroU32::new(count) else {
-            return Err(Error::validation("count must be at least 1, not 0"));
-        };
-        let r = call(
-            self.protocol
-                .get_random_bytes(&types::GetRandomBytesRequest {
-                    count,
-                    extra: Default::default(),
-                }),
-        )
-        .await?;
-        b64::decode(r.value.expose_secret())
-            .map(SecretBytes::new)
-            .map_err(|e| {
-                Error::invalid_response(format!(
-                    "the service returned random bytes that are not base64url: {e}"
-                ))
-            })
+        traced!("KeyClient.get_random_bytes", async move {
+            let GetRandomBytesOptions {} = options.unwrap_or_default();
+            self.require("get_random_bytes", "GetRandomBytes")?;
+            // The request's count is a non-zero number, so 0 cannot be sent; the
+            // upper limit is the service's to check.
+            let Some(count) = NonZeroU32::new(count) else {
+                return Err(Error::validation("count must be at least 1, not 0"));
+            };
+            let r = call(
+                self.protocol
+                    .get_random_bytes(&types::GetRandomBytesRequest {
+                        count,
+                        extra: Default::default(),
+                    }),
+            )
+            .await?;
+            b64::decode(r.value.expose_secret())
+                .map(SecretBytes::new)
+                .map_err(|e| {
+                    Error::invalid_response(format!(
+                        "the service returned random bytes that are not base64url: {e}"
+                    ))
+                })
+        })
     }
 
     /// Releases an exportable key to the environment that
@@ -59,29 +62,39 @@ impl KeyClient {
         target_attestation_token: &str,
         options: Option<ReleaseKeyOptions>,
     ) -> Result<ReleaseKeyResult> {
-        validate_key_name(name)?;
-        let o = options.unwrap_or_default();
-        let target =
-            types::KeyReleaseParametersTarget::try_from(target_attestation_token.to_owned())
-                .map_err(|e| {
-                    Error::validation(format!("the target attestation token is not valid: {e}"))
-                })?;
-        let body = types::KeyReleaseParameters {
-            target,
-            nonce: o.nonce,
-            enc: o.algorithm,
-            extra: Default::default(),
-        };
-        let r = call(
-            self.protocol
-                .release(name, o.version.as_deref().unwrap_or(""), &body),
-        )
-        .await?;
-        let value = r.value.ok_or_else(|| {
-            Error::invalid_response("the service returned a release result without value")
-        })?;
-        Ok(ReleaseKeyResult {
-            value: value.expose_secret().to_owned(),
+        traced!("KeyClient.release_key", async move {
+            validate_key_name(name)?;
+            let o = options.unwrap_or_default();
+            self.require("release_key", "release")?;
+            self.require_member(o.nonce.is_some(), "nonce", "KeyReleaseParameters", "nonce")?;
+            self.require_member(
+                o.algorithm.is_some(),
+                "algorithm",
+                "KeyReleaseParameters",
+                "enc",
+            )?;
+            let target =
+                types::KeyReleaseParametersTarget::try_from(target_attestation_token.to_owned())
+                    .map_err(|e| {
+                        Error::validation(format!("the target attestation token is not valid: {e}"))
+                    })?;
+            let body = types::KeyReleaseParameters {
+                target,
+                nonce: o.nonce,
+                enc: o.algorithm,
+                extra: Default::default(),
+            };
+            let r = call(
+                self.protocol
+                    .release(name, o.version.as_deref().unwrap_or(""), &body),
+            )
+            .await?;
+            let value = r.value.ok_or_else(|| {
+                Error::invalid_response("the service returned a release result without value")
+            })?;
+            Ok(ReleaseKeyResult {
+                value: value.expose_secret().to_owned(),
+            })
         })
     }
 }

@@ -16,9 +16,12 @@ impl KeyClient {
         name: &str,
         options: Option<RotateKeyOptions>,
     ) -> Result<KeyVaultKey> {
-        validate_key_name(name)?;
-        let RotateKeyOptions {} = options.unwrap_or_default();
-        KeyVaultKey::from_bundle(&call(self.protocol.rotate_key(name)).await?)
+        traced!("KeyClient.rotate_key", async move {
+            validate_key_name(name)?;
+            let RotateKeyOptions {} = options.unwrap_or_default();
+            self.require("rotate_key", "RotateKey")?;
+            KeyVaultKey::from_bundle(&call(self.protocol.rotate_key(name)).await?)
+        })
     }
 
     /// Gets a key's rotation policy.
@@ -34,9 +37,12 @@ impl KeyClient {
         name: &str,
         options: Option<GetKeyRotationPolicyOptions>,
     ) -> Result<KeyRotationPolicy> {
-        validate_key_name(name)?;
-        let GetKeyRotationPolicyOptions {} = options.unwrap_or_default();
-        KeyRotationPolicy::from_wire(&call(self.protocol.get_key_rotation_policy(name)).await?)
+        traced!("KeyClient.get_key_rotation_policy", async move {
+            validate_key_name(name)?;
+            let GetKeyRotationPolicyOptions {} = options.unwrap_or_default();
+            self.require("get_key_rotation_policy", "GetKeyRotationPolicy")?;
+            KeyRotationPolicy::from_wire(&call(self.protocol.get_key_rotation_policy(name)).await?)
+        })
     }
 
     /// Replaces a key's rotation policy; `lifetime_actions` and `expires_in`
@@ -58,22 +64,25 @@ impl KeyClient {
         policy: &KeyRotationPolicy,
         options: Option<UpdateKeyRotationPolicyOptions>,
     ) -> Result<KeyRotationPolicy> {
-        validate_key_name(name)?;
-        let o = options.unwrap_or_default();
-        let mut policy = policy.clone();
-        if let Some(actions) = o.lifetime_actions {
-            policy.lifetime_actions = actions;
-        }
-        if let Some(e) = o.expires_in {
-            policy.expires_in = Some(e);
-        }
-        // The durations and triggers are the service's to check.
-        KeyRotationPolicy::from_wire(
-            &call(
-                self.protocol
-                    .update_key_rotation_policy(name, &policy.to_wire()),
+        traced!("KeyClient.update_key_rotation_policy", async move {
+            validate_key_name(name)?;
+            let o = options.unwrap_or_default();
+            self.require("update_key_rotation_policy", "UpdateKeyRotationPolicy")?;
+            let mut policy = policy.clone();
+            if let Some(actions) = o.lifetime_actions {
+                policy.lifetime_actions = actions;
+            }
+            if let Some(e) = o.expires_in {
+                policy.expires_in = Some(e);
+            }
+            // The durations and triggers are the service's to check.
+            KeyRotationPolicy::from_wire(
+                &call(
+                    self.protocol
+                        .update_key_rotation_policy(name, &policy.to_wire()),
+                )
+                .await?,
             )
-            .await?,
-        )
+        })
     }
 }

@@ -12,13 +12,21 @@ use keyvault_keys::crypto::{
 };
 use keyvault_keys::*;
 
+#[path = "../../../keyvault-keys-protocol/tests/common/spans.rs"]
+mod capture;
 mod crypto;
+mod fidelity;
 mod keys;
 mod lifecycle;
 mod lists;
+mod mldsa;
 mod models;
+mod recorder;
 mod rotation_release;
+mod secure;
+mod spans;
 mod streaming;
+mod versions;
 mod wire_enums;
 
 pub(crate) async fn setup(options: EmulatorOptions) -> (Emulator, KeyClient) {

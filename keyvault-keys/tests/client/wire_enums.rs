@@ -8,7 +8,7 @@ use super::*;
 #[tokio::test]
 async fn an_unknown_key_operation_survives_a_request_and_its_response() {
     let (_emu, c) = setup(EmulatorOptions::default()).await;
-    let future_op = KeyOperation::UnknownValue("secureWrapKey".to_owned());
+    let future_op = KeyOperation::UnknownValue("someFutureOperation".to_owned());
     let key = c
         .create_ec_key(
             "future-ops",

@@ -1,4 +1,5 @@
-//! `cargo xtask bench [--quick] [--dev] [--only NAME]`: the benchmark suite.
+//! `cargo xtask bench [--quick] [--dev] [--only NAME] [--clients LIST]
+//! [--repeat N]`: the benchmark suite.
 //!
 //! Measures side by side in one run and writes `target/bench/report.json`
 //! (every figure, the commands, the machine and the versions compared),
@@ -6,14 +7,17 @@
 //! (client throughput and CPU per operation against concurrency):
 //!
 //! - `crypto` (P1): the engine vs bare aws-lc-rs vs `openssl speed`;
-//! - `clients` (P2): our `KeyClient`, the official Rust crate and the
-//!   official Python aio client against one release-built emulator;
+//! - `clients` (P2): our `KeyClient`, the floor (the same calls as a bare
+//!   reqwest request parsed with serde_json), the official Rust crate and
+//!   the official Python aio client against one release-built emulator;
 //! - `emulator` (P3): the emulator vs a zero-work server on the same stack,
 //!   and its remote sign rate vs the engine's;
 //! - `scale` (P4): keys loaded through the API, listed at two sizes, memory
 //!   per key and restart time on a SQLite store;
 //! - `codegen` (P5): `cargo xtask codegen`'s time and determinism, and CI's
-//!   steps from `target/bench/ci-steps.json` when present.
+//!   steps from `target/bench/ci-steps.json` when present;
+//! - `estate` (P6): automatic rotation after a year's clock advance, the
+//!   state exported and imported, `delete_key` against slow deletions.
 //!
 //! It sets up what it needs as `cargo xtask test` does (the Python venv, the
 //! official Rust crate's workspace) and builds the emulator and the load
@@ -24,6 +28,7 @@
 mod build;
 mod clients;
 mod crypto;
+mod estate;
 mod procs;
 mod report;
 mod scale;
@@ -57,9 +62,12 @@ pub struct Ctx {
     dev: bool,
     /// Seconds per timed client run.
     seconds: f64,
+    /// Timed runs per P2 figure (`--repeat N`; the median is reported).
+    repeat: usize,
     cores: usize,
     emulator: PathBuf,
-    /// Ours first (it also sets up keys), then the official Rust crate, then Python.
+    /// Ours first (it also sets up keys), then the floor (P2 only), the
+    /// official Rust crate, then Python.
     generators: Vec<Generator>,
     commands: Vec<String>,
 }
@@ -96,7 +104,10 @@ fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
 }
 
-const PARTS: [(&str, &str, &str); 5] = [
+/// The clients P2 compares (`--clients` picks some; ours always runs).
+const CLIENTS: [&str; 4] = ["ours", "floor", "official-rust", "python"];
+
+const PARTS: [(&str, &str, &str); 6] = [
     (
         "crypto",
         "p1",
@@ -114,6 +125,11 @@ const PARTS: [(&str, &str, &str); 5] = [
         "P3. Emulator vs a zero-work server; remote sign vs the engine",
     ),
     ("scale", "p4", "P4. Scale"),
+    (
+        "estate",
+        "p6",
+        "P6. The emulator as a test estate: rotation, state, slow deletions",
+    ),
 ];
 
 /// The `version = "…"` of package `name` in a Cargo.lock text.
@@ -181,31 +197,57 @@ fn run_cmd(cmd: &mut Command, what: &str) -> Result<()> {
     Ok(())
 }
 
-/// `cargo xtask bench [--quick] [--dev] [--only NAME]`.
+/// `cargo xtask bench [--quick] [--dev] [--only NAME] [--clients LIST]`
+/// (`--clients ours,floor`: P2 with only those clients; ours always runs;
+/// `--repeat N`: each P2 figure the median of N runs, the clients' runs
+/// interleaved).
 pub fn run(args: &[String]) -> Result<ExitCode> {
     let mut quick = false;
     let mut dev = false;
     let mut only: Option<&str> = None;
+    let mut clients: Option<Vec<String>> = None;
+    let mut repeat = 1usize;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--quick" => quick = true,
+            "--repeat" => {
+                let n = it.next().context("--repeat needs a number")?;
+                repeat = n
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .with_context(|| format!("--repeat takes a positive number, not {n:?}"))?;
+            }
             "--dev" => dev = true,
             "--only" => {
                 let name = it.next().context("--only needs a part name")?;
                 let Some(p) = PARTS.iter().find(|p| p.0 == name || p.1 == name) else {
                     bail!(
-                        "--only takes one of crypto (p1), clients (p2), emulator (p3), scale (p4), codegen (p5), not {name:?}"
+                        "--only takes one of crypto (p1), clients (p2), emulator (p3), scale (p4), codegen (p5), estate (p6), not {name:?}"
                     );
                 };
                 only = Some(p.0);
             }
+            "--clients" => {
+                let list = it.next().context("--clients needs a list")?;
+                let names: Vec<String> = list.split(',').map(str::to_owned).collect();
+                if let Some(n) = names.iter().find(|n| !CLIENTS.contains(&n.as_str())) {
+                    bail!("--clients takes some of {}, not {n:?}", CLIENTS.join(","));
+                }
+                clients = Some(names);
+            }
             other => bail!(
-                "unknown argument {other:?}: cargo xtask bench [--quick] [--dev] [--only NAME]"
+                "unknown argument {other:?}: cargo xtask bench [--quick] [--dev] [--only NAME] [--clients LIST] [--repeat N]"
             ),
         }
     }
     let wanted = |p: &str| only.is_none_or(|o| o == p);
+    // Ours always runs (it also sets up the keys).
+    let client_wanted = |c: &str| {
+        wanted("clients")
+            && (c == "ours" || clients.as_ref().is_none_or(|l| l.iter().any(|n| n == c)))
+    };
     let started = Instant::now();
     let root = crate::workspace_root();
     let target = std::env::var("CARGO_TARGET_DIR")
@@ -218,7 +260,7 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
 
     // Set-up, as `cargo xtask test` does, plus release builds.
     let needs_servers = ["clients", "emulator", "scale"].iter().any(|p| wanted(p));
-    let python = if wanted("clients") {
+    let python = if client_wanted("python") {
         let t = Instant::now();
         let p = crate::test_cmd::ensure_python(&root)?;
         setup.insert("python_venv_s".into(), json!(t.elapsed().as_secs_f64()));
@@ -258,7 +300,17 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
         program: release.join("bench-client"),
         prefix: Vec::new(),
     }];
-    if wanted("clients") {
+    if client_wanted("floor") {
+        // The floor: the same calls as a bare reqwest request parsed with
+        // serde_json, made by the same load generator and harness.
+        generators.push(Generator {
+            name: "floor",
+            label: "bare reqwest + serde_json (floor)",
+            program: release.join("bench-client"),
+            prefix: vec!["--client".into(), "floor".into()],
+        });
+    }
+    if client_wanted("official-rust") {
         let t = Instant::now();
         let official = crate::interop::build_official_rust(&root, &target, !dev)?;
         setup.insert(
@@ -271,6 +323,8 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
             program: official.join("bench"),
             prefix: Vec::new(),
         });
+    }
+    {
         if let Some(p) = &python {
             generators.push(Generator {
                 name: "python",
@@ -290,6 +344,7 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
         quick,
         dev,
         seconds: if quick { 1.0 } else { 5.0 },
+        repeat,
         cores,
         emulator: release.join("keyvault-emulator"),
         generators,
@@ -319,6 +374,7 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
                 let engine = p1.as_ref().and_then(crypto::engine_rs256_sign);
                 clients::run_p3(&mut ctx, engine)
             }
+            "estate" => estate::run(&mut ctx),
             _ => scale::run(&mut ctx),
         };
         let secs = t.elapsed().as_secs_f64();

@@ -4,13 +4,13 @@
 //! which a pipeline failure (a refused challenge, a credential error, an
 //! unknown outcome) has no place of its own. So each operation method
 //! `op` that progenitor writes becomes a private `op_generated`, and a
-//! public `op` with the same parameters and documentation calls it and
-//! converts its result with `crate::call::from_generated_result`: callers
-//! get `Result<ResponseValue<T>, crate::Error>`.
+//! public `op` with the same parameters and documentation calls it (its
+//! future boxed) and converts its error with `crate::Error::from_generated`:
+//! callers get `Result<ResponseValue<T>, crate::Error>`.
 
 use anyhow::{Result, bail};
 use quote::{format_ident, quote};
-use syn::{FnArg, ImplItem, ImplItemFn, Item, Pat, ReturnType, Type, Visibility};
+use syn::{FnArg, ImplItem, ImplItemFn, Pat, ReturnType, Type, Visibility};
 
 /// The suffix of the private methods progenitor's bodies live in.
 const RAW_SUFFIX: &str = "_generated";
@@ -19,12 +19,7 @@ const RAW_SUFFIX: &str = "_generated";
 /// returns how many were rewritten.
 pub fn apply(file: &mut syn::File) -> Result<usize> {
     let mut count = 0;
-    for item in &mut file.items {
-        let Item::Impl(imp) = item else { continue };
-        let is_client = matches!(&*imp.self_ty, Type::Path(p) if p.path.is_ident("Client"));
-        if imp.trait_.is_some() || !is_client {
-            continue;
-        }
+    for imp in super::client_impls(file) {
         let mut items = Vec::with_capacity(imp.items.len() * 2);
         for member in std::mem::take(&mut imp.items) {
             match member {
@@ -85,8 +80,20 @@ fn split(f: ImplItemFn) -> Result<(ImplItemFn, ImplItemFn)> {
 
     let mut public = f;
     public.sig.output = syn::parse_quote!(-> Result<#value, crate::Error>);
+    // The operation's future (its request, the pipeline, reqwest's) is
+    // boxed once here, and so is the rare error conversion: the public
+    // method's future is two pointers, and an answer leaves it without
+    // being moved into another future first. Every future that awaits it
+    // (`KeyClient`'s, the caller's) then stays small instead of copying
+    // kilobytes each time it is moved (issue 19).
+    // (The error is taken out in a `let`, so the answer is not kept in
+    // the future's state across the error's await.)
     public.block = syn::parse_quote!({
-        crate::call::from_generated_result(self.#raw_name(#(#args),*).await).await
+        let e = match Box::pin(self.#raw_name(#(#args),*)).await {
+            Ok(value) => return Ok(value),
+            Err(e) => e,
+        };
+        Err(Box::pin(crate::Error::from_generated(e)).await)
     });
     Ok((public, raw))
 }
@@ -117,7 +124,7 @@ mod tests {
         let file: syn::File = syn::parse_file(&text).expect("parses");
         let (mut public, mut private) = (0, 0);
         for item in &file.items {
-            let Item::Impl(imp) = item else { continue };
+            let syn::Item::Impl(imp) = item else { continue };
             if imp.trait_.is_some() {
                 continue;
             }

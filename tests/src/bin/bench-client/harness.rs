@@ -6,8 +6,12 @@
 //! clock and futures, so both workspaces compile it.
 //!
 //! ```text
-//! GENERATOR --url URL --ca CA.pem --op OP --key NAME --concurrency N (--seconds S | --count N)
+//! GENERATOR [--client NAME] --url URL --ca CA.pem --op OP --key NAME --concurrency N (--seconds S | --count N)
 //! ```
+//!
+//! `--client` picks one of a generator's clients (ours: `ours`, the
+//! default, or `floor`, the bare reqwest + serde_json calls); the other
+//! generators have one.
 //!
 //! Prints one JSON object: `ops` (successful calls), `errors`, `wall_s`,
 //! `cpu_s` (this process's user+sys time over the measured window, from
@@ -45,13 +49,16 @@ pub struct Args {
     pub concurrency: u64,
     /// The window.
     pub amount: Amount,
+    /// `--client`: which of the generator's clients (`None`: its only or
+    /// first one).
+    pub client: Option<String>,
 }
 
 /// Reads the command line.
 pub fn parse_args() -> Result<Args, String> {
-    let usage = "usage: GENERATOR --url URL --ca FILE --op OP --key NAME --concurrency N (--seconds S | --count N)";
+    let usage = "usage: GENERATOR [--client NAME] --url URL --ca FILE --op OP --key NAME --concurrency N (--seconds S | --count N)";
     let (mut url, mut ca, mut op, mut key) = (None, None, None, None);
-    let (mut concurrency, mut amount) = (1u64, None);
+    let (mut concurrency, mut amount, mut client) = (1u64, None, None);
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let v = it
@@ -59,6 +66,7 @@ pub fn parse_args() -> Result<Args, String> {
             .ok_or_else(|| format!("{flag} needs a value\n{usage}"))?;
         let num = |v: &str| v.parse::<f64>().ok().filter(|n| n.is_finite() && *n > 0.0);
         match flag.as_str() {
+            "--client" => client = Some(v),
             "--url" => url = Some(v),
             "--ca" => ca = Some(v),
             "--op" => op = Some(v),
@@ -84,6 +92,7 @@ pub fn parse_args() -> Result<Args, String> {
         key: key.ok_or(usage)?,
         concurrency: concurrency.max(1),
         amount: amount.ok_or(usage)?,
+        client,
     })
 }
 
