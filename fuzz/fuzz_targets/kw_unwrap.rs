@@ -25,5 +25,5 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let (kek, wrapped) = rest.split_at(kek_len);
-    let _ = fuzzing::kw_unwrap(kek, wrapped, padded);
+    fuzzing::kw_unwrap(kek, wrapped, padded);
 });

@@ -39,8 +39,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::{LocalKey, fill_rsa_from_pkcs8, rsa_aes_key_unwrap, rsa_aes_key_wrap};
 use crate::error::CryptoError;
-use crate::secret::{SecretBytes, b64};
 use crate::{JsonWebKey, KeyCurveName, KeyExportEncryptionAlgorithm, KeyOperation, KeyType};
+use keyvault_keys_types::{SecretBytes, b64};
 
 /// The only `schema_version` defined.
 pub const SCHEMA_VERSION: &str = "1.0.0";

@@ -32,12 +32,12 @@ use tokio::sync::OnceCell;
 
 use crate::enums::{HashDigest as _, KeyOperation, KeyWrapAlgorithm, SignatureAlgorithm};
 use crate::error::CryptoError;
-use crate::key_id::KeyVaultKeyIdentifier;
 use crate::ops::*;
 use crate::options::*;
-use crate::secret::{SecretBytes, b64};
 use crate::validity::{Refusal, Validity};
 use crate::{JsonWebKey, LocalKey};
+use keyvault_keys_types::KeyVaultKeyIdentifier;
+use keyvault_keys_types::{SecretBytes, b64};
 
 /// Runs a method's body in its span (`CryptographyClient.<method>`; see
 /// [`keyvault_keys_protocol::instrumentation`]).
@@ -347,7 +347,7 @@ impl CryptographyClient {
     ) -> Result<EncryptResult, CryptoError> {
         traced!("CryptographyClient.encrypt", async move {
             let EncryptOptions {} = options.unwrap_or_default();
-            let gcm = p.algorithm.as_str().ends_with("GCM");
+            let gcm = crate::rules::is_aes_gcm(&p.algorithm);
             if gcm && p.iv.is_some() && !p.gcm_iv_for_interop_tests {
                 return Err(CryptoError::InvalidInput(
                     "AES-GCM makes a fresh random 96-bit IV for every encryption and takes none from the caller: an IV used twice with one key breaks GCM's confidentiality and authenticity; leave iv unset".into(),

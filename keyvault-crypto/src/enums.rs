@@ -1,12 +1,12 @@
 //! Key types, curves, operations and algorithms.
 //!
-//! These are the protocol crate's enums (`keyvault_keys_protocol::enums`),
+//! These are the ground floor's enums (`keyvault_keys_types::enums`),
 //! the one definition every layer uses: each has a variant per value it
 //! knows plus `UnknownValue(String)` for values from a newer service, parses
 //! from and prints to the wire string, and round-trips unchanged. This
 //! module adds the hashing the local engine does with them.
 
-pub use keyvault_keys_protocol::enums::{
+pub use keyvault_keys_types::enums::{
     AkpAlgorithm, EncryptionAlgorithm, HashAlgorithm, KeyCurveName, KeyExportEncryptionAlgorithm,
     KeyOperation, KeySecureWrapAlgorithm, KeyType, KeyWrapAlgorithm, SignatureAlgorithm,
 };

@@ -56,14 +56,16 @@ pub enum CryptoError {
         /// Why not.
         reason: String,
     },
-    /// The vault refused or failed the remote operation.
+    /// The vault refused or failed the remote operation (with the
+    /// `remote` feature, which brings the HTTP client).
+    #[cfg(feature = "remote")]
     #[error(transparent)]
     Service(#[from] keyvault_keys_protocol::Error),
     /// The client's api-version does not have the method or an option
     /// asked for; nothing was sent (`'secure_wrap_key' is not available in
     /// API version 2025-07-01; use 2026-01-01-preview or newer`).
     #[error(transparent)]
-    NotInApiVersion(#[from] keyvault_keys_protocol::NotInApiVersion),
+    NotInApiVersion(#[from] keyvault_keys_types::NotInApiVersion),
     /// The vault's answer to a remote operation is not what the API
     /// describes (a result without a value, a value that is not base64url).
     #[error("the service's answer is not what the API describes: {0}")]
@@ -89,6 +91,7 @@ pub(crate) fn backend(what: &str) -> impl Fn(aws_lc_rs::error::Unspecified) -> C
 
 /// `error.type` of a `CryptographyClient` method's span: the status of the
 /// service's answer, else the variant's name.
+#[cfg(feature = "remote")]
 impl keyvault_keys_protocol::instrumentation::TracedError for CryptoError {
     fn status_code(&self) -> Option<u16> {
         match self {
@@ -112,5 +115,12 @@ impl keyvault_keys_protocol::instrumentation::TracedError for CryptoError {
             CryptoError::NotInApiVersion(_) => "NotInApiVersion",
             CryptoError::Backend(_) => "Backend",
         }
+    }
+}
+
+/// A string that is not a key identifier is the caller's input.
+impl From<keyvault_keys_types::InvalidKeyId> for CryptoError {
+    fn from(e: keyvault_keys_types::InvalidKeyId) -> Self {
+        CryptoError::InvalidInput(e.to_string())
     }
 }

@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::enums::{AkpAlgorithm, KeyCurveName, KeyOperation, KeyType};
 use crate::error::CryptoError;
-use crate::secret::{SecretBytes, b64};
-use keyvault_keys_protocol::{SecretString, types};
+use keyvault_keys_types::{SecretBytes, b64};
+use keyvault_keys_types::{SecretString, types};
 
 /// A JSON Web Key with Key Vault's members.
 ///
@@ -294,4 +294,17 @@ impl JsonWebKey {
 pub(crate) fn strip_leading_zeros(b: &[u8]) -> &[u8] {
     let first = b.iter().position(|x| *x != 0).unwrap_or(b.len());
     &b[first..]
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_malformed_private_member_error_shows_no_byte_of_it() {
+        // The base64 decoder's own message names the bad byte and where it
+        // is: a part of the secret.
+        let e = serde_json::from_str::<crate::JsonWebKey>(r#"{"kty":"oct","k":"c2Vj!mV0"}"#)
+            .expect_err("not base64");
+        let m = e.to_string();
+        assert!(!m.contains("33") && !m.contains("offset"), "{m}");
+    }
 }

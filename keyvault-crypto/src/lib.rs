@@ -38,20 +38,27 @@
 #![warn(missing_docs)]
 
 pub mod byok;
+#[cfg(feature = "remote")]
 mod client;
 pub mod engine;
 mod enums;
 mod error;
+// Entry points of the fuzz targets: compiled for `cargo fuzz` (which sets
+// `--cfg fuzzing`) and the unit tests only.
+#[cfg(any(test, fuzzing))]
 #[doc(hidden)]
 pub mod fuzzing;
 mod jwk;
-mod key_id;
 mod ops;
+#[cfg(feature = "remote")]
 mod options;
-mod secret;
+#[cfg(feature = "remote")]
 mod secure;
-pub mod validity;
 
+// The ground floor's validity rule, named here as it always was.
+pub use keyvault_keys_types::validity;
+
+#[cfg(feature = "remote")]
 pub use client::{CryptographyClient, KeyUsage};
 pub use engine::{
     KeySpec, LocalKey, generate, generate_akp, random_bytes, rsa_aes_key_unwrap, rsa_aes_key_wrap,
@@ -64,16 +71,17 @@ pub use enums::{
 };
 pub use error::CryptoError;
 pub use jwk::JsonWebKey;
-pub use key_id::KeyVaultKeyIdentifier;
-pub use keyvault_keys_protocol::{ApiVersion, NotInApiVersion};
+pub use keyvault_keys_types::{ApiVersion, InvalidKeyId, KeyVaultKeyIdentifier, NotInApiVersion};
+pub use keyvault_keys_types::{SecretBytes, b64};
 pub use ops::{
     DecryptParameters, DecryptResult, EncryptParameters, EncryptResult, MlDsaSignParameters,
     MlDsaVerifyParameters, SignResult, UnwrapResult, VerifyResult, WrapResult, ml_dsa_mu,
 };
+#[cfg(feature = "remote")]
 pub use options::{
     CryptographyClientOptions, DecryptOptions, EncryptOptions, MlDsaSignOptions,
     MlDsaVerifyOptions, SecureUnwrapKeyOptions, SecureWrapKeyOptions, SignDataOptions, SignOptions,
     UnwrapKeyOptions, VerifyDataOptions, VerifyOptions, WrapKeyOptions,
 };
-pub use secret::{SecretBytes, b64};
+#[cfg(feature = "remote")]
 pub use secure::{SecureUnwrapResult, SecureWrapResult};

@@ -46,7 +46,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::enums::{EncryptionAlgorithm, KeyWrapAlgorithm, SignatureAlgorithm};
 use crate::error::CryptoError;
-use crate::secret::{SecretBytes, b64};
+use keyvault_keys_types::{SecretBytes, b64};
 
 /// What to encrypt, and how.
 ///

@@ -15,7 +15,7 @@ use crate::client::CryptographyClient;
 use crate::enums::KeySecureWrapAlgorithm;
 use crate::error::CryptoError;
 use crate::options::{SecureUnwrapKeyOptions, SecureWrapKeyOptions};
-use crate::secret::{SecretBytes, b64};
+use keyvault_keys_types::{SecretBytes, b64};
 
 /// The result of [`CryptographyClient::secure_wrap_key`]: a fresh AES key,
 /// wrapped.

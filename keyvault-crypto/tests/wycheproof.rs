@@ -109,7 +109,9 @@ fn ecdsa_p1363() {
         let hash = alg.hash().expect("hash");
         for g in &set.test_groups {
             let point: &[u8] = &g.key.key;
-            let len = curve.coordinate_len().expect("len");
+            let len = keyvault_crypto::rules::curve(&curve)
+                .expect("len")
+                .coordinate_len;
             let mut jwk = JsonWebKey::new(KeyType::Ec);
             jwk.crv = Some(curve.clone());
             jwk.x = Some(point[1..1 + len].to_vec());

@@ -9,8 +9,6 @@
 
 use std::collections::BTreeSet;
 
-use hyper::Method;
-
 use crate::api_error::ApiError;
 
 /// What one request does, for the permission it needs.
@@ -59,41 +57,6 @@ pub enum Op {
 }
 
 impl Op {
-    /// The operation a method and (lowercased) path name, if it is one of
-    /// the key operations; `None` for random bytes (not a key operation:
-    /// no key permission covers it) and for paths that name nothing.
-    pub fn of(method: &Method, lower: &[&str]) -> Option<Self> {
-        use Op::*;
-        Some(match (method.as_str(), lower) {
-            ("GET", ["keys"] | ["keys", ""]) => List,
-            ("POST", ["keys", "restore"]) => Restore,
-            ("PUT", ["keys", _]) => Import,
-            ("DELETE", ["keys", _]) => Delete,
-            ("GET", ["keys", _]) => Get,
-            ("PATCH", ["keys", _] | ["keys", _, _]) => Update,
-            ("POST", ["keys", _, "create"]) => Create,
-            ("POST", ["keys", _, "rotate"]) => Rotate,
-            ("POST", ["keys", _, "backup"]) => Backup,
-            ("GET", ["keys", _, "versions"]) => List,
-            ("GET", ["keys", _, "rotationpolicy"]) => GetRotationPolicy,
-            ("PUT", ["keys", _, "rotationpolicy"]) => SetRotationPolicy,
-            ("GET", ["keys", _, _]) => Get,
-            ("GET", ["keys", _, _, "attestation"]) => Get,
-            ("POST", ["keys", _, _, "encrypt"]) => Encrypt,
-            ("POST", ["keys", _, _, "decrypt"]) => Decrypt,
-            ("POST", ["keys", _, _, "wrapkey" | "securewrapkey"]) => WrapKey,
-            ("POST", ["keys", _, _, "unwrapkey" | "secureunwrapkey"]) => UnwrapKey,
-            ("POST", ["keys", _, _, "sign"]) => Sign,
-            ("POST", ["keys", _, _, "verify"]) => Verify,
-            ("POST", ["keys", _, _, "release"]) => Release,
-            ("GET", ["deletedkeys"] | ["deletedkeys", ""]) => List,
-            ("GET", ["deletedkeys", _] | ["deletedkeys", _, ""]) => Get,
-            ("DELETE", ["deletedkeys", _] | ["deletedkeys", _, ""]) => Purge,
-            ("POST", ["deletedkeys", _, "recover"]) => Recover,
-            _ => return None,
-        })
-    }
-
     /// The access-policy key permission it needs, as the service names it.
     pub fn permission(self) -> &'static str {
         use Op::*;

@@ -102,7 +102,8 @@ pub(crate) fn zero_work_answer<B>(req: &Request<B>, authorised: bool) -> Respons
     built.unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
 }
 
-#[cfg(test)]
+// The test drives the server with reqwest, a client-helpers dependency.
+#[cfg(all(test, feature = "client-helpers"))]
 mod tests {
     use super::*;
 

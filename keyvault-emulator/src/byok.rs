@@ -17,7 +17,7 @@
 //! clients); this module finds the KEK and applies the vault's rules.
 
 use keyvault_crypto::{JsonWebKey, KeyOperation, KeyType, b64};
-use keyvault_keys_protocol::types;
+use keyvault_keys_types::types;
 
 use crate::api_error::{ApiError, ApiResult};
 use crate::state::{Keys, Vault};

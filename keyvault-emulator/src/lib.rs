@@ -63,6 +63,9 @@ pub mod clock;
 mod deadline;
 mod faults;
 mod files;
+// Entry points of the fuzz targets: compiled for `cargo fuzz` (which sets
+// `--cfg fuzzing`) and the unit tests only.
+#[cfg(any(test, fuzzing))]
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod release;

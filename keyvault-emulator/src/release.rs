@@ -19,7 +19,7 @@
 use keyvault_crypto::{
     HashDigest as _, JsonWebKey, KeyExportEncryptionAlgorithm, LocalKey, SignatureAlgorithm, b64,
 };
-use keyvault_keys_protocol::types;
+use keyvault_keys_types::types;
 use serde_json::{Value, json};
 
 use crate::TrustedAttestationKey;
@@ -35,7 +35,8 @@ pub fn sign_token(key: &JsonWebKey, claims: &Value) -> Result<String, String> {
     } else {
         key.crv
             .as_ref()
-            .and_then(|c| c.signature_algorithm())
+            .and_then(keyvault_keys_types::rules::curve)
+            .map(|c| c.signature)
             .ok_or("the key has no usable curve")?
     };
     sign_jws(

@@ -148,6 +148,7 @@ impl Store {
                     let (name, text) = row.map_err(|e| e.to_string())?;
                     let record: KeyRecord = serde_json::from_str(&text)
                         .map_err(|e| format!("stored key {name} is damaged: {e}"))?;
+                    record.check_format()?;
                     out.push(record);
                 }
                 Ok((out, backup_key))

@@ -17,7 +17,7 @@ pub struct ApiVersion(u8);
 /// Every api-version the service has answered, stable and preview, oldest
 /// first; `true` marks a stable version. Clients still send old ones, so
 /// all are known. The one list, generated from `specs/` (`x-introduced-in`).
-pub use keyvault_keys_protocol::generated::api_versions::KNOWN;
+pub use keyvault_keys_types::api_versions::KNOWN;
 
 impl ApiVersion {
     /// The known version `text` names (letter case aside).
@@ -88,19 +88,35 @@ pub enum Since {
 }
 
 impl Since {
-    /// The version that introduced it.
+    /// The version that introduced it, read from the one table generated
+    /// from the spec's `x-introduced-in` (`keyvault_keys_types::api_versions`):
+    /// by the operation, or the request member, that stands for it.
     pub fn version(self) -> ApiVersion {
-        let name = match self {
-            Since::RecoverableDays => "7.1",
-            Since::RandomBytes => "7.3-preview",
-            Since::Release => "7.3-preview",
-            Since::Rotation => "7.3-preview",
-            Since::HsmPlatform => "7.5-preview.1",
-            Since::Attestation => "7.6-preview.2",
-            Since::SecureWrap => "2026-01-01-preview",
-            Since::Akp => "2026-05-01-preview",
+        use keyvault_keys_types::api_versions::{OPERATIONS, REQUEST_MEMBERS};
+        enum Key {
+            Op(&'static str),
+            Member(&'static str, &'static str),
+        }
+        let key = match self {
+            Since::RecoverableDays => Key::Member("KeyAttributes", "recoverableDays"),
+            Since::RandomBytes => Key::Op("GetRandomBytes"),
+            Since::Release => Key::Op("release"),
+            Since::Rotation => Key::Op("RotateKey"),
+            Since::HsmPlatform => Key::Member("KeyAttributes", "hsmPlatform"),
+            Since::Attestation => Key::Op("GetKeyAttestation"),
+            Since::SecureWrap => Key::Op("securewrapkey"),
+            Since::Akp => Key::Member("KeyCreateParameters", "alg"),
         };
-        ApiVersion::parse(name).unwrap_or_else(ApiVersion::newest)
+        let name = match key {
+            Key::Op(op) => OPERATIONS.iter().find(|(o, _)| *o == op).map(|(_, v)| *v),
+            Key::Member(schema, member) => REQUEST_MEMBERS
+                .iter()
+                .find(|(s, m, _)| *s == schema && *m == member)
+                .map(|(_, _, v)| *v),
+        };
+        // Every key above is in the table (a unit test reads each); a
+        // missing one would refuse nothing rather than everything.
+        name.and_then(ApiVersion::parse).unwrap_or(ApiVersion(0))
     }
 
     /// The operation's name in a refusal.
@@ -174,6 +190,24 @@ mod tests {
             assert_eq!(v(name).as_str(), *name);
         }
         assert!(KNOWN.len() < usize::from(u8::MAX));
+    }
+
+    /// Each feature's version comes from the generated table; these are
+    /// the versions the service's history gives them.
+    #[test]
+    fn each_feature_has_the_version_that_introduced_it() {
+        for (since, name) in [
+            (Since::RecoverableDays, "7.1"),
+            (Since::RandomBytes, "7.3-preview"),
+            (Since::Release, "7.3-preview"),
+            (Since::Rotation, "7.3-preview"),
+            (Since::HsmPlatform, "7.5-preview.1"),
+            (Since::Attestation, "7.6-preview.2"),
+            (Since::SecureWrap, "2026-01-01-preview"),
+            (Since::Akp, "2026-05-01-preview"),
+        ] {
+            assert_eq!(since.version().as_str(), name, "{since:?}");
+        }
     }
 
     #[test]

@@ -128,11 +128,9 @@ impl Error {
                 Ok(h) => Error::Http(Box::new(h)),
                 Err(e) => e,
             },
-            G::InvalidResponsePayload(body, source) => Error::InvalidResponse {
-                status: reqwest::StatusCode::OK,
-                body,
-                source,
-            },
+            G::InvalidResponsePayload(body, source) => {
+                Error::invalid_response(reqwest::StatusCode::OK, body, &source)
+            }
             G::CommunicationError(e) | G::ResponseBodyError(e) | G::InvalidUpgrade(e) => {
                 body_error(e)
             }

@@ -7,6 +7,11 @@ pub use crate::http_error::HttpError;
 
 /// The error every call of this crate can end with.
 ///
+/// Each variant's `Display` states this layer's fact once; what caused it
+/// (the credential's error, reqwest's, the failed attempt of an
+/// [`Error::OutcomeUnknown`]) is its `source()`, so a printer of the whole
+/// chain prints each fact once.
+///
 /// A response with a non-2xx status is [`Error::Http`], carrying the status,
 /// the service's error code and message, `x-ms-request-id` and the raw body,
 /// whatever that body is (the service's JSON, a proxy's HTML, nothing).
@@ -15,8 +20,11 @@ pub use crate::http_error::HttpError;
 /// unwrap or release answer carrying key material, so `Debug` shows its
 /// length, never its bytes (read [`Error::InvalidResponse`]'s `body` field
 /// when you need it).
+///
+/// Not `#[non_exhaustive]`: `keyvault-keys` sorts every variant into its
+/// `ErrorKind` with an exhaustive match, so a new variant is a compile error
+/// there rather than a silent "transport error".
 #[derive(thiserror::Error)]
-#[non_exhaustive]
 pub enum Error {
     /// The service (or something in front of it) answered with an error status.
     #[error(transparent)]
@@ -24,7 +32,7 @@ pub enum Error {
     /// The credential could not produce a token (or produced one that
     /// cannot be sent). The credential's own error is the `source`, with
     /// its kind and its chain.
-    #[error("the credential could not get a token: {}", error_chain(.0))]
+    #[error("the credential could not get a token")]
     Credential(#[source] azure_core::Error),
     /// A bearer token would have been sent without TLS; nothing was sent.
     #[error("{0}")]
@@ -61,7 +69,7 @@ pub enum Error {
     /// The request could not be sent or the response not read. reqwest's
     /// error is the `source`: [`Error::is_timeout`] and
     /// [`Error::is_connect`] read it.
-    #[error("transport error: {}", error_chain(.0))]
+    #[error("transport error{}", transport_fact(.0))]
     Transport(#[source] reqwest::Error),
     /// A request that adds something or cannot be repeated (a create, an
     /// import, a rotation, a restore, a recovery, a purge) failed in a way
@@ -74,7 +82,7 @@ pub enum Error {
     /// check (list the key's versions, get the key) before repeating it.
     #[error(
         "the service may or may not have performed {operation} ({method} {path}); it was not \
-         retried because repeating it could perform it twice: check before repeating it: {cause}"
+         retried because repeating it could perform it twice: check before repeating it"
     )]
     OutcomeUnknown {
         /// The operation (its operationId, or `send_request`).
@@ -121,30 +129,69 @@ pub enum Error {
     /// value of the wrong type, the member's path, `value[3].attributes.enabled`;
     /// line and column), never serde_json's own message: that quotes the
     /// offending value (in quotes or backticks, escaped or not), and the
-    /// value may be key material. Read `source` when you need it.
-    #[error(
-        "the {status} response body is not the expected JSON: {} at {}",
-        category(source.classify()),
-        location(body, source)
-    )]
+    /// value may be key material. So the serde_json error is not kept, not
+    /// even as `source()` (a walker of the chain would print it): [`JsonFault`]
+    /// keeps its category, line and column. Build one with
+    /// [`Error::invalid_response`].
+    #[error("the {status} response body is not the expected JSON: {fault}")]
     InvalidResponse {
         /// The response status.
         status: StatusCode,
         /// The raw body.
         body: Bytes,
-        /// Why it did not parse.
-        #[source]
-        source: serde_json::Error,
+        /// Why it did not parse: kind and place, no value.
+        fault: JsonFault,
     },
 }
 
-/// Where a JSON failure happened: the member's path when the body is JSON
-/// up to there (a value of the wrong type), and the line and column.
-fn location(body: &[u8], e: &serde_json::Error) -> String {
-    let at = format!("line {}, column {}", e.line(), e.column());
-    match member_path(body, e) {
-        Some(path) => format!("`{path}` ({at})"),
-        None => at,
+/// Why a response body did not parse, without any of its content: the
+/// kind of failure, the member's path when there is one, the line and the
+/// column. Made from a `serde_json::Error`, whose own message quotes the
+/// offending value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JsonFault {
+    category: serde_json::error::Category,
+    path: Option<String>,
+    line: usize,
+    column: usize,
+}
+
+impl JsonFault {
+    /// Reads what may be said of `e`, a failure to parse `body`.
+    pub fn new(body: &[u8], e: &serde_json::Error) -> Self {
+        Self {
+            category: e.classify(),
+            path: member_path(body, e),
+            line: e.line(),
+            column: e.column(),
+        }
+    }
+    /// The kind of failure.
+    pub fn category(&self) -> serde_json::error::Category {
+        self.category
+    }
+    /// The member's path (`value[3].attributes.enabled`), for a value of
+    /// the wrong type in a body that is JSON up to there.
+    pub fn path(&self) -> Option<&str> {
+        self.path.as_deref()
+    }
+    /// The line (from 1).
+    pub fn line(&self) -> usize {
+        self.line
+    }
+    /// The column (bytes of the line consumed).
+    pub fn column(&self) -> usize {
+        self.column
+    }
+}
+
+impl std::fmt::Display for JsonFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let at = format!("line {}, column {}", self.line, self.column);
+        match &self.path {
+            Some(path) => write!(f, "{} at `{path}` ({at})", category(self.category)),
+            None => write!(f, "{} at {at}", category(self.category)),
+        }
     }
 }
 
@@ -299,20 +346,29 @@ impl std::fmt::Debug for Error {
             Error::InvalidResponse {
                 status,
                 body,
-                source,
+                fault,
             } => f
                 .debug_struct("InvalidResponse")
                 .field("status", status)
                 .field("body_len", &body.len())
-                .field("line", &source.line())
-                .field("column", &source.column())
-                .field("category", &source.classify())
+                .field("fault", fault)
                 .finish(),
         }
     }
 }
 
 impl Error {
+    /// [`Error::InvalidResponse`] for `body`, which failed to parse with `e`
+    /// (only its kind and place are kept, see [`JsonFault`]).
+    pub fn invalid_response(status: StatusCode, body: Bytes, e: &serde_json::Error) -> Self {
+        let fault = JsonFault::new(&body, e);
+        Error::InvalidResponse {
+            status,
+            body,
+            fault,
+        }
+    }
+
     /// The HTTP status, when the error comes from a response.
     pub fn status(&self) -> Option<StatusCode> {
         match self {
@@ -383,16 +439,17 @@ pub(crate) fn body_error(e: reqwest::Error) -> Error {
     Error::Transport(e)
 }
 
-/// An error and its sources, joined: reqwest's own message rarely says why.
-pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut source = e.source();
-    while let Some(inner) = source {
-        s.push_str(": ");
-        s.push_str(&inner.to_string());
-        source = inner.source();
+/// What kind of transport failure it was, when reqwest says.
+fn transport_fact(e: &reqwest::Error) -> &'static str {
+    if e.is_timeout() {
+        " (timed out)"
+    } else if e.is_connect() {
+        " (could not connect)"
+    } else if e.is_body() || e.is_decode() {
+        " (reading the response failed)"
+    } else {
+        ""
     }
-    s
 }
 
 #[cfg(test)]
@@ -406,25 +463,21 @@ mod redaction_tests {
         let secret = "c2VjcmV0LWtleS1tYXRlcmlhbA";
         let body = format!("{{\"kid\":\"k\",\"value\":\"{secret}\",");
         let source = serde_json::from_slice::<serde_json::Value>(body.as_bytes()).unwrap_err();
-        let err = Error::InvalidResponse {
-            status: StatusCode::OK,
-            body: Bytes::from(body),
-            source,
-        };
-        let typed = Error::InvalidResponse {
-            status: StatusCode::OK,
-            body: Bytes::new(),
-            source: serde_json::from_str::<u64>(&format!("\"{secret}\"")).unwrap_err(),
-        };
+        let err = Error::invalid_response(StatusCode::OK, Bytes::from(body), &source);
+        let typed = Error::invalid_response(
+            StatusCode::OK,
+            Bytes::new(),
+            &serde_json::from_str::<u64>(&format!("\"{secret}\"")).unwrap_err(),
+        );
         let wrapped = Error::OutcomeUnknown {
             operation: "decrypt".into(),
             method: reqwest::Method::POST,
             path: "/keys/k/v/decrypt".into(),
-            cause: Box::new(Error::InvalidResponse {
-                status: StatusCode::OK,
-                body: Bytes::from(format!("[\"{secret}\"")),
-                source: serde_json::from_slice::<serde_json::Value>(b"[").unwrap_err(),
-            }),
+            cause: Box::new(Error::invalid_response(
+                StatusCode::OK,
+                Bytes::from(format!("[\"{secret}\"")),
+                &serde_json::from_slice::<serde_json::Value>(b"[").unwrap_err(),
+            )),
         };
         for e in [&err, &typed, &wrapped] {
             for text in [format!("{e:?}"), format!("{e:#?}"), format!("{e}")] {
@@ -455,11 +508,7 @@ mod redaction_tests {
         ];
         for source in sources {
             let shown = source.to_string();
-            let e = Error::InvalidResponse {
-                status: StatusCode::OK,
-                body: Bytes::new(),
-                source,
-            };
+            let e = Error::invalid_response(StatusCode::OK, Bytes::new(), &source);
             for text in [format!("{e}"), format!("{e:?}"), format!("{e:#?}")] {
                 assert!(!text.contains(secret), "secret printed: {text} ({shown})");
                 assert!(
@@ -475,11 +524,11 @@ mod redaction_tests {
 
     fn invalid<T: serde::de::DeserializeOwned + std::fmt::Debug>(body: &str) -> Error {
         let source = serde_json::from_slice::<T>(body.as_bytes()).expect_err(body);
-        Error::InvalidResponse {
-            status: StatusCode::OK,
-            body: Bytes::copy_from_slice(body.as_bytes()),
-            source,
-        }
+        Error::invalid_response(
+            StatusCode::OK,
+            Bytes::copy_from_slice(body.as_bytes()),
+            &source,
+        )
     }
 
     /// A value of the wrong type is named by its member path, so a report

@@ -54,11 +54,8 @@
 #[allow(missing_docs, clippy::all, clippy::pedantic, unused_qualifications)]
 pub mod generated;
 
-mod api_version;
 mod call;
 mod challenge;
-pub mod duration;
-pub mod enums;
 mod error;
 mod http_error;
 pub mod instrumentation;
@@ -67,14 +64,14 @@ pub(crate) mod paging;
 mod pipeline;
 mod raw;
 mod retry;
-pub mod secret;
-mod serde_null;
 
-pub use api_version::{ApiVersion, NotInApiVersion};
+// The ground floor: wire types, enums, durations, secrets and api-versions
+// are `keyvault-keys-types`', named here as they always were.
 pub use call::call;
 pub use challenge::{Challenge, verify_resource};
-pub use error::{Error, HttpError};
+pub use error::{Error, HttpError, JsonFault};
 pub use generated::{ByteStream, Client, ResponseValue, types};
+pub use keyvault_keys_types::{ApiVersion, NotInApiVersion, duration, enums, secret};
 pub use options::{
     ClientOptions, DEFAULT_API_VERSION, DEFAULT_MAX_PAGES, DEFAULT_MAX_RESPONSE_SIZE, RetryOptions,
 };
@@ -124,17 +121,17 @@ pub mod retry_policy {
     //!   (`GET /deletedkeys/{name}`) and, when it is there, returns that as the
     //!   delete's answer, as the delete poller would conclude.
     //!
-    //! Generated methods are classed by operationId, `send_request` and
-    //! nextLinks by method and path ([`classify_request`]).
+    //! Every request (generated methods, `send_request`, nextLinks) is
+    //! classed by its method and path, one table ([`classify_request`]).
     pub use crate::retry::{
-        MAX_SERVER_DELAY, OperationClass, backoff, certainly_not_performed, class_of_operation,
-        classify, classify_request, failed_before_sending, is_retryable_status, parse_retry_after,
-        server_delay,
+        MAX_SERVER_DELAY, OperationClass, backoff, certainly_not_performed, classify_request,
+        failed_before_sending, is_retryable_status, parse_retry_after, server_delay,
     };
 }
 
 /// Entry points for fuzz targets: each takes arbitrary input and returns a
 /// `Result` or an `Option`; none of them may panic.
+#[cfg(any(test, fuzzing))]
 #[doc(hidden)]
 pub mod fuzzing {
     use std::time::Duration;

@@ -2,11 +2,7 @@
 
 use std::time::Duration;
 
-/// The default api-version: the one place the SDK names it. Moving the
-/// default is this one line (the spec, `info.version`, may describe a newer
-/// version: its operations and members carry the version that introduced
-/// them, and the clients refuse what the configured version lacks).
-pub const DEFAULT_API_VERSION: &str = "2025-07-01";
+pub use keyvault_keys_types::DEFAULT_API_VERSION;
 
 /// Settings of a [`Client`](crate::Client) and its pipeline.
 ///

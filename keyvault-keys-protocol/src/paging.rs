@@ -64,17 +64,20 @@ pub(crate) fn next_link_url(vault: &Url, next_link: &str) -> Result<Url, Error> 
 
 /// A list page's body as the pager reads it (a page of keys, else of
 /// deleted keys): the nextLink it would follow, checked against the
-/// vault's origin. For fuzz targets, through [`crate::fuzzing::page_body`].
+/// vault's origin. For fuzz targets, through `crate::fuzzing::page_body`.
+#[cfg(any(test, fuzzing))]
 pub(crate) fn page_body(body: &[u8], vault_url: &str) -> Result<Option<String>, Error> {
     let vault = Url::parse(vault_url)
         .map_err(|e| Error::InvalidRequest(format!("the vault URL is not a URL: {e}")))?;
     let link = match serde_json::from_slice::<types::KeyListResult>(body) {
         Ok(page) => page.next_link().map(str::to_owned),
         Err(_) => serde_json::from_slice::<types::DeletedKeyListResult>(body)
-            .map_err(|source| Error::InvalidResponse {
-                status: StatusCode::OK,
-                body: bytes::Bytes::copy_from_slice(body),
-                source,
+            .map_err(|source| {
+                Error::invalid_response(
+                    StatusCode::OK,
+                    bytes::Bytes::copy_from_slice(body),
+                    &source,
+                )
             })?
             .next_link()
             .map(str::to_owned),
@@ -144,11 +147,8 @@ impl Client {
             )));
         }
         let body = response.bytes().await.map_err(crate::error::body_error)?;
-        serde_json::from_slice(&body).map_err(|source| Error::InvalidResponse {
-            status,
-            body,
-            source,
-        })
+        serde_json::from_slice(&body)
+            .map_err(|source| Error::invalid_response(status, body.clone(), &source))
     }
 
     /// The pages of a list, starting with the response of a generated list

@@ -100,11 +100,8 @@ pub struct RawResponse {
 impl RawResponse {
     /// The body parsed as JSON.
     pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, Error> {
-        serde_json::from_slice(&self.body).map_err(|source| Error::InvalidResponse {
-            status: self.status,
-            body: self.body.clone(),
-            source,
-        })
+        serde_json::from_slice(&self.body)
+            .map_err(|source| Error::invalid_response(self.status, self.body.clone(), &source))
     }
 
     /// The body as text (invalid UTF-8 replaced).

@@ -21,8 +21,10 @@ fn client(emulator: &Emulator) -> Result<KeyClient> {
         emulator.vault_url(),
         emulator.credential(),
         Some(KeyClientOptions {
-            http_client: Some(emulator.http_client()),
-            ..Default::default()
+            client_options: keyvault_keys::ClientOptions {
+                http_client: Some(emulator.http_client()),
+                ..Default::default()
+            },
         }),
     )
 }

@@ -40,18 +40,36 @@ pub enum ErrorKind {
 
 /// An error of this crate: its kind, and what is known of the response.
 ///
-/// `Debug` shows the error underneath by its message only: a raw response
-/// body (which can carry key material) never reaches a log through it.
-#[derive(thiserror::Error)]
-#[error("{message}")]
+/// An error read from a lower layer's (the protocol's, the crypto
+/// engine's) says what that one says: its `Display` is the lower error's,
+/// and `source()` goes on with the lower error's own source, so a printer
+/// of the whole chain prints each fact once. The lower error itself is
+/// [`Error::protocol_error`].
+///
+/// `Debug` shows no more than `Display`: a raw response body (which can
+/// carry key material) never reaches a log through it.
 pub struct Error {
     kind: ErrorKind,
     status: Option<u16>,
     code: Option<String>,
     request_id: Option<String>,
     message: String,
-    #[source]
+    /// The lower layer's error this one reads as (its `Display` is
+    /// `message`).
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        // The lower error's text is this one's; its cause comes next.
+        self.source.as_deref()?.source()
+    }
 }
 
 impl std::fmt::Debug for Error {
@@ -62,7 +80,6 @@ impl std::fmt::Debug for Error {
             .field("code", &self.code)
             .field("request_id", &self.request_id)
             .field("message", &self.message)
-            .field("source", &self.source.as_ref().map(|s| s.to_string()))
             .finish()
     }
 }
@@ -176,7 +193,9 @@ impl From<keyvault_keys_protocol::Error> for Error {
             | P::RepeatedNextLink { .. }
             | P::TooManyPages { .. }
             | P::ForeignNextLink { .. } => (ErrorKind::InvalidResponse, None, None, None),
-            _ => (ErrorKind::Transport, None, None, None),
+            // Exhaustive: a variant added to the protocol's error does not
+            // compile until it is sorted here.
+            P::Transport(_) => (ErrorKind::Transport, None, None, None),
         };
         Self {
             kind,

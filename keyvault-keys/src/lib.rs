@@ -10,7 +10,7 @@
 //! use keyvault_keys::{CreateKeyOptions, KeyClient, KeyClientOptions, TryStreamExt as _};
 //! # let emulator = keyvault_emulator::Emulator::start(Default::default()).await?;
 //! # let (url, credential) = (emulator.vault_url().to_owned(), emulator.credential());
-//! # let options = Some(KeyClientOptions { http_client: Some(emulator.http_client()), ..Default::default() });
+//! # let options = Some(KeyClientOptions { client_options: keyvault_keys::ClientOptions { http_client: Some(emulator.http_client()), ..Default::default() } });
 //! // `url` is your vault's URL; `credential` any azure_core TokenCredential.
 //! let client = KeyClient::new(&url, credential, options)?;
 //! let key = client.create_rsa_key("my-key", Some(CreateKeyOptions { size: Some(2048), ..Default::default() })).await?;
@@ -57,7 +57,7 @@ pub use keyvault_crypto::{
 pub use keyvault_keys_protocol::enums::{DeletionRecoveryLevel, KeyRotationPolicyAction};
 pub use keyvault_keys_protocol::reqwest::Method;
 pub use keyvault_keys_protocol::{
-    AsyncRawResponse, AsyncResponseBody, RawRequest, RawResponse, RetryOptions,
+    AsyncRawResponse, AsyncResponseBody, ClientOptions, RawRequest, RawResponse, RetryOptions,
 };
 
 // What the public signatures use, re-exported so a user's `Cargo.toml`
@@ -72,7 +72,7 @@ pub use keyvault_keys_protocol::azure_core;
 /// The credential trait `KeyClient::new` takes (from `azure_core`); any
 /// `azure_identity` credential implements it.
 pub use keyvault_keys_protocol::azure_core::credentials::TokenCredential;
-/// The HTTP client type of [`KeyClientOptions::http_client`] (reqwest's).
+/// The HTTP client type of [`ClientOptions::http_client`] (reqwest's).
 pub use keyvault_keys_protocol::reqwest::Client as HttpClient;
 /// The time type of the models and options (from the `time` crate).
 pub use time::OffsetDateTime;

@@ -63,7 +63,9 @@ pub use keyvault_keys_protocol::ApiVersion;
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct KeyReleasePolicy {
-    /// The policy document (JSON, as bytes).
+    /// The policy document (JSON, as bytes; serialised as base64url, as
+    /// every byte field of the SDK's models is).
+    #[serde(with = "keyvault_keys_types::b64::bytes")]
     pub encoded_policy: Vec<u8>,
     /// Its media type (default `application/json; charset=utf-8`).
     pub content_type: Option<String>,
@@ -115,10 +117,13 @@ impl KeyReleasePolicy {
 #[non_exhaustive]
 pub struct KeyAttestation {
     /// Certificates to check the attestation with.
+    #[serde(default, with = "keyvault_keys_types::b64::opt")]
     pub certificate_pem_file: Option<Vec<u8>>,
     /// Attestation of the private key.
+    #[serde(default, with = "keyvault_keys_types::b64::opt")]
     pub private_key_attestation: Option<Vec<u8>>,
     /// Attestation of the public key.
+    #[serde(default, with = "keyvault_keys_types::b64::opt")]
     pub public_key_attestation: Option<Vec<u8>>,
     /// Format version.
     pub version: Option<String>,
@@ -530,19 +535,28 @@ impl KeyRotationPolicy {
             lifetime_actions: p
                 .lifetime_actions
                 .iter()
-                .map(|a| KeyRotationLifetimeAction {
-                    action: a
-                        .action
-                        .as_ref()
-                        .and_then(|x| x.type_.clone())
-                        .unwrap_or(KeyRotationPolicyAction::UnknownValue(String::new())),
-                    time_after_create: a.trigger.as_ref().and_then(|t| t.time_after_create.clone()),
-                    time_before_expiry: a
-                        .trigger
-                        .as_ref()
-                        .and_then(|t| t.time_before_expiry.clone()),
+                .map(|a| {
+                    Ok(KeyRotationLifetimeAction {
+                        // A lifetime action without its type is not an
+                        // action of any kind: the answer is at fault.
+                        action: a.action.as_ref().and_then(|x| x.type_.clone()).ok_or_else(
+                            || {
+                                invalid(
+                                    "the service returned a lifetime action without action.type",
+                                )
+                            },
+                        )?,
+                        time_after_create: a
+                            .trigger
+                            .as_ref()
+                            .and_then(|t| t.time_after_create.clone()),
+                        time_before_expiry: a
+                            .trigger
+                            .as_ref()
+                            .and_then(|t| t.time_before_expiry.clone()),
+                    })
                 })
-                .collect(),
+                .collect::<Result<Vec<_>>>()?,
             expires_in: p.attributes.as_ref().and_then(|a| a.expiry_time.clone()),
             created_on: ts(p.attributes.as_ref().and_then(|a| a.created), "created")?,
             updated_on: ts(p.attributes.as_ref().and_then(|a| a.updated), "updated")?,

@@ -11,80 +11,34 @@ use std::time::Duration;
 use keyvault_crypto::{AkpAlgorithm, KeyCurveName, KeyExportEncryptionAlgorithm, KeyOperation};
 use time::OffsetDateTime;
 
-use crate::models::{ApiVersion, KeyReleasePolicy, KeyRotationLifetimeAction};
+use crate::models::{KeyReleasePolicy, KeyRotationLifetimeAction};
 
-/// How to build a [`KeyClient`](crate::KeyClient).
-#[derive(Clone, Debug)]
+/// How to build a [`KeyClient`](crate::KeyClient): the pipeline's
+/// settings are the protocol client's own
+/// [`ClientOptions`](keyvault_keys_protocol::ClientOptions) (the Azure SDK
+/// for Rust's shape and field name), one definition for every client of
+/// the SDK, so a pipeline setting added there is here too.
+///
+/// `client_options.api_version` (default [`ApiVersion::DEFAULT`],
+/// 2025-07-01) is a constant such as [`ApiVersion::V2026_04_01`] or any
+/// string (`"7.6".into()`). The client refuses, before any request, a
+/// method or an option that a known version does not have, with
+/// [`ErrorKind::Validation`](crate::ErrorKind::Validation); a string that is
+/// not a known version is sent unchecked and the service answers.
+///
+/// ```
+/// use keyvault_keys::{ApiVersion, ClientOptions, KeyClientOptions};
+/// let options = KeyClientOptions {
+///     client_options: ClientOptions { api_version: ApiVersion::V7_6, ..Default::default() },
+///     ..Default::default()
+/// };
+/// assert!(options.client_options.verify_challenge_resource);
+/// ```
+#[derive(Clone, Debug, Default)]
 pub struct KeyClientOptions {
-    /// The service api-version (default [`ApiVersion::DEFAULT`],
-    /// 2025-07-01): a constant such as [`ApiVersion::V2026_04_01`] or any
-    /// string (`"7.6".into()`). The client refuses, before any request, a
-    /// method or an option that a known version does not have, with
-    /// [`ErrorKind::Validation`](crate::ErrorKind::Validation); a string
-    /// that is not a known version is sent unchecked and the service
-    /// answers.
-    pub api_version: ApiVersion,
-    /// Verify that the authentication challenge's resource belongs to the
-    /// vault (default true). Local vaults (`https://localhost:PORT`) pass
-    /// with it on, since a resource equal to the vault's origin is accepted.
-    pub verify_challenge_resource: bool,
-    /// Retry settings.
-    pub retry: keyvault_keys_protocol::RetryOptions,
-    /// A custom HTTP client (for example one that trusts a test CA).
-    pub http_client: Option<keyvault_keys_protocol::reqwest::Client>,
-    /// Allow plain http to a loopback address (tests only).
-    pub allow_insecure_loopback: bool,
-    /// The longest response body read, in bytes (default 16 MiB, see
-    /// [`keyvault_keys_protocol::ClientOptions::max_response_size`]); a
-    /// longer one fails with [`ErrorKind::InvalidResponse`](crate::ErrorKind::InvalidResponse).
-    pub max_response_size: usize,
-    /// The most pages one listing reads before it fails with
-    /// [`ErrorKind::InvalidResponse`](crate::ErrorKind::InvalidResponse)
-    /// (default 100,000, see
-    /// [`keyvault_keys_protocol::ClientOptions::max_pages`]; `None`: no limit).
-    /// A service whose nextLinks never end cannot keep a listing going forever.
-    pub max_pages: Option<usize>,
-    /// Time allowed for one attempt, connection included (default 60 s; see
-    /// [`keyvault_keys_protocol::ClientOptions::timeout`]). Used only when
-    /// `http_client` is `None`.
-    pub timeout: Duration,
-    /// Appended to the `User-Agent` header (for example an application id).
-    pub user_agent_suffix: Option<String>,
-}
-
-impl Default for KeyClientOptions {
-    fn default() -> Self {
-        Self {
-            api_version: ApiVersion::default(),
-            verify_challenge_resource: true,
-            retry: Default::default(),
-            http_client: None,
-            allow_insecure_loopback: false,
-            max_response_size: keyvault_keys_protocol::DEFAULT_MAX_RESPONSE_SIZE,
-            max_pages: Some(keyvault_keys_protocol::DEFAULT_MAX_PAGES),
-            timeout: keyvault_keys_protocol::ClientOptions::default().timeout,
-            user_agent_suffix: None,
-        }
-    }
-}
-
-impl KeyClientOptions {
-    /// Every setting, passed through: the literal names each field (no
-    /// `..Default::default()`), so a setting added to the pipeline does not
-    /// compile until it is passed through here too.
-    pub(crate) fn to_protocol(&self) -> keyvault_keys_protocol::ClientOptions {
-        keyvault_keys_protocol::ClientOptions {
-            api_version: self.api_version.clone(),
-            verify_challenge_resource: self.verify_challenge_resource,
-            retry: self.retry.clone(),
-            allow_insecure_loopback: self.allow_insecure_loopback,
-            http_client: self.http_client.clone(),
-            timeout: self.timeout,
-            user_agent_suffix: self.user_agent_suffix.clone(),
-            max_response_size: self.max_response_size,
-            max_pages: self.max_pages,
-        }
-    }
+    /// The pipeline's settings: api-version, retries, HTTP client, time-out,
+    /// size and page limits, challenge verification, user agent.
+    pub client_options: keyvault_keys_protocol::ClientOptions,
 }
 
 /// Options of `create_key`, `create_rsa_key`, `create_ec_key`,
@@ -281,60 +235,18 @@ pub struct UpdateKeyRotationPolicyOptions {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::models::ApiVersion;
 
     /// The default api-version is the protocol crate's one constant.
     #[test]
     fn the_default_api_version_is_the_protocol_crates() {
         assert_eq!(
-            KeyClientOptions::default().to_protocol().api_version,
+            KeyClientOptions::default().client_options.api_version,
             keyvault_keys_protocol::DEFAULT_API_VERSION
         );
         assert_eq!(
             ApiVersion::from(keyvault_keys_protocol::DEFAULT_API_VERSION),
             ApiVersion::default()
         );
-    }
-
-    #[test]
-    fn the_response_size_limit_is_passed_through() {
-        assert_eq!(
-            KeyClientOptions::default().to_protocol().max_response_size,
-            keyvault_keys_protocol::DEFAULT_MAX_RESPONSE_SIZE
-        );
-        let options = KeyClientOptions {
-            max_response_size: 1234,
-            ..Default::default()
-        };
-        assert_eq!(options.to_protocol().max_response_size, 1234);
-    }
-
-    #[test]
-    fn the_timeout_and_user_agent_suffix_are_passed_through() {
-        let defaults = keyvault_keys_protocol::ClientOptions::default();
-        assert_eq!(
-            KeyClientOptions::default().to_protocol().timeout,
-            defaults.timeout
-        );
-        let options = KeyClientOptions {
-            timeout: Duration::from_secs(7),
-            user_agent_suffix: Some("my-app/1.0".into()),
-            ..Default::default()
-        };
-        let p = options.to_protocol();
-        assert_eq!(p.timeout, Duration::from_secs(7));
-        assert_eq!(p.user_agent_suffix.as_deref(), Some("my-app/1.0"));
-    }
-
-    #[test]
-    fn the_page_limit_is_passed_through() {
-        assert_eq!(
-            KeyClientOptions::default().to_protocol().max_pages,
-            Some(keyvault_keys_protocol::DEFAULT_MAX_PAGES)
-        );
-        let options = KeyClientOptions {
-            max_pages: Some(3),
-            ..Default::default()
-        };
-        assert_eq!(options.to_protocol().max_pages, Some(3));
     }
 }

@@ -19,13 +19,17 @@ pub struct Page<T> {
 
 /// A list: a stream of items (pages fetched as needed).
 ///
-/// ```no_run
-/// # async fn f(client: keyvault_keys::KeyClient) -> keyvault_keys::Result<()> {
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let emulator = keyvault_emulator::Emulator::start(Default::default()).await?;
+/// # let client = keyvault_keys::KeyClient::new(emulator.vault_url(), emulator.credential(), Some(keyvault_keys::KeyClientOptions { client_options: emulator.client_options() }))?;
+/// # client.create_ec_key("key-name", None).await?;
 /// use futures::TryStreamExt as _;
 /// let mut keys = client.list_properties_of_keys(None);
 /// while let Some(key) = keys.try_next().await? {
 ///     println!("{}", key.name);
 /// }
+/// # emulator.shutdown().await;
 /// # Ok(()) }
 /// ```
 pub struct Pager<T> {

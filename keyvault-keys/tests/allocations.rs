@@ -110,8 +110,10 @@ async fn allocations_per_get_key_against_the_floor() {
         &url,
         credential,
         Some(KeyClientOptions {
-            http_client: Some(http.clone()),
-            ..Default::default()
+            client_options: keyvault_keys::ClientOptions {
+                http_client: Some(http.clone()),
+                ..Default::default()
+            },
         }),
     )
     .expect("client");

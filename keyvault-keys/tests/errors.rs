@@ -62,12 +62,14 @@ impl Scripted {
             &self.url,
             Arc::new(StaticTokenCredential::new("token")),
             Some(KeyClientOptions {
-                allow_insecure_loopback: true,
-                retry: RetryOptions {
-                    max_retries: 0,
+                client_options: keyvault_keys::ClientOptions {
+                    allow_insecure_loopback: true,
+                    retry: RetryOptions {
+                        max_retries: 0,
+                        ..Default::default()
+                    },
                     ..Default::default()
                 },
-                ..Default::default()
             }),
         )
         .expect("client")
@@ -368,6 +370,11 @@ async fn values_that_do_not_decode_are_invalid_responses_not_missing_values() {
             "/keys/far-future/rotationpolicy" => {
                 r#"{"lifetimeActions":[],"attributes":{"updated":99999999999999}}"#.to_owned()
             }
+            // A lifetime action without its type (issue 17: it was read as
+            // an action named "").
+            "/keys/no-action/rotationpolicy" => {
+                r#"{"lifetimeActions":[{"trigger":{"timeAfterCreate":"P90D"}}]}"#.to_owned()
+            }
             _ => return not_found(),
         };
         (200, body)
@@ -387,6 +394,10 @@ async fn values_that_do_not_decode_are_invalid_responses_not_missing_values() {
     assert_invalid_response(
         "policy timestamp",
         c.get_key_rotation_policy("far-future", None).await,
+    );
+    assert_invalid_response(
+        "lifetime action without a type",
+        c.get_key_rotation_policy("no-action", None).await,
     );
 }
 

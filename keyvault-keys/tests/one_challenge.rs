@@ -35,8 +35,10 @@ async fn a_second_client_of_a_vault_costs_one_exchange_not_two() {
             emulator.vault_url(),
             emulator.credential(),
             Some(KeyClientOptions {
-                http_client: Some(emulator.http_client()),
-                ..Default::default()
+                client_options: keyvault_keys::ClientOptions {
+                    http_client: Some(emulator.http_client()),
+                    ..Default::default()
+                },
             }),
         )
         .expect("client")

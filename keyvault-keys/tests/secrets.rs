@@ -198,8 +198,10 @@ async fn random_bytes_are_not_printed() {
         emulator.vault_url(),
         emulator.credential(),
         Some(KeyClientOptions {
-            http_client: Some(emulator.http_client()),
-            ..Default::default()
+            client_options: keyvault_keys::ClientOptions {
+                http_client: Some(emulator.http_client()),
+                ..Default::default()
+            },
         }),
     )
     .expect("client");
@@ -223,11 +225,11 @@ fn an_invalid_response_error_hides_the_body() {
     // A truncated decrypt answer: not JSON, and it carries plaintext.
     let body = plaintext_body();
     let source = serde_json::from_slice::<serde_json::Value>(&body).expect_err("truncated");
-    let e = Error::from(keyvault_keys_protocol::Error::InvalidResponse {
-        status: keyvault_keys_protocol::reqwest::StatusCode::OK,
-        body: body.into(),
-        source,
-    });
+    let e = Error::from(keyvault_keys_protocol::Error::invalid_response(
+        keyvault_keys_protocol::reqwest::StatusCode::OK,
+        body.into(),
+        &source,
+    ));
     assert_eq!(e.kind(), ErrorKind::InvalidResponse);
     debug_hidden("Error", &e);
     assert_hidden("Error (Display)", SECRET, &e.to_string());
@@ -244,4 +246,73 @@ fn raw_requests_and_responses_hide_their_bodies() {
         body: plaintext_body().into(),
     };
     debug_hidden("RawResponse", &response);
+}
+
+/// Every node of an error's `source()` chain, as `Display` and `Debug`.
+fn chain_texts(e: &(dyn std::error::Error + 'static)) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut node = Some(e);
+    while let Some(n) = node {
+        out.push(n.to_string());
+        out.push(format!("{n:?}"));
+        node = n.source();
+    }
+    out
+}
+
+/// A walker of the whole `source()` chain (a log's error printer, anyhow's
+/// `{:#}`) finds no secret: an answer that does not parse keeps only the
+/// kind and place of the failure, not serde_json's error, whose message
+/// quotes the value (issue 17).
+#[test]
+fn the_whole_source_chain_of_every_error_kind_hides_the_secret() {
+    use keyvault_keys_protocol::Error as P;
+    use keyvault_keys_protocol::reqwest::{Method, StatusCode};
+    let value = String::from_utf8_lossy(SECRET).into_owned();
+    let bodies = [
+        // A string where a bool goes: serde quotes the string.
+        format!(r#"{{"key":{{"kid":"k"}},"attributes":{{"enabled":"{value}"}}}}"#),
+        // A string where a list goes.
+        format!(r#"{{"key":{{"kid":"k","key_ops":"{value}"}}}}"#),
+        // Truncated inside the secret.
+        format!(r#"{{"key":{{"kid":"k","k":"{}"#, wire(SECRET)),
+        // An unknown member name that is the secret, then a bad value.
+        format!(r#"{{"tags":{{"{value}":5}}}}"#),
+    ];
+    let mut errors: Vec<Error> = Vec::new();
+    for body in &bodies {
+        let serde_error = serde_json::from_str::<types::KeyBundle>(body).expect_err(body);
+        let protocol = || {
+            P::invalid_response(
+                StatusCode::OK,
+                body.clone().into_bytes().into(),
+                &serde_error,
+            )
+        };
+        errors.push(protocol().into());
+        errors.push(
+            P::OutcomeUnknown {
+                operation: "decrypt".into(),
+                method: Method::POST,
+                path: "/keys/k/v/decrypt".into(),
+                cause: Box::new(protocol()),
+            }
+            .into(),
+        );
+        // The protocol error itself, walked from the top.
+        let p = protocol();
+        for text in chain_texts(&p) {
+            assert_hidden("protocol InvalidResponse chain", SECRET, &text);
+        }
+    }
+    // The check does find what serde_json would have printed.
+    let serde_error = serde_json::from_str::<types::KeyBundle>(&bodies[0]).expect_err("bad");
+    assert!(serde_error.to_string().contains(&value), "{serde_error}");
+    errors.push(crypto::CryptoError::DecryptionFailed.into());
+    errors.push(crypto::CryptoError::InvalidInput("a digest of the wrong length".into()).into());
+    for e in &errors {
+        for text in chain_texts(e) {
+            assert_hidden("error chain", SECRET, &text);
+        }
+    }
 }

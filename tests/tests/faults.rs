@@ -63,16 +63,17 @@ fn client_for(emulator: &Emulator) -> KeyClient {
         emulator.vault_url(),
         emulator.credential(),
         Some(KeyClientOptions {
-            http_client: Some(emulator.http_client()),
-            // With 30 % of the requests faulted, 3 retries would still fail
-            // about one read in 120; 10 (Python's default) leaves ~6e-6.
-            retry: RetryOptions {
-                max_retries: 10,
-                initial_delay: Duration::from_millis(5),
-                max_delay: Duration::from_millis(50),
-                ..RetryOptions::default()
+            client_options: keyvault_keys::ClientOptions {
+                http_client: Some(emulator.http_client()), // With 30 % of the requests faulted, 3 retries would still fail
+                // about one read in 120; 10 (Python's default) leaves ~6e-6.
+                retry: RetryOptions {
+                    max_retries: 10,
+                    initial_delay: Duration::from_millis(5),
+                    max_delay: Duration::from_millis(50),
+                    ..RetryOptions::default()
+                },
+                ..Default::default()
             },
-            ..Default::default()
         }),
     )
     .expect("client")

@@ -1,4 +1,6 @@
-//! `cargo xtask codegen [--check]`: specs/ → keyvault-keys-protocol/src/generated.rs.
+//! `cargo xtask codegen [--check]`: specs/ → the wire types
+//! (`keyvault-keys-types/src/generated.rs`) and the client
+//! (`keyvault-keys-protocol/src/generated.rs`).
 
 use std::io::Write as _;
 use std::path::Path;
@@ -33,12 +35,18 @@ fn client_impls(file: &mut syn::File) -> impl Iterator<Item = &mut syn::ItemImpl
 
 /// Our OpenAPI document, relative to the workspace root.
 pub const SPEC_PATH: &str = "specs/keyvault-keys.yaml";
-/// The one generated file, relative to the workspace root.
+/// The generated client (progenitor's `impl Client`), relative to the
+/// workspace root.
 pub const OUT_PATH: &str = "keyvault-keys-protocol/src/generated.rs";
-/// Where the hand-written enums live, as seen from the protocol crate.
+/// The generated wire types and api-version table: the ground-floor crate,
+/// which has no HTTP dependency.
+pub const TYPES_OUT_PATH: &str = "keyvault-keys-types/src/generated.rs";
+/// The modules of progenitor's output that go to the types crate.
+const TYPES_MODULES: &[&str] = &["types", "api_versions"];
+/// Where the hand-written enums live, as seen from the types crate.
 const ENUM_MODULE_PATH: &str = "crate::enums";
 /// Each enum schema of the spec and the hand-written type that stands for it
-/// in `keyvault-keys-protocol/src/enums.rs` (the one definition every layer
+/// in `keyvault-keys-types/src/enums.rs` (the one definition every layer
 /// uses; its tests check the values against the spec). A spec enum missing
 /// here stops the generator.
 pub const ENUM_TYPES: &[(&str, &str)] = &[
@@ -62,35 +70,68 @@ const HEADER: &str = "\
 // `cargo xtask codegen --check` fails when this file is stale.
 ";
 
+/// The two generated files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Generated {
+    /// `keyvault-keys-types/src/generated.rs`: the wire types and the
+    /// api-version table.
+    pub types: String,
+    /// `keyvault-keys-protocol/src/generated.rs`: the client.
+    pub client: String,
+}
+
+impl Generated {
+    /// Each file with its path relative to the workspace root.
+    pub fn files(&self) -> [(&'static str, &str); 2] {
+        [(TYPES_OUT_PATH, &self.types), (OUT_PATH, &self.client)]
+    }
+
+    /// Both files in one text (for tests that look for a declaration).
+    #[cfg(test)]
+    pub fn joined(&self) -> String {
+        format!("{}\n{}", self.types, self.client)
+    }
+
+    /// Whether the checked-in files under `root` are these.
+    pub fn is_checked_in(&self, root: &Path) -> bool {
+        self.files()
+            .iter()
+            .all(|(path, text)| std::fs::read_to_string(root.join(path)).is_ok_and(|c| c == *text))
+    }
+}
+
 pub fn run(check: bool) -> Result<ExitCode> {
     let root = crate::workspace_root();
     let started = std::time::Instant::now();
     let generated = generate(&root.join(SPEC_PATH))?;
-    let out = root.join(OUT_PATH);
-    if check {
-        let current = std::fs::read_to_string(&out).unwrap_or_default();
-        if current != generated {
+    for (path, text) in generated.files() {
+        let out = root.join(path);
+        if check {
+            let current = std::fs::read_to_string(&out).unwrap_or_default();
+            if current != text {
+                eprintln!(
+                    "{path} is stale: it differs from what {SPEC_PATH} generates.\n\
+                     Run `cargo xtask codegen` and commit the result."
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+            eprintln!("{path} is up to date ({} bytes)", text.len());
+        } else {
+            std::fs::write(&out, text).with_context(|| format!("writing {}", out.display()))?;
             eprintln!(
-                "{OUT_PATH} is stale: it differs from what {SPEC_PATH} generates.\n\
-                 Run `cargo xtask codegen` and commit the result."
+                "wrote {path}: {} bytes, {} lines, in {:.2?}",
+                text.len(),
+                text.lines().count(),
+                started.elapsed()
             );
-            return Ok(ExitCode::FAILURE);
         }
-        eprintln!("{OUT_PATH} is up to date ({} bytes)", generated.len());
-    } else {
-        std::fs::write(&out, &generated).with_context(|| format!("writing {}", out.display()))?;
-        eprintln!(
-            "wrote {OUT_PATH}: {} bytes, {} lines, in {:.2?}",
-            generated.len(),
-            generated.lines().count(),
-            started.elapsed()
-        );
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Reads the spec, normalises it and returns the formatted generated file.
-pub fn generate(spec_path: &Path) -> Result<String> {
+/// Reads the spec, normalises it and returns the two formatted generated
+/// files.
+pub fn generate(spec_path: &Path) -> Result<Generated> {
     let text = std::fs::read_to_string(spec_path)
         .with_context(|| format!("reading {}", spec_path.display()))?;
     let mut raw: serde_json::Value =
@@ -133,7 +174,7 @@ pub fn generate(spec_path: &Path) -> Result<String> {
         let Some((_, ty)) = ENUM_TYPES.iter().find(|(schema, _)| *schema == e.name) else {
             bail!(
                 "spec enum {} has no hand-written type: add it to \
-                 keyvault-keys-protocol/src/enums.rs and to ENUM_TYPES in xtask/src/codegen.rs",
+                 keyvault-keys-types/src/enums.rs and to ENUM_TYPES in xtask/src/codegen.rs",
                 e.name
             );
         };
@@ -158,9 +199,34 @@ pub fn generate(spec_path: &Path) -> Result<String> {
     null_as_absent::apply(&mut file, &response_models)?;
     file.items
         .push(syn::parse2(api_versions::module(&versions)).context("the api_versions module")?);
-    let pretty = prettyplease::unparse(&file);
-    let formatted = rustfmt(&pretty)?;
-    Ok(format!("{HEADER}\n{formatted}"))
+    let (types, mut client): (Vec<syn::Item>, Vec<syn::Item>) = file.items.drain(..).partition(
+        |item| matches!(item, syn::Item::Mod(m) if TYPES_MODULES.iter().any(|n| m.ident == n)),
+    );
+    if types.len() != TYPES_MODULES.len() {
+        bail!("progenitor's output no longer has the modules {TYPES_MODULES:?}");
+    }
+    // The client names the types as progenitor writes them (`types::X`).
+    client.insert(
+        0,
+        syn::parse_quote! {
+            pub use keyvault_keys_types::{api_versions, types};
+        },
+    );
+    let render = |items: Vec<syn::Item>| -> Result<String> {
+        let file = syn::File {
+            shebang: None,
+            attrs: Vec::new(),
+            items,
+        };
+        Ok(format!(
+            "{HEADER}\n{}",
+            rustfmt(&prettyplease::unparse(&file))?
+        ))
+    };
+    Ok(Generated {
+        types: render(types)?,
+        client: render(client)?,
+    })
 }
 
 /// Object schemas whose Rust type can derive `Default`: every required
@@ -313,12 +379,20 @@ mod staleness {
         let a = generate(&spec_path()).expect("generate");
         let b = generate(&spec_path()).expect("generate again");
         assert_eq!(a, b, "two runs gave different output");
-        let checked_in =
-            std::fs::read_to_string(crate::workspace_root().join(OUT_PATH)).expect("read");
         assert!(
-            checked_in == a,
-            "{OUT_PATH} is stale; run `cargo xtask codegen`"
+            a.is_checked_in(&crate::workspace_root()),
+            "{OUT_PATH} or {TYPES_OUT_PATH} is stale; run `cargo xtask codegen`"
         );
+        assert!(
+            !a.client.contains("pub mod types"),
+            "the types are not in the client"
+        );
+        for forbidden in ["reqwest", "progenitor_client", "azure_core"] {
+            assert!(
+                !a.types.contains(forbidden),
+                "the types file names {forbidden}"
+            );
+        }
     }
 
     #[test]
@@ -337,12 +411,12 @@ mod staleness {
         let modified = generate(&path).expect("generate modified");
         let _ = std::fs::remove_dir_all(&dir);
         assert_ne!(original, modified);
-        assert!(modified.contains("scheduledPurgeMoment"));
+        assert!(modified.types.contains("scheduledPurgeMoment"));
     }
 
     #[test]
     fn secret_members_are_secret_strings_and_update_members_distinguish_empty() {
-        let out = generate(&spec_path()).expect("generate");
+        let out = generate(&spec_path()).expect("generate").types;
         let field = |ty: &str, member: &str| -> String {
             let start = out
                 .find(&format!("pub struct {ty} {{"))
@@ -397,7 +471,7 @@ mod staleness {
 
     #[test]
     fn enum_members_are_the_hand_written_types() {
-        let out = generate(&spec_path()).expect("generate");
+        let out = generate(&spec_path()).expect("generate").joined();
         assert!(!out.contains("pub mod enums"), "no second set of enums");
         for decl in [
             "pub kty: crate::enums::KeyType,",
@@ -413,7 +487,7 @@ mod staleness {
         }
         // Each pair of ENUM_TYPES is declared the same way in enums.rs.
         let enums_rs = std::fs::read_to_string(
-            crate::workspace_root().join("keyvault-keys-protocol/src/enums.rs"),
+            crate::workspace_root().join("keyvault-keys-types/src/enums.rs"),
         )
         .expect("read enums.rs");
         for (schema, ty) in ENUM_TYPES {

@@ -1,7 +1,7 @@
 //! Maintainer commands for the workspace.
 //!
 //! ```text
-//! cargo xtask codegen            regenerate keyvault-keys-protocol/src/generated.rs from specs/
+//! cargo xtask codegen            regenerate the generated types and client from specs/
 //! cargo xtask codegen --check    fail (exit 1) when the checked-in file is stale
 //! cargo xtask spec-compare PATH [--yaml [--since V]]  compare specs/ with a Microsoft Swagger 2.0 keys document
 //!                                (--yaml: print the YAML to add to specs/)
@@ -16,6 +16,8 @@ mod codegen;
 mod durability;
 mod fuzz;
 mod interop;
+#[cfg(test)]
+mod layering;
 mod normalise;
 #[cfg(test)]
 mod reference;

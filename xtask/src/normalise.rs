@@ -8,7 +8,7 @@
 //!    `default`, and a raw body lets the pipeline surface non-JSON error
 //!    bodies (a proxy's HTML, an empty 503) with their status.
 //! 2. Enums are taken out of typify's hands: each maps to the hand-written
-//!    type of `keyvault-keys-protocol/src/enums.rs`, which keeps values it
+//!    type of `keyvault-keys-types/src/enums.rs`, which keeps values it
 //!    does not know.
 //! 3. The `api-version` query parameter is removed from every operation: the
 //!    client owns it and adds it in its `pre` hook.

@@ -550,7 +550,7 @@ pub fn suggest(ours: &Value, theirs: &Value, since: &str) -> Result<String> {
             all.extend(missing.iter().map(|v| json!(v)));
             notes.push(format!(
                 "{name}: enum values {missing:?} new in {since} (the generator's enum type in \
-                 keyvault-keys-protocol/src/enums.rs needs them too)"
+                 keyvault-keys-types/src/enums.rs needs them too)"
             ));
             schemas.entry(name.clone()).or_insert_with(|| json!({}))["enum"] = Value::Array(all);
         }
@@ -559,7 +559,7 @@ pub fn suggest(ours: &Value, theirs: &Value, since: &str) -> Result<String> {
         if !our_schemas.is_some_and(|s| s.contains_key(name)) && defs[name].get("enum").is_some() {
             notes.push(format!(
                 "{name} is a new enum: add a hand-written type to \
-                 keyvault-keys-protocol/src/enums.rs and a pair to ENUM_TYPES in xtask/src/codegen.rs"
+                 keyvault-keys-types/src/enums.rs and a pair to ENUM_TYPES in xtask/src/codegen.rs"
             ));
         }
     }

@@ -7,7 +7,7 @@ use aws_lc_rs::cipher::{
 use zeroize::Zeroizing;
 
 use crate::error::{CryptoError, backend};
-use crate::secret::SecretBytes;
+use keyvault_keys_types::SecretBytes;
 
 pub(super) fn aes_cipher(k: &SecretBytes) -> Result<UnboundCipherKey, CryptoError> {
     let alg = match k.len() {

@@ -4,7 +4,7 @@ use aws_lc_rs::aead::{self, Aad, LessSafeKey, Nonce, UnboundKey};
 use zeroize::Zeroizing;
 
 use crate::error::{CryptoError, backend};
-use crate::secret::SecretBytes;
+use keyvault_keys_types::SecretBytes;
 
 pub(super) fn gcm_alg(k: &SecretBytes) -> Result<&'static aead::Algorithm, CryptoError> {
     Ok(match k.len() {

@@ -7,7 +7,7 @@ use zeroize::Zeroizing;
 
 use super::kw;
 use crate::error::{CryptoError, backend};
-use crate::secret::SecretBytes;
+use keyvault_keys_types::SecretBytes;
 
 /// aws-lc-rs's key-wrap cipher for the key's size; `None` for 192 bits,
 /// which goes through [`kw`].

@@ -9,7 +9,7 @@ use super::aes_kw::{aes_kw_unwrap, aes_kw_wrap};
 use super::{LocalKey, Material, random_bytes};
 use crate::error::{CryptoError, backend, mismatch};
 use crate::jwk::JsonWebKey;
-use crate::secret::SecretBytes;
+use keyvault_keys_types::SecretBytes;
 
 impl LocalKey {
     /// The private key as PKCS#8 DER (RSA and EC), or the raw key (oct).

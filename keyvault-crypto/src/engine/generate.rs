@@ -9,7 +9,7 @@ use super::{random_bytes, rules};
 use crate::enums::{KeyCurveName, KeyType};
 use crate::error::{CryptoError, backend};
 use crate::jwk::JsonWebKey;
-use crate::secret::SecretBytes;
+use keyvault_keys_types::SecretBytes;
 
 /// What key to generate.
 #[derive(Clone, Debug, PartialEq, Eq)]

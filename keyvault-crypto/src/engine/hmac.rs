@@ -6,7 +6,7 @@ use aws_lc_rs::hmac;
 
 use crate::enums::SignatureAlgorithm;
 use crate::error::{CryptoError, mismatch};
-use crate::secret::SecretBytes;
+use keyvault_keys_types::SecretBytes;
 
 /// The HMAC algorithm of `alg`, with the index of its slot in [`HmacKeys`].
 pub(super) fn hmac_alg(alg: &SignatureAlgorithm) -> Result<(usize, hmac::Algorithm), CryptoError> {

@@ -13,7 +13,7 @@ use aws_lc_rs::cipher::{
 use zeroize::Zeroizing;
 
 use crate::error::CryptoError;
-use crate::secret::SecretBytes;
+use keyvault_keys_types::SecretBytes;
 
 const DEFAULT_IV: [u8; 8] = [0xA6; 8];
 const KWP_PREFIX: [u8; 4] = [0xA6, 0x59, 0x59, 0xA6];

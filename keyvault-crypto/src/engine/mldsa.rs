@@ -35,7 +35,7 @@ use super::random_bytes;
 use crate::enums::{AkpAlgorithm, KeyType};
 use crate::error::{CryptoError, backend};
 use crate::jwk::JsonWebKey;
-use crate::secret::SecretBytes;
+use keyvault_keys_types::SecretBytes;
 
 /// The length of the seed ξ an ML-DSA key is derived from (FIPS 204).
 pub const ML_DSA_SEED_LEN: usize = 32;
@@ -213,7 +213,7 @@ mod fips204 {
     use super::Input;
     use crate::enums::AkpAlgorithm;
     use crate::error::CryptoError;
-    use crate::secret::SecretBytes;
+    use keyvault_keys_types::SecretBytes;
 
     /// aws-lc-rs's generator, as `ml-dsa` takes one.
     struct AwsLcRng;

@@ -14,8 +14,10 @@ mod generate;
 mod hmac;
 pub mod kw;
 mod mldsa;
+mod need;
 mod rsa;
-pub mod rules;
+/// The one table of the crypto rules (in `keyvault-keys-types`).
+pub use keyvault_keys_types::rules;
 
 pub(crate) use aes_kw::aes_kw_unwrap;
 pub use export::{rsa_aes_key_unwrap, rsa_aes_key_wrap};
@@ -35,10 +37,11 @@ use ec::ec_material;
 pub(crate) use ec::ecdsa_algs;
 use hmac::HmacKeys;
 use mldsa::{MlDsa, ml_dsa_material};
+use need::{Held, fits};
 use rsa::{
     RsaPrivate, RsaPublic, rsa_decrypt, rsa_encoding, rsa_encrypt, rsa_material, wrap_as_encryption,
 };
-use rules::{AlgorithmRule, Held};
+use rules::AlgorithmRule;
 
 use crate::enums::{
     EncryptionAlgorithm, KeyCurveName, KeyOperation, KeyWrapAlgorithm, SignatureAlgorithm,
@@ -46,7 +49,7 @@ use crate::enums::{
 use crate::error::{CryptoError, backend, mismatch};
 use crate::jwk::JsonWebKey;
 use crate::ops::*;
-use crate::secret::SecretBytes;
+use keyvault_keys_types::SecretBytes;
 
 /// Fills a fresh buffer with random bytes.
 pub fn random_bytes(len: usize) -> Result<Vec<u8>, CryptoError> {
@@ -185,7 +188,7 @@ impl LocalKey {
             // ML-DSA has its own methods (`sign_ml_dsa`, `verify_ml_dsa`).
             Material::MlDsa(_) => return Err(self.alg_mismatch(algorithm)),
         };
-        if rule.key.check(algorithm, &held)? {
+        if fits(&rule.key, algorithm, &held)? {
             Ok(())
         } else {
             Err(self.alg_mismatch(algorithm))

@@ -16,7 +16,7 @@ use super::{Material, required};
 use crate::enums::{EncryptionAlgorithm, KeyWrapAlgorithm, SignatureAlgorithm};
 use crate::error::{CryptoError, backend, mismatch};
 use crate::jwk::{JsonWebKey, strip_leading_zeros};
-use crate::secret::SecretBytes;
+use keyvault_keys_types::SecretBytes;
 
 /// An RSA public key, parsed once for every use: encryption keys for
 /// RSA-OAEP and RSA1_5, and a verification key per signature algorithm

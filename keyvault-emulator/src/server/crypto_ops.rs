@@ -4,9 +4,9 @@
 use bytes::Bytes;
 use keyvault_crypto::{
     CryptoError, DecryptParameters, EncryptParameters, EncryptionAlgorithm, KeyOperation,
-    KeyWrapAlgorithm, SignatureAlgorithm, b64,
+    KeyWrapAlgorithm, b64,
 };
-use keyvault_keys_protocol::types;
+use keyvault_keys_types::types;
 use serde_json::Value;
 
 use super::{Answer, Shared, json_answer, parse_body};
@@ -177,7 +177,7 @@ pub(super) fn sign(
     let digest = decode_field("value", Some(&p.value))?.unwrap_or_default();
     let (name_version, key) = v.usable_key(name, version, &KeyOperation::Sign, ctx.now)?;
     let r = key
-        .sign(&SignatureAlgorithm::parse(p.alg.as_str()), &digest)
+        .sign(&p.alg, &digest)
         .map_err(|e| crypto_error(e, false))?;
     json_answer(&types::KeyOperationResult {
         kid: Some(result_kid(ctx, &name_version)),
@@ -204,11 +204,7 @@ pub(super) fn verify(
     let signature = decode_field("value", Some(&p.value))?.unwrap_or_default();
     let (_, key) = v.usable_key(name, version, &KeyOperation::Verify, ctx.now)?;
     let r = key
-        .verify(
-            &SignatureAlgorithm::parse(p.alg.as_str()),
-            &digest,
-            &signature,
-        )
+        .verify(&p.alg, &digest, &signature)
         .map_err(|e| crypto_error(e, false))?;
     json_answer(&types::KeyVerifyResult {
         value: Some(r.is_valid),

@@ -96,7 +96,7 @@ pub(super) fn handle(
                 let m: ClockMove = body_of(body, "clock")?;
                 let now = match (m.advance, m.set) {
                     (Some(d), None) => {
-                        let d = keyvault_keys_protocol::duration::IsoDuration::parse(&d)
+                        let d = keyvault_keys_types::duration::IsoDuration::parse(&d)
                             .map_err(|e| bad(format!("advance: {e}")))?;
                         let now = shared.clock.now();
                         let to = d

@@ -9,6 +9,7 @@ mod challenge;
 mod crypto_ops;
 pub mod estate;
 mod manage;
+mod route;
 mod routes;
 mod secure_ops;
 #[cfg(test)]
@@ -73,6 +74,7 @@ pub type KeyMemo = std::sync::Arc<std::sync::Mutex<std::collections::HashMap<Str
 impl Shared {
     /// The state a server (or the fuzzing harness) serves from, the
     /// default vault at `https://127.0.0.1:PORT` (the listen port).
+    #[cfg(any(test, fuzzing))]
     pub fn new(options: &crate::EmulatorOptions) -> Result<Self, crate::StartError> {
         let port = options.listen.port();
         Self::serving(options, &format!("https://127.0.0.1:{port}"), port)
@@ -229,6 +231,98 @@ fn bytes_response(status: StatusCode, body: Option<Bytes>) -> Response<Full<Byte
     resp
 }
 
+/// What is read of a request before its body: for the answer's headers
+/// and the log.
+struct Head {
+    request_id: String,
+    client_request_id: Option<HeaderValue>,
+    authority: String,
+    method: Method,
+    path: String,
+    query: Vec<(String, String)>,
+}
+
+impl Head {
+    fn of<B>(req: &Request<B>) -> Self {
+        let authority = req
+            .headers()
+            .get(hyper::header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .or_else(|| req.uri().authority().map(|a| a.to_string()))
+            .unwrap_or_else(|| "localhost".to_owned());
+        Self {
+            request_id: uuid::Uuid::new_v4().to_string(),
+            client_request_id: req.headers().get("x-ms-client-request-id").cloned(),
+            authority,
+            method: req.method().clone(),
+            path: req.uri().path().to_owned(),
+            query: url::form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
+                .into_owned()
+                .collect(),
+        }
+    }
+
+    /// The answer, with the request ids and the service's headers.
+    fn answer(&self, resp: Response<Full<Bytes>>) -> Outcome {
+        Outcome::Answer(finish(
+            resp,
+            &self.request_id,
+            self.client_request_id.as_ref(),
+        ))
+    }
+
+    /// An error answer.
+    fn refuse(&self, e: ApiError) -> Outcome {
+        self.answer(json_response(e.status, Some(&e.body())))
+    }
+
+    /// The 401 and its challenge, for a request without a token it takes.
+    fn challenge(&self) -> Outcome {
+        let err = ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            "AKV10000: Request is missing a Bearer or PoP token.",
+        );
+        let mut resp = json_response(err.status, Some(&err.body()));
+        if let Ok(v) = HeaderValue::from_str(&www_authenticate(&self.authority)) {
+            resp.headers_mut()
+                .insert(hyper::header::WWW_AUTHENTICATE, v);
+        }
+        tracing::debug!(method = %self.method, path = %self.path, "401 challenge");
+        self.answer(resp)
+    }
+
+    /// The `api-version` query value, if any.
+    fn api_version(&self) -> Option<String> {
+        self.query
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("api-version"))
+            .map(|(_, v)| v.clone())
+    }
+
+    /// The management API (`/_emulator/...`: key names have no `_`, so it
+    /// never collides with the service's paths) answers on every host.
+    fn is_management(&self) -> bool {
+        self.path == "/_emulator" || self.path.starts_with("/_emulator/")
+    }
+
+    /// The path's segments, each percent-decoded as a path segment: `+` is
+    /// a plus and `&` or `=` are no separators (a name that is not 1 to 127
+    /// letters, digits and dashes is refused by the router).
+    fn segments(&self) -> Vec<String> {
+        self.path
+            .trim_start_matches('/')
+            .split('/')
+            .map(|s| {
+                percent_encoding::percent_decode_str(s)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            })
+            .collect()
+    }
+}
+
 /// Serves one request. Never panics on input; every failure is an error
 /// body. The handler runs on the blocking pool (it may generate keys or
 /// wait for a commit); a panic in it answers 500 and changes nothing.
@@ -237,69 +331,90 @@ where
     B: hyper::body::Body<Data = Bytes> + Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let request_id = uuid::Uuid::new_v4().to_string();
-    let client_request_id = req.headers().get("x-ms-client-request-id").cloned();
-    let authority = req
-        .headers()
-        .get(hyper::header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| req.uri().authority().map(|a| a.to_string()))
-        .unwrap_or_else(|| "localhost".to_owned());
-    let method = req.method().clone();
-    let path = req.uri().path().to_owned();
-    let query: Vec<(String, String)> =
-        url::form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
-            .into_owned()
-            .collect();
-
+    let head = Head::of(&req);
     let Some((caller, access)) = authorise(&req, shared.accepted.as_deref()) else {
-        let err = ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "Unauthorized",
-            "AKV10000: Request is missing a Bearer or PoP token.",
-        );
-        let mut resp = json_response(err.status, Some(&err.body()));
-        if let Ok(v) = HeaderValue::from_str(&www_authenticate(&authority)) {
-            resp.headers_mut()
-                .insert(hyper::header::WWW_AUTHENTICATE, v);
-        }
-        tracing::debug!(%method, %path, "401 challenge");
-        return Outcome::Answer(finish(resp, &request_id, client_request_id.as_ref()));
+        return head.challenge();
     };
-
-    let fault = match &shared.faults {
+    let mut fault = match &shared.faults {
         Some(f) => f.decide().await,
         None => Fault::None,
     };
-    match fault {
+    if let Some(outcome) = fault_before(&head, &mut fault) {
+        return outcome;
+    }
+    let body = match read_body(&shared, req.into_body()).await {
+        Ok(b) => b,
+        Err(resp) => return head.answer(resp),
+    };
+    let (vault, version) = match resolve_vault(&shared, &head) {
+        Ok(found) => found,
+        Err(e) => return head.refuse(e),
+    };
+    let now_ms = shared.clock.now_ms();
+    let ctx = Ctx {
+        authority: head.authority.clone(),
+        api_version: head.api_version().unwrap_or_default(),
+        version,
+        access,
+        caller,
+        now: now_ms.div_euclid(1000),
+        now_ms,
+    };
+    let result = handle(&shared, vault, ctx, &head, body).await;
+    if matches!(fault, Fault::ResetAfter) {
+        tracing::info!(method = %head.method, path = %head.path, "fault: connection dropped after the operation");
+        return Outcome::Drop;
+    }
+    let resp = match result {
+        Ok((status, body)) => bytes_response(status, body),
+        Err(e) => {
+            tracing::debug!(method = %head.method, path = %head.path, status = e.status.as_u16(), code = e.code, "error");
+            json_response(e.status, Some(&e.body()))
+        }
+    };
+    tracing::info!(method = %head.method, path = %head.path, status = resp.status().as_u16(), "request");
+    head.answer(resp)
+}
+
+/// A fault injected before the operation: a throttling answer, or the
+/// connection dropped.
+fn fault_before(head: &Head, fault: &mut Fault) -> Option<Outcome> {
+    let (method, path) = (&head.method, &head.path);
+    match std::mem::replace(fault, Fault::None) {
         Fault::Throttle(resp) => {
             tracing::info!(%method, %path, status = resp.status().as_u16(), "fault: throttled");
-            return Outcome::Answer(finish(resp, &request_id, client_request_id.as_ref()));
+            Some(head.answer(resp))
         }
         Fault::ResetBefore => {
             tracing::info!(%method, %path, "fault: connection dropped before the operation");
-            return Outcome::Drop;
+            Some(Outcome::Drop)
         }
-        Fault::ResetAfter | Fault::None => {}
+        other => {
+            *fault = other;
+            None
+        }
     }
+}
 
+/// The request's body, at most [`MAX_BODY`] bytes within the body time-out;
+/// else the answer that refuses it.
+async fn read_body<B>(shared: &Shared, body: B) -> Result<Bytes, Response<Full<Bytes>>>
+where
+    B: hyper::body::Body<Data = Bytes> + Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let read = tokio::time::timeout(
         shared.body_read_timeout,
-        Limited::new(req.into_body(), MAX_BODY).collect(),
+        Limited::new(body, MAX_BODY).collect(),
     )
     .await;
-    let body = match read {
-        Ok(Ok(b)) => b.to_bytes(),
+    match read {
+        Ok(Ok(b)) => Ok(b.to_bytes()),
         Ok(Err(_)) => {
             let err = ApiError::bad_parameter(format!(
                 "The request body is larger than {MAX_BODY} bytes, or could not be read."
             ));
-            return Outcome::Answer(finish(
-                json_response(err.status, Some(&err.body())),
-                &request_id,
-                client_request_id.as_ref(),
-            ));
+            Err(json_response(err.status, Some(&err.body())))
         }
         Err(_) => {
             let err = ApiError::new(
@@ -313,60 +428,47 @@ where
             let mut resp = json_response(err.status, Some(&err.body()));
             resp.headers_mut()
                 .insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
-            return Outcome::Answer(finish(resp, &request_id, client_request_id.as_ref()));
+            Err(resp)
         }
-    };
-    let refuse = |e: ApiError| {
-        Outcome::Answer(finish(
-            json_response(e.status, Some(&e.body())),
-            &request_id,
-            client_request_id.as_ref(),
-        ))
-    };
-    // The management API (`/_emulator/...`: key names have no `_`, so it
-    // never collides with the service's paths) answers on every host.
-    let management = path == "/_emulator" || path.starts_with("/_emulator/");
-    let api_version = query
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("api-version"))
-        .map(|(_, v)| v.clone());
-    let (vault, version) = if management {
-        (None, ApiVersion::newest())
-    } else {
-        let vault = match shared.estate.vault_for(&authority) {
-            Ok(v) => v,
-            Err(e) => return refuse(e),
-        };
-        match crate::versions::check(api_version.as_deref(), vault.settings.max_api_version) {
-            Ok(v) => (Some(vault), v),
-            Err(e) => {
-                tracing::debug!(%method, %path, "api-version refused");
-                return refuse(e);
-            }
+    }
+}
+
+/// The vault the host names and the api-version it answers at; no vault
+/// for the management API.
+fn resolve_vault(
+    shared: &Shared,
+    head: &Head,
+) -> ApiResult<(Option<Arc<crate::state::Vault>>, ApiVersion)> {
+    if head.is_management() {
+        return Ok((None, ApiVersion::newest()));
+    }
+    let vault = shared.estate.vault_for(&head.authority)?;
+    let api_version = head.api_version();
+    match crate::versions::check(api_version.as_deref(), vault.settings.max_api_version) {
+        Ok(v) => Ok((Some(vault), v)),
+        Err(e) => {
+            tracing::debug!(method = %head.method, path = %head.path, "api-version refused");
+            Err(e)
         }
+    }
+}
+
+/// Runs the request's handler: the route's (or the management API's), on
+/// the blocking pool, or inline for a cheap read; a panic is a 500.
+async fn handle(
+    shared: &Arc<Shared>,
+    vault: Option<Arc<crate::state::Vault>>,
+    ctx: Ctx,
+    head: &Head,
+    body: Bytes,
+) -> ApiResult<Answer> {
+    let segments = head.segments();
+    let method = head.method.clone();
+    let query = head.query.clone();
+    let route = {
+        let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
+        route::Route::parse(&segs)
     };
-    let now_ms = shared.clock.now_ms();
-    let ctx = Ctx {
-        authority,
-        api_version: api_version.unwrap_or_default(),
-        version,
-        access,
-        caller,
-        now: now_ms.div_euclid(1000),
-        now_ms,
-    };
-    // Each segment is percent-decoded as a path segment: `+` is a plus and
-    // `&` or `=` are no separators (a name that is not 1 to 127 letters,
-    // digits and dashes is refused by the router).
-    let segments: Vec<String> = path
-        .trim_start_matches('/')
-        .split('/')
-        .map(|s| {
-            percent_encoding::percent_decode_str(s)
-                .decode_utf8_lossy()
-                .into_owned()
-        })
-        .collect();
     // A read of one key version is a short read-locked lookup and a small
     // serialisation: answered on this task, without the two thread
     // hand-offs of the blocking pool, but only when the lock is free now
@@ -377,13 +479,15 @@ where
     // queues between the check and the read costs at most one short
     // read-locked section.)
     let inline = vault.as_ref().is_some_and(|v| {
-        reads_one_version(&method, &segments) && v.readable_now() && !v.has_due(ctx.now_ms)
+        route.as_ref().is_ok_and(|r| r.reads_one_version(&method))
+            && v.readable_now()
+            && !v.has_due(ctx.now_ms)
     });
     let handler = match vault {
         Some(v) if inline => {
             let run = std::panic::AssertUnwindSafe(|| {
                 let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
-                dispatch(&shared, &v, &ctx, &method, &segs, &query, &body)
+                dispatch(shared, &v, &ctx, &method, route, &segs, &query, &body)
             });
             std::panic::catch_unwind(run).map_err(|_| ())
         }
@@ -394,7 +498,7 @@ where
                     v.run_due(ctx.now_ms, &mut |spec| generate(&shared, spec))?;
                 }
                 let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
-                dispatch(&shared, &v, &ctx, &method, &segs, &query, &body)
+                dispatch(&shared, &v, &ctx, &method, route, &segs, &query, &body)
             })
             .await
             .map_err(|_| ())
@@ -409,47 +513,16 @@ where
             .map_err(|_| ())
         }
     };
-    let result = handler.unwrap_or_else(|_| {
+    handler.unwrap_or_else(|_| {
         // The vault's records are swapped whole after their commit, so a
         // panic cannot leave them half-changed or any lock unusable.
-        tracing::error!(%method, %path, "the handler panicked");
+        tracing::error!(method = %head.method, path = %head.path, "the handler panicked");
         Err(ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "InternalError",
             "An internal error interrupted the request.",
         ))
-    });
-    if matches!(fault, Fault::ResetAfter) {
-        tracing::info!(%method, %path, "fault: connection dropped after the operation");
-        return Outcome::Drop;
-    }
-    let resp = match result {
-        Ok((status, body)) => bytes_response(status, body),
-        Err(e) => {
-            tracing::debug!(%method, %path, status = e.status.as_u16(), code = e.code, "error");
-            json_response(e.status, Some(&e.body()))
-        }
-    };
-    tracing::info!(%method, %path, status = resp.status().as_u16(), "request");
-    Outcome::Answer(finish(resp, &request_id, client_request_id.as_ref()))
-}
-
-/// Whether a request reads one key version (`GET /keys/{name}`,
-/// `/keys/{name}/` or `/keys/{name}/{version}`): no write, no key
-/// generation, no list.
-fn reads_one_version(method: &Method, segments: &[String]) -> bool {
-    *method == Method::GET
-        && segments
-            .first()
-            .is_some_and(|s| s.eq_ignore_ascii_case("keys"))
-        && match segments {
-            [_, name] => !name.is_empty(),
-            [_, _, version] => {
-                !version.eq_ignore_ascii_case("versions")
-                    && !version.eq_ignore_ascii_case("rotationpolicy")
-            }
-            _ => false,
-        }
+    })
 }
 
 pub(super) fn parse_body<T: DeserializeOwned>(body: &Bytes) -> ApiResult<T> {

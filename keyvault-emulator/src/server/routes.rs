@@ -4,217 +4,220 @@
 use bytes::Bytes;
 use hyper::{Method, StatusCode};
 use keyvault_crypto::b64;
-use keyvault_keys_protocol::types;
+use keyvault_keys_types::types;
 
-use super::crypto_ops::{CipherOp, cipher, random_bytes, release, sign, verify};
+use super::crypto_ops::{cipher, random_bytes, release, sign, verify};
+use super::route::{Route, VersionAction};
 use super::{Answer, Shared, generate, json_answer, method_not_allowed, parse_body};
-use crate::access::{self, Access, Op};
+use crate::access::{self, Access};
 use crate::api_error::{ApiError, ApiResult};
 use crate::state::{Ctx, Vault};
 use crate::versions::{self, Since};
 
-/// What a request does with a key version (`/keys/{name}/{version}/{action}`,
-/// the action in any letter case).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum VersionAction {
-    Attestation,
-    Cipher(CipherOp),
-    Sign,
-    Verify,
-    Release,
-    SecureWrap,
-    SecureUnwrap,
-}
-
-impl VersionAction {
-    /// The action a lowercased path segment names.
-    fn parse(lowercased: &str) -> Option<Self> {
-        Some(match lowercased {
-            "attestation" => Self::Attestation,
-            "encrypt" => Self::Cipher(CipherOp::Encrypt),
-            "decrypt" => Self::Cipher(CipherOp::Decrypt),
-            "wrapkey" => Self::Cipher(CipherOp::WrapKey),
-            "unwrapkey" => Self::Cipher(CipherOp::UnwrapKey),
-            "sign" => Self::Sign,
-            "verify" => Self::Verify,
-            "release" => Self::Release,
-            "securewrapkey" => Self::SecureWrap,
-            "secureunwrapkey" => Self::SecureUnwrap,
-            _ => return None,
-        })
-    }
-}
-
+/// Answers a service request whose path was parsed into `route` (an
+/// error there, such as a malformed key name, is answered first).
+#[allow(clippy::too_many_arguments)]
 pub(super) fn dispatch(
     shared: &Shared,
     v: &Vault,
     ctx: &Ctx,
     method: &Method,
+    route: ApiResult<Route>,
     segs: &[&str],
     query: &[(String, String)],
     body: &Bytes,
 ) -> ApiResult<Answer> {
-    let lower: Vec<String> = segs.iter().map(|s| s.to_ascii_lowercase()).collect();
-    let l: Vec<&str> = lower.iter().map(String::as_str).collect();
-    check_name(&l, segs)?;
-    if let Some(since) = introduced_by(&l) {
+    let route = route?;
+    if let Some(since) = route.introduced_by(segs) {
         versions::require(ctx.version, since)?;
     }
-    check_access(v, ctx, method, &l, segs)?;
-    match l.as_slice() {
-        ["keys"] | ["keys", ""] => match *method {
-            Method::GET => {
-                let (max, after) = paging(query, AFTER)?;
-                let (items, next) = v.read().list_keys(ctx, after.as_deref(), max);
-                json_answer(&Page {
-                    value: items,
-                    next_link: next.map(|n| next_link(ctx, "/keys", AFTER, &n, max)),
-                })
-            }
-            _ => Err(method_not_allowed(method)),
-        },
-        ["keys", "restore"] => match *method {
-            Method::POST => {
-                let p = parse_body(body)?;
-                json_answer(&v.write(|k| k.restore(ctx, p))?)
-            }
-            _ => Err(method_not_allowed(method)),
-        },
-        ["keys", _] => {
-            let name = segs[1];
-            match *method {
-                Method::PUT => {
-                    let p: types::KeyImportParameters = parse_body(body)?;
-                    let p = crate::byok::resolve(v, ctx.now, name, p)?;
-                    json_answer(&v.write(|k| k.import(ctx, name, p))?)
-                }
-                Method::DELETE => json_answer(&v.write(|k| k.delete(ctx, name))?),
-                Method::GET => json_answer(&v.read().get(ctx, name, "")?),
-                Method::PATCH => {
-                    let p = parse_body(body)?;
-                    json_answer(&v.write(|k| k.update(ctx, name, "", p))?)
-                }
-                _ => Err(method_not_allowed(method)),
-            }
-        }
-        ["keys", _, "create"] => post(method, || {
-            let p = create_parameters(body)?;
-            if p.kty.is_akp() {
-                versions::require(ctx.version, Since::Akp)?;
-            }
-            let spec = v.read().create_spec(segs[1], &p)?;
-            let jwk = generate(shared, &spec)?;
-            json_answer(&v.write(|k| k.create(ctx, segs[1], p, &spec, jwk))?)
+    check_access(v, ctx, method, route, segs)?;
+    let name = route.name(segs).unwrap_or_default();
+    let req = Req {
+        shared,
+        v,
+        ctx,
+        method,
+        name,
+        version: route.version(segs),
+        query,
+        body,
+    };
+    match route {
+        Route::Keys => req.list_keys(),
+        Route::Restore => post(method, || {
+            let p = parse_body(body)?;
+            json_answer(&v.write(|k| k.restore(ctx, p))?)
         }),
-        ["keys", _, "rotate"] => post(method, || {
-            let spec = v.read().rotate_spec(segs[1])?;
+        Route::Key => req.key(),
+        Route::Create => post(method, || req.create()),
+        Route::Rotate => post(method, || {
+            let spec = v.read().rotate_spec(name)?;
             let jwk = generate(shared, &spec)?;
-            json_answer(&v.write(|k| k.rotate(ctx, segs[1], jwk))?)
+            json_answer(&v.write(|k| k.rotate(ctx, name, jwk))?)
         }),
-        ["keys", _, "backup"] => post(method, || {
+        Route::Backup => post(method, || {
             // Copied out under the read lock; serialised and sealed after it.
-            let (record, key) = v.read().backup_source(segs[1])?;
+            let (record, key) = v.read().backup_source(name)?;
             json_answer(&crate::state::seal_backup(&record, &key)?)
         }),
-        ["keys", _, "versions"] => match *method {
-            Method::GET => {
-                // A key has at most MAX_VERSIONS (500) versions; an
-                // offset into their creation order is enough here.
-                let (max, offset) = paging(query, OFFSET)?;
-                let offset = match offset {
-                    None => 0usize,
-                    Some(o) => o
-                        .parse()
-                        .map_err(|_| ApiError::bad_parameter("The $skiptoken is not valid."))?,
-                };
-                let items = v.read().list_versions(ctx, segs[1]);
-                let total = items.len();
-                let end = offset.saturating_add(max).min(total);
-                let next = (end < total).then(|| {
-                    next_link(
-                        ctx,
-                        &format!("/keys/{}/versions", segs[1]),
-                        OFFSET,
-                        &end.to_string(),
-                        max,
-                    )
-                });
-                json_answer(&Page {
-                    value: items.into_iter().skip(offset).take(max).collect(),
-                    next_link: next,
-                })
-            }
-            _ => Err(method_not_allowed(method)),
-        },
-        ["keys", _, "rotationpolicy"] => match *method {
-            Method::GET => json_answer(&v.read().get_policy(ctx, segs[1])?),
+        Route::Versions => req.list_versions(),
+        Route::RotationPolicy => match *method {
+            Method::GET => json_answer(&v.read().get_policy(ctx, name)?),
             Method::PUT => {
                 let p = parse_body(body)?;
-                json_answer(&v.write(|k| k.update_policy(ctx, segs[1], p))?)
+                json_answer(&v.write(|k| k.update_policy(ctx, name, p))?)
             }
             _ => Err(method_not_allowed(method)),
         },
-        ["keys", _, _] => {
-            let (name, version) = (segs[1], segs[2]);
-            match *method {
-                Method::GET => json_answer(&v.read().get(ctx, name, version)?),
-                Method::PATCH => {
-                    let p = parse_body(body)?;
-                    json_answer(&v.write(|k| k.update(ctx, name, version, p))?)
-                }
-                _ => Err(method_not_allowed(method)),
-            }
-        }
-        ["keys", _, _, action] => {
-            let (name, version) = (segs[1], segs[2]);
-            let Some(action) = VersionAction::parse(action) else {
-                return Err(not_found_route(segs));
-            };
-            match (action, method.clone()) {
-                (VersionAction::Attestation, Method::GET) => {
-                    json_answer(&v.read().attestation(ctx, name, version)?)
-                }
-                (VersionAction::Cipher(op), Method::POST) => {
-                    cipher(v, ctx, name, version, op, body)
-                }
-                (VersionAction::Sign, Method::POST) => sign(v, ctx, name, version, body),
-                (VersionAction::Verify, Method::POST) => verify(v, ctx, name, version, body),
-                (VersionAction::Release, Method::POST) => {
-                    release(shared, v, ctx, name, version, body)
-                }
-                (VersionAction::SecureWrap, Method::POST) => {
-                    super::secure_ops::secure_wrap(v, ctx, name, version, body)
-                }
-                (VersionAction::SecureUnwrap, Method::POST) => {
-                    super::secure_ops::secure_unwrap(shared, v, ctx, name, version, body)
-                }
-                _ => Err(method_not_allowed(method)),
-            }
-        }
-        ["deletedkeys"] | ["deletedkeys", ""] => match *method {
-            Method::GET => {
-                let (max, after) = paging(query, AFTER)?;
-                let (items, next) = v.read().list_deleted(ctx, after.as_deref(), max);
-                json_answer(&Page {
-                    value: items,
-                    next_link: next.map(|n| next_link(ctx, "/deletedkeys", AFTER, &n, max)),
-                })
+        Route::Version => match *method {
+            Method::GET => json_answer(&v.read().get(ctx, name, req.version)?),
+            Method::PATCH => {
+                let p = parse_body(body)?;
+                json_answer(&v.write(|k| k.update(ctx, name, req.version, p))?)
             }
             _ => Err(method_not_allowed(method)),
         },
-        ["deletedkeys", _] | ["deletedkeys", _, ""] => match *method {
-            Method::GET => json_answer(&v.read().get_deleted(ctx, segs[1])?),
+        Route::Action(action) => req.action(action),
+        Route::DeletedKeys => req.list_deleted(),
+        Route::DeletedKey => match *method {
+            Method::GET => json_answer(&v.read().get_deleted(ctx, name)?),
             Method::DELETE => {
-                v.write(|k| k.purge(ctx, segs[1]))?;
+                v.write(|k| k.purge(ctx, name))?;
                 Ok((StatusCode::NO_CONTENT, None))
             }
             _ => Err(method_not_allowed(method)),
         },
-        ["deletedkeys", _, "recover"] => post(method, || {
-            json_answer(&v.write(|k| k.recover(ctx, segs[1]))?)
-        }),
-        ["rng"] => post(method, || random_bytes(v, body)),
-        _ => Err(not_found_route(segs)),
+        Route::Recover => post(method, || json_answer(&v.write(|k| k.recover(ctx, name))?)),
+        Route::Rng => post(method, || random_bytes(v, body)),
+        Route::Unknown => Err(not_found_route(segs)),
+    }
+}
+
+/// One request's parts, for the handlers of the longer routes.
+struct Req<'a> {
+    shared: &'a Shared,
+    v: &'a Vault,
+    ctx: &'a Ctx,
+    method: &'a Method,
+    name: &'a str,
+    version: &'a str,
+    query: &'a [(String, String)],
+    body: &'a Bytes,
+}
+
+impl Req<'_> {
+    /// `GET /keys`.
+    fn list_keys(&self) -> ApiResult<Answer> {
+        if *self.method != Method::GET {
+            return Err(method_not_allowed(self.method));
+        }
+        let (max, after) = paging(self.query, AFTER)?;
+        let (items, next) = self.v.read().list_keys(self.ctx, after.as_deref(), max);
+        json_answer(&Page {
+            value: items,
+            next_link: next.map(|n| next_link(self.ctx, "/keys", AFTER, &n, max)),
+        })
+    }
+
+    /// `GET /deletedkeys`.
+    fn list_deleted(&self) -> ApiResult<Answer> {
+        if *self.method != Method::GET {
+            return Err(method_not_allowed(self.method));
+        }
+        let (max, after) = paging(self.query, AFTER)?;
+        let (items, next) = self.v.read().list_deleted(self.ctx, after.as_deref(), max);
+        json_answer(&Page {
+            value: items,
+            next_link: next.map(|n| next_link(self.ctx, "/deletedkeys", AFTER, &n, max)),
+        })
+    }
+
+    /// `GET /keys/{name}/versions`. A key has at most MAX_VERSIONS (500)
+    /// versions; an offset into their creation order is enough here.
+    fn list_versions(&self) -> ApiResult<Answer> {
+        if *self.method != Method::GET {
+            return Err(method_not_allowed(self.method));
+        }
+        let (max, offset) = paging(self.query, OFFSET)?;
+        let offset = match offset {
+            None => 0usize,
+            Some(o) => o
+                .parse()
+                .map_err(|_| ApiError::bad_parameter("The $skiptoken is not valid."))?,
+        };
+        let items = self.v.read().list_versions(self.ctx, self.name);
+        let total = items.len();
+        let end = offset.saturating_add(max).min(total);
+        let next = (end < total).then(|| {
+            next_link(
+                self.ctx,
+                &format!("/keys/{}/versions", self.name),
+                OFFSET,
+                &end.to_string(),
+                max,
+            )
+        });
+        json_answer(&Page {
+            value: items.into_iter().skip(offset).take(max).collect(),
+            next_link: next,
+        })
+    }
+
+    /// `/keys/{name}`: import (PUT), delete, get the latest version, update it.
+    fn key(&self) -> ApiResult<Answer> {
+        let (v, ctx, name) = (self.v, self.ctx, self.name);
+        match *self.method {
+            Method::PUT => {
+                let p: types::KeyImportParameters = parse_body(self.body)?;
+                let p = crate::byok::resolve(v, ctx.now, name, p)?;
+                json_answer(&v.write(|k| k.import(ctx, name, p))?)
+            }
+            Method::DELETE => json_answer(&v.write(|k| k.delete(ctx, name))?),
+            Method::GET => json_answer(&v.read().get(ctx, name, "")?),
+            Method::PATCH => {
+                let p = parse_body(self.body)?;
+                json_answer(&v.write(|k| k.update(ctx, name, "", p))?)
+            }
+            _ => Err(method_not_allowed(self.method)),
+        }
+    }
+
+    /// `POST /keys/{name}/create`.
+    fn create(&self) -> ApiResult<Answer> {
+        let p = create_parameters(self.body)?;
+        if p.kty.is_akp() {
+            versions::require(self.ctx.version, Since::Akp)?;
+        }
+        let spec = self.v.read().create_spec(self.name, &p)?;
+        let jwk = generate(self.shared, &spec)?;
+        json_answer(
+            &self
+                .v
+                .write(|k| k.create(self.ctx, self.name, p, &spec, jwk))?,
+        )
+    }
+
+    /// `/keys/{name}/{version}/{action}`.
+    fn action(&self, action: VersionAction) -> ApiResult<Answer> {
+        let (shared, v, ctx, body) = (self.shared, self.v, self.ctx, self.body);
+        let (name, version) = (self.name, self.version);
+        match (action, self.method.clone()) {
+            (VersionAction::Attestation, Method::GET) => {
+                json_answer(&v.read().attestation(ctx, name, version)?)
+            }
+            (VersionAction::Cipher(op), Method::POST) => cipher(v, ctx, name, version, op, body),
+            (VersionAction::Sign, Method::POST) => sign(v, ctx, name, version, body),
+            (VersionAction::Verify, Method::POST) => verify(v, ctx, name, version, body),
+            (VersionAction::Release, Method::POST) => release(shared, v, ctx, name, version, body),
+            (VersionAction::SecureWrap, Method::POST) => {
+                super::secure_ops::secure_wrap(v, ctx, name, version, body)
+            }
+            (VersionAction::SecureUnwrap, Method::POST) => {
+                super::secure_ops::secure_unwrap(shared, v, ctx, name, version, body)
+            }
+            _ => Err(method_not_allowed(self.method)),
+        }
     }
 }
 
@@ -248,56 +251,29 @@ struct Page<T> {
     next_link: Option<String>,
 }
 
-/// Refuses a key name (the segment after `keys` or `deletedkeys`) that is
-/// not 1 to 127 letters, digits and dashes, whatever the operation, as the
-/// service does. `lower` is `segs` lowercased.
-fn check_name(lower: &[&str], segs: &[&str]) -> ApiResult<()> {
-    match lower {
-        // The lists (`/keys`, `/keys/`, `/deletedkeys/`).
-        [_] | [_, ""] => Ok(()),
-        ["keys" | "deletedkeys", ..] => crate::state::valid_name(segs[1]),
-        _ => Ok(()),
-    }
-}
-
 /// Refuses a caller whose token may not do what the request does, before
 /// anything is read or changed (the service's 403s; see [`crate::access`]).
 fn check_access(
     v: &Vault,
     ctx: &Ctx,
     method: &Method,
-    lower: &[&str],
+    route: Route,
     segs: &[&str],
 ) -> ApiResult<()> {
     if ctx.access == Access::Full {
         return Ok(());
     }
-    let Some(op) = Op::of(method, lower) else {
+    let Some(op) = route.op(method) else {
         return Ok(());
     };
-    let name = match lower {
-        ["keys", "restore"] | [_] | [_, ""] => None,
-        [_, _, ..] => Some(segs[1]),
-        _ => None,
-    };
+    let name = route.name(segs);
+    // The third segment, as the service reads it here (also for
+    // `/keys/{name}/create`: a version no key has).
     let version = segs.get(2).copied().unwrap_or("");
     access::check(&ctx.access, ctx.caller, op, ctx.vault_name(), name, || {
         name.and_then(|n| v.read().kty(n, version))
             .is_some_and(|k| k.is_rsa() || k.is_ec())
     })
-}
-
-/// The api-version that introduced the operation a path names, for those
-/// that came after the first versions (see [`versions::Since`]).
-fn introduced_by(lower: &[&str]) -> Option<Since> {
-    match lower {
-        ["rng"] => Some(Since::RandomBytes),
-        ["keys", _, "rotate" | "rotationpolicy"] => Some(Since::Rotation),
-        ["keys", _, "release"] | ["keys", _, _, "release"] => Some(Since::Release),
-        ["keys", _, _, "attestation"] => Some(Since::Attestation),
-        ["keys", _, _, "securewrapkey" | "secureunwrapkey"] => Some(Since::SecureWrap),
-        _ => None,
-    }
 }
 
 pub(super) fn not_found_route(segs: &[&str]) -> ApiError {

@@ -12,7 +12,7 @@
 
 use bytes::Bytes;
 use keyvault_crypto::{KeyOperation, KeyWrapAlgorithm, LocalKey, b64};
-use keyvault_keys_protocol::types;
+use keyvault_keys_types::types;
 use serde_json::Value;
 
 use super::crypto_ops::crypto_error;
@@ -66,7 +66,7 @@ fn secure_key(
 fn result(
     ctx: &Ctx,
     name_version: &str,
-    alg: keyvault_keys_protocol::enums::KeySecureWrapAlgorithm,
+    alg: keyvault_keys_types::enums::KeySecureWrapAlgorithm,
     value: &[u8],
 ) -> ApiResult<Answer> {
     json_answer(&types::SecureKeyOperationResult {

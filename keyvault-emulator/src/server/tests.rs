@@ -10,7 +10,7 @@ fn request(method: Method, path: &str, body: &str) -> Request<Full<Bytes>> {
         .method(method)
         .uri(format!(
             "{path}?api-version={}",
-            keyvault_keys_protocol::DEFAULT_API_VERSION
+            keyvault_keys_types::DEFAULT_API_VERSION
         ))
         .header(hyper::header::HOST, "127.0.0.1:8443")
         .header(

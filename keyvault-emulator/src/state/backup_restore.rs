@@ -1,7 +1,7 @@
 //! Backing a key up into a sealed blob, and restoring one.
 
 use hyper::StatusCode;
-use keyvault_keys_protocol::types;
+use keyvault_keys_types::types;
 
 use super::records::KeyRecord;
 use super::{Change, Ctx, Keys};
@@ -57,6 +57,7 @@ impl Keys {
         let blob = keyvault_crypto::b64::decode(&p.value).map_err(|_| malformed())?;
         let plain = crate::backup::open(&self.backup_key, &blob).map_err(|_| malformed())?;
         let mut record: KeyRecord = serde_json::from_slice(&plain).map_err(|_| malformed())?;
+        record.check_format().map_err(|_| malformed())?;
         let lower = record.name.to_ascii_lowercase();
         if let Some(existing) = self.keys.get(&lower) {
             return Err(if existing.deleted.is_some() {
@@ -87,7 +88,7 @@ impl Keys {
 mod tests {
     use super::super::test_support::{apply, create, ctx, keys};
     use crate::Flavor;
-    use keyvault_keys_protocol::types;
+    use keyvault_keys_types::types;
     use serde_json::json;
 
     #[test]

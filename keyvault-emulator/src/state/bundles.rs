@@ -1,6 +1,6 @@
 //! The wire answers: a version's attributes, list items and key bundles.
 
-use keyvault_keys_protocol::types;
+use keyvault_keys_types::types;
 
 use super::records::{KeyRecord, VersionRecord};
 use super::{Ctx, Keys};
@@ -73,7 +73,8 @@ impl Keys {
             tags: v.tags.clone(),
             managed: None,
             release_policy: if ctx.version.has(Since::Release) {
-                v.release_policy.clone().map(|mut p| {
+                v.release_policy.as_ref().map(|p| {
+                    let mut p = p.to_wire();
                     // The service says `immutable` also when it is false.
                     p.immutable.get_or_insert(false);
                     p

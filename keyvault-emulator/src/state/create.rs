@@ -2,7 +2,7 @@
 //! is none).
 
 use keyvault_crypto::{JsonWebKey, KeyCurveName, KeyOperation, KeySpec, KeyType, LocalKey};
-use keyvault_keys_protocol::types;
+use keyvault_keys_types::types;
 
 use super::records::{KeyRecord, NewVersion, VersionRecord};
 use super::rules::{
@@ -53,6 +53,7 @@ impl Keys {
         self.check_not_deleted(name)?;
         let lower = name.to_ascii_lowercase();
         let mut record = self.keys.get(&lower).cloned().unwrap_or_else(|| KeyRecord {
+            format: super::records::RECORD_VERSION,
             name: name.to_owned(),
             versions: Vec::new(),
             deleted: None,
@@ -91,9 +92,9 @@ impl Keys {
     pub fn create_spec(&self, name: &str, p: &types::KeyCreateParameters) -> ApiResult<KeySpec> {
         valid_name(name)?;
         self.check_not_deleted(name)?;
-        let kty = self.stored_kty(KeyType::parse(p.kty.as_str()));
+        let kty = self.stored_kty(p.kty.clone());
         self.check_kty_for_flavor(&kty)?;
-        let curve = p.crv.as_ref().map(|c| KeyCurveName::parse(c.as_str()));
+        let curve = p.crv.clone();
         let mut size = validate_size(&kty, p.key_size, curve.as_ref())?;
         if kty.is_akp() {
             size = Some(
@@ -109,7 +110,7 @@ impl Keys {
         }
         check_exportable(
             p.attributes.as_ref().and_then(|a| a.exportable),
-            p.release_policy.as_ref(),
+            p.release_policy.as_ref().is_some_and(|p| p.data.is_some()),
         )?;
         if let Some(id) = external_key_id(p) {
             check_external_key(self.settings.flavor, id)?;
@@ -221,7 +222,7 @@ mod tests {
     use super::super::test_support::{apply, create, ctx, keys, len};
     use crate::Flavor;
     use keyvault_crypto::KeyOperation;
-    use keyvault_keys_protocol::types;
+    use keyvault_keys_types::types;
     use serde_json::json;
 
     fn import(v: serde_json::Value) -> types::KeyImportParameters {

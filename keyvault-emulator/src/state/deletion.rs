@@ -1,6 +1,6 @@
 //! Deleting, reading deleted, purging and recovering keys.
 
-use keyvault_keys_protocol::types;
+use keyvault_keys_types::types;
 
 use super::records::{Deleted, KeyRecord, Pending, PendingKind};
 use super::{Change, Ctx, Keys};

@@ -65,7 +65,7 @@ impl KeyEvent {
             "eventType": self.kind.event_type(),
             "eventTime": event_time,
             "data": {
-                "Id": format!("{url}/keys/{}/{}", self.name, self.version),
+                "Id": keyvault_keys_types::key_id(url, &self.name, Some(&self.version)),
                 "VaultName": vault,
                 "ObjectType": "Key",
                 "ObjectName": self.name,

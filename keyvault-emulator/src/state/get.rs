@@ -1,6 +1,6 @@
 //! Reading a key version, and its (emulated) attestation.
 
-use keyvault_keys_protocol::types;
+use keyvault_keys_types::types;
 
 use super::{Ctx, Keys};
 use crate::api_error::{ApiError, ApiResult};

@@ -33,6 +33,7 @@ impl Keys {
                 return Err(format!("key {} is stored under {lower}", r.name));
             }
             valid_name(&r.name).map_err(|e| e.message)?;
+            r.check_format()?;
             if r.versions.is_empty() {
                 return Err(format!("key {} has no versions", r.name));
             }

@@ -1,6 +1,6 @@
 //! The key lists: live keys, a key's versions, deleted keys.
 
-use keyvault_keys_protocol::types;
+use keyvault_keys_types::types;
 
 use super::records::KeyRecord;
 use super::{Ctx, Keys};
@@ -62,7 +62,8 @@ impl Keys {
     /// A list item for a key: its latest version, under the key's URL.
     fn latest_item(&self, ctx: &Ctx, r: &KeyRecord) -> Option<types::KeyItem> {
         let v = r.versions.last()?;
-        Some(self.item(ctx, format!("{}/keys/{}", ctx.base(), r.name), v))
+        let id = keyvault_keys_types::key_id(&ctx.base(), &r.name, None);
+        Some(self.item(ctx, id, v))
     }
 
     /// A key's versions, oldest first; none (not an error) for a key that

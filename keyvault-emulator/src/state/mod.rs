@@ -108,7 +108,7 @@ impl Ctx {
         format!("https://{}", self.authority)
     }
     fn kid(&self, name: &str, version: &str) -> String {
-        format!("{}/keys/{name}/{version}", self.base())
+        keyvault_keys_types::key_id(&self.base(), name, Some(version))
     }
 }
 
@@ -190,7 +190,7 @@ pub(crate) mod test_support {
     use crate::Flavor;
     use crate::api_error::ApiResult;
     use keyvault_crypto::{JsonWebKey, KeySpec};
-    use keyvault_keys_protocol::types;
+    use keyvault_keys_types::types;
 
     pub fn keys(flavor: Flavor) -> Keys {
         Keys::new(

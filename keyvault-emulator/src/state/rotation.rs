@@ -1,9 +1,9 @@
 //! Rotating a key, and its rotation policy.
 
 use keyvault_crypto::{JsonWebKey, KeySpec};
-use keyvault_keys_protocol::types;
+use keyvault_keys_types::types;
 
-use super::records::{KeyRecord, StoredPolicy, VersionRecord};
+use super::records::{KeyRecord, StoredLifetimeAction, StoredPolicy, VersionRecord};
 use super::rules::{
     default_notify, expiry_from, new_version, valid_name, validate_policy, with_default_notify,
 };
@@ -101,7 +101,11 @@ impl Keys {
         match &record.rotation_policy {
             Some(p) => types::KeyRotationPolicy {
                 id,
-                lifetime_actions: p.lifetime_actions.clone(),
+                lifetime_actions: p
+                    .lifetime_actions
+                    .iter()
+                    .map(StoredLifetimeAction::to_wire)
+                    .collect(),
                 attributes: Some(types::KeyRotationPolicyAttributes {
                     expiry_time: p.expiry_time.clone(),
                     created: Some(p.created),
@@ -144,7 +148,10 @@ impl Keys {
         // parses without regard to case and prints `Rotate` / `Notify`.
         let actions = with_default_notify(p.lifetime_actions);
         record.rotation_policy = Some(StoredPolicy {
-            lifetime_actions: actions,
+            lifetime_actions: actions
+                .into_iter()
+                .map(StoredLifetimeAction::from_wire)
+                .collect(),
             expiry_time: expiry,
             created,
             updated: now,
@@ -163,7 +170,7 @@ impl Keys {
 mod tests {
     use super::super::test_support::{apply, create, ctx, keys};
     use crate::Flavor;
-    use keyvault_keys_protocol::types;
+    use keyvault_keys_types::types;
     use serde_json::json;
 
     #[test]

@@ -5,21 +5,21 @@
 use std::collections::BTreeMap;
 
 use keyvault_crypto::{KeyCurveName, KeyOperation, KeyType, KeyWrapAlgorithm};
-use keyvault_keys_protocol::duration::IsoDuration;
-use keyvault_keys_protocol::types;
+use keyvault_keys_types::duration::IsoDuration;
+use keyvault_keys_types::rules::{
+    AES_KEY_SIZES, DEFAULT_AES_KEY_SIZE, DEFAULT_CURVE, DEFAULT_RSA_KEY_SIZE, RSA_KEY_SIZES,
+};
+use keyvault_keys_types::{key_name, rules, types};
 
 use super::{Keys, now};
 use crate::Flavor;
 use crate::api_error::{ApiError, ApiResult};
 
 pub(crate) fn valid_name(name: &str) -> ApiResult<()> {
-    let ok = !name.is_empty()
-        && name.len() <= 127
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-    if ok {
+    if key_name::is_valid(name) {
         Ok(())
     } else {
-        // The service's words; key names are 1 to 127 letters, digits and dashes.
+        // The service's words for the one rule (`keyvault_keys_types::key_name`).
         Err(ApiError::bad_parameter(format!(
             "The request URI contains an invalid name: {name}"
         )))
@@ -52,13 +52,11 @@ pub(super) fn check_tags(tags: &BTreeMap<String, String>) -> ApiResult<()> {
     Ok(())
 }
 
-/// The RSA key sizes the service creates and imports, in bits.
-pub const RSA_SIZES: [u32; 3] = [2048, 3072, 4096];
-
-/// Checks an RSA key size (created or imported).
+/// Checks an RSA key size (created or imported) against the sizes of the
+/// one table (`keyvault_keys_types::rules::RSA_KEY_SIZES`).
 pub(super) fn check_rsa_size(bits: impl TryInto<u32> + std::fmt::Display + Copy) -> ApiResult<u32> {
     match bits.try_into() {
-        Ok(b) if RSA_SIZES.contains(&b) => Ok(b),
+        Ok(b) if RSA_KEY_SIZES.contains(&b) => Ok(b),
         _ => Err(ApiError::bad_parameter(format!(
             "Invalid RSA key size {bits}; use 2048, 3072 or 4096."
         ))),
@@ -144,8 +142,8 @@ impl Keys {
 
 /// An ML-DSA parameter set as the emulator's key spec carries it (the
 /// spec's `size`: 44, 65 or 87), and back.
-pub fn akp_size(alg: &keyvault_keys_protocol::enums::AkpAlgorithm) -> Option<u32> {
-    use keyvault_keys_protocol::enums::AkpAlgorithm::*;
+pub fn akp_size(alg: &keyvault_keys_types::enums::AkpAlgorithm) -> Option<u32> {
+    use keyvault_keys_types::enums::AkpAlgorithm::*;
     match alg {
         MlDsa44 => Some(44),
         MlDsa65 => Some(65),
@@ -155,8 +153,8 @@ pub fn akp_size(alg: &keyvault_keys_protocol::enums::AkpAlgorithm) -> Option<u32
 }
 
 /// The parameter set an AKP key spec's size names.
-pub fn akp_algorithm(size: Option<u32>) -> Option<keyvault_keys_protocol::enums::AkpAlgorithm> {
-    use keyvault_keys_protocol::enums::AkpAlgorithm::*;
+pub fn akp_algorithm(size: Option<u32>) -> Option<keyvault_keys_types::enums::AkpAlgorithm> {
+    use keyvault_keys_types::enums::AkpAlgorithm::*;
     match size {
         Some(44) => Some(MlDsa44),
         Some(65) => Some(MlDsa65),
@@ -167,11 +165,8 @@ pub fn akp_algorithm(size: Option<u32>) -> Option<keyvault_keys_protocol::enums:
 
 /// Exportability and the release policy go together, both ways, with the
 /// service's messages.
-pub(super) fn check_exportable(
-    exportable: Option<bool>,
-    policy: Option<&types::KeyReleasePolicy>,
-) -> ApiResult<()> {
-    let has_policy = policy.and_then(|p| p.data.as_ref()).is_some();
+/// `has_policy`: a release policy with data is given or kept.
+pub(super) fn check_exportable(exportable: Option<bool>, has_policy: bool) -> ApiResult<()> {
     match (exportable == Some(true), has_policy) {
         (true, false) => Err(ApiError::bad_parameter(
             "AKV.SKR.1004: Exportable keys must have release policy.",
@@ -195,7 +190,7 @@ pub(super) fn validate_size(
             ));
         }
         return match size {
-            None => Ok(Some(2048)),
+            None => Ok(Some(DEFAULT_RSA_KEY_SIZE)),
             Some(s) => check_rsa_size(s).map(Some),
         };
     }
@@ -208,12 +203,8 @@ pub(super) fn validate_size(
             )));
         }
         if let Some(s) = size {
-            let expected = match curve.unwrap_or(&KeyCurveName::P256) {
-                KeyCurveName::P256 | KeyCurveName::P256K => 256,
-                KeyCurveName::P384 => 384,
-                _ => 521,
-            };
-            if s != expected {
+            let expected = rules::curve(curve.unwrap_or(&DEFAULT_CURVE)).map(|c| c.bits);
+            if u32::try_from(s).ok() != expected {
                 return Err(ApiError::bad_parameter(format!(
                     "key_size {s} does not fit the curve; omit it for EC keys."
                 )));
@@ -232,11 +223,12 @@ pub(super) fn validate_size(
         };
     }
     if kty.is_oct() {
-        return match size {
-            None => Ok(Some(256)),
-            Some(s @ (128 | 192 | 256)) => Ok(Some(s as u32)),
-            Some(s) => Err(ApiError::bad_parameter(format!(
-                "Invalid oct key size {s}; use 128, 192 or 256."
+        return match size.map(u32::try_from) {
+            None => Ok(Some(DEFAULT_AES_KEY_SIZE)),
+            Some(Ok(s)) if AES_KEY_SIZES.contains(&s) => Ok(Some(s)),
+            Some(_) => Err(ApiError::bad_parameter(format!(
+                "Invalid oct key size {}; use 128, 192 or 256.",
+                size.unwrap_or_default()
             ))),
         };
     }
@@ -384,7 +376,7 @@ pub(super) fn default_notify() -> types::LifetimeActions {
             extra: Default::default(),
         }),
         action: Some(types::LifetimeActionsType {
-            type_: Some(keyvault_keys_protocol::enums::KeyRotationPolicyAction::Notify),
+            type_: Some(keyvault_keys_types::enums::KeyRotationPolicyAction::Notify),
             extra: Default::default(),
         }),
         extra: Default::default(),
@@ -459,11 +451,10 @@ mod tests {
 
     #[test]
     fn an_exportable_key_needs_a_release_policy() {
-        let policy: types::KeyReleasePolicy =
-            serde_json::from_value(serde_json::json!({"data": "e30"})).expect("policy");
-        assert!(check_exportable(Some(true), None).is_err());
-        assert!(check_exportable(Some(true), Some(&policy)).is_ok());
-        assert!(check_exportable(Some(false), None).is_ok());
+        assert!(check_exportable(Some(true), false).is_err());
+        assert!(check_exportable(Some(true), true).is_ok());
+        assert!(check_exportable(Some(false), false).is_ok());
+        assert!(check_exportable(None, true).is_err());
     }
 
     fn action(kind: &str, trigger: serde_json::Value) -> types::LifetimeActions {

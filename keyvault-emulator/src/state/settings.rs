@@ -1,7 +1,7 @@
 //! A vault's settings: which service it is, how long deleted keys stay
 //! recoverable, purge protection, and the newest api-version it knows.
 
-use keyvault_keys_protocol::enums::DeletionRecoveryLevel;
+use keyvault_keys_types::enums::DeletionRecoveryLevel;
 
 use crate::Flavor;
 use crate::versions::ApiVersion;

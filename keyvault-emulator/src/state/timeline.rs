@@ -6,7 +6,7 @@
 //! publish `KeyNearExpiry` and `KeyExpired`.
 
 use keyvault_crypto::{JsonWebKey, KeySpec};
-use keyvault_keys_protocol::duration::IsoDuration;
+use keyvault_keys_types::duration::IsoDuration;
 
 use super::records::{KeyRecord, PendingKind, VersionRecord};
 use super::rotation::{rotated_version, spec_of};
@@ -42,10 +42,7 @@ fn before(t: i64, d: &IsoDuration) -> Option<i64> {
 }
 
 /// The policy's action of kind `kind` (`rotate` or `notify`, any case).
-fn action<'a>(
-    record: &'a KeyRecord,
-    kind: &str,
-) -> Option<&'a keyvault_keys_protocol::types::LifetimeActionsTrigger> {
+fn action<'a>(record: &'a KeyRecord, kind: &str) -> Option<&'a super::records::StoredTrigger> {
     record
         .rotation_policy
         .as_ref()?
@@ -217,7 +214,7 @@ fn event(kind: EventKind, record: &KeyRecord, v: &VersionRecord, time: i64) -> K
 mod tests {
     use super::super::test_support::{apply, create, ctx, keys, len};
     use crate::Flavor;
-    use keyvault_keys_protocol::types;
+    use keyvault_keys_types::types;
     use serde_json::json;
 
     const DAY: i64 = 86_400;

@@ -2,9 +2,9 @@
 //! policy.
 
 use keyvault_crypto::KeyOperation;
-use keyvault_keys_protocol::types;
+use keyvault_keys_types::types;
 
-use super::records::normalise_policy;
+use super::records::StoredReleasePolicy;
 use super::rules::{check_exportable, check_tags};
 use super::{Change, Ctx, Keys};
 use crate::api_error::{ApiError, ApiResult};
@@ -35,7 +35,7 @@ impl Keys {
         let v = &mut record.versions[idx];
         if let Some(rp) = &p.release_policy
             && v.release_policy.as_ref().and_then(|r| r.immutable) == Some(true)
-            && Some(rp) != v.release_policy.as_ref()
+            && Some(&StoredReleasePolicy::from_wire(rp.clone())) != v.release_policy.as_ref()
         {
             return Err(ApiError::bad_parameter(
                 "The key's release policy is immutable and cannot be changed.",
@@ -72,9 +72,12 @@ impl Keys {
             v.tags = tags.clone();
         }
         if let Some(rp) = p.release_policy {
-            v.release_policy = Some(normalise_policy(rp));
+            v.release_policy = Some(StoredReleasePolicy::from_wire(rp));
         }
-        check_exportable(v.exportable, v.release_policy.as_ref())?;
+        check_exportable(
+            v.exportable,
+            v.release_policy.as_ref().is_some_and(|p| p.data.is_some()),
+        )?;
         v.updated = ctx.now;
         let answer = self.bundle(ctx, &record.name, &record.versions[idx]);
         Ok(Change {
@@ -91,7 +94,7 @@ mod tests {
     use super::super::test_support::{apply, create, ctx, keys};
     use crate::Flavor;
     use keyvault_crypto::KeyOperation;
-    use keyvault_keys_protocol::types;
+    use keyvault_keys_types::types;
     use serde_json::json;
 
     fn update(v: serde_json::Value) -> types::KeyUpdateParameters {

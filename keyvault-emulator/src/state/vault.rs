@@ -247,7 +247,7 @@ impl Vault {
 mod tests {
     use super::*;
     use crate::state::Ctx;
-    use keyvault_keys_protocol::types;
+    use keyvault_keys_types::types;
     use std::panic::{AssertUnwindSafe, catch_unwind};
 
     #[test]

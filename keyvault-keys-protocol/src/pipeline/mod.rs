@@ -71,7 +71,7 @@ use url::Url;
 use crate::challenge::{Challenge, is_loopback};
 use crate::error::{Error, HttpError};
 use crate::options::ClientOptions;
-use crate::retry::{OperationClass, classify};
+use crate::retry::{OperationClass, classify_request};
 
 mod auth;
 mod client;
@@ -285,7 +285,7 @@ impl Pipeline {
             path: request.url().path().to_owned(),
             sends: AtomicU32::new(0),
         };
-        let class = classify(operation, &op.method, self.relative_path(request.url()));
+        let class = classify_request(&op.method, self.relative_path(request.url()));
         let result = async {
             let mut request = request;
             // This client's token while it is fresh (one uncontended lock,

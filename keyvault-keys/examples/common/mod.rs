@@ -47,8 +47,10 @@ pub async fn connect_with(options: EmulatorOptions) -> Result<Vault, AnyError> {
         _ => {
             let emulator = Emulator::start(options).await?;
             let options = KeyClientOptions {
-                http_client: Some(emulator.http_client()),
-                ..Default::default()
+                client_options: keyvault_keys::ClientOptions {
+                    http_client: Some(emulator.http_client()),
+                    ..Default::default()
+                },
             };
             let client =
                 KeyClient::new(emulator.vault_url(), emulator.credential(), Some(options))?;

@@ -5,10 +5,14 @@ use super::*;
 impl KeyClient {
     /// Backs up a key (every version) as an opaque, protected blob.
     ///
-    /// ```no_run
-    /// # async fn f(client: keyvault_keys::KeyClient) -> keyvault_keys::Result<()> {
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let emulator = keyvault_emulator::Emulator::start(Default::default()).await?;
+    /// # let client = keyvault_keys::KeyClient::new(emulator.vault_url(), emulator.credential(), Some(keyvault_keys::KeyClientOptions { client_options: emulator.client_options() }))?;
+    /// # client.create_ec_key("key-name", None).await?;
     /// let backup: Vec<u8> = client.backup_key("key-name", None).await?;
     /// println!("{} bytes", backup.len());
+    /// # emulator.shutdown().await;
     /// # Ok(()) }
     /// ```
     pub async fn backup_key(
@@ -34,10 +38,17 @@ impl KeyClient {
 
     /// Restores a backed-up key, with all its versions.
     ///
-    /// ```no_run
-    /// # async fn f(client: keyvault_keys::KeyClient, backup: Vec<u8>) -> keyvault_keys::Result<()> {
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let emulator = keyvault_emulator::Emulator::start(Default::default()).await?;
+    /// # let client = keyvault_keys::KeyClient::new(emulator.vault_url(), emulator.credential(), Some(keyvault_keys::KeyClientOptions { client_options: emulator.client_options() }))?;
+    /// # client.create_ec_key("key-name", None).await?;
+    /// # let backup = client.backup_key("key-name", None).await?;
+    /// # client.delete_key("key-name", None).await?;
+    /// # client.purge_deleted_key("key-name", None).await?;
     /// let restored = client.restore_key_backup(&backup, None).await?;
     /// println!("{} {:?}", restored.name(), restored.properties.version);
+    /// # emulator.shutdown().await;
     /// # Ok(()) }
     /// ```
     pub async fn restore_key_backup(

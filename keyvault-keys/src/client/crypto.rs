@@ -6,11 +6,15 @@ impl KeyClient {
     /// A `CryptographyClient` for a key of this vault, sharing this client's
     /// pipeline (connections, token, challenge cache).
     ///
-    /// ```no_run
-    /// # async fn f(client: keyvault_keys::KeyClient) -> keyvault_keys::Result<()> {
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let emulator = keyvault_emulator::Emulator::start(Default::default()).await?;
+    /// # let client = keyvault_keys::KeyClient::new(emulator.vault_url(), emulator.credential(), Some(keyvault_keys::KeyClientOptions { client_options: emulator.client_options() }))?;
+    /// # client.create_rsa_key("key-name", None).await?;
     /// use keyvault_keys::crypto::{EncryptParameters, EncryptionAlgorithm};
     /// let crypto = client.get_cryptography_client("key-name", None)?;
     /// let r = crypto.encrypt(&EncryptParameters::new(EncryptionAlgorithm::RsaOaep256, b"plaintext".to_vec()), None).await?;
+    /// # emulator.shutdown().await;
     /// # Ok(()) }
     /// ```
     pub fn get_cryptography_client(

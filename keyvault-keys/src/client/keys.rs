@@ -5,11 +5,14 @@ use super::*;
 impl KeyClient {
     /// Creates a key of `key_type` (or a new version of an existing key).
     ///
-    /// ```no_run
-    /// # async fn f(client: keyvault_keys::KeyClient) -> keyvault_keys::Result<()> {
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let emulator = keyvault_emulator::Emulator::start(Default::default()).await?;
+    /// # let client = keyvault_keys::KeyClient::new(emulator.vault_url(), emulator.credential(), Some(keyvault_keys::KeyClientOptions { client_options: emulator.client_options() }))?;
     /// use keyvault_keys::{CreateKeyOptions, KeyType, KeyCurveName};
     /// let key = client.create_key("key-name", KeyType::Ec, Some(CreateKeyOptions { curve: Some(KeyCurveName::P384), ..Default::default() })).await?;
     /// println!("{} {:?}", key.id(), key.properties.enabled);
+    /// # emulator.shutdown().await;
     /// # Ok(()) }
     /// ```
     pub async fn create_key(
@@ -94,10 +97,13 @@ impl KeyClient {
     /// generated method). Like every create it is never repeated after the
     /// service may have acted ([`ErrorKind::OutcomeUnknown`]).
     ///
-    /// ```no_run
-    /// # async fn f(client: keyvault_keys::KeyClient) -> keyvault_keys::Result<()> {
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let emulator = keyvault_emulator::Emulator::start(keyvault_emulator::EmulatorOptions { flavor: keyvault_emulator::Flavor::ManagedHsm, ..Default::default() }).await?;
+    /// # let client = keyvault_keys::KeyClient::new(emulator.vault_url(), emulator.credential(), Some(keyvault_keys::KeyClientOptions { client_options: keyvault_keys::ClientOptions { api_version: keyvault_keys::ApiVersion::V2026_04_01, ..emulator.client_options() } }))?;
     /// let key = client.create_external_key("ekm-key", "ext-0042", None).await?;
     /// println!("{:?}", key.properties.external_key.map(|e| e.id));
+    /// # emulator.shutdown().await;
     /// # Ok(()) }
     /// ```
     pub async fn create_external_key(
@@ -146,10 +152,13 @@ impl KeyClient {
 
     /// Creates an RSA key (RSA-HSM with `hardware_protected`).
     ///
-    /// ```no_run
-    /// # async fn f(client: keyvault_keys::KeyClient) -> keyvault_keys::Result<()> {
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let emulator = keyvault_emulator::Emulator::start(Default::default()).await?;
+    /// # let client = keyvault_keys::KeyClient::new(emulator.vault_url(), emulator.credential(), Some(keyvault_keys::KeyClientOptions { client_options: emulator.client_options() }))?;
     /// use keyvault_keys::CreateKeyOptions;
     /// let key = client.create_rsa_key("rsa-key", Some(CreateKeyOptions { size: Some(2048), ..Default::default() })).await?;
+    /// # emulator.shutdown().await;
     /// # Ok(()) }
     /// ```
     pub async fn create_rsa_key(
@@ -164,10 +173,13 @@ impl KeyClient {
 
     /// Creates an elliptic-curve key (P-256 unless `curve` says otherwise).
     ///
-    /// ```no_run
-    /// # async fn f(client: keyvault_keys::KeyClient) -> keyvault_keys::Result<()> {
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let emulator = keyvault_emulator::Emulator::start(Default::default()).await?;
+    /// # let client = keyvault_keys::KeyClient::new(emulator.vault_url(), emulator.credential(), Some(keyvault_keys::KeyClientOptions { client_options: emulator.client_options() }))?;
     /// let key = client.create_ec_key("ec-key", None).await?;
     /// println!("{:?}", key.key.crv);
+    /// # emulator.shutdown().await;
     /// # Ok(()) }
     /// ```
     pub async fn create_ec_key(
@@ -191,11 +203,14 @@ impl KeyClient {
     /// Sign with `CryptographyClient::sign_ml_dsa` (in the vault), verify
     /// with `verify_ml_dsa` (locally, with the key's public `pub`).
     ///
-    /// ```no_run
-    /// # async fn f(client: keyvault_keys::KeyClient) -> keyvault_keys::Result<()> {
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let emulator = keyvault_emulator::Emulator::start(Default::default()).await?;
+    /// # let client = keyvault_keys::KeyClient::new(emulator.vault_url(), emulator.credential(), Some(keyvault_keys::KeyClientOptions { client_options: keyvault_keys::ClientOptions { api_version: keyvault_keys::ApiVersion::V2026_07_01_PREVIEW, ..emulator.client_options() } }))?;
     /// use keyvault_keys::AkpAlgorithm;
     /// let key = client.create_akp_key("pq-key", AkpAlgorithm::MlDsa65, None).await?;
     /// println!("{:?}", key.key.alg);
+    /// # emulator.shutdown().await;
     /// # Ok(()) }
     /// ```
     pub async fn create_akp_key(
@@ -215,10 +230,13 @@ impl KeyClient {
 
     /// Creates a symmetric key (Managed HSM; oct-HSM with `hardware_protected`).
     ///
-    /// ```no_run
-    /// # async fn f(client: keyvault_keys::KeyClient) -> keyvault_keys::Result<()> {
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let emulator = keyvault_emulator::Emulator::start(Default::default()).await?;
+    /// # let client = keyvault_keys::KeyClient::new(emulator.vault_url(), emulator.credential(), Some(keyvault_keys::KeyClientOptions { client_options: emulator.client_options() }))?;
     /// use keyvault_keys::CreateKeyOptions;
     /// let key = client.create_oct_key("aes-key", Some(CreateKeyOptions { size: Some(256), hardware_protected: Some(true), ..Default::default() })).await?;
+    /// # emulator.shutdown().await;
     /// # Ok(()) }
     /// ```
     pub async fn create_oct_key(
@@ -233,13 +251,17 @@ impl KeyClient {
 
     /// Gets a key: the latest version, or the options' `version`.
     ///
-    /// ```no_run
-    /// # async fn f(client: keyvault_keys::KeyClient) -> keyvault_keys::Result<()> {
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let emulator = keyvault_emulator::Emulator::start(Default::default()).await?;
+    /// # let client = keyvault_keys::KeyClient::new(emulator.vault_url(), emulator.credential(), Some(keyvault_keys::KeyClientOptions { client_options: emulator.client_options() }))?;
+    /// # client.create_ec_key("key-name", None).await?;
     /// use keyvault_keys::GetKeyOptions;
     /// let key = client.get_key("key-name", None).await?;
     /// println!("{} {:?} {}", key.id(), key.properties.version, key.properties.vault_url);
     /// let version = key.properties.version.clone();
     /// let same = client.get_key("key-name", Some(GetKeyOptions { version, ..Default::default() })).await?;
+    /// # emulator.shutdown().await;
     /// # Ok(()) }
     /// ```
     pub async fn get_key(&self, name: &str, options: Option<GetKeyOptions>) -> Result<KeyVaultKey> {
@@ -259,10 +281,14 @@ impl KeyClient {
 
     /// Gets a key with the HSM's attestation of it.
     ///
-    /// ```no_run
-    /// # async fn f(client: keyvault_keys::KeyClient) -> keyvault_keys::Result<()> {
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let emulator = keyvault_emulator::Emulator::start(Default::default()).await?;
+    /// # let client = keyvault_keys::KeyClient::new(emulator.vault_url(), emulator.credential(), Some(keyvault_keys::KeyClientOptions { client_options: emulator.client_options() }))?;
+    /// # client.create_rsa_key("hsm-key", Some(keyvault_keys::CreateKeyOptions { hardware_protected: Some(true), ..Default::default() })).await?;
     /// let key = client.get_key_attestation("hsm-key", None).await?;
     /// println!("{:?}", key.properties.attestation.and_then(|a| a.version));
+    /// # emulator.shutdown().await;
     /// # Ok(()) }
     /// ```
     pub async fn get_key_attestation(
@@ -286,11 +312,15 @@ impl KeyClient {
 
     /// Changes a key version's properties (the latest unless `version` is set).
     ///
-    /// ```no_run
-    /// # async fn f(client: keyvault_keys::KeyClient) -> keyvault_keys::Result<()> {
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let emulator = keyvault_emulator::Emulator::start(Default::default()).await?;
+    /// # let client = keyvault_keys::KeyClient::new(emulator.vault_url(), emulator.credential(), Some(keyvault_keys::KeyClientOptions { client_options: emulator.client_options() }))?;
+    /// # client.create_ec_key("key-name", None).await?;
     /// use keyvault_keys::UpdateKeyPropertiesOptions;
     /// let updated = client.update_key_properties("key-name", Some(UpdateKeyPropertiesOptions { enabled: Some(false), ..Default::default() })).await?;
     /// println!("{:?} {:?}", updated.properties.updated_on, updated.properties.enabled);
+    /// # emulator.shutdown().await;
     /// # Ok(()) }
     /// ```
     pub async fn update_key_properties(
@@ -324,9 +354,13 @@ impl KeyClient {
 
     /// Imports key material (with its private part) as a new key or version.
     ///
-    /// ```no_run
-    /// # async fn f(client: keyvault_keys::KeyClient, jwk: keyvault_keys::JsonWebKey) -> keyvault_keys::Result<()> {
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let emulator = keyvault_emulator::Emulator::start(Default::default()).await?;
+    /// # let client = keyvault_keys::KeyClient::new(emulator.vault_url(), emulator.credential(), Some(keyvault_keys::KeyClientOptions { client_options: emulator.client_options() }))?;
+    /// # let jwk = keyvault_keys::crypto::generate(&keyvault_keys::crypto::KeySpec { kty: keyvault_keys::crypto::KeyType::Ec, size: None, curve: None, public_exponent: None })?;
     /// let key = client.import_key("imported", &jwk, None).await?;
+    /// # emulator.shutdown().await;
     /// # Ok(()) }
     /// ```
     pub async fn import_key(

@@ -41,10 +41,14 @@ impl KeyClient {
     /// Deletes every version of a key, and (unless `wait` is false) waits
     /// until the deletion completes, polling `get_deleted_key`.
     ///
-    /// ```no_run
-    /// # async fn f(client: keyvault_keys::KeyClient) -> keyvault_keys::Result<()> {
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let emulator = keyvault_emulator::Emulator::start(Default::default()).await?;
+    /// # let client = keyvault_keys::KeyClient::new(emulator.vault_url(), emulator.credential(), Some(keyvault_keys::KeyClientOptions { client_options: emulator.client_options() }))?;
+    /// # client.create_ec_key("key-name", None).await?;
     /// let deleted = client.delete_key("key-name", None).await?;
     /// println!("{} {:?} {:?} {:?}", deleted.name(), deleted.deleted_date, deleted.scheduled_purge_date, deleted.recovery_id);
+    /// # emulator.shutdown().await;
     /// # Ok(()) }
     /// ```
     pub async fn delete_key(&self, name: &str, options: Option<PollOptions>) -> Result<DeletedKey> {
@@ -71,10 +75,15 @@ impl KeyClient {
 
     /// Gets a deleted key.
     ///
-    /// ```no_run
-    /// # async fn f(client: keyvault_keys::KeyClient) -> keyvault_keys::Result<()> {
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let emulator = keyvault_emulator::Emulator::start(Default::default()).await?;
+    /// # let client = keyvault_keys::KeyClient::new(emulator.vault_url(), emulator.credential(), Some(keyvault_keys::KeyClientOptions { client_options: emulator.client_options() }))?;
+    /// # client.create_ec_key("key-name", None).await?;
+    /// # client.delete_key("key-name", None).await?;
     /// let deleted = client.get_deleted_key("key-name", None).await?;
     /// println!("{}", deleted.name());
+    /// # emulator.shutdown().await;
     /// # Ok(()) }
     /// ```
     pub async fn get_deleted_key(
@@ -92,9 +101,14 @@ impl KeyClient {
 
     /// Erases a deleted key for good.
     ///
-    /// ```no_run
-    /// # async fn f(client: keyvault_keys::KeyClient) -> keyvault_keys::Result<()> {
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let emulator = keyvault_emulator::Emulator::start(Default::default()).await?;
+    /// # let client = keyvault_keys::KeyClient::new(emulator.vault_url(), emulator.credential(), Some(keyvault_keys::KeyClientOptions { client_options: emulator.client_options() }))?;
+    /// # client.create_ec_key("key-name", None).await?;
+    /// # client.delete_key("key-name", None).await?;
     /// client.purge_deleted_key("key-name", None).await?;
+    /// # emulator.shutdown().await;
     /// # Ok(()) }
     /// ```
     pub async fn purge_deleted_key(
@@ -114,10 +128,15 @@ impl KeyClient {
     /// Recovers a deleted key, and (unless `wait` is false) waits until it
     /// can be read again.
     ///
-    /// ```no_run
-    /// # async fn f(client: keyvault_keys::KeyClient) -> keyvault_keys::Result<()> {
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let emulator = keyvault_emulator::Emulator::start(Default::default()).await?;
+    /// # let client = keyvault_keys::KeyClient::new(emulator.vault_url(), emulator.credential(), Some(keyvault_keys::KeyClientOptions { client_options: emulator.client_options() }))?;
+    /// # client.create_ec_key("key-name", None).await?;
+    /// # client.delete_key("key-name", None).await?;
     /// let recovered = client.recover_deleted_key("key-name", None).await?;
     /// println!("{} {}", recovered.id(), recovered.name());
+    /// # emulator.shutdown().await;
     /// # Ok(()) }
     /// ```
     pub async fn recover_deleted_key(

@@ -49,11 +49,15 @@ impl KeyClient {
 
     /// Lists the keys (latest version of each), without key material.
     ///
-    /// ```no_run
-    /// # async fn f(client: keyvault_keys::KeyClient) -> keyvault_keys::Result<()> {
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let emulator = keyvault_emulator::Emulator::start(Default::default()).await?;
+    /// # let client = keyvault_keys::KeyClient::new(emulator.vault_url(), emulator.credential(), Some(keyvault_keys::KeyClientOptions { client_options: emulator.client_options() }))?;
+    /// # client.create_ec_key("key-name", None).await?;
     /// use futures::TryStreamExt as _;
     /// let keys: Vec<_> = client.list_properties_of_keys(None).try_collect().await?;
     /// for key in keys { println!("{}", key.name); }
+    /// # emulator.shutdown().await;
     /// # Ok(()) }
     /// ```
     pub fn list_properties_of_keys(&self, options: Option<ListOptions>) -> Pager<KeyProperties> {
@@ -82,11 +86,15 @@ impl KeyClient {
 
     /// Lists the versions of a key.
     ///
-    /// ```no_run
-    /// # async fn f(client: keyvault_keys::KeyClient) -> keyvault_keys::Result<()> {
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let emulator = keyvault_emulator::Emulator::start(Default::default()).await?;
+    /// # let client = keyvault_keys::KeyClient::new(emulator.vault_url(), emulator.credential(), Some(keyvault_keys::KeyClientOptions { client_options: emulator.client_options() }))?;
+    /// # client.create_ec_key("key-name", None).await?;
     /// use futures::TryStreamExt as _;
     /// let mut versions = client.list_properties_of_key_versions("key-name", None);
     /// while let Some(v) = versions.try_next().await? { println!("{:?} {:?}", v.version, v.created_on); }
+    /// # emulator.shutdown().await;
     /// # Ok(()) }
     /// ```
     pub fn list_properties_of_key_versions(
@@ -122,11 +130,16 @@ impl KeyClient {
 
     /// Lists the deleted keys.
     ///
-    /// ```no_run
-    /// # async fn f(client: keyvault_keys::KeyClient) -> keyvault_keys::Result<()> {
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let emulator = keyvault_emulator::Emulator::start(Default::default()).await?;
+    /// # let client = keyvault_keys::KeyClient::new(emulator.vault_url(), emulator.credential(), Some(keyvault_keys::KeyClientOptions { client_options: emulator.client_options() }))?;
+    /// # client.create_ec_key("key-name", None).await?;
+    /// # client.delete_key("key-name", None).await?;
     /// use futures::TryStreamExt as _;
     /// let mut deleted = client.list_deleted_keys(None);
     /// while let Some(d) = deleted.try_next().await? { println!("{} {:?}", d.name(), d.deleted_date); }
+    /// # emulator.shutdown().await;
     /// # Ok(()) }
     /// ```
     pub fn list_deleted_keys(&self, options: Option<ListOptions>) -> Pager<DeletedKey> {

@@ -10,6 +10,7 @@ use keyvault_crypto::{
 };
 use keyvault_keys_protocol::azure_core::credentials::TokenCredential;
 use keyvault_keys_protocol::{Client, RawRequest, RawResponse, call, types};
+use keyvault_keys_types::key_name;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::models::*;
@@ -42,12 +43,18 @@ mod rotation;
 /// Cloning is cheap and shares the connections, the token and the
 /// challenge cache; dropping the last clone releases the connections.
 ///
-/// ```no_run
-/// # async fn f(credential: std::sync::Arc<dyn keyvault_keys_protocol::azure_core::credentials::TokenCredential>) -> keyvault_keys::Result<()> {
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let emulator = keyvault_emulator::Emulator::start(Default::default()).await?;
+/// # let (url, credential) = (emulator.vault_url().to_owned(), emulator.credential());
+/// # let options = Some(keyvault_keys::KeyClientOptions { client_options: emulator.client_options() });
 /// use keyvault_keys::{KeyClient, CreateKeyOptions};
-/// let client = KeyClient::new("https://myvault.vault.azure.net", credential, None)?;
+/// // `url` is your vault's, such as "https://myvault.vault.azure.net";
+/// // `options` None for the defaults.
+/// let client = KeyClient::new(&url, credential, options)?;
 /// let key = client.create_rsa_key("my-key", Some(CreateKeyOptions { size: Some(3072), ..Default::default() })).await?;
 /// println!("{} {}", key.name(), key.key_type());
+/// # emulator.shutdown().await;
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Debug)]
@@ -58,14 +65,12 @@ pub struct KeyClient {
 
 /// Checks a key name: 1 to 127 letters, digits and dashes.
 pub fn validate_key_name(name: &str) -> Result<()> {
-    if !name.is_empty()
-        && name.len() <= 127
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-    {
+    if key_name::is_valid(name) {
         Ok(())
     } else {
         Err(Error::validation(format!(
-            "invalid key name {name:?}: a key name is 1 to 127 characters of letters, digits and dashes (^[0-9a-zA-Z-]{{1,127}}$)"
+            "invalid key name {name:?}: {}",
+            key_name::RULE
         )))
     }
 }
@@ -103,7 +108,7 @@ impl KeyClient {
         options: Option<KeyClientOptions>,
     ) -> Result<Self> {
         let options = options.unwrap_or_default();
-        let protocol = Client::with_credential(vault_url, credential, options.to_protocol())?;
+        let protocol = Client::with_credential(vault_url, credential, options.client_options)?;
         let vault_url = protocol
             .vault_url()
             .as_str()

@@ -6,11 +6,15 @@ impl KeyClient {
     /// Sends a raw request through this client's pipeline (api-version,
     /// authentication, retries); the response is returned whatever its status.
     ///
-    /// ```no_run
-    /// # async fn f(client: keyvault_keys::KeyClient) -> keyvault_keys::Result<()> {
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let emulator = keyvault_emulator::Emulator::start(Default::default()).await?;
+    /// # let client = keyvault_keys::KeyClient::new(emulator.vault_url(), emulator.credential(), Some(keyvault_keys::KeyClientOptions { client_options: emulator.client_options() }))?;
+    /// # client.create_ec_key("key-name", None).await?;
     /// use keyvault_keys::{RawRequest, Method};
     /// let response = client.send_request(RawRequest::new(Method::GET, "/keys/key-name/")).await?;
     /// println!("{} {}", response.status, response.text());
+    /// # emulator.shutdown().await;
     /// # Ok(()) }
     /// ```
     pub async fn send_request(&self, request: RawRequest) -> Result<RawResponse> {
@@ -25,8 +29,11 @@ impl KeyClient {
     /// bytes than that arrived (see
     /// [`Client::send_request_streaming`](keyvault_keys_protocol::Client::send_request_streaming)).
     ///
-    /// ```no_run
-    /// # async fn f(client: keyvault_keys::KeyClient) -> keyvault_keys::Result<()> {
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let emulator = keyvault_emulator::Emulator::start(Default::default()).await?;
+    /// # let client = keyvault_keys::KeyClient::new(emulator.vault_url(), emulator.credential(), Some(keyvault_keys::KeyClientOptions { client_options: emulator.client_options() }))?;
+    /// # client.create_ec_key("key-name", None).await?;
     /// use futures::TryStreamExt as _;
     /// use keyvault_keys::{RawRequest, Method};
     /// let response = client.send_request_streaming(RawRequest::new(Method::GET, "/keys/key-name/")).await?;
@@ -35,6 +42,7 @@ impl KeyClient {
     ///     Ok(all)
     /// }).await?;
     /// println!("{} bytes", body.len());
+    /// # emulator.shutdown().await;
     /// # Ok(()) }
     /// ```
     pub async fn send_request_streaming(

@@ -9,11 +9,14 @@ impl KeyClient {
     /// They often become key material, so they come as [`SecretBytes`]:
     /// zeroized when dropped, never printed by `Debug`.
     ///
-    /// ```no_run
-    /// # async fn f(client: keyvault_keys::KeyClient) -> keyvault_keys::Result<()> {
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let emulator = keyvault_emulator::Emulator::start(Default::default()).await?;
+    /// # let client = keyvault_keys::KeyClient::new(emulator.vault_url(), emulator.credential(), Some(keyvault_keys::KeyClientOptions { client_options: emulator.client_options() }))?;
     /// let bytes = client.get_random_bytes(16, None).await?;
     /// assert_eq!(bytes.len(), 16);
     /// let raw: &[u8] = bytes.expose();
+    /// # emulator.shutdown().await;
     /// # Ok(()) }
     /// ```
     pub async fn get_random_bytes(
@@ -50,10 +53,19 @@ impl KeyClient {
     /// Releases an exportable key to the environment that
     /// `target_attestation_token` attests.
     ///
-    /// ```no_run
-    /// # async fn f(client: keyvault_keys::KeyClient, token: &str) -> keyvault_keys::Result<()> {
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let authority = keyvault_keys::crypto::generate(&keyvault_keys::crypto::KeySpec { kty: keyvault_keys::crypto::KeyType::Ec, size: None, curve: None, public_exponent: None })?;
+    /// # let runtime = keyvault_keys::crypto::generate(&keyvault_keys::crypto::KeySpec { kty: keyvault_keys::crypto::KeyType::Rsa, size: Some(2048), curve: None, public_exponent: None })?;
+    /// # let emulator = keyvault_emulator::Emulator::start(keyvault_emulator::EmulatorOptions { trusted_attestation_keys: vec![keyvault_emulator::TrustedAttestationKey::new("https://attest.example", authority.public_only())], ..Default::default() }).await?;
+    /// # let client = keyvault_keys::KeyClient::new(emulator.vault_url(), emulator.credential(), Some(keyvault_keys::KeyClientOptions { client_options: emulator.client_options() }))?;
+    /// # let policy = r#"{"version":"1.0.0","anyOf":[{"authority":"https://attest.example","allOf":[{"claim":"tee","equals":"sevsnp"}]}]}"#;
+    /// # client.create_rsa_key("key-name", Some(keyvault_keys::CreateKeyOptions { hardware_protected: Some(true), exportable: Some(true), release_policy: Some(keyvault_keys::KeyReleasePolicy::new(policy.to_string())), ..Default::default() })).await?;
+    /// # let token = keyvault_emulator::release::sign_token(&authority, &serde_json::json!({"iss": "https://attest.example", "tee": "sevsnp", "exp": emulator.now() + 600, "x-ms-runtime": {"keys": [runtime.public_only()]}}))?;
+    /// # let token = token.as_str();
     /// let result = client.release_key("key-name", token, None).await?;
     /// println!("{}", result.value);
+    /// # emulator.shutdown().await;
     /// # Ok(()) }
     /// ```
     pub async fn release_key(

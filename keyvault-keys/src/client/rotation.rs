@@ -5,10 +5,14 @@ use super::*;
 impl KeyClient {
     /// Makes a new version of a key, following its rotation policy.
     ///
-    /// ```no_run
-    /// # async fn f(client: keyvault_keys::KeyClient) -> keyvault_keys::Result<()> {
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let emulator = keyvault_emulator::Emulator::start(Default::default()).await?;
+    /// # let client = keyvault_keys::KeyClient::new(emulator.vault_url(), emulator.credential(), Some(keyvault_keys::KeyClientOptions { client_options: emulator.client_options() }))?;
+    /// # client.create_ec_key("key-name", None).await?;
     /// let rotated = client.rotate_key("key-name", None).await?;
     /// println!("{:?}", rotated.properties.version);
+    /// # emulator.shutdown().await;
     /// # Ok(()) }
     /// ```
     pub async fn rotate_key(
@@ -26,10 +30,14 @@ impl KeyClient {
 
     /// Gets a key's rotation policy.
     ///
-    /// ```no_run
-    /// # async fn f(client: keyvault_keys::KeyClient) -> keyvault_keys::Result<()> {
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let emulator = keyvault_emulator::Emulator::start(Default::default()).await?;
+    /// # let client = keyvault_keys::KeyClient::new(emulator.vault_url(), emulator.credential(), Some(keyvault_keys::KeyClientOptions { client_options: emulator.client_options() }))?;
+    /// # client.create_ec_key("key-name", None).await?;
     /// let policy = client.get_key_rotation_policy("key-name", None).await?;
     /// println!("{:?}", policy.expires_in);
+    /// # emulator.shutdown().await;
     /// # Ok(()) }
     /// ```
     pub async fn get_key_rotation_policy(
@@ -48,14 +56,18 @@ impl KeyClient {
     /// Replaces a key's rotation policy; `lifetime_actions` and `expires_in`
     /// in the options override the policy's.
     ///
-    /// ```no_run
-    /// # async fn f(client: keyvault_keys::KeyClient) -> keyvault_keys::Result<()> {
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let emulator = keyvault_emulator::Emulator::start(Default::default()).await?;
+    /// # let client = keyvault_keys::KeyClient::new(emulator.vault_url(), emulator.credential(), Some(keyvault_keys::KeyClientOptions { client_options: emulator.client_options() }))?;
+    /// # client.create_ec_key("key-name", None).await?;
     /// use keyvault_keys::{KeyRotationPolicy, KeyRotationLifetimeAction, KeyRotationPolicyAction, UpdateKeyRotationPolicyOptions};
     /// let policy = KeyRotationPolicy::new(vec![
     ///     KeyRotationLifetimeAction::new(KeyRotationPolicyAction::Rotate).after_create("P90D"),
     /// ])
     /// .with_expires_in("P1Y");
     /// let updated = client.update_key_rotation_policy("key-name", &policy, None).await?;
+    /// # emulator.shutdown().await;
     /// # Ok(()) }
     /// ```
     pub async fn update_key_rotation_policy(

@@ -28,8 +28,10 @@ fn client_for(emu: &Emulator, token: &str, options: KeyClientOptions) -> KeyClie
         emu.vault_url(),
         emu.credential_for(token),
         Some(KeyClientOptions {
-            http_client: Some(emu.http_client()),
-            ..options
+            client_options: keyvault_keys::ClientOptions {
+                http_client: Some(emu.http_client()),
+                ..options.client_options
+            },
         }),
     )
     .expect("client")
@@ -194,8 +196,10 @@ async fn an_unrecognised_api_version_brings_the_services_message() {
         &emu,
         "any",
         KeyClientOptions {
-            api_version: ApiVersion::from("7.3"),
-            ..Default::default()
+            client_options: keyvault_keys::ClientOptions {
+                api_version: ApiVersion::from("7.3"),
+                ..Default::default()
+            },
         },
     );
     let e = client.get_key("k", None).await.expect_err("7.3 refused");

@@ -383,8 +383,10 @@ async fn get_update_and_error_kinds() {
         emu.vault_url(),
         Arc::new(StaticTokenCredential::new("wrong")),
         Some(KeyClientOptions {
-            http_client: Some(emu.http_client()),
-            ..Default::default()
+            client_options: keyvault_keys::ClientOptions {
+                http_client: Some(emu.http_client()),
+                ..Default::default()
+            },
         }),
     )
     .expect("client");

@@ -35,8 +35,10 @@ pub(crate) async fn setup(options: EmulatorOptions) -> (Emulator, KeyClient) {
         emulator.vault_url(),
         emulator.credential(),
         Some(KeyClientOptions {
-            http_client: Some(emulator.http_client()),
-            ..Default::default()
+            client_options: keyvault_keys::ClientOptions {
+                http_client: Some(emulator.http_client()),
+                ..Default::default()
+            },
         }),
     )
     .expect("client");

@@ -12,8 +12,10 @@ use super::*;
 
 fn at(v: ApiVersion) -> KeyClientOptions {
     KeyClientOptions {
-        api_version: v,
-        ..Default::default()
+        client_options: keyvault_keys::ClientOptions {
+            api_version: v,
+            ..Default::default()
+        },
     }
 }
 
@@ -320,8 +322,10 @@ async fn ml_dsa_signs_remotely_and_verifies_locally_and_the_reverse() {
         emulator.vault_url(),
         emulator.credential(),
         Some(KeyClientOptions {
-            http_client: Some(emulator.http_client()),
-            ..at(ApiVersion::from("2026-07-01-preview"))
+            client_options: keyvault_keys::ClientOptions {
+                http_client: Some(emulator.http_client()),
+                ..at(ApiVersion::from("2026-07-01-preview")).client_options
+            },
         }),
     )
     .expect("client");

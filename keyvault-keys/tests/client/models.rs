@@ -40,6 +40,12 @@ async fn models_from_the_service_survive_a_serde_round_trip() {
     assert!(p.recovery_level.is_some() && p.release_policy.is_some() && !p.tags.is_empty());
     round_trip("KeyProperties", p);
     round_trip("KeyVaultKey", &key);
+    // Bytes are base64url strings in every model, as in the JWK (issue 17:
+    // the release policy was a list of numbers beside a base64url `n`).
+    let json = serde_json::to_value(&key).expect("json");
+    let encoded = &json["properties"]["release_policy"]["encoded_policy"];
+    assert!(encoded.is_string(), "{encoded}");
+    assert!(json["key"]["n"].is_string());
     let policy = c
         .update_key_rotation_policy(
             "kept",

@@ -173,8 +173,10 @@ impl Recorder {
             &self.url,
             Arc::new(StaticTokenCredential::new("token")),
             Some(KeyClientOptions {
-                http_client: Some(http),
-                ..options
+                client_options: keyvault_keys::ClientOptions {
+                    http_client: Some(http),
+                    ..options.client_options
+                },
             }),
         )
         .expect("client")

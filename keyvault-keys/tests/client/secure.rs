@@ -35,9 +35,11 @@ async fn hsm(
         emulator.vault_url(),
         emulator.credential(),
         Some(KeyClientOptions {
-            http_client: Some(emulator.http_client()),
-            api_version: ApiVersion::from("2026-04-01"),
-            ..Default::default()
+            client_options: keyvault_keys::ClientOptions {
+                http_client: Some(emulator.http_client()),
+                api_version: ApiVersion::from("2026-04-01"),
+                ..Default::default()
+            },
         }),
     )
     .expect("client");

@@ -46,14 +46,16 @@ async fn client_for(emulator: &Emulator, retries: u32) -> KeyClient {
         emulator.vault_url(),
         emulator.credential(),
         Some(KeyClientOptions {
-            http_client: Some(emulator.http_client()),
-            retry: keyvault_keys_protocol::RetryOptions {
-                max_retries: retries,
-                initial_delay: std::time::Duration::from_millis(1),
-                max_delay: std::time::Duration::from_millis(5),
+            client_options: keyvault_keys::ClientOptions {
+                http_client: Some(emulator.http_client()),
+                retry: keyvault_keys_protocol::RetryOptions {
+                    max_retries: retries,
+                    initial_delay: std::time::Duration::from_millis(1),
+                    max_delay: std::time::Duration::from_millis(5),
+                    ..Default::default()
+                },
                 ..Default::default()
             },
-            ..Default::default()
         }),
     )
     .expect("client")

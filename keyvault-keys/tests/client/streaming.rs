@@ -36,9 +36,11 @@ async fn send_request_streaming_reads_the_body_as_it_arrives_within_the_size_lim
         emu.vault_url(),
         emu.credential(),
         Some(KeyClientOptions {
-            http_client: Some(emu.http_client()),
-            max_response_size: 64,
-            ..Default::default()
+            client_options: keyvault_keys::ClientOptions {
+                http_client: Some(emu.http_client()),
+                max_response_size: 64,
+                ..Default::default()
+            },
         }),
     )
     .expect("client");

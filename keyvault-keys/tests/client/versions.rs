@@ -12,8 +12,10 @@ use super::*;
 
 fn at(version: ApiVersion) -> KeyClientOptions {
     KeyClientOptions {
-        api_version: version,
-        ..Default::default()
+        client_options: keyvault_keys::ClientOptions {
+            api_version: version,
+            ..Default::default()
+        },
     }
 }
 
@@ -206,9 +208,11 @@ async fn works_at(version: ApiVersion) {
         emu.vault_url(),
         emu.credential(),
         Some(KeyClientOptions {
-            http_client: Some(emu.http_client()),
-            api_version: version.clone(),
-            ..Default::default()
+            client_options: keyvault_keys::ClientOptions {
+                http_client: Some(emu.http_client()),
+                api_version: version.clone(),
+                ..Default::default()
+            },
         }),
     )
     .expect("client");

@@ -53,8 +53,7 @@ pub fn run(ctx: &mut Ctx) -> Result<Part> {
         times.push(t.elapsed().as_secs_f64());
     }
     let identical = outputs[0] == outputs[1];
-    let checked_in = std::fs::read_to_string(ctx.root.join(crate::codegen::OUT_PATH))
-        .is_ok_and(|c| c == outputs[0]);
+    let checked_in = outputs[0].is_checked_in(&ctx.root);
     // The xtask binary itself, not through cargo: a cargo started while
     // another build holds the target folder's lock would wait for it.
     let exe = std::env::current_exe().unwrap_or_else(|_| "xtask".into());

@@ -327,7 +327,7 @@ mod tests {
     /// The checked-in file: each collection of a response model reads null.
     #[test]
     fn the_generated_rotation_policy_reads_null_actions() {
-        let path = crate::workspace_root().join(super::super::OUT_PATH);
+        let path = crate::workspace_root().join(super::super::TYPES_OUT_PATH);
         let text = std::fs::read_to_string(path).expect("generated.rs");
         let start = text
             .find("pub struct KeyRotationPolicy {")

@@ -24,8 +24,10 @@ pub fn calls(url: &str, ca: &str, op: &str, key: &str) -> Result<Calls, String> 
         .build()
         .map_err(|e| e.to_string())?;
     let options = KeyClientOptions {
-        http_client: Some(http),
-        ..Default::default()
+        client_options: keyvault_keys::ClientOptions {
+            http_client: Some(http),
+            ..Default::default()
+        },
     };
     let credential = Arc::new(keyvault_emulator::StaticTokenCredential::new("bench-token"));
     let client = KeyClient::new(url, credential, Some(options)).map_err(|e| e.to_string())?;

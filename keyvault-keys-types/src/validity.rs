@@ -12,10 +12,10 @@
 //! This is the service's documented behaviour ("Date-time controlled
 //! operations" in Microsoft's *About keys* page) and the Python client's
 //! (`raise_if_time_invalid`). The one rule serves both
-//! [`crate::CryptographyClient`]'s local operations and the emulator.
+//! `keyvault_crypto::CryptographyClient`'s local operations and the emulator.
 //!
 //! ```
-//! use keyvault_crypto::{KeyOperation, validity::{Refusal, Validity}};
+//! use keyvault_keys_types::{enums::KeyOperation, validity::{Refusal, Validity}};
 //! let expired = Validity { enabled: Some(true), not_before: None, expires: Some(100) };
 //! assert_eq!(expired.check(&KeyOperation::Sign, 100), Err(Refusal::Expired(100)));
 //! assert_eq!(expired.check(&KeyOperation::Verify, 100), Ok(()));

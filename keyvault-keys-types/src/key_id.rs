@@ -5,13 +5,15 @@ use url::Url;
 /// A parsed key identifier.
 ///
 /// ```
-/// use keyvault_crypto::KeyVaultKeyIdentifier;
+/// use keyvault_keys_types::KeyVaultKeyIdentifier;
 /// let id = KeyVaultKeyIdentifier::parse("https://myvault.vault.azure.net:443/keys/my-key/0123456789abcdef0123456789abcdef")?;
 /// assert_eq!(id.vault_url, "https://myvault.vault.azure.net:443");
 /// assert_eq!(id.name, "my-key");
 /// assert_eq!(id.version.as_deref(), Some("0123456789abcdef0123456789abcdef"));
 /// assert!(KeyVaultKeyIdentifier::parse("https://myvault.vault.azure.net/secrets/s/1").is_err());
-/// # Ok::<(), keyvault_crypto::CryptoError>(())
+/// let built = KeyVaultKeyIdentifier::new("https://myvault.vault.azure.net", "my-key", Some("0a"));
+/// assert_eq!(built.to_string(), "https://myvault.vault.azure.net/keys/my-key/0a");
+/// # Ok::<(), keyvault_keys_types::InvalidKeyId>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct KeyVaultKeyIdentifier {
@@ -27,10 +29,66 @@ pub struct KeyVaultKeyIdentifier {
     pub version: Option<String>,
 }
 
+/// Why a string is not a key identifier: the message says what was
+/// expected.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidKeyId(String);
+
+/// Writes a key identifier, `{vault_url}/keys/{name}[/{version}]`: the one
+/// place that form is written (the service's answers, the emulator's and
+/// [`KeyVaultKeyIdentifier`]'s `Display`).
+pub fn write_key_id(
+    out: &mut impl std::fmt::Write,
+    vault_url: &str,
+    name: &str,
+    version: Option<&str>,
+) -> std::fmt::Result {
+    out.write_str(vault_url.trim_end_matches('/'))?;
+    out.write_str("/keys/")?;
+    out.write_str(name)?;
+    if let Some(v) = version {
+        out.write_str("/")?;
+        out.write_str(v)?;
+    }
+    Ok(())
+}
+
+/// A key identifier as a string: [`write_key_id`] into a new `String`.
+pub fn key_id(vault_url: &str, name: &str, version: Option<&str>) -> String {
+    let mut s = String::with_capacity(
+        vault_url.len() + "/keys/".len() + name.len() + version.map_or(0, |v| v.len() + 1),
+    );
+    // Writing into a String cannot fail.
+    let _ = write_key_id(&mut s, vault_url, name, version);
+    s
+}
+
+impl std::fmt::Display for KeyVaultKeyIdentifier {
+    /// `{vault_url}/keys/{name}[/{version}]` (a deleted key's identifier is
+    /// written in its `/keys/` form).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write_key_id(f, &self.vault_url, &self.name, self.version.as_deref())
+    }
+}
+
 impl KeyVaultKeyIdentifier {
+    /// Builds the identifier of `name` (and `version`) in the vault at
+    /// `vault_url` (a trailing slash is dropped); `source_id` is its written
+    /// form.
+    pub fn new(vault_url: &str, name: &str, version: Option<&str>) -> Self {
+        let vault_url = vault_url.trim_end_matches('/');
+        Self {
+            source_id: key_id(vault_url, name, version),
+            vault_url: vault_url.to_owned(),
+            name: name.to_owned(),
+            version: version.map(str::to_owned),
+        }
+    }
+
     /// Parses a key (or deleted key) identifier. Any input gives a result or
     /// an error, never a panic.
-    pub fn parse(id: &str) -> Result<Self, crate::CryptoError> {
+    pub fn parse(id: &str) -> Result<Self, InvalidKeyId> {
         if let Some(parsed) = Self::parse_plain(id) {
             return Ok(parsed);
         }
@@ -90,9 +148,9 @@ impl KeyVaultKeyIdentifier {
     }
 
     /// Any other identifier, through the URL parser.
-    pub(crate) fn parse_url(id: &str) -> Result<Self, crate::CryptoError> {
+    pub(crate) fn parse_url(id: &str) -> Result<Self, InvalidKeyId> {
         let bad = |why: &str| {
-            crate::CryptoError::InvalidInput(format!(
+            InvalidKeyId(format!(
                 "{id:?} is not a Key Vault key identifier: {why}; expected https://<vault>/keys/<name>[/<version>]"
             ))
         };

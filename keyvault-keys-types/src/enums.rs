@@ -245,28 +245,6 @@ wire_enum! {
     }
 }
 
-impl KeyCurveName {
-    /// The byte length of a coordinate (and of the private scalar).
-    pub fn coordinate_len(&self) -> Option<usize> {
-        match self {
-            KeyCurveName::P256 | KeyCurveName::P256K => Some(32),
-            KeyCurveName::P384 => Some(48),
-            KeyCurveName::P521 => Some(66),
-            KeyCurveName::UnknownValue(_) => None,
-        }
-    }
-    /// The signature algorithm that goes with the curve.
-    pub fn signature_algorithm(&self) -> Option<SignatureAlgorithm> {
-        match self {
-            KeyCurveName::P256 => Some(SignatureAlgorithm::Es256),
-            KeyCurveName::P256K => Some(SignatureAlgorithm::Es256K),
-            KeyCurveName::P384 => Some(SignatureAlgorithm::Es384),
-            KeyCurveName::P521 => Some(SignatureAlgorithm::Es512),
-            KeyCurveName::UnknownValue(_) => None,
-        }
-    }
-}
-
 wire_enum! {
     /// An operation a key may be used for (`key_ops`).
     KeyOperation = "JsonWebKeyOperation", ignore_case: false {
@@ -398,17 +376,6 @@ impl SignatureAlgorithm {
             RsNull | UnknownValue(_) => None,
         }
     }
-
-    /// The curve an ECDSA algorithm needs.
-    pub fn curve(&self) -> Option<KeyCurveName> {
-        match self {
-            SignatureAlgorithm::Es256 => Some(KeyCurveName::P256),
-            SignatureAlgorithm::Es256K => Some(KeyCurveName::P256K),
-            SignatureAlgorithm::Es384 => Some(KeyCurveName::P384),
-            SignatureAlgorithm::Es512 => Some(KeyCurveName::P521),
-            _ => None,
-        }
-    }
 }
 
 wire_enum! {
@@ -484,10 +451,6 @@ mod tests {
         assert_eq!(
             KeyWrapAlgorithm::parse("CKM_AES_KEY_WRAP_PAD"),
             KeyWrapAlgorithm::CkmAesKeyWrapPad
-        );
-        assert_eq!(
-            SignatureAlgorithm::Es256K.curve(),
-            Some(KeyCurveName::P256K)
         );
         assert_eq!(
             SignatureAlgorithm::Ps384.hash().map(HashAlgorithm::len),

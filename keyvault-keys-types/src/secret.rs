@@ -14,7 +14,7 @@ use zeroize::Zeroize as _;
 /// [`expose_secret`](Self::expose_secret), and keep the borrow short.
 ///
 /// ```
-/// use keyvault_keys_protocol::SecretString;
+/// use keyvault_keys_types::SecretString;
 /// let s = SecretString::from("c2VjcmV0");
 /// assert_eq!(format!("{s:?}"), "SecretString(<redacted 8 chars>)");
 /// assert_eq!(s.expose_secret(), "c2VjcmV0");

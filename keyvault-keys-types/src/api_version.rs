@@ -8,7 +8,12 @@
 use std::borrow::Cow;
 
 use crate::generated::api_versions::{KNOWN, OPERATIONS, REQUEST_MEMBERS};
-use crate::options::DEFAULT_API_VERSION;
+
+/// The default api-version: the one place the SDK names it. Moving the
+/// default is this one line (the spec, `info.version`, may describe a newer
+/// version: its operations and members carry the version that introduced
+/// them, and the clients refuse what the configured version lacks).
+pub const DEFAULT_API_VERSION: &str = "2025-07-01";
 
 /// A service api-version: one of the known versions (the constants, oldest
 /// [`ApiVersion::V2015_06_01`] to newest [`ApiVersion::V2026_07_01_PREVIEW`]),
@@ -22,7 +27,7 @@ use crate::options::DEFAULT_API_VERSION;
 /// is a 400 `BadParameter`), since a newer service may well know it.
 ///
 /// ```
-/// use keyvault_keys_protocol::ApiVersion;
+/// use keyvault_keys_types::ApiVersion;
 /// assert_eq!(ApiVersion::default(), ApiVersion::V2025_07_01);
 /// assert_eq!(ApiVersion::from("7.3"), ApiVersion::V7_3);
 /// assert!(ApiVersion::V2026_04_01.is_known());
