@@ -1,142 +1,45 @@
-//! Generated methods return [`Error`]: how a pipeline failure gets there.
+//! What the generated methods call to read an answer, and [`call`].
 //!
-//! progenitor's generated bodies run the pipeline in the `exec` hook, which
-//! can only return a `reqwest::Result<Response>`. A failure of the pipeline
-//! (a refused challenge, a credential error, an unknown outcome, a broken
-//! connection) is therefore returned as a `reqwest::Error` whose source
-//! chain holds the typed [`Error`] itself ([`Carried`]): no placeholder
-//! response, no status, no string. The public method `codegen` writes
-//! around each generated body (with [`Error::from_generated`]) takes it back
-//! out, so callers only ever see [`Error`], with its own source chain
-//! (a reqwest time-out still answers [`Error::is_timeout`]).
+//! `cargo xtask codegen` rewrites each generated operation so that it runs
+//! the pipeline itself (`Client::execute`) and returns this crate's
+//! [`Error`] directly: a pipeline failure (a refused challenge, a
+//! credential error, an unknown outcome, a broken connection) leaves
+//! typed, never through a `reqwest::Error` (issue 17). The answer is read
+//! here: a success parsed into its model, any other status read whole into
+//! an [`HttpError`].
 
-use std::sync::{Arc, Mutex};
-
-use bytes::Bytes;
-use futures::TryStreamExt as _;
 use progenitor_client::ResponseValue;
 use reqwest::Response;
 
 use crate::error::{Error, HttpError, body_error};
 
-/// What progenitor's `ResponseValue::from_response` does, with the
-/// headers moved out of the response instead of cloned (`cargo xtask
-/// codegen` writes calls of this in its place): the body read whole and
-/// parsed with serde_json, a failure to read it `ResponseBodyError`, one to
-/// parse it `InvalidResponsePayload` with the body.
-pub(crate) async fn response_value<T: serde::de::DeserializeOwned, E>(
+/// A success answer's value (what progenitor's `ResponseValue::from_response`
+/// does, with the headers moved out instead of cloned, issue 19): the body
+/// read whole and parsed with serde_json.
+pub(crate) async fn response_value<T: serde::de::DeserializeOwned>(
     mut response: Response,
-) -> Result<ResponseValue<T>, progenitor_client::Error<E>> {
+) -> Result<ResponseValue<T>, Error> {
     let status = response.status();
     let headers = std::mem::take(response.headers_mut());
-    let full = response
-        .bytes()
-        .await
-        .map_err(progenitor_client::Error::ResponseBodyError)?;
+    let full = response.bytes().await.map_err(body_error)?;
     let inner = serde_json::from_slice(&full)
-        .map_err(|e| progenitor_client::Error::InvalidResponsePayload(full, e))?;
+        .map_err(|e| Error::invalid_response(status, full.clone(), &e))?;
     Ok(ResponseValue::new(inner, status, headers))
 }
 
-/// progenitor's error for what the generated bodies return.
-pub(crate) type GeneratedError = progenitor_client::Error<progenitor_client::ByteStream>;
-
-/// A typed pipeline failure inside a `reqwest::Error`'s source chain; taken
-/// out once by [`body_error`].
-#[derive(Clone)]
-pub(crate) struct Carried(Arc<Mutex<Option<Error>>>);
-
-impl Carried {
-    /// The carried error; `None` once taken.
-    pub(crate) fn take(&self) -> Option<Error> {
-        self.0.lock().ok().and_then(|mut e| e.take())
+/// Any answer but the operation's success, read whole into
+/// [`Error::Http`] (status, the service's code and message, request id,
+/// raw body).
+pub(crate) async fn error_answer(response: Response) -> Error {
+    match HttpError::from_response(response).await {
+        Ok(h) => Error::Http(Box::new(h)),
+        Err(e) => e,
     }
 }
 
-impl std::fmt::Debug for Carried {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.0.lock() {
-            Ok(e) => f.debug_tuple("Carried").field(&*e).finish(),
-            Err(_) => f.write_str("Carried(<poisoned>)"),
-        }
-    }
-}
-
-impl std::fmt::Display for Carried {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.0.lock().ok().as_deref() {
-            Some(Some(e)) => e.fmt(f),
-            _ => f.write_str("a pipeline failure (already taken)"),
-        }
-    }
-}
-
-impl std::error::Error for Carried {}
-
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-/// A response whose body fails, at once, with `carried`.
-fn failing(carried: Carried) -> Response {
-    let chunk: Result<Bytes, BoxError> = Err(Box::new(carried));
-    let body = reqwest::Body::wrap_stream(futures::stream::iter([chunk]));
-    Response::from(http::Response::new(body))
-}
-
-/// What the `exec` hook returns for a pipeline failure: a `reqwest::Error`
-/// carrying `error` (reading a body whose only chunk is an error fails with
-/// a `reqwest::Error` whose source is that error).
-pub(crate) async fn carry(error: Error) -> reqwest::Result<Response> {
-    let carried = Carried(Arc::new(Mutex::new(Some(error))));
-    match failing(carried.clone()).bytes().await {
-        Err(e) => Err(e),
-        // Not reached (the body's only chunk is an error). Were it reached,
-        // the response's body still fails with the error, and reading it
-        // (every generated body reads the body of an answer it did not
-        // expect) brings the error back the same way.
-        Ok(_) => Ok(failing(carried)),
-    }
-}
-
-impl Error {
-    /// Converts what a generated body returns into this error, reading the
-    /// raw body of an error response.
-    pub(crate) async fn from_generated(e: GeneratedError) -> Self {
-        use progenitor_client::Error as G;
-        match e {
-            G::ErrorResponse(rv) => {
-                let status = rv.status();
-                let headers = rv.headers().clone();
-                let body: Vec<u8> = match rv
-                    .into_inner()
-                    .into_inner()
-                    .try_fold(Vec::new(), |mut acc, chunk| async move {
-                        acc.extend_from_slice(&chunk);
-                        Ok(acc)
-                    })
-                    .await
-                {
-                    Ok(b) => b,
-                    Err(e) => return body_error(e),
-                };
-                Error::Http(Box::new(HttpError::from_parts(
-                    status,
-                    headers,
-                    Bytes::from(body),
-                )))
-            }
-            G::UnexpectedResponse(resp) => match HttpError::from_response(resp).await {
-                Ok(h) => Error::Http(Box::new(h)),
-                Err(e) => e,
-            },
-            G::InvalidResponsePayload(body, source) => {
-                Error::invalid_response(reqwest::StatusCode::OK, body, &source)
-            }
-            G::CommunicationError(e) | G::ResponseBodyError(e) | G::InvalidUpgrade(e) => {
-                body_error(e)
-            }
-            G::InvalidRequest(m) | G::Custom(m) => Error::InvalidRequest(m),
-        }
-    }
+/// A request the HTTP client could not build (a header or URL it refuses).
+pub(crate) fn build_error(e: reqwest::Error) -> Error {
+    Error::InvalidRequest(format!("the request could not be built: {e}"))
 }
 
 /// Awaits a generated method and keeps only the response's value (its
@@ -187,29 +90,5 @@ where
             .fut
             .poll(cx)
             .map(|r| r.map(ResponseValue::into_inner))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A carried error comes back whole, typed, once.
-    #[tokio::test]
-    async fn a_carried_error_comes_back_typed() {
-        let e = carry(Error::ForeignOrigin {
-            url: "https://evil.example/".into(),
-            vault: "https://v.example".into(),
-        })
-        .await
-        .expect_err("a reqwest error");
-        let generated: GeneratedError = e.into();
-        match Error::from_generated(generated).await {
-            Error::ForeignOrigin { url, vault } => {
-                assert_eq!(url, "https://evil.example/");
-                assert_eq!(vault, "https://v.example");
-            }
-            other => panic!("{other:?}"),
-        }
     }
 }

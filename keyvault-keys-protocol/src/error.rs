@@ -419,18 +419,11 @@ impl Error {
     }
 }
 
-/// A reqwest error as this crate's error: the pipeline failure it carries
-/// (see [`crate::call`]'s module), [`Error::ResponseTooLarge`] when the
-/// size limit stopped a body, else [`Error::Transport`].
+/// A reqwest error as this crate's error: [`Error::ResponseTooLarge`] when
+/// the size limit stopped a body, else [`Error::Transport`].
 pub(crate) fn body_error(e: reqwest::Error) -> Error {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
     while let Some(s) = source {
-        if let Some(carried) = s
-            .downcast_ref::<crate::call::Carried>()
-            .and_then(crate::call::Carried::take)
-        {
-            return carried;
-        }
         if let Some(t) = s.downcast_ref::<crate::pipeline::limit::BodyTooLarge>() {
             return Error::ResponseTooLarge { limit: t.limit };
         }

@@ -68,14 +68,6 @@ impl ClientInfo<crate::pipeline::Pipeline> for Client {
         &self.inner
     }
 }
-const _: () = {
-    #[allow(dead_code)]
-    fn assert_client_hooks()
-    where
-        Client: ClientHooks<crate::pipeline::Pipeline>,
-    {
-    }
-};
 #[allow(clippy::all)]
 impl Client {
     /// List the soft-deleted keys, a page at a time
@@ -88,28 +80,19 @@ impl Client {
         &'a self,
         maxresults: Option<::std::num::NonZeroU32>,
     ) -> Result<ResponseValue<types::DeletedKeyListResult>, crate::Error> {
-        let e = match Box::pin(self.get_deleted_keys_generated(maxresults)).await {
-            Ok(value) => return Ok(value),
-            Err(e) => e,
-        };
-        Err(Box::pin(crate::Error::from_generated(e)).await)
+        Box::pin(self.get_deleted_keys_generated(maxresults)).await
     }
     async fn get_deleted_keys_generated<'a>(
         &'a self,
         maxresults: Option<::std::num::NonZeroU32>,
-    ) -> Result<ResponseValue<types::DeletedKeyListResult>, Error<ByteStream>> {
+    ) -> Result<ResponseValue<types::DeletedKeyListResult>, crate::Error> {
         let url = crate::pipeline::operation_url(
             &self.baseurl,
             self.inner.vault_url(),
             "/deletedkeys",
             &[],
         )
-        .map_err(Error::InvalidRequest)?;
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map.append(
-            ::reqwest::header::HeaderName::from_static("api-version"),
-            ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-        );
+        .map_err(crate::Error::InvalidRequest)?;
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -122,20 +105,17 @@ impl Client {
                 "maxresults",
                 &maxresults,
             ))
-            .headers(header_map)
-            .build()?;
+            .build()
+            .map_err(crate::call::build_error)?;
         let info = OperationInfo {
             operation_id: "get_deleted_keys",
         };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
-        let response = result?;
+        let response = self.execute(request, info.operation_id).await?;
         match response.status().as_u16() {
             200u16 => crate::call::response_value(response).await,
-            400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            _ => Err(Error::UnexpectedResponse(response)),
+            400u16..=499u16 => Err(crate::call::error_answer(response).await),
+            500u16..=599u16 => Err(crate::call::error_answer(response).await),
+            _ => Err(crate::call::error_answer(response).await),
         }
     }
     /// Read a soft-deleted key
@@ -148,28 +128,19 @@ impl Client {
         &'a self,
         key_name: &'a str,
     ) -> Result<ResponseValue<types::DeletedKeyBundle>, crate::Error> {
-        let e = match Box::pin(self.get_deleted_key_generated(key_name)).await {
-            Ok(value) => return Ok(value),
-            Err(e) => e,
-        };
-        Err(Box::pin(crate::Error::from_generated(e)).await)
+        Box::pin(self.get_deleted_key_generated(key_name)).await
     }
     async fn get_deleted_key_generated<'a>(
         &'a self,
         key_name: &'a str,
-    ) -> Result<ResponseValue<types::DeletedKeyBundle>, Error<ByteStream>> {
+    ) -> Result<ResponseValue<types::DeletedKeyBundle>, crate::Error> {
         let url = crate::pipeline::operation_url(
             &self.baseurl,
             self.inner.vault_url(),
             "/deletedkeys/{}",
             &[key_name],
         )
-        .map_err(Error::InvalidRequest)?;
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map.append(
-            ::reqwest::header::HeaderName::from_static("api-version"),
-            ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-        );
+        .map_err(crate::Error::InvalidRequest)?;
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -178,20 +149,17 @@ impl Client {
                 ::reqwest::header::ACCEPT,
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
-            .headers(header_map)
-            .build()?;
+            .build()
+            .map_err(crate::call::build_error)?;
         let info = OperationInfo {
             operation_id: "get_deleted_key",
         };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
-        let response = result?;
+        let response = self.execute(request, info.operation_id).await?;
         match response.status().as_u16() {
             200u16 => crate::call::response_value(response).await,
-            400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            _ => Err(Error::UnexpectedResponse(response)),
+            400u16..=499u16 => Err(crate::call::error_answer(response).await),
+            500u16..=599u16 => Err(crate::call::error_answer(response).await),
+            _ => Err(crate::call::error_answer(response).await),
         }
     }
     /// Erase a soft-deleted key for good
@@ -204,42 +172,34 @@ impl Client {
         &'a self,
         key_name: &'a str,
     ) -> Result<ResponseValue<()>, crate::Error> {
-        let e = match Box::pin(self.purge_deleted_key_generated(key_name)).await {
-            Ok(value) => return Ok(value),
-            Err(e) => e,
-        };
-        Err(Box::pin(crate::Error::from_generated(e)).await)
+        Box::pin(self.purge_deleted_key_generated(key_name)).await
     }
     async fn purge_deleted_key_generated<'a>(
         &'a self,
         key_name: &'a str,
-    ) -> Result<ResponseValue<()>, Error<ByteStream>> {
+    ) -> Result<ResponseValue<()>, crate::Error> {
         let url = crate::pipeline::operation_url(
             &self.baseurl,
             self.inner.vault_url(),
             "/deletedkeys/{}",
             &[key_name],
         )
-        .map_err(Error::InvalidRequest)?;
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map.append(
-            ::reqwest::header::HeaderName::from_static("api-version"),
-            ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-        );
+        .map_err(crate::Error::InvalidRequest)?;
         #[allow(unused_mut)]
-        let mut request = self.client.delete(url).headers(header_map).build()?;
+        let mut request = self
+            .client
+            .delete(url)
+            .build()
+            .map_err(crate::call::build_error)?;
         let info = OperationInfo {
             operation_id: "purge_deleted_key",
         };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
-        let response = result?;
+        let response = self.execute(request, info.operation_id).await?;
         match response.status().as_u16() {
             204u16 => Ok(ResponseValue::empty(response)),
-            400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            _ => Err(Error::UnexpectedResponse(response)),
+            400u16..=499u16 => Err(crate::call::error_answer(response).await),
+            500u16..=599u16 => Err(crate::call::error_answer(response).await),
+            _ => Err(crate::call::error_answer(response).await),
         }
     }
     /// Bring a soft-deleted key back, with all its versions
@@ -252,28 +212,19 @@ impl Client {
         &'a self,
         key_name: &'a str,
     ) -> Result<ResponseValue<types::KeyBundle>, crate::Error> {
-        let e = match Box::pin(self.recover_deleted_key_generated(key_name)).await {
-            Ok(value) => return Ok(value),
-            Err(e) => e,
-        };
-        Err(Box::pin(crate::Error::from_generated(e)).await)
+        Box::pin(self.recover_deleted_key_generated(key_name)).await
     }
     async fn recover_deleted_key_generated<'a>(
         &'a self,
         key_name: &'a str,
-    ) -> Result<ResponseValue<types::KeyBundle>, Error<ByteStream>> {
+    ) -> Result<ResponseValue<types::KeyBundle>, crate::Error> {
         let url = crate::pipeline::operation_url(
             &self.baseurl,
             self.inner.vault_url(),
             "/deletedkeys/{}/recover",
             &[key_name],
         )
-        .map_err(Error::InvalidRequest)?;
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map.append(
-            ::reqwest::header::HeaderName::from_static("api-version"),
-            ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-        );
+        .map_err(crate::Error::InvalidRequest)?;
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -282,20 +233,17 @@ impl Client {
                 ::reqwest::header::ACCEPT,
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
-            .headers(header_map)
-            .build()?;
+            .build()
+            .map_err(crate::call::build_error)?;
         let info = OperationInfo {
             operation_id: "recover_deleted_key",
         };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
-        let response = result?;
+        let response = self.execute(request, info.operation_id).await?;
         match response.status().as_u16() {
             200u16 => crate::call::response_value(response).await,
-            400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            _ => Err(Error::UnexpectedResponse(response)),
+            400u16..=499u16 => Err(crate::call::error_answer(response).await),
+            500u16..=599u16 => Err(crate::call::error_answer(response).await),
+            _ => Err(crate::call::error_answer(response).await),
         }
     }
     /// List the keys of the vault (latest version of each), a page at a time
@@ -308,24 +256,15 @@ impl Client {
         &'a self,
         maxresults: Option<::std::num::NonZeroU32>,
     ) -> Result<ResponseValue<types::KeyListResult>, crate::Error> {
-        let e = match Box::pin(self.get_keys_generated(maxresults)).await {
-            Ok(value) => return Ok(value),
-            Err(e) => e,
-        };
-        Err(Box::pin(crate::Error::from_generated(e)).await)
+        Box::pin(self.get_keys_generated(maxresults)).await
     }
     async fn get_keys_generated<'a>(
         &'a self,
         maxresults: Option<::std::num::NonZeroU32>,
-    ) -> Result<ResponseValue<types::KeyListResult>, Error<ByteStream>> {
+    ) -> Result<ResponseValue<types::KeyListResult>, crate::Error> {
         let url =
             crate::pipeline::operation_url(&self.baseurl, self.inner.vault_url(), "/keys", &[])
-                .map_err(Error::InvalidRequest)?;
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map.append(
-            ::reqwest::header::HeaderName::from_static("api-version"),
-            ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-        );
+                .map_err(crate::Error::InvalidRequest)?;
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -338,20 +277,17 @@ impl Client {
                 "maxresults",
                 &maxresults,
             ))
-            .headers(header_map)
-            .build()?;
+            .build()
+            .map_err(crate::call::build_error)?;
         let info = OperationInfo {
             operation_id: "get_keys",
         };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
-        let response = result?;
+        let response = self.execute(request, info.operation_id).await?;
         match response.status().as_u16() {
             200u16 => crate::call::response_value(response).await,
-            400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            _ => Err(Error::UnexpectedResponse(response)),
+            400u16..=499u16 => Err(crate::call::error_answer(response).await),
+            500u16..=599u16 => Err(crate::call::error_answer(response).await),
+            _ => Err(crate::call::error_answer(response).await),
         }
     }
     /// Recreate a key, with all its versions, from a backup blob
@@ -361,28 +297,19 @@ impl Client {
         &'a self,
         body: &'a types::KeyRestoreParameters,
     ) -> Result<ResponseValue<types::KeyBundle>, crate::Error> {
-        let e = match Box::pin(self.restore_key_generated(body)).await {
-            Ok(value) => return Ok(value),
-            Err(e) => e,
-        };
-        Err(Box::pin(crate::Error::from_generated(e)).await)
+        Box::pin(self.restore_key_generated(body)).await
     }
     async fn restore_key_generated<'a>(
         &'a self,
         body: &'a types::KeyRestoreParameters,
-    ) -> Result<ResponseValue<types::KeyBundle>, Error<ByteStream>> {
+    ) -> Result<ResponseValue<types::KeyBundle>, crate::Error> {
         let url = crate::pipeline::operation_url(
             &self.baseurl,
             self.inner.vault_url(),
             "/keys/restore",
             &[],
         )
-        .map_err(Error::InvalidRequest)?;
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map.append(
-            ::reqwest::header::HeaderName::from_static("api-version"),
-            ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-        );
+        .map_err(crate::Error::InvalidRequest)?;
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -392,20 +319,17 @@ impl Client {
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
-            .build()?;
+            .build()
+            .map_err(crate::call::build_error)?;
         let info = OperationInfo {
             operation_id: "restore_key",
         };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
-        let response = result?;
+        let response = self.execute(request, info.operation_id).await?;
         match response.status().as_u16() {
             200u16 => crate::call::response_value(response).await,
-            400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            _ => Err(Error::UnexpectedResponse(response)),
+            400u16..=499u16 => Err(crate::call::error_answer(response).await),
+            500u16..=599u16 => Err(crate::call::error_answer(response).await),
+            _ => Err(crate::call::error_answer(response).await),
         }
     }
     /// Store caller-supplied key material as a new key or a new version
@@ -420,29 +344,20 @@ impl Client {
         key_name: &'a str,
         body: &'a types::KeyImportParameters,
     ) -> Result<ResponseValue<types::KeyBundle>, crate::Error> {
-        let e = match Box::pin(self.import_key_generated(key_name, body)).await {
-            Ok(value) => return Ok(value),
-            Err(e) => e,
-        };
-        Err(Box::pin(crate::Error::from_generated(e)).await)
+        Box::pin(self.import_key_generated(key_name, body)).await
     }
     async fn import_key_generated<'a>(
         &'a self,
         key_name: &'a str,
         body: &'a types::KeyImportParameters,
-    ) -> Result<ResponseValue<types::KeyBundle>, Error<ByteStream>> {
+    ) -> Result<ResponseValue<types::KeyBundle>, crate::Error> {
         let url = crate::pipeline::operation_url(
             &self.baseurl,
             self.inner.vault_url(),
             "/keys/{}",
             &[key_name],
         )
-        .map_err(Error::InvalidRequest)?;
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map.append(
-            ::reqwest::header::HeaderName::from_static("api-version"),
-            ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-        );
+        .map_err(crate::Error::InvalidRequest)?;
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -452,20 +367,17 @@ impl Client {
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
-            .build()?;
+            .build()
+            .map_err(crate::call::build_error)?;
         let info = OperationInfo {
             operation_id: "import_key",
         };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
-        let response = result?;
+        let response = self.execute(request, info.operation_id).await?;
         match response.status().as_u16() {
             200u16 => crate::call::response_value(response).await,
-            400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            _ => Err(Error::UnexpectedResponse(response)),
+            400u16..=499u16 => Err(crate::call::error_answer(response).await),
+            500u16..=599u16 => Err(crate::call::error_answer(response).await),
+            _ => Err(crate::call::error_answer(response).await),
         }
     }
     /// Delete every version of a key (soft delete where the vault keeps deleted keys)
@@ -478,28 +390,19 @@ impl Client {
         &'a self,
         key_name: &'a str,
     ) -> Result<ResponseValue<types::DeletedKeyBundle>, crate::Error> {
-        let e = match Box::pin(self.delete_key_generated(key_name)).await {
-            Ok(value) => return Ok(value),
-            Err(e) => e,
-        };
-        Err(Box::pin(crate::Error::from_generated(e)).await)
+        Box::pin(self.delete_key_generated(key_name)).await
     }
     async fn delete_key_generated<'a>(
         &'a self,
         key_name: &'a str,
-    ) -> Result<ResponseValue<types::DeletedKeyBundle>, Error<ByteStream>> {
+    ) -> Result<ResponseValue<types::DeletedKeyBundle>, crate::Error> {
         let url = crate::pipeline::operation_url(
             &self.baseurl,
             self.inner.vault_url(),
             "/keys/{}",
             &[key_name],
         )
-        .map_err(Error::InvalidRequest)?;
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map.append(
-            ::reqwest::header::HeaderName::from_static("api-version"),
-            ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-        );
+        .map_err(crate::Error::InvalidRequest)?;
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -508,20 +411,17 @@ impl Client {
                 ::reqwest::header::ACCEPT,
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
-            .headers(header_map)
-            .build()?;
+            .build()
+            .map_err(crate::call::build_error)?;
         let info = OperationInfo {
             operation_id: "delete_key",
         };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
-        let response = result?;
+        let response = self.execute(request, info.operation_id).await?;
         match response.status().as_u16() {
             200u16 => crate::call::response_value(response).await,
-            400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            _ => Err(Error::UnexpectedResponse(response)),
+            400u16..=499u16 => Err(crate::call::error_answer(response).await),
+            500u16..=599u16 => Err(crate::call::error_answer(response).await),
+            _ => Err(crate::call::error_answer(response).await),
         }
     }
     /// Export every version of a key as an opaque, protected blob
@@ -534,28 +434,19 @@ impl Client {
         &'a self,
         key_name: &'a str,
     ) -> Result<ResponseValue<types::BackupKeyResult>, crate::Error> {
-        let e = match Box::pin(self.backup_key_generated(key_name)).await {
-            Ok(value) => return Ok(value),
-            Err(e) => e,
-        };
-        Err(Box::pin(crate::Error::from_generated(e)).await)
+        Box::pin(self.backup_key_generated(key_name)).await
     }
     async fn backup_key_generated<'a>(
         &'a self,
         key_name: &'a str,
-    ) -> Result<ResponseValue<types::BackupKeyResult>, Error<ByteStream>> {
+    ) -> Result<ResponseValue<types::BackupKeyResult>, crate::Error> {
         let url = crate::pipeline::operation_url(
             &self.baseurl,
             self.inner.vault_url(),
             "/keys/{}/backup",
             &[key_name],
         )
-        .map_err(Error::InvalidRequest)?;
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map.append(
-            ::reqwest::header::HeaderName::from_static("api-version"),
-            ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-        );
+        .map_err(crate::Error::InvalidRequest)?;
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -564,20 +455,17 @@ impl Client {
                 ::reqwest::header::ACCEPT,
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
-            .headers(header_map)
-            .build()?;
+            .build()
+            .map_err(crate::call::build_error)?;
         let info = OperationInfo {
             operation_id: "backup_key",
         };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
-        let response = result?;
+        let response = self.execute(request, info.operation_id).await?;
         match response.status().as_u16() {
             200u16 => crate::call::response_value(response).await,
-            400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            _ => Err(Error::UnexpectedResponse(response)),
+            400u16..=499u16 => Err(crate::call::error_answer(response).await),
+            500u16..=599u16 => Err(crate::call::error_answer(response).await),
+            _ => Err(crate::call::error_answer(response).await),
         }
     }
     /// Create a key (or a new version of an existing key)
@@ -592,29 +480,20 @@ impl Client {
         key_name: &'a str,
         body: &'a types::KeyCreateParameters,
     ) -> Result<ResponseValue<types::KeyBundle>, crate::Error> {
-        let e = match Box::pin(self.create_key_generated(key_name, body)).await {
-            Ok(value) => return Ok(value),
-            Err(e) => e,
-        };
-        Err(Box::pin(crate::Error::from_generated(e)).await)
+        Box::pin(self.create_key_generated(key_name, body)).await
     }
     async fn create_key_generated<'a>(
         &'a self,
         key_name: &'a str,
         body: &'a types::KeyCreateParameters,
-    ) -> Result<ResponseValue<types::KeyBundle>, Error<ByteStream>> {
+    ) -> Result<ResponseValue<types::KeyBundle>, crate::Error> {
         let url = crate::pipeline::operation_url(
             &self.baseurl,
             self.inner.vault_url(),
             "/keys/{}/create",
             &[key_name],
         )
-        .map_err(Error::InvalidRequest)?;
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map.append(
-            ::reqwest::header::HeaderName::from_static("api-version"),
-            ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-        );
+        .map_err(crate::Error::InvalidRequest)?;
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -624,20 +503,17 @@ impl Client {
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
-            .build()?;
+            .build()
+            .map_err(crate::call::build_error)?;
         let info = OperationInfo {
             operation_id: "create_key",
         };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
-        let response = result?;
+        let response = self.execute(request, info.operation_id).await?;
         match response.status().as_u16() {
             200u16 => crate::call::response_value(response).await,
-            400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            _ => Err(Error::UnexpectedResponse(response)),
+            400u16..=499u16 => Err(crate::call::error_answer(response).await),
+            500u16..=599u16 => Err(crate::call::error_answer(response).await),
+            _ => Err(crate::call::error_answer(response).await),
         }
     }
     /// Make a new version of a key with the same type and size, following its rotation policy
@@ -650,28 +526,19 @@ impl Client {
         &'a self,
         key_name: &'a str,
     ) -> Result<ResponseValue<types::KeyBundle>, crate::Error> {
-        let e = match Box::pin(self.rotate_key_generated(key_name)).await {
-            Ok(value) => return Ok(value),
-            Err(e) => e,
-        };
-        Err(Box::pin(crate::Error::from_generated(e)).await)
+        Box::pin(self.rotate_key_generated(key_name)).await
     }
     async fn rotate_key_generated<'a>(
         &'a self,
         key_name: &'a str,
-    ) -> Result<ResponseValue<types::KeyBundle>, Error<ByteStream>> {
+    ) -> Result<ResponseValue<types::KeyBundle>, crate::Error> {
         let url = crate::pipeline::operation_url(
             &self.baseurl,
             self.inner.vault_url(),
             "/keys/{}/rotate",
             &[key_name],
         )
-        .map_err(Error::InvalidRequest)?;
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map.append(
-            ::reqwest::header::HeaderName::from_static("api-version"),
-            ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-        );
+        .map_err(crate::Error::InvalidRequest)?;
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -680,20 +547,17 @@ impl Client {
                 ::reqwest::header::ACCEPT,
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
-            .headers(header_map)
-            .build()?;
+            .build()
+            .map_err(crate::call::build_error)?;
         let info = OperationInfo {
             operation_id: "rotate_key",
         };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
-        let response = result?;
+        let response = self.execute(request, info.operation_id).await?;
         match response.status().as_u16() {
             200u16 => crate::call::response_value(response).await,
-            400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            _ => Err(Error::UnexpectedResponse(response)),
+            400u16..=499u16 => Err(crate::call::error_answer(response).await),
+            500u16..=599u16 => Err(crate::call::error_answer(response).await),
+            _ => Err(crate::call::error_answer(response).await),
         }
     }
     /// Read a key's rotation policy (the service's default when none was set)
@@ -706,28 +570,19 @@ impl Client {
         &'a self,
         key_name: &'a str,
     ) -> Result<ResponseValue<types::KeyRotationPolicy>, crate::Error> {
-        let e = match Box::pin(self.get_key_rotation_policy_generated(key_name)).await {
-            Ok(value) => return Ok(value),
-            Err(e) => e,
-        };
-        Err(Box::pin(crate::Error::from_generated(e)).await)
+        Box::pin(self.get_key_rotation_policy_generated(key_name)).await
     }
     async fn get_key_rotation_policy_generated<'a>(
         &'a self,
         key_name: &'a str,
-    ) -> Result<ResponseValue<types::KeyRotationPolicy>, Error<ByteStream>> {
+    ) -> Result<ResponseValue<types::KeyRotationPolicy>, crate::Error> {
         let url = crate::pipeline::operation_url(
             &self.baseurl,
             self.inner.vault_url(),
             "/keys/{}/rotationpolicy",
             &[key_name],
         )
-        .map_err(Error::InvalidRequest)?;
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map.append(
-            ::reqwest::header::HeaderName::from_static("api-version"),
-            ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-        );
+        .map_err(crate::Error::InvalidRequest)?;
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -736,20 +591,17 @@ impl Client {
                 ::reqwest::header::ACCEPT,
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
-            .headers(header_map)
-            .build()?;
+            .build()
+            .map_err(crate::call::build_error)?;
         let info = OperationInfo {
             operation_id: "get_key_rotation_policy",
         };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
-        let response = result?;
+        let response = self.execute(request, info.operation_id).await?;
         match response.status().as_u16() {
             200u16 => crate::call::response_value(response).await,
-            400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            _ => Err(Error::UnexpectedResponse(response)),
+            400u16..=499u16 => Err(crate::call::error_answer(response).await),
+            500u16..=599u16 => Err(crate::call::error_answer(response).await),
+            _ => Err(crate::call::error_answer(response).await),
         }
     }
     /// Replace a key's rotation policy
@@ -764,29 +616,20 @@ impl Client {
         key_name: &'a str,
         body: &'a types::KeyRotationPolicy,
     ) -> Result<ResponseValue<types::KeyRotationPolicy>, crate::Error> {
-        let e = match Box::pin(self.update_key_rotation_policy_generated(key_name, body)).await {
-            Ok(value) => return Ok(value),
-            Err(e) => e,
-        };
-        Err(Box::pin(crate::Error::from_generated(e)).await)
+        Box::pin(self.update_key_rotation_policy_generated(key_name, body)).await
     }
     async fn update_key_rotation_policy_generated<'a>(
         &'a self,
         key_name: &'a str,
         body: &'a types::KeyRotationPolicy,
-    ) -> Result<ResponseValue<types::KeyRotationPolicy>, Error<ByteStream>> {
+    ) -> Result<ResponseValue<types::KeyRotationPolicy>, crate::Error> {
         let url = crate::pipeline::operation_url(
             &self.baseurl,
             self.inner.vault_url(),
             "/keys/{}/rotationpolicy",
             &[key_name],
         )
-        .map_err(Error::InvalidRequest)?;
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map.append(
-            ::reqwest::header::HeaderName::from_static("api-version"),
-            ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-        );
+        .map_err(crate::Error::InvalidRequest)?;
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -796,20 +639,17 @@ impl Client {
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
-            .build()?;
+            .build()
+            .map_err(crate::call::build_error)?;
         let info = OperationInfo {
             operation_id: "update_key_rotation_policy",
         };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
-        let response = result?;
+        let response = self.execute(request, info.operation_id).await?;
         match response.status().as_u16() {
             200u16 => crate::call::response_value(response).await,
-            400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            _ => Err(Error::UnexpectedResponse(response)),
+            400u16..=499u16 => Err(crate::call::error_answer(response).await),
+            500u16..=599u16 => Err(crate::call::error_answer(response).await),
+            _ => Err(crate::call::error_answer(response).await),
         }
     }
     /// List the versions of one key, a page at a time
@@ -824,29 +664,20 @@ impl Client {
         key_name: &'a str,
         maxresults: Option<::std::num::NonZeroU32>,
     ) -> Result<ResponseValue<types::KeyListResult>, crate::Error> {
-        let e = match Box::pin(self.get_key_versions_generated(key_name, maxresults)).await {
-            Ok(value) => return Ok(value),
-            Err(e) => e,
-        };
-        Err(Box::pin(crate::Error::from_generated(e)).await)
+        Box::pin(self.get_key_versions_generated(key_name, maxresults)).await
     }
     async fn get_key_versions_generated<'a>(
         &'a self,
         key_name: &'a str,
         maxresults: Option<::std::num::NonZeroU32>,
-    ) -> Result<ResponseValue<types::KeyListResult>, Error<ByteStream>> {
+    ) -> Result<ResponseValue<types::KeyListResult>, crate::Error> {
         let url = crate::pipeline::operation_url(
             &self.baseurl,
             self.inner.vault_url(),
             "/keys/{}/versions",
             &[key_name],
         )
-        .map_err(Error::InvalidRequest)?;
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map.append(
-            ::reqwest::header::HeaderName::from_static("api-version"),
-            ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-        );
+        .map_err(crate::Error::InvalidRequest)?;
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -859,20 +690,17 @@ impl Client {
                 "maxresults",
                 &maxresults,
             ))
-            .headers(header_map)
-            .build()?;
+            .build()
+            .map_err(crate::call::build_error)?;
         let info = OperationInfo {
             operation_id: "get_key_versions",
         };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
-        let response = result?;
+        let response = self.execute(request, info.operation_id).await?;
         match response.status().as_u16() {
             200u16 => crate::call::response_value(response).await,
-            400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            _ => Err(Error::UnexpectedResponse(response)),
+            400u16..=499u16 => Err(crate::call::error_answer(response).await),
+            500u16..=599u16 => Err(crate::call::error_answer(response).await),
+            _ => Err(crate::call::error_answer(response).await),
         }
     }
     /// Read the public part of a key version (the latest when the version is empty)
@@ -887,29 +715,20 @@ impl Client {
         key_name: &'a str,
         key_version: &'a str,
     ) -> Result<ResponseValue<types::KeyBundle>, crate::Error> {
-        let e = match Box::pin(self.get_key_generated(key_name, key_version)).await {
-            Ok(value) => return Ok(value),
-            Err(e) => e,
-        };
-        Err(Box::pin(crate::Error::from_generated(e)).await)
+        Box::pin(self.get_key_generated(key_name, key_version)).await
     }
     async fn get_key_generated<'a>(
         &'a self,
         key_name: &'a str,
         key_version: &'a str,
-    ) -> Result<ResponseValue<types::KeyBundle>, Error<ByteStream>> {
+    ) -> Result<ResponseValue<types::KeyBundle>, crate::Error> {
         let url = crate::pipeline::operation_url(
             &self.baseurl,
             self.inner.vault_url(),
             "/keys/{}/{}",
             &[key_name, key_version],
         )
-        .map_err(Error::InvalidRequest)?;
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map.append(
-            ::reqwest::header::HeaderName::from_static("api-version"),
-            ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-        );
+        .map_err(crate::Error::InvalidRequest)?;
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -918,20 +737,17 @@ impl Client {
                 ::reqwest::header::ACCEPT,
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
-            .headers(header_map)
-            .build()?;
+            .build()
+            .map_err(crate::call::build_error)?;
         let info = OperationInfo {
             operation_id: "get_key",
         };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
-        let response = result?;
+        let response = self.execute(request, info.operation_id).await?;
         match response.status().as_u16() {
             200u16 => crate::call::response_value(response).await,
-            400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            _ => Err(Error::UnexpectedResponse(response)),
+            400u16..=499u16 => Err(crate::call::error_answer(response).await),
+            500u16..=599u16 => Err(crate::call::error_answer(response).await),
+            _ => Err(crate::call::error_answer(response).await),
         }
     }
     /// Change the attributes, tags, permitted operations or release policy of one version
@@ -948,30 +764,21 @@ impl Client {
         key_version: &'a str,
         body: &'a types::KeyUpdateParameters,
     ) -> Result<ResponseValue<types::KeyBundle>, crate::Error> {
-        let e = match Box::pin(self.update_key_generated(key_name, key_version, body)).await {
-            Ok(value) => return Ok(value),
-            Err(e) => e,
-        };
-        Err(Box::pin(crate::Error::from_generated(e)).await)
+        Box::pin(self.update_key_generated(key_name, key_version, body)).await
     }
     async fn update_key_generated<'a>(
         &'a self,
         key_name: &'a str,
         key_version: &'a str,
         body: &'a types::KeyUpdateParameters,
-    ) -> Result<ResponseValue<types::KeyBundle>, Error<ByteStream>> {
+    ) -> Result<ResponseValue<types::KeyBundle>, crate::Error> {
         let url = crate::pipeline::operation_url(
             &self.baseurl,
             self.inner.vault_url(),
             "/keys/{}/{}",
             &[key_name, key_version],
         )
-        .map_err(Error::InvalidRequest)?;
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map.append(
-            ::reqwest::header::HeaderName::from_static("api-version"),
-            ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-        );
+        .map_err(crate::Error::InvalidRequest)?;
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -981,20 +788,17 @@ impl Client {
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
-            .build()?;
+            .build()
+            .map_err(crate::call::build_error)?;
         let info = OperationInfo {
             operation_id: "update_key",
         };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
-        let response = result?;
+        let response = self.execute(request, info.operation_id).await?;
         match response.status().as_u16() {
             200u16 => crate::call::response_value(response).await,
-            400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            _ => Err(Error::UnexpectedResponse(response)),
+            400u16..=499u16 => Err(crate::call::error_answer(response).await),
+            500u16..=599u16 => Err(crate::call::error_answer(response).await),
+            _ => Err(crate::call::error_answer(response).await),
         }
     }
     /// Read a key version together with the HSM's attestation of it
@@ -1009,29 +813,20 @@ impl Client {
         key_name: &'a str,
         key_version: &'a str,
     ) -> Result<ResponseValue<types::KeyBundle>, crate::Error> {
-        let e = match Box::pin(self.get_key_attestation_generated(key_name, key_version)).await {
-            Ok(value) => return Ok(value),
-            Err(e) => e,
-        };
-        Err(Box::pin(crate::Error::from_generated(e)).await)
+        Box::pin(self.get_key_attestation_generated(key_name, key_version)).await
     }
     async fn get_key_attestation_generated<'a>(
         &'a self,
         key_name: &'a str,
         key_version: &'a str,
-    ) -> Result<ResponseValue<types::KeyBundle>, Error<ByteStream>> {
+    ) -> Result<ResponseValue<types::KeyBundle>, crate::Error> {
         let url = crate::pipeline::operation_url(
             &self.baseurl,
             self.inner.vault_url(),
             "/keys/{}/{}/attestation",
             &[key_name, key_version],
         )
-        .map_err(Error::InvalidRequest)?;
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map.append(
-            ::reqwest::header::HeaderName::from_static("api-version"),
-            ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-        );
+        .map_err(crate::Error::InvalidRequest)?;
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -1040,20 +835,17 @@ impl Client {
                 ::reqwest::header::ACCEPT,
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
-            .headers(header_map)
-            .build()?;
+            .build()
+            .map_err(crate::call::build_error)?;
         let info = OperationInfo {
             operation_id: "get_key_attestation",
         };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
-        let response = result?;
+        let response = self.execute(request, info.operation_id).await?;
         match response.status().as_u16() {
             200u16 => crate::call::response_value(response).await,
-            400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            _ => Err(Error::UnexpectedResponse(response)),
+            400u16..=499u16 => Err(crate::call::error_answer(response).await),
+            500u16..=599u16 => Err(crate::call::error_answer(response).await),
+            _ => Err(crate::call::error_answer(response).await),
         }
     }
     /// Decrypt a value with the key
@@ -1070,30 +862,21 @@ impl Client {
         key_version: &'a str,
         body: &'a types::KeyOperationsParameters,
     ) -> Result<ResponseValue<types::KeyOperationResult>, crate::Error> {
-        let e = match Box::pin(self.decrypt_generated(key_name, key_version, body)).await {
-            Ok(value) => return Ok(value),
-            Err(e) => e,
-        };
-        Err(Box::pin(crate::Error::from_generated(e)).await)
+        Box::pin(self.decrypt_generated(key_name, key_version, body)).await
     }
     async fn decrypt_generated<'a>(
         &'a self,
         key_name: &'a str,
         key_version: &'a str,
         body: &'a types::KeyOperationsParameters,
-    ) -> Result<ResponseValue<types::KeyOperationResult>, Error<ByteStream>> {
+    ) -> Result<ResponseValue<types::KeyOperationResult>, crate::Error> {
         let url = crate::pipeline::operation_url(
             &self.baseurl,
             self.inner.vault_url(),
             "/keys/{}/{}/decrypt",
             &[key_name, key_version],
         )
-        .map_err(Error::InvalidRequest)?;
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map.append(
-            ::reqwest::header::HeaderName::from_static("api-version"),
-            ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-        );
+        .map_err(crate::Error::InvalidRequest)?;
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -1103,20 +886,17 @@ impl Client {
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
-            .build()?;
+            .build()
+            .map_err(crate::call::build_error)?;
         let info = OperationInfo {
             operation_id: "decrypt",
         };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
-        let response = result?;
+        let response = self.execute(request, info.operation_id).await?;
         match response.status().as_u16() {
             200u16 => crate::call::response_value(response).await,
-            400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            _ => Err(Error::UnexpectedResponse(response)),
+            400u16..=499u16 => Err(crate::call::error_answer(response).await),
+            500u16..=599u16 => Err(crate::call::error_answer(response).await),
+            _ => Err(crate::call::error_answer(response).await),
         }
     }
     /// Encrypt a value with the key
@@ -1133,30 +913,21 @@ impl Client {
         key_version: &'a str,
         body: &'a types::KeyOperationsParameters,
     ) -> Result<ResponseValue<types::KeyOperationResult>, crate::Error> {
-        let e = match Box::pin(self.encrypt_generated(key_name, key_version, body)).await {
-            Ok(value) => return Ok(value),
-            Err(e) => e,
-        };
-        Err(Box::pin(crate::Error::from_generated(e)).await)
+        Box::pin(self.encrypt_generated(key_name, key_version, body)).await
     }
     async fn encrypt_generated<'a>(
         &'a self,
         key_name: &'a str,
         key_version: &'a str,
         body: &'a types::KeyOperationsParameters,
-    ) -> Result<ResponseValue<types::KeyOperationResult>, Error<ByteStream>> {
+    ) -> Result<ResponseValue<types::KeyOperationResult>, crate::Error> {
         let url = crate::pipeline::operation_url(
             &self.baseurl,
             self.inner.vault_url(),
             "/keys/{}/{}/encrypt",
             &[key_name, key_version],
         )
-        .map_err(Error::InvalidRequest)?;
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map.append(
-            ::reqwest::header::HeaderName::from_static("api-version"),
-            ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-        );
+        .map_err(crate::Error::InvalidRequest)?;
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -1166,20 +937,17 @@ impl Client {
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
-            .build()?;
+            .build()
+            .map_err(crate::call::build_error)?;
         let info = OperationInfo {
             operation_id: "encrypt",
         };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
-        let response = result?;
+        let response = self.execute(request, info.operation_id).await?;
         match response.status().as_u16() {
             200u16 => crate::call::response_value(response).await,
-            400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            _ => Err(Error::UnexpectedResponse(response)),
+            400u16..=499u16 => Err(crate::call::error_answer(response).await),
+            500u16..=599u16 => Err(crate::call::error_answer(response).await),
+            _ => Err(crate::call::error_answer(response).await),
         }
     }
     /// Hand an exportable key to an environment whose attestation satisfies the key's release policy
@@ -1196,30 +964,21 @@ impl Client {
         key_version: &'a str,
         body: &'a types::KeyReleaseParameters,
     ) -> Result<ResponseValue<types::KeyReleaseResult>, crate::Error> {
-        let e = match Box::pin(self.release_generated(key_name, key_version, body)).await {
-            Ok(value) => return Ok(value),
-            Err(e) => e,
-        };
-        Err(Box::pin(crate::Error::from_generated(e)).await)
+        Box::pin(self.release_generated(key_name, key_version, body)).await
     }
     async fn release_generated<'a>(
         &'a self,
         key_name: &'a str,
         key_version: &'a str,
         body: &'a types::KeyReleaseParameters,
-    ) -> Result<ResponseValue<types::KeyReleaseResult>, Error<ByteStream>> {
+    ) -> Result<ResponseValue<types::KeyReleaseResult>, crate::Error> {
         let url = crate::pipeline::operation_url(
             &self.baseurl,
             self.inner.vault_url(),
             "/keys/{}/{}/release",
             &[key_name, key_version],
         )
-        .map_err(Error::InvalidRequest)?;
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map.append(
-            ::reqwest::header::HeaderName::from_static("api-version"),
-            ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-        );
+        .map_err(crate::Error::InvalidRequest)?;
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -1229,20 +988,17 @@ impl Client {
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
-            .build()?;
+            .build()
+            .map_err(crate::call::build_error)?;
         let info = OperationInfo {
             operation_id: "release",
         };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
-        let response = result?;
+        let response = self.execute(request, info.operation_id).await?;
         match response.status().as_u16() {
             200u16 => crate::call::response_value(response).await,
-            400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            _ => Err(Error::UnexpectedResponse(response)),
+            400u16..=499u16 => Err(crate::call::error_answer(response).await),
+            500u16..=599u16 => Err(crate::call::error_answer(response).await),
+            _ => Err(crate::call::error_answer(response).await),
         }
     }
     /// Unwrap a key made by securewrapkey for a caller whose attestation token satisfies the key's release policy
@@ -1259,30 +1015,21 @@ impl Client {
         key_version: &'a str,
         body: &'a types::SecureKeyUnWrapOperationParameters,
     ) -> Result<ResponseValue<types::SecureKeyOperationResult>, crate::Error> {
-        let e = match Box::pin(self.secureunwrapkey_generated(key_name, key_version, body)).await {
-            Ok(value) => return Ok(value),
-            Err(e) => e,
-        };
-        Err(Box::pin(crate::Error::from_generated(e)).await)
+        Box::pin(self.secureunwrapkey_generated(key_name, key_version, body)).await
     }
     async fn secureunwrapkey_generated<'a>(
         &'a self,
         key_name: &'a str,
         key_version: &'a str,
         body: &'a types::SecureKeyUnWrapOperationParameters,
-    ) -> Result<ResponseValue<types::SecureKeyOperationResult>, Error<ByteStream>> {
+    ) -> Result<ResponseValue<types::SecureKeyOperationResult>, crate::Error> {
         let url = crate::pipeline::operation_url(
             &self.baseurl,
             self.inner.vault_url(),
             "/keys/{}/{}/secureunwrapkey",
             &[key_name, key_version],
         )
-        .map_err(Error::InvalidRequest)?;
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map.append(
-            ::reqwest::header::HeaderName::from_static("api-version"),
-            ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-        );
+        .map_err(crate::Error::InvalidRequest)?;
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -1292,20 +1039,17 @@ impl Client {
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
-            .build()?;
+            .build()
+            .map_err(crate::call::build_error)?;
         let info = OperationInfo {
             operation_id: "secureunwrapkey",
         };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
-        let response = result?;
+        let response = self.execute(request, info.operation_id).await?;
         match response.status().as_u16() {
             200u16 => crate::call::response_value(response).await,
-            400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            _ => Err(Error::UnexpectedResponse(response)),
+            400u16..=499u16 => Err(crate::call::error_answer(response).await),
+            500u16..=599u16 => Err(crate::call::error_answer(response).await),
+            _ => Err(crate::call::error_answer(response).await),
         }
     }
     /// Have the HSM make a fresh 256-bit AES key inside its trusted execution environment and return it wrapped with the key
@@ -1322,30 +1066,21 @@ impl Client {
         key_version: &'a str,
         body: &'a types::SecureKeyWrapOperationParameters,
     ) -> Result<ResponseValue<types::SecureKeyOperationResult>, crate::Error> {
-        let e = match Box::pin(self.securewrapkey_generated(key_name, key_version, body)).await {
-            Ok(value) => return Ok(value),
-            Err(e) => e,
-        };
-        Err(Box::pin(crate::Error::from_generated(e)).await)
+        Box::pin(self.securewrapkey_generated(key_name, key_version, body)).await
     }
     async fn securewrapkey_generated<'a>(
         &'a self,
         key_name: &'a str,
         key_version: &'a str,
         body: &'a types::SecureKeyWrapOperationParameters,
-    ) -> Result<ResponseValue<types::SecureKeyOperationResult>, Error<ByteStream>> {
+    ) -> Result<ResponseValue<types::SecureKeyOperationResult>, crate::Error> {
         let url = crate::pipeline::operation_url(
             &self.baseurl,
             self.inner.vault_url(),
             "/keys/{}/{}/securewrapkey",
             &[key_name, key_version],
         )
-        .map_err(Error::InvalidRequest)?;
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map.append(
-            ::reqwest::header::HeaderName::from_static("api-version"),
-            ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-        );
+        .map_err(crate::Error::InvalidRequest)?;
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -1355,20 +1090,17 @@ impl Client {
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
-            .build()?;
+            .build()
+            .map_err(crate::call::build_error)?;
         let info = OperationInfo {
             operation_id: "securewrapkey",
         };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
-        let response = result?;
+        let response = self.execute(request, info.operation_id).await?;
         match response.status().as_u16() {
             200u16 => crate::call::response_value(response).await,
-            400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            _ => Err(Error::UnexpectedResponse(response)),
+            400u16..=499u16 => Err(crate::call::error_answer(response).await),
+            500u16..=599u16 => Err(crate::call::error_answer(response).await),
+            _ => Err(crate::call::error_answer(response).await),
         }
     }
     /// Sign a digest with the key
@@ -1385,30 +1117,21 @@ impl Client {
         key_version: &'a str,
         body: &'a types::KeySignParameters,
     ) -> Result<ResponseValue<types::KeyOperationResult>, crate::Error> {
-        let e = match Box::pin(self.sign_generated(key_name, key_version, body)).await {
-            Ok(value) => return Ok(value),
-            Err(e) => e,
-        };
-        Err(Box::pin(crate::Error::from_generated(e)).await)
+        Box::pin(self.sign_generated(key_name, key_version, body)).await
     }
     async fn sign_generated<'a>(
         &'a self,
         key_name: &'a str,
         key_version: &'a str,
         body: &'a types::KeySignParameters,
-    ) -> Result<ResponseValue<types::KeyOperationResult>, Error<ByteStream>> {
+    ) -> Result<ResponseValue<types::KeyOperationResult>, crate::Error> {
         let url = crate::pipeline::operation_url(
             &self.baseurl,
             self.inner.vault_url(),
             "/keys/{}/{}/sign",
             &[key_name, key_version],
         )
-        .map_err(Error::InvalidRequest)?;
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map.append(
-            ::reqwest::header::HeaderName::from_static("api-version"),
-            ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-        );
+        .map_err(crate::Error::InvalidRequest)?;
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -1418,20 +1141,17 @@ impl Client {
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
-            .build()?;
+            .build()
+            .map_err(crate::call::build_error)?;
         let info = OperationInfo {
             operation_id: "sign",
         };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
-        let response = result?;
+        let response = self.execute(request, info.operation_id).await?;
         match response.status().as_u16() {
             200u16 => crate::call::response_value(response).await,
-            400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            _ => Err(Error::UnexpectedResponse(response)),
+            400u16..=499u16 => Err(crate::call::error_answer(response).await),
+            500u16..=599u16 => Err(crate::call::error_answer(response).await),
+            _ => Err(crate::call::error_answer(response).await),
         }
     }
     /// Recover (unwrap) a symmetric key wrapped with the key
@@ -1448,30 +1168,21 @@ impl Client {
         key_version: &'a str,
         body: &'a types::KeyOperationsParameters,
     ) -> Result<ResponseValue<types::KeyOperationResult>, crate::Error> {
-        let e = match Box::pin(self.unwrap_key_generated(key_name, key_version, body)).await {
-            Ok(value) => return Ok(value),
-            Err(e) => e,
-        };
-        Err(Box::pin(crate::Error::from_generated(e)).await)
+        Box::pin(self.unwrap_key_generated(key_name, key_version, body)).await
     }
     async fn unwrap_key_generated<'a>(
         &'a self,
         key_name: &'a str,
         key_version: &'a str,
         body: &'a types::KeyOperationsParameters,
-    ) -> Result<ResponseValue<types::KeyOperationResult>, Error<ByteStream>> {
+    ) -> Result<ResponseValue<types::KeyOperationResult>, crate::Error> {
         let url = crate::pipeline::operation_url(
             &self.baseurl,
             self.inner.vault_url(),
             "/keys/{}/{}/unwrapkey",
             &[key_name, key_version],
         )
-        .map_err(Error::InvalidRequest)?;
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map.append(
-            ::reqwest::header::HeaderName::from_static("api-version"),
-            ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-        );
+        .map_err(crate::Error::InvalidRequest)?;
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -1481,20 +1192,17 @@ impl Client {
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
-            .build()?;
+            .build()
+            .map_err(crate::call::build_error)?;
         let info = OperationInfo {
             operation_id: "unwrap_key",
         };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
-        let response = result?;
+        let response = self.execute(request, info.operation_id).await?;
         match response.status().as_u16() {
             200u16 => crate::call::response_value(response).await,
-            400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            _ => Err(Error::UnexpectedResponse(response)),
+            400u16..=499u16 => Err(crate::call::error_answer(response).await),
+            500u16..=599u16 => Err(crate::call::error_answer(response).await),
+            _ => Err(crate::call::error_answer(response).await),
         }
     }
     /// Check a signature over a digest with the key
@@ -1511,30 +1219,21 @@ impl Client {
         key_version: &'a str,
         body: &'a types::KeyVerifyParameters,
     ) -> Result<ResponseValue<types::KeyVerifyResult>, crate::Error> {
-        let e = match Box::pin(self.verify_generated(key_name, key_version, body)).await {
-            Ok(value) => return Ok(value),
-            Err(e) => e,
-        };
-        Err(Box::pin(crate::Error::from_generated(e)).await)
+        Box::pin(self.verify_generated(key_name, key_version, body)).await
     }
     async fn verify_generated<'a>(
         &'a self,
         key_name: &'a str,
         key_version: &'a str,
         body: &'a types::KeyVerifyParameters,
-    ) -> Result<ResponseValue<types::KeyVerifyResult>, Error<ByteStream>> {
+    ) -> Result<ResponseValue<types::KeyVerifyResult>, crate::Error> {
         let url = crate::pipeline::operation_url(
             &self.baseurl,
             self.inner.vault_url(),
             "/keys/{}/{}/verify",
             &[key_name, key_version],
         )
-        .map_err(Error::InvalidRequest)?;
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map.append(
-            ::reqwest::header::HeaderName::from_static("api-version"),
-            ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-        );
+        .map_err(crate::Error::InvalidRequest)?;
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -1544,20 +1243,17 @@ impl Client {
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
-            .build()?;
+            .build()
+            .map_err(crate::call::build_error)?;
         let info = OperationInfo {
             operation_id: "verify",
         };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
-        let response = result?;
+        let response = self.execute(request, info.operation_id).await?;
         match response.status().as_u16() {
             200u16 => crate::call::response_value(response).await,
-            400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            _ => Err(Error::UnexpectedResponse(response)),
+            400u16..=499u16 => Err(crate::call::error_answer(response).await),
+            500u16..=599u16 => Err(crate::call::error_answer(response).await),
+            _ => Err(crate::call::error_answer(response).await),
         }
     }
     /// Protect (wrap) a symmetric key with the key
@@ -1574,30 +1270,21 @@ impl Client {
         key_version: &'a str,
         body: &'a types::KeyOperationsParameters,
     ) -> Result<ResponseValue<types::KeyOperationResult>, crate::Error> {
-        let e = match Box::pin(self.wrap_key_generated(key_name, key_version, body)).await {
-            Ok(value) => return Ok(value),
-            Err(e) => e,
-        };
-        Err(Box::pin(crate::Error::from_generated(e)).await)
+        Box::pin(self.wrap_key_generated(key_name, key_version, body)).await
     }
     async fn wrap_key_generated<'a>(
         &'a self,
         key_name: &'a str,
         key_version: &'a str,
         body: &'a types::KeyOperationsParameters,
-    ) -> Result<ResponseValue<types::KeyOperationResult>, Error<ByteStream>> {
+    ) -> Result<ResponseValue<types::KeyOperationResult>, crate::Error> {
         let url = crate::pipeline::operation_url(
             &self.baseurl,
             self.inner.vault_url(),
             "/keys/{}/{}/wrapkey",
             &[key_name, key_version],
         )
-        .map_err(Error::InvalidRequest)?;
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map.append(
-            ::reqwest::header::HeaderName::from_static("api-version"),
-            ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-        );
+        .map_err(crate::Error::InvalidRequest)?;
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -1607,20 +1294,17 @@ impl Client {
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
-            .build()?;
+            .build()
+            .map_err(crate::call::build_error)?;
         let info = OperationInfo {
             operation_id: "wrap_key",
         };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
-        let response = result?;
+        let response = self.execute(request, info.operation_id).await?;
         match response.status().as_u16() {
             200u16 => crate::call::response_value(response).await,
-            400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            _ => Err(Error::UnexpectedResponse(response)),
+            400u16..=499u16 => Err(crate::call::error_answer(response).await),
+            500u16..=599u16 => Err(crate::call::error_answer(response).await),
+            _ => Err(crate::call::error_answer(response).await),
         }
     }
     /// Draw random bytes from the HSM (Managed HSM)
@@ -1630,24 +1314,15 @@ impl Client {
         &'a self,
         body: &'a types::GetRandomBytesRequest,
     ) -> Result<ResponseValue<types::RandomBytes>, crate::Error> {
-        let e = match Box::pin(self.get_random_bytes_generated(body)).await {
-            Ok(value) => return Ok(value),
-            Err(e) => e,
-        };
-        Err(Box::pin(crate::Error::from_generated(e)).await)
+        Box::pin(self.get_random_bytes_generated(body)).await
     }
     async fn get_random_bytes_generated<'a>(
         &'a self,
         body: &'a types::GetRandomBytesRequest,
-    ) -> Result<ResponseValue<types::RandomBytes>, Error<ByteStream>> {
+    ) -> Result<ResponseValue<types::RandomBytes>, crate::Error> {
         let url =
             crate::pipeline::operation_url(&self.baseurl, self.inner.vault_url(), "/rng", &[])
-                .map_err(Error::InvalidRequest)?;
-        let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-        header_map.append(
-            ::reqwest::header::HeaderName::from_static("api-version"),
-            ::reqwest::header::HeaderValue::from_static(Self::api_version()),
-        );
+                .map_err(crate::Error::InvalidRequest)?;
         #[allow(unused_mut)]
         let mut request = self
             .client
@@ -1657,20 +1332,17 @@ impl Client {
                 ::reqwest::header::HeaderValue::from_static("application/json"),
             )
             .json(&body)
-            .headers(header_map)
-            .build()?;
+            .build()
+            .map_err(crate::call::build_error)?;
         let info = OperationInfo {
             operation_id: "get_random_bytes",
         };
-        self.pre(&mut request, &info).await?;
-        let result = self.exec(request, &info).await;
-        self.post(&result, &info).await?;
-        let response = result?;
+        let response = self.execute(request, info.operation_id).await?;
         match response.status().as_u16() {
             200u16 => crate::call::response_value(response).await,
-            400u16..=499u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            500u16..=599u16 => Err(Error::ErrorResponse(ResponseValue::stream(response))),
-            _ => Err(Error::UnexpectedResponse(response)),
+            400u16..=499u16 => Err(crate::call::error_answer(response).await),
+            500u16..=599u16 => Err(crate::call::error_answer(response).await),
+            _ => Err(crate::call::error_answer(response).await),
         }
     }
 }

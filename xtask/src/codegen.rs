@@ -193,9 +193,10 @@ pub fn generate(spec_path: &Path) -> Result<Generated> {
         .map_err(|e| anyhow::anyhow!("progenitor: {e}"))?;
     let tokens = split_doc_attributes(client);
     let mut file: syn::File = syn::parse2(tokens).context("the generated tokens do not parse")?;
-    typed_errors::apply(&mut file)?;
     operation_urls::apply(&mut file)?;
     response_values::apply(&mut file)?;
+    // After the passes above: it rewrites what they write too.
+    typed_errors::apply(&mut file)?;
     null_as_absent::apply(&mut file, &response_models)?;
     file.items
         .push(syn::parse2(api_versions::module(&versions)).context("the api_versions module")?);

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use azure_core::credentials::TokenCredential;
-use progenitor_client::{ClientHooks, OperationInfo};
+
 use reqwest::{Request, Response};
 use url::Url;
 
@@ -78,7 +78,8 @@ impl Client {
     }
 
     /// Runs a request through the whole pipeline (what every generated
-    /// method does): prepare, authorise, send with retries.
+    /// method does, `cargo xtask codegen` writes the call): prepare,
+    /// authorise, send with retries.
     pub(crate) async fn execute(
         &self,
         mut request: Request,
@@ -86,18 +87,5 @@ impl Client {
     ) -> Result<Response, Error> {
         self.inner.prepare(&mut request)?;
         self.inner.send(&self.client, request, operation).await
-    }
-}
-
-/// progenitor's hooks: the whole pipeline runs in `exec`; a failure leaves
-/// it as a `reqwest::Error` carrying the typed [`Error`] (see
-/// [`crate::call`]), which the public generated method takes back out.
-impl ClientHooks<Pipeline> for Client {
-    async fn exec(&self, request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
-        match self.execute(request, info.operation_id).await {
-            Ok(r) => Ok(r),
-            // Boxed: a failure's path stays out of every call's future.
-            Err(e) => Box::pin(crate::call::carry(e)).await,
-        }
     }
 }

@@ -91,8 +91,6 @@ pub const CLIENT_REQUEST_ID: &str = "x-ms-client-request-id";
 /// [`CLIENT_REQUEST_ID`] as a header name (a `&str` name is copied into a
 /// new one on every insert).
 const CLIENT_REQUEST_ID_NAME: HeaderName = HeaderName::from_static(CLIENT_REQUEST_ID);
-/// The header progenitor puts the spec's version in.
-const API_VERSION_HEADER: HeaderName = HeaderName::from_static("api-version");
 
 /// The pipeline's state, shared by every clone of a [`Client`](crate::Client).
 #[derive(Clone)]
@@ -217,8 +215,6 @@ impl Pipeline {
     /// request id, user agent, and the TLS and origin rules.
     pub(crate) fn prepare(&self, request: &mut Request) -> Result<(), Error> {
         let headers = request.headers_mut();
-        // progenitor sends the spec's version as a header; Key Vault wants a query pair.
-        headers.remove(&API_VERSION_HEADER);
         headers.insert(USER_AGENT, self.inner.user_agent.clone());
         if !headers.contains_key(&CLIENT_REQUEST_ID_NAME) {
             headers.insert(CLIENT_REQUEST_ID_NAME, request_id());

@@ -1,16 +1,28 @@
-//! Makes every generated operation return the protocol crate's own error.
+//! Makes every generated operation run the pipeline itself and return the
+//! protocol crate's own error.
 //!
-//! progenitor's methods return `progenitor_client::Error<ByteStream>`, in
-//! which a pipeline failure (a refused challenge, a credential error, an
-//! unknown outcome) has no place of its own. So each operation method
-//! `op` that progenitor writes becomes a private `op_generated`, and a
-//! public `op` with the same parameters and documentation calls it (its
-//! future boxed) and converts its error with `crate::Error::from_generated`:
-//! callers get `Result<ResponseValue<T>, crate::Error>`.
-
+//! progenitor's methods return `progenitor_client::Error<ByteStream>`, and
+//! run the request through the `exec` hook, which can only return a
+//! `reqwest::Result`: a pipeline failure (a refused challenge, a
+//! credential error, an unknown outcome) has no place in either. So each
+//! operation `op` progenitor writes becomes a private `op_generated` whose
+//! body is rewritten to return `crate::Error` directly:
+//!
+//! - the hooks (`pre`, `exec`, `post`) become one call of
+//!   `Client::execute`, the whole pipeline, returning `crate::Error`;
+//! - the answer is read by `crate::call::response_value` (success) and
+//!   `crate::call::error_answer` (any other status);
+//! - progenitor's `api-version` header (Key Vault wants a query pair, which
+//!   the pipeline adds) is not built at all;
+//! - `Error::InvalidRequest` and a request that cannot be built become
+//!   `crate::Error::InvalidRequest`.
+//!
+//! A public `op` with the same parameters and documentation boxes its
+//! future once (issue 19: callers' futures stay small).
 use anyhow::{Result, bail};
 use quote::{format_ident, quote};
-use syn::{FnArg, ImplItem, ImplItemFn, Pat, ReturnType, Type, Visibility};
+use syn::visit_mut::VisitMut;
+use syn::{Expr, FnArg, ImplItem, ImplItemFn, Pat, ReturnType, Stmt, Type, Visibility};
 
 /// The suffix of the private methods progenitor's bodies live in.
 const RAW_SUFFIX: &str = "_generated";
@@ -18,6 +30,16 @@ const RAW_SUFFIX: &str = "_generated";
 /// Rewrites every `impl Client` operation method as described above;
 /// returns how many were rewritten.
 pub fn apply(file: &mut syn::File) -> Result<usize> {
+    // progenitor asserts that `Client` implements its hooks; the rewritten
+    // operations call no hook, so the client has none (and no `exec` that
+    // could send a request around the pipeline).
+    let before = file.items.len();
+    file.items.retain(|item| {
+        !matches!(item, syn::Item::Const(c) if quote!(#c).to_string().contains("assert_client_hooks"))
+    });
+    if file.items.len() + 1 != before {
+        bail!("progenitor's hooks assertion was not found once");
+    }
     let mut count = 0;
     for imp in super::client_impls(file) {
         let mut items = Vec::with_capacity(imp.items.len() * 2);
@@ -77,6 +99,8 @@ fn split(f: ImplItemFn) -> Result<(ImplItemFn, ImplItemFn)> {
     raw.sig.ident = raw_name.clone();
     raw.vis = Visibility::Inherited;
     raw.attrs.retain(|a| !a.path().is_ident("doc"));
+    raw.sig.output = syn::parse_quote!(-> Result<#value, crate::Error>);
+    direct(&name.to_string(), &mut raw.block)?;
 
     let mut public = f;
     public.sig.output = syn::parse_quote!(-> Result<#value, crate::Error>);
@@ -89,13 +113,88 @@ fn split(f: ImplItemFn) -> Result<(ImplItemFn, ImplItemFn)> {
     // (The error is taken out in a `let`, so the answer is not kept in
     // the future's state across the error's await.)
     public.block = syn::parse_quote!({
-        let e = match Box::pin(self.#raw_name(#(#args),*)).await {
-            Ok(value) => return Ok(value),
-            Err(e) => e,
-        };
-        Err(Box::pin(crate::Error::from_generated(e)).await)
+        Box::pin(self.#raw_name(#(#args),*)).await
     });
     Ok((public, raw))
+}
+
+/// Rewrites progenitor's body of operation `name` as the module says;
+/// fails when its shape is not the one this pass knows.
+fn direct(name: &str, block: &mut syn::Block) -> Result<()> {
+    let text = |s: &Stmt| quote!(#s).to_string().replace(' ', "");
+    let mut stmts = Vec::with_capacity(block.stmts.len());
+    let (mut hooks, mut header) = (0, 0);
+    for stmt in std::mem::take(&mut block.stmts) {
+        let t = text(&stmt);
+        if t.starts_with("letmutheader_map=") || t.starts_with("header_map.append(") {
+            header += 1;
+        } else if t.starts_with("self.pre(") || t.starts_with("self.post(") {
+            hooks += 1;
+        } else if t.starts_with("letresult=self.exec(") {
+            hooks += 1;
+            stmts.push(syn::parse_quote!(
+                let response = self.execute(request, info.operation_id).await?;
+            ));
+        } else if t == "letresponse=result?;" {
+            hooks += 1;
+        } else {
+            stmts.push(stmt);
+        }
+    }
+    if hooks != 4 || header != 2 {
+        bail!(
+            "{name}: progenitor's body is not the shape this pass rewrites ({hooks} hook statements, {header} header statements)"
+        );
+    }
+    block.stmts = stmts;
+    let mut rewrite = Direct::default();
+    rewrite.visit_block_mut(block);
+    if rewrite.answers == 0 || rewrite.headers != 1 {
+        bail!("{name}: no answer match, or no `.headers(header_map)` to drop");
+    }
+    Ok(())
+}
+
+/// The expression rewrites of [`direct`].
+#[derive(Default)]
+struct Direct {
+    answers: usize,
+    headers: usize,
+}
+
+impl VisitMut for Direct {
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        syn::visit_mut::visit_expr_mut(self, expr);
+        match expr {
+            // `.headers(header_map)`: the api-version header, dropped.
+            Expr::MethodCall(m)
+                if m.method == "headers"
+                    && matches!(m.args.first(), Some(Expr::Path(p)) if p.path.is_ident("header_map")) =>
+            {
+                *expr = (*m.receiver).clone();
+                self.headers += 1;
+            }
+            // `.build()?`: a request the HTTP client refuses to build.
+            Expr::Try(t) if matches!(&*t.expr, Expr::MethodCall(m) if m.method == "build") => {
+                let inner = &t.expr;
+                *expr = syn::parse_quote!(#inner.map_err(crate::call::build_error)?);
+            }
+            // `Error::InvalidRequest`: the crate's variant of the same name.
+            Expr::Path(p) if quote!(#p).to_string().replace(' ', "") == "Error::InvalidRequest" => {
+                *expr = syn::parse_quote!(crate::Error::InvalidRequest);
+            }
+            // Any status but the operation's success.
+            Expr::Call(c) => {
+                let f = &c.func;
+                let f = quote!(#f).to_string().replace(' ', "");
+                if f == "Error::ErrorResponse" || f == "Error::UnexpectedResponse" {
+                    *expr = syn::parse_quote!(crate::call::error_answer(response).await);
+                    self.answers += 1;
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// `ResponseValue<T>` out of `Result<ResponseValue<T>, E>`.
