@@ -1,12 +1,12 @@
 //! The hand-written pipeline behind every generated method: api-version,
 //! request ids, the TLS rule, challenge-based authentication, retries by
-//! operation class, the response-size limit and tracing. It runs in
-//! progenitor-client's `exec` hook, so generated methods, nextLink pages
-//! and `send_request` all take one path. Its parts: [`auth`] (challenges,
-//! tokens), [`verified`] (the process-wide cache of verified challenges),
-//! [`retrying`] (attempts by operation class), [`limit`] (the
-//! response-size limit), [`client`] (the [`Client`]'s constructor and
-//! hooks).
+//! operation class, the response-size limit and tracing. Every generated
+//! method calls it (`Client::execute`, written by `cargo xtask codegen`),
+//! so generated methods, nextLink pages and `send_request` all take one
+//! path. Its parts: [`auth`] (challenges, tokens), [`verified`] (the
+//! process-wide cache of verified challenges), [`retrying`] (attempts by
+//! operation class), [`limit`] (the response-size limit), [`client`] (the
+//! [`Client`]'s constructor and `execute`).
 //!
 //! The rules it enforces:
 //!
