@@ -2,7 +2,7 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use keyvault_keys::ListOptions;
+use keyvault_keys::ListPropertiesOfKeyVersionsOptions;
 use keyvault_keys::TryStreamExt as _;
 
 #[tokio::main]
@@ -25,7 +25,7 @@ async fn main() -> Result<(), common::AnyError> {
     let mut pages = client
         .list_properties_of_key_versions(
             &name,
-            Some(ListOptions {
+            Some(ListPropertiesOfKeyVersionsOptions {
                 max_page_size: Some(2),
                 ..Default::default()
             }),

@@ -176,16 +176,36 @@ pub struct UpdateKeyPropertiesOptions {
     pub release_policy: Option<KeyReleasePolicy>,
 }
 
-/// Options of the `list_*` methods.
+/// Options of `list_properties_of_keys`.
 #[derive(Clone, Debug, Default)]
-pub struct ListOptions {
+pub struct ListPropertiesOfKeysOptions {
     /// Items per page (the service allows 1 to 25 and defaults to 25).
     pub max_page_size: Option<u32>,
     /// Resume from a page's continuation token.
     pub continuation_token: Option<String>,
 }
 
-/// Options of `delete_key` and `recover_deleted_key`.
+/// Options of `list_properties_of_key_versions`.
+#[derive(Clone, Debug, Default)]
+pub struct ListPropertiesOfKeyVersionsOptions {
+    /// Items per page (the service allows 1 to 25 and defaults to 25).
+    pub max_page_size: Option<u32>,
+    /// Resume from a page's continuation token.
+    pub continuation_token: Option<String>,
+}
+
+/// Options of `list_deleted_keys`.
+#[derive(Clone, Debug, Default)]
+pub struct ListDeletedKeysOptions {
+    /// Items per page (the service allows 1 to 25 and defaults to 25).
+    pub max_page_size: Option<u32>,
+    /// Resume from a page's continuation token.
+    pub continuation_token: Option<String>,
+}
+
+/// How `delete_key` and `recover_deleted_key` wait for their operation
+/// (the poller's settings, as `DeleteKeyOptions::poll` and
+/// `RecoverDeletedKeyOptions::poll`).
 #[derive(Clone, Debug)]
 pub struct PollOptions {
     /// Wait until the operation completes (default true), as the Python aio
@@ -209,6 +229,32 @@ impl Default for PollOptions {
             initial_interval: Duration::from_millis(200),
             timeout: Duration::from_secs(300),
         }
+    }
+}
+
+/// Options of `delete_key`.
+#[derive(Clone, Debug, Default)]
+pub struct DeleteKeyOptions {
+    /// How to wait for the deletion to complete.
+    pub poll: PollOptions,
+}
+
+/// Options of `recover_deleted_key`.
+#[derive(Clone, Debug, Default)]
+pub struct RecoverDeletedKeyOptions {
+    /// How to wait for the recovery to complete.
+    pub poll: PollOptions,
+}
+
+impl From<PollOptions> for DeleteKeyOptions {
+    fn from(poll: PollOptions) -> Self {
+        Self { poll }
+    }
+}
+
+impl From<PollOptions> for RecoverDeletedKeyOptions {
+    fn from(poll: PollOptions) -> Self {
+        Self { poll }
     }
 }
 

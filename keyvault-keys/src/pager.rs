@@ -13,7 +13,7 @@ use crate::error::Result;
 pub struct Page<T> {
     /// The page's items.
     pub items: Vec<T>,
-    /// Pass to `ListOptions::continuation_token` to resume after this page.
+    /// Pass to the list options' `continuation_token` (`ListPropertiesOfKeysOptions`, ...) to resume after this page.
     pub continuation_token: Option<String>,
 }
 

@@ -227,13 +227,17 @@ async fn malformed_backup_random_bytes_and_release_answers_are_invalid_responses
     );
 }
 
-fn quick(timeout_ms: u64) -> Option<PollOptions> {
-    Some(PollOptions {
-        wait: true,
-        poll_interval: Duration::from_millis(10),
-        initial_interval: Duration::from_millis(10),
-        timeout: Duration::from_millis(timeout_ms),
-    })
+/// Fast polling with a time-out, for `delete_key` or `recover_deleted_key`.
+fn quick<T: From<PollOptions>>(timeout_ms: u64) -> Option<T> {
+    Some(
+        PollOptions {
+            wait: true,
+            poll_interval: Duration::from_millis(10),
+            initial_interval: Duration::from_millis(10),
+            timeout: Duration::from_millis(timeout_ms),
+        }
+        .into(),
+    )
 }
 
 #[tokio::test]
@@ -426,7 +430,7 @@ async fn a_next_link_off_the_vaults_origin_is_an_invalid_response_and_a_foreign_
     let served = server.requests();
     // A continuation token the caller passes is the caller's input.
     let e = c
-        .list_properties_of_keys(Some(ListOptions {
+        .list_properties_of_keys(Some(ListPropertiesOfKeysOptions {
             continuation_token: Some("https://evil.example/keys?$skiptoken=1".to_owned()),
             ..Default::default()
         }))

@@ -51,10 +51,14 @@ impl KeyClient {
     /// # emulator.shutdown().await;
     /// # Ok(()) }
     /// ```
-    pub async fn delete_key(&self, name: &str, options: Option<PollOptions>) -> Result<DeletedKey> {
+    pub async fn delete_key(
+        &self,
+        name: &str,
+        options: Option<DeleteKeyOptions>,
+    ) -> Result<DeletedKey> {
         traced!("KeyClient.delete_key", async move {
             validate_key_name(name)?;
-            let o = options.unwrap_or_default();
+            let o = options.unwrap_or_default().poll;
             self.require("delete_key", "DeleteKey")?;
             let deleted = DeletedKey::from_bundle(&call(self.protocol.delete_key(name)).await?)?;
             // Without a recovery id soft delete is off: the key is gone at once.
@@ -142,11 +146,11 @@ impl KeyClient {
     pub async fn recover_deleted_key(
         &self,
         name: &str,
-        options: Option<PollOptions>,
+        options: Option<RecoverDeletedKeyOptions>,
     ) -> Result<KeyVaultKey> {
         traced!("KeyClient.recover_deleted_key", async move {
             validate_key_name(name)?;
-            let o = options.unwrap_or_default();
+            let o = options.unwrap_or_default().poll;
             self.require("recover_deleted_key", "RecoverDeletedKey")?;
             let key =
                 KeyVaultKey::from_bundle(&call(self.protocol.recover_deleted_key(name)).await?)?;

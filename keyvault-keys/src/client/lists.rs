@@ -23,8 +23,8 @@ impl KeyClient {
 
     /// The request's `maxresults` is a non-zero number, so 0 cannot be
     /// sent; the upper limit (25) is the service's to check.
-    fn max_results(o: &ListOptions) -> Result<Option<NonZeroU32>> {
-        match o.max_page_size {
+    fn max_results(max_page_size: Option<u32>) -> Result<Option<NonZeroU32>> {
+        match max_page_size {
             None => Ok(None),
             Some(n) => NonZeroU32::new(n)
                 .map(Some)
@@ -60,12 +60,15 @@ impl KeyClient {
     /// # emulator.shutdown().await;
     /// # Ok(()) }
     /// ```
-    pub fn list_properties_of_keys(&self, options: Option<ListOptions>) -> Pager<KeyProperties> {
+    pub fn list_properties_of_keys(
+        &self,
+        options: Option<ListPropertiesOfKeysOptions>,
+    ) -> Pager<KeyProperties> {
         if let Err(e) = self.require("list_properties_of_keys", "GetKeys") {
             return Self::failed(e);
         }
         let o = options.unwrap_or_default();
-        let max = match Self::max_results(&o) {
+        let max = match Self::max_results(o.max_page_size) {
             Ok(m) => m,
             Err(e) => return Self::failed(e),
         };
@@ -100,7 +103,7 @@ impl KeyClient {
     pub fn list_properties_of_key_versions(
         &self,
         name: &str,
-        options: Option<ListOptions>,
+        options: Option<ListPropertiesOfKeyVersionsOptions>,
     ) -> Pager<KeyProperties> {
         if let Err(e) = validate_key_name(name)
             .and_then(|()| self.require("list_properties_of_key_versions", "GetKeyVersions"))
@@ -108,7 +111,7 @@ impl KeyClient {
             return Self::failed(e);
         }
         let o = options.unwrap_or_default();
-        let max = match Self::max_results(&o) {
+        let max = match Self::max_results(o.max_page_size) {
             Ok(m) => m,
             Err(e) => return Self::failed(e),
         };
@@ -142,12 +145,12 @@ impl KeyClient {
     /// # emulator.shutdown().await;
     /// # Ok(()) }
     /// ```
-    pub fn list_deleted_keys(&self, options: Option<ListOptions>) -> Pager<DeletedKey> {
+    pub fn list_deleted_keys(&self, options: Option<ListDeletedKeysOptions>) -> Pager<DeletedKey> {
         if let Err(e) = self.require("list_deleted_keys", "GetDeletedKeys") {
             return Self::failed(e);
         }
         let o = options.unwrap_or_default();
-        let max = match Self::max_results(&o) {
+        let max = match Self::max_results(o.max_page_size) {
             Ok(m) => m,
             Err(e) => return Self::failed(e),
         };

@@ -305,9 +305,11 @@ async fn deletions_and_recoveries_are_waited_for_as_long_as_they_take() {
         client
             .delete_key(
                 "w",
-                Some(PollOptions {
-                    wait: false,
-                    ..Default::default()
+                Some(DeleteKeyOptions {
+                    poll: PollOptions {
+                        wait: false,
+                        ..Default::default()
+                    },
                 }),
             )
             .await

@@ -129,7 +129,7 @@ async fn only_what_builds_the_url_or_body_is_checked_before_a_request() {
         ("count 0", c.get_random_bytes(0, None).await.map(|_| ())),
         (
             "page size 0",
-            c.list_properties_of_keys(Some(ListOptions {
+            c.list_properties_of_keys(Some(ListPropertiesOfKeysOptions {
                 max_page_size: Some(0),
                 ..Default::default()
             }))
@@ -288,7 +288,7 @@ async fn service_side_checks_come_back_as_the_services_error() {
         ),
         (
             "page size 26",
-            c.list_properties_of_keys(Some(ListOptions {
+            c.list_properties_of_keys(Some(ListPropertiesOfKeysOptions {
                 max_page_size: Some(26),
                 ..Default::default()
             }))

@@ -53,9 +53,11 @@ async fn delete_recover_purge_backup_restore() {
     // Without waiting
     c.delete_key(
         "k",
-        Some(PollOptions {
-            wait: false,
-            ..Default::default()
+        Some(DeleteKeyOptions {
+            poll: PollOptions {
+                wait: false,
+                ..Default::default()
+            },
         }),
     )
     .await

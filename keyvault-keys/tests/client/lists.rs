@@ -30,7 +30,7 @@ async fn a_thousand_keys_across_pages_and_resuming_from_a_token() {
     names.dedup();
     assert_eq!(names.len(), 1000, "no key twice");
     let mut pages = c
-        .list_properties_of_keys(Some(ListOptions {
+        .list_properties_of_keys(Some(ListPropertiesOfKeysOptions {
             max_page_size: Some(25),
             ..Default::default()
         }))
@@ -39,7 +39,7 @@ async fn a_thousand_keys_across_pages_and_resuming_from_a_token() {
     assert_eq!(first.items.len(), 25);
     let token = first.continuation_token.expect("token");
     let rest: Vec<KeyProperties> = c
-        .list_properties_of_keys(Some(ListOptions {
+        .list_properties_of_keys(Some(ListPropertiesOfKeysOptions {
             continuation_token: Some(token),
             ..Default::default()
         }))

@@ -45,9 +45,13 @@ pub(crate) async fn setup(options: EmulatorOptions) -> (Emulator, KeyClient) {
     (emulator, client)
 }
 
-pub(crate) fn fast() -> Option<PollOptions> {
-    Some(PollOptions {
-        poll_interval: std::time::Duration::from_millis(10),
-        ..Default::default()
-    })
+/// Fast polling, for `delete_key` or `recover_deleted_key`.
+pub(crate) fn fast<T: From<PollOptions>>() -> Option<T> {
+    Some(
+        PollOptions {
+            poll_interval: std::time::Duration::from_millis(10),
+            ..Default::default()
+        }
+        .into(),
+    )
 }
