@@ -124,3 +124,10 @@ impl From<keyvault_keys_types::InvalidKeyId> for CryptoError {
         CryptoError::InvalidInput(e.to_string())
     }
 }
+
+/// A key from the wire that is not a key.
+impl From<keyvault_keys_types::InvalidJwk> for CryptoError {
+    fn from(e: keyvault_keys_types::InvalidJwk) -> Self {
+        CryptoError::InvalidKey(e.0)
+    }
+}

@@ -48,7 +48,6 @@ mod error;
 #[cfg(any(test, fuzzing))]
 #[doc(hidden)]
 pub mod fuzzing;
-mod jwk;
 mod ops;
 #[cfg(feature = "remote")]
 mod options;
@@ -70,8 +69,8 @@ pub use enums::{
     SignatureAlgorithm,
 };
 pub use error::CryptoError;
-pub use jwk::JsonWebKey;
 pub use keyvault_keys_types::{ApiVersion, InvalidKeyId, KeyVaultKeyIdentifier, NotInApiVersion};
+pub use keyvault_keys_types::{InvalidJwk, JsonWebKey};
 pub use keyvault_keys_types::{SecretBytes, b64};
 pub use ops::{
     DecryptParameters, DecryptResult, EncryptParameters, EncryptResult, MlDsaSignParameters,

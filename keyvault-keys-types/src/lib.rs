@@ -8,6 +8,8 @@
 //! - [`ApiVersion`] with [`DEFAULT_API_VERSION`] and the generated table of
 //!   which version introduced each operation and member
 //!   ([`api_versions`]);
+//! - [`JsonWebKey`], key material with its secret members zeroized and
+//!   redacted;
 //! - [`KeyVaultKeyIdentifier`] and the one writer of a key identifier
 //!   ([`key_id`]), and the one key-name rule ([`key_name`]);
 //! - [`IsoDuration`](duration::IsoDuration), [`SecretString`],
@@ -40,6 +42,7 @@ mod api_version;
 mod bytes;
 pub mod duration;
 pub mod enums;
+pub mod jwk;
 mod key_id;
 pub mod key_name;
 pub mod rules;
@@ -50,6 +53,7 @@ pub mod validity;
 pub use api_version::{ApiVersion, DEFAULT_API_VERSION, NotInApiVersion};
 pub use bytes::{SecretBytes, b64};
 pub use generated::{api_versions, types};
+pub use jwk::{InvalidJwk, JsonWebKey};
 pub use key_id::{InvalidKeyId, KeyVaultKeyIdentifier, key_id, write_key_id};
 pub use secret::SecretString;
 

@@ -6,7 +6,7 @@ use aws_lc_rs::signature::{self, EcdsaKeyPair, UnparsedPublicKey};
 use super::{Material, required, rules};
 use crate::enums::KeyCurveName;
 use crate::error::CryptoError;
-use crate::jwk::JsonWebKey;
+use keyvault_keys_types::JsonWebKey;
 
 pub(crate) fn ecdsa_algs(
     curve: &KeyCurveName,

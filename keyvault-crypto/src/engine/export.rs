@@ -8,7 +8,7 @@ use zeroize::Zeroizing;
 use super::aes_kw::{aes_kw_unwrap, aes_kw_wrap};
 use super::{LocalKey, Material, random_bytes};
 use crate::error::{CryptoError, backend, mismatch};
-use crate::jwk::JsonWebKey;
+use keyvault_keys_types::JsonWebKey;
 use keyvault_keys_types::SecretBytes;
 
 impl LocalKey {

@@ -8,7 +8,7 @@ use super::ec::ecdsa_algs;
 use super::{random_bytes, rules};
 use crate::enums::{KeyCurveName, KeyType};
 use crate::error::{CryptoError, backend};
-use crate::jwk::JsonWebKey;
+use keyvault_keys_types::JsonWebKey;
 use keyvault_keys_types::SecretBytes;
 
 /// What key to generate.

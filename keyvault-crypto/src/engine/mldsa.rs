@@ -34,7 +34,7 @@ use aws_lc_rs::signature::{
 use super::random_bytes;
 use crate::enums::{AkpAlgorithm, KeyType};
 use crate::error::{CryptoError, backend};
-use crate::jwk::JsonWebKey;
+use keyvault_keys_types::JsonWebKey;
 use keyvault_keys_types::SecretBytes;
 
 /// The length of the seed ξ an ML-DSA key is derived from (FIPS 204).

@@ -47,8 +47,8 @@ use crate::enums::{
     EncryptionAlgorithm, KeyCurveName, KeyOperation, KeyWrapAlgorithm, SignatureAlgorithm,
 };
 use crate::error::{CryptoError, backend, mismatch};
-use crate::jwk::JsonWebKey;
 use crate::ops::*;
+use keyvault_keys_types::JsonWebKey;
 use keyvault_keys_types::SecretBytes;
 
 /// Fills a fresh buffer with random bytes.

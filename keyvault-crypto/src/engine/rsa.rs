@@ -15,8 +15,9 @@ use zeroize::Zeroizing;
 use super::{Material, required};
 use crate::enums::{EncryptionAlgorithm, KeyWrapAlgorithm, SignatureAlgorithm};
 use crate::error::{CryptoError, backend, mismatch};
-use crate::jwk::{JsonWebKey, strip_leading_zeros};
+use keyvault_keys_types::JsonWebKey;
 use keyvault_keys_types::SecretBytes;
+use keyvault_keys_types::jwk::strip_leading_zeros;
 
 /// An RSA public key, parsed once for every use: encryption keys for
 /// RSA-OAEP and RSA1_5, and a verification key per signature algorithm

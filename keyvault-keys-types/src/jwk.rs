@@ -3,9 +3,13 @@
 use serde::{Deserialize, Serialize};
 
 use crate::enums::{AkpAlgorithm, KeyCurveName, KeyOperation, KeyType};
-use crate::error::CryptoError;
-use keyvault_keys_types::{SecretBytes, b64};
-use keyvault_keys_types::{SecretString, types};
+use crate::{SecretBytes, SecretString, b64, types};
+
+/// A key from the wire that is not a key: what is wrong with it, never a
+/// byte of its material.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid key: {0}")]
+pub struct InvalidJwk(pub String);
 
 /// A JSON Web Key with Key Vault's members.
 ///
@@ -21,7 +25,7 @@ use keyvault_keys_types::{SecretString, types};
 /// emulator only: [`JsonWebKey::to_protocol`] never sends it.
 ///
 /// ```
-/// use keyvault_crypto::{JsonWebKey, KeyType};
+/// use keyvault_keys_types::{JsonWebKey, enums::KeyType};
 /// let jwk: JsonWebKey = serde_json::from_str(r#"{"kty":"oct","k":"AAECAwQFBgcICQoLDA0ODw"}"#)?;
 /// assert_eq!(jwk.kty, KeyType::Oct);
 /// assert!(!format!("{jwk:?}").contains("AAEC"));
@@ -208,29 +212,28 @@ impl JsonWebKey {
         } else if self.kty.is_akp() {
             None
         } else {
-            crate::engine::rules::curve(self.crv.as_ref()?).map(|c| c.bits as usize)
+            crate::rules::curve(self.crv.as_ref()?).map(|c| c.bits as usize)
         }
     }
 
     /// Converts from the protocol's wire type, decoding base64url members.
-    pub fn from_protocol(wire: &types::JsonWebKey) -> Result<Self, CryptoError> {
+    pub fn from_protocol(wire: &types::JsonWebKey) -> Result<Self, InvalidJwk> {
         let kty = wire
             .kty
             .clone()
-            .ok_or_else(|| CryptoError::InvalidKey("the key has no kty".into()))?;
-        let dec = |name: &str, v: &Option<String>| -> Result<Option<Vec<u8>>, CryptoError> {
+            .ok_or_else(|| InvalidJwk("the key has no kty".into()))?;
+        let dec = |name: &str, v: &Option<String>| -> Result<Option<Vec<u8>>, InvalidJwk> {
             v.as_deref()
-                .map(|s| {
-                    b64::decode(s)
-                        .map_err(|e| CryptoError::InvalidKey(format!("member {name}: {e}")))
-                })
+                .map(|s| b64::decode(s).map_err(|e| InvalidJwk(format!("member {name}: {e}"))))
                 .transpose()
         };
-        let sec = |name: &str, v: &Option<SecretString>| -> Result<Option<Vec<u8>>, CryptoError> {
+        // A fixed message: the decoder's names the bad byte and its offset,
+        // a part of the secret.
+        let sec = |name: &str, v: &Option<SecretString>| -> Result<Option<Vec<u8>>, InvalidJwk> {
             v.as_ref()
                 .map(|s| {
                     b64::decode(s.expose_secret())
-                        .map_err(|e| CryptoError::InvalidKey(format!("member {name}: {e}")))
+                        .map_err(|_| InvalidJwk(format!("member {name}: not base64url")))
                 })
                 .transpose()
         };
@@ -291,20 +294,38 @@ impl JsonWebKey {
     }
 }
 
-pub(crate) fn strip_leading_zeros(b: &[u8]) -> &[u8] {
+/// `b` without its leading zero bytes (an RSA modulus or exponent in
+/// minimal big-endian form).
+pub fn strip_leading_zeros(b: &[u8]) -> &[u8] {
     let first = b.iter().position(|x| *x != 0).unwrap_or(b.len());
     &b[first..]
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn a_malformed_private_member_error_shows_no_byte_of_it() {
         // The base64 decoder's own message names the bad byte and where it
         // is: a part of the secret.
-        let e = serde_json::from_str::<crate::JsonWebKey>(r#"{"kty":"oct","k":"c2Vj!mV0"}"#)
+        let e = serde_json::from_str::<JsonWebKey>(r#"{"kty":"oct","k":"c2Vj!mV0"}"#)
             .expect_err("not base64");
         let m = e.to_string();
         assert!(!m.contains("33") && !m.contains("offset"), "{m}");
+    }
+
+    #[test]
+    fn a_malformed_private_member_from_the_wire_shows_no_byte_of_it() {
+        let wire: types::JsonWebKey =
+            serde_json::from_str(r#"{"kty":"oct","k":"c2Vj!mV0"}"#).expect("wire");
+        let m = JsonWebKey::from_protocol(&wire)
+            .expect_err("not base64")
+            .to_string();
+        assert!(
+            !m.contains("33") && !m.contains("offset") && !m.contains('!'),
+            "{m}"
+        );
+        assert!(m.contains("member k"), "{m}");
     }
 }
