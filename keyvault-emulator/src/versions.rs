@@ -114,9 +114,11 @@ impl Since {
                 .find(|(s, m, _)| *s == schema && *m == member)
                 .map(|(_, _, v)| *v),
         };
-        // Every key above is in the table (a unit test reads each); a
-        // missing one would refuse nothing rather than everything.
-        name.and_then(ApiVersion::parse).unwrap_or(ApiVersion(0))
+        // Every key above is in the table (a unit test reads each); were
+        // one missing, the feature is refused below the newest version
+        // rather than let through at every version.
+        name.and_then(ApiVersion::parse)
+            .unwrap_or_else(ApiVersion::newest)
     }
 
     /// The operation's name in a refusal.

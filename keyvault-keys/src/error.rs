@@ -115,6 +115,16 @@ impl Error {
     pub fn protocol_error(&self) -> Option<&keyvault_keys_protocol::Error> {
         self.source.as_ref().and_then(|s| s.downcast_ref())
     }
+    /// The cryptography error underneath (a local operation's, or a
+    /// remote one's that is not the service's answer).
+    pub fn crypto_error(&self) -> Option<&CryptoError> {
+        self.source.as_ref().and_then(|s| s.downcast_ref())
+    }
+    /// The api-version refusal underneath: the method or option, and the
+    /// version that introduced it.
+    pub fn not_in_api_version(&self) -> Option<&keyvault_keys_protocol::NotInApiVersion> {
+        self.source.as_ref().and_then(|s| s.downcast_ref())
+    }
 
     /// An input error found before any request.
     pub fn validation(message: impl Into<String>) -> Self {
@@ -286,6 +296,24 @@ impl keyvault_keys_protocol::instrumentation::TracedError for Error {
 mod tests {
     use super::*;
     use keyvault_keys_protocol::reqwest::{Method, StatusCode, header::HeaderMap};
+
+    /// `source()` goes past the layer whose text this error reads as; the
+    /// typed errors underneath stay reachable by their accessors.
+    #[test]
+    fn the_typed_error_underneath_is_reachable_by_its_accessor() {
+        let e: Error = CryptoError::DecryptionFailed.into();
+        assert!(matches!(
+            e.crypto_error(),
+            Some(CryptoError::DecryptionFailed)
+        ));
+        assert!(e.protocol_error().is_none() && e.not_in_api_version().is_none());
+        let refused = keyvault_keys_protocol::ApiVersion::V2025_07_01
+            .check_operation("secure_wrap_key", "securewrapkey")
+            .expect_err("not in 2025-07-01");
+        let e: Error = refused.clone().into();
+        assert_eq!(e.not_in_api_version(), Some(&refused));
+        assert!(e.crypto_error().is_none());
+    }
     use keyvault_keys_protocol::{Error as P, HttpError};
 
     #[test]

@@ -84,7 +84,14 @@ pub struct StoredReleasePolicy {
     pub data: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub immutable: Option<bool>,
+    /// Members the emulator does not know, kept and answered as sent.
+    #[serde(flatten)]
+    pub extra: Extra,
 }
+
+/// Unknown members of a stored object: kept as they came, so a newer
+/// client's members survive (as they did when the store held wire types).
+pub type Extra = serde_json::Map<String, serde_json::Value>;
 
 fn default_content_type() -> String {
     "application/json; charset=utf-8".into()
@@ -101,6 +108,7 @@ impl StoredReleasePolicy {
             },
             data: p.data,
             immutable: p.immutable,
+            extra: p.extra,
         }
     }
 
@@ -110,7 +118,7 @@ impl StoredReleasePolicy {
             content_type: self.content_type.clone(),
             data: self.data.clone(),
             immutable: self.immutable,
-            extra: Default::default(),
+            extra: self.extra.clone(),
         }
     }
 }
@@ -122,6 +130,8 @@ pub struct StoredLifetimeAction {
     pub action: Option<StoredAction>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trigger: Option<StoredTrigger>,
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// What a lifetime action does.
@@ -129,6 +139,8 @@ pub struct StoredLifetimeAction {
 pub struct StoredAction {
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<KeyRotationPolicyAction>,
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// When a lifetime action fires (ISO 8601 durations).
@@ -146,17 +158,24 @@ pub struct StoredTrigger {
         skip_serializing_if = "Option::is_none"
     )]
     pub time_before_expiry: Option<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 impl StoredLifetimeAction {
     /// A request's action as stored.
     pub fn from_wire(a: types::LifetimeActions) -> Self {
         Self {
-            action: a.action.map(|x| StoredAction { type_: x.type_ }),
+            action: a.action.map(|x| StoredAction {
+                type_: x.type_,
+                extra: x.extra,
+            }),
             trigger: a.trigger.map(|t| StoredTrigger {
                 time_after_create: t.time_after_create,
                 time_before_expiry: t.time_before_expiry,
+                extra: t.extra,
             }),
+            extra: a.extra,
         }
     }
 
@@ -165,7 +184,7 @@ impl StoredLifetimeAction {
         types::LifetimeActions {
             action: self.action.as_ref().map(|x| types::LifetimeActionsType {
                 type_: x.type_.clone(),
-                extra: Default::default(),
+                extra: x.extra.clone(),
             }),
             trigger: self
                 .trigger
@@ -173,9 +192,9 @@ impl StoredLifetimeAction {
                 .map(|t| types::LifetimeActionsTrigger {
                     time_after_create: t.time_after_create.clone(),
                     time_before_expiry: t.time_before_expiry.clone(),
-                    extra: Default::default(),
+                    extra: t.extra.clone(),
                 }),
-            extra: Default::default(),
+            extra: self.extra.clone(),
         }
     }
 }
@@ -301,9 +320,10 @@ mod format_tests {
             serde_json::from_value(json!({"data": "e30", "immutable": true, "extra": 1}))
                 .expect("wire");
         let stored = StoredReleasePolicy::from_wire(wire);
+        // Unknown members are kept, as the wire type kept them.
         assert_eq!(
             serde_json::to_value(&stored).expect("json"),
-            json!({"contentType": "application/json; charset=utf-8", "data": "e30", "immutable": true})
+            json!({"contentType": "application/json; charset=utf-8", "data": "e30", "immutable": true, "extra": 1})
         );
         let wire: types::LifetimeActions = serde_json::from_value(
             json!({"action": {"type": "rotate"}, "trigger": {"timeAfterCreate": "P90D"}}),
